@@ -1,0 +1,234 @@
+//! Step 3 of the sign-in: Entra redirects back to `/sso` with a code or an error.
+//!
+//! [`parse`] reads the query; the caller finds the [`PendingLogin`] saved under the callback's
+//! `state`; [`complete`] consumes it, checks the state again and yields the token request.
+
+use crate::authorize::{PendingLogin, ReturnPath};
+use crate::provider_error::ProviderError;
+use crate::secret::{constant_time_eq, AuthorizationCode, Nonce};
+
+/// An abandoned login older than this is refused (seconds). Long enough for a slow MFA prompt.
+pub const PENDING_LOGIN_MAX_AGE: u64 = 60 * 60;
+
+/// What Entra sent back to the redirect URI.
+#[derive(Debug)]
+pub enum Callback {
+    /// Success: a one-time code and the state it belongs to.
+    Code {
+        /// The authorization code.
+        code: AuthorizationCode,
+        /// The `state` echoed by Entra.
+        state: String,
+    },
+    /// Entra refused, e.g. `access_denied` with AADSTS65004.
+    Error {
+        /// The parsed error.
+        error: ProviderError,
+        /// The `state` echoed by Entra, when present.
+        state: Option<String>,
+    },
+}
+
+impl Callback {
+    /// The `state` to look the pending login up by.
+    pub fn state(&self) -> Option<&str> {
+        match self {
+            Self::Code { state, .. } => Some(state),
+            Self::Error { state, .. } => state.as_deref(),
+        }
+    }
+}
+
+/// Why a callback cannot complete a sign-in.
+#[derive(Debug)]
+pub enum CallbackError {
+    /// The query is neither a code nor an error.
+    Malformed(String),
+    /// Entra returned an error instead of a code.
+    Provider(ProviderError),
+    /// No login is pending under this state in this tab: forged, replayed (back button) or
+    /// started in another tab.
+    NoPendingLogin,
+    /// The callback's state is not the pending login's.
+    StateMismatch,
+    /// The pending login is older than [`PENDING_LOGIN_MAX_AGE`].
+    Expired {
+        /// Its age in seconds.
+        age: u64,
+    },
+}
+
+impl std::fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Malformed(what) => write!(f, "The sign-in response is malformed: {what}."),
+            Self::Provider(error) => write!(f, "{error}"),
+            Self::NoPendingLogin => f.write_str(
+                "This sign-in response does not belong to a sign-in started in this tab \
+                 (it was already used, opened in another tab, or forged). Start again.",
+            ),
+            Self::StateMismatch => f.write_str(
+                "The sign-in response carries a different state than the sign-in this tab started. Start again.",
+            ),
+            Self::Expired { age } => write!(
+                f,
+                "This sign-in was started {age} s ago; expected at most {PENDING_LOGIN_MAX_AGE} s. Start again."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CallbackError {}
+
+/// Parses the query string of the callback URL (with or without the leading `?`).
+pub fn parse(query: &str) -> Result<Callback, CallbackError> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let mut code = None;
+    let mut state = None;
+    let mut error = None;
+    let mut description = None;
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        let slot = match key.as_ref() {
+            "code" => &mut code,
+            "state" => &mut state,
+            "error" => &mut error,
+            "error_description" => &mut description,
+            _ => continue,
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(CallbackError::Malformed(format!("expected one `{key}` parameter (found several)")));
+        }
+    }
+    match (error, code, state) {
+        (Some(error), _, state) => Ok(Callback::Error {
+            error: ProviderError::new(error, description.unwrap_or_default()),
+            state,
+        }),
+        (None, Some(code), Some(state)) => Ok(Callback::Code { code: AuthorizationCode::new(code), state }),
+        (None, Some(_), None) => Err(CallbackError::Malformed("expected `state` with the `code` (found none)".into())),
+        (None, None, _) => Err(CallbackError::Malformed("expected `code` or `error` (found neither)".into())),
+    }
+}
+
+/// A checked callback: the token request to send, and what the ID token must match.
+#[derive(Debug)]
+pub struct CodeRedemption {
+    /// The `application/x-www-form-urlencoded` body for the token endpoint.
+    pub form: crate::token::TokenRequestBody,
+    /// The nonce the ID token must carry.
+    pub nonce: Nonce,
+    /// Where to send the user afterwards.
+    pub return_to: ReturnPath,
+}
+
+/// Consumes the pending login with its callback. `now` is seconds since the epoch.
+pub fn complete(
+    pending: PendingLogin,
+    callback: Callback,
+    client_id: &str,
+    now: u64,
+) -> Result<CodeRedemption, CallbackError> {
+    let (code, state) = match callback {
+        Callback::Code { code, state } => (code, state),
+        Callback::Error { error, .. } => return Err(CallbackError::Provider(error)),
+    };
+    if !constant_time_eq(state.as_bytes(), pending.state.secret().as_bytes()) {
+        return Err(CallbackError::StateMismatch);
+    }
+    let age = now.saturating_sub(pending.started_at);
+    if age > PENDING_LOGIN_MAX_AGE {
+        return Err(CallbackError::Expired { age });
+    }
+    Ok(CodeRedemption {
+        form: crate::token::TokenRequestBody::authorization_code(
+            client_id,
+            &code,
+            &pending.redirect_uri,
+            pending.verifier,
+        ),
+        nonce: pending.nonce,
+        return_to: pending.return_to,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authorize::{start, LoginEntropy};
+    use crate::wire::RuntimeConfig;
+
+    fn pending() -> PendingLogin {
+        let config = RuntimeConfig {
+            authority: "http://127.0.0.1:9400".into(),
+            tenant_id: "t".into(),
+            client_id: "c".into(),
+            api_scope: "api://c/UserProfile.ReadWrite".into(),
+        };
+        let entropy = LoginEntropy { verifier: [3; 32], state: [4; 16], nonce: [5; 16] };
+        start(&config, "http://localhost:8080/sso", ReturnPath::same_origin("/x"), &entropy, 100).pending
+    }
+
+    #[test]
+    fn code_callback_completes_into_the_token_request() {
+        let pending = pending();
+        let state = pending.state.secret().to_owned();
+        let verifier = pending.verifier.secret().to_owned();
+        let callback = parse(&format!("?code=abc%2B1&state={state}&session_state=s")).unwrap();
+        assert_eq!(callback.state(), Some(state.as_str()));
+        let redemption = complete(pending, callback, "c", 160).unwrap();
+        let form: Vec<(String, String)> =
+            form_urlencoded::parse(redemption.form.as_str().as_bytes()).into_owned().collect();
+        let expected = [
+            ("client_id", "c"),
+            ("grant_type", "authorization_code"),
+            ("code", "abc+1"),
+            ("redirect_uri", "http://localhost:8080/sso"),
+            ("code_verifier", verifier.as_str()),
+        ];
+        let expected: Vec<(String, String)> =
+            expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(form, expected);
+        assert_eq!(redemption.return_to.as_str(), "/x");
+    }
+
+    #[test]
+    fn wrong_state_is_refused() {
+        let callback = parse("code=abc&state=forged").unwrap();
+        assert!(matches!(complete(pending(), callback, "c", 100), Err(CallbackError::StateMismatch)));
+    }
+
+    #[test]
+    fn abandoned_login_is_refused() {
+        let pending = pending();
+        let callback = parse(&format!("code=abc&state={}", pending.state.secret())).unwrap();
+        let result = complete(pending, callback, "c", 100 + PENDING_LOGIN_MAX_AGE + 1);
+        assert!(matches!(result, Err(CallbackError::Expired { age }) if age == PENDING_LOGIN_MAX_AGE + 1));
+    }
+
+    #[test]
+    fn provider_error_is_parsed_with_its_aadsts_code() {
+        let callback = parse(
+            "error=access_denied&error_description=AADSTS65004%3A+User+declined+to+consent.&state=s",
+        )
+        .unwrap();
+        assert_eq!(callback.state(), Some("s"));
+        let Err(CallbackError::Provider(error)) = complete(pending(), callback, "c", 100) else {
+            panic!("expected a provider error");
+        };
+        assert_eq!(error.error, "access_denied");
+        assert_eq!(error.aadsts, Some(65004));
+    }
+
+    #[test]
+    fn malformed_callbacks_say_what_was_expected() {
+        let cases = [
+            ("", "expected `code` or `error` (found neither)"),
+            ("code=a", "expected `state` with the `code` (found none)"),
+            ("code=a&code=b&state=s", "expected one `code` parameter (found several)"),
+        ];
+        for (query, message) in cases {
+            let Err(CallbackError::Malformed(found)) = parse(query) else { panic!("{query}") };
+            assert_eq!(found, message);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Step 6: the access token claims, as the emulator mints them and the API reads them.
+//!
+//! Field names are Entra's (`access-tokens` on Microsoft Learn). Group overage replaces
+//! `groups` by `_claim_names`/`_claim_sources`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Claims of an Entra v2 access token for our API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    /// Audience: the API's client id (v2) or App ID URI (v1).
+    pub aud: String,
+    /// Issuer: `{authority}/{tid}/v2.0` (v2) or `https://sts.windows.net/{tid}/` (v1).
+    pub iss: String,
+    /// Issued at.
+    pub iat: u64,
+    /// Not before.
+    pub nbf: u64,
+    /// Expiry.
+    pub exp: u64,
+    /// Tenant id.
+    pub tid: String,
+    /// The user's immutable object id in the tenant.
+    pub oid: String,
+    /// Pairwise subject.
+    pub sub: String,
+    /// Delegated scopes, space-separated. Absent on app-only tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scp: Option<String>,
+    /// App roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// User principal name (an optional claim on v2 tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+    /// Sign-in name (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Groups, in the format the registration picked (sAMAccountName here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    /// Overage: `{"groups": "src1"}` when the user is in too many groups.
+    #[serde(rename = "_claim_names", default, skip_serializing_if = "Option::is_none")]
+    pub claim_names: Option<BTreeMap<String, String>>,
+    /// Overage: where the groups could be fetched (Microsoft Graph).
+    #[serde(rename = "_claim_sources", default, skip_serializing_if = "Option::is_none")]
+    pub claim_sources: Option<serde_json::Value>,
+    /// The client the token was issued to (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
+    /// How that client authenticated: `0` public client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azpacr: Option<String>,
+    /// The token version: `1.0` or `2.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ver: Option<String>,
+}
+
+impl AccessTokenClaims {
+    /// Whether the groups claim was dropped for overage.
+    pub fn has_group_overage(&self) -> bool {
+        self.claim_names.as_ref().is_some_and(|names| names.contains_key("groups"))
+    }
+
+    /// The delegated scopes.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scp.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty())
+    }
+}

@@ -1,0 +1,22 @@
+//! The sign-in protocol as pure data and functions: no I/O, no clock, no randomness of its own.
+//!
+//! The SPA, the API and the Entra emulator all build on this crate, so that the two sides of
+//! every message are written once. It compiles to the host and to wasm32, and its tests run on
+//! both. Read it in the order of a sign-in:
+//!
+//! 1. [`pkce`]: the verifier and its S256 challenge (RFC 7636).
+//! 2. [`authorize`]: the `/authorize` URL and the [`authorize::PendingLogin`] kept for the return.
+//! 3. [`callback`]: what comes back to `/sso`, checked against the pending login.
+//! 4. [`token`]: the code redemption request, Entra's token response and the ID token checks.
+//! 5. [`provider_error`]: Entra's `AADSTS` errors, typed, explained, with the portal fix.
+//! 6. [`claims`]: the access token claims the API reads.
+//! 7. [`wire`]: the runtime configuration and the API's answers.
+
+pub mod authorize;
+pub mod callback;
+pub mod claims;
+pub mod pkce;
+pub mod provider_error;
+pub mod secret;
+pub mod token;
+pub mod wire;

@@ -1,0 +1,252 @@
+//! Step 4 of the sign-in: redeeming the code at the token endpoint, and checking the answer.
+//!
+//! The SPA is a public client: the request carries the PKCE verifier and no secret. The
+//! ID token came straight from the token endpoint over the connection the browser opened, so,
+//! as OIDC Core §3.1.3.7 allows, its issuer is trusted from that connection rather than from
+//! a signature check; its audience, nonce and lifetime are still checked here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::pkce::CodeVerifier;
+use crate::provider_error::ProviderError;
+use crate::secret::{constant_time_eq, AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken};
+
+/// The form body of a token request. It holds the code and verifier, so `Debug` is redacted.
+pub struct TokenRequestBody(String);
+
+impl TokenRequestBody {
+    /// `grant_type=authorization_code` with the PKCE verifier (consumed: sent once).
+    pub fn authorization_code(
+        client_id: &str,
+        code: &AuthorizationCode,
+        redirect_uri: &str,
+        verifier: CodeVerifier,
+    ) -> Self {
+        Self(
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("client_id", client_id)
+                .append_pair("grant_type", "authorization_code")
+                .append_pair("code", code.secret())
+                .append_pair("redirect_uri", redirect_uri)
+                .append_pair("code_verifier", verifier.secret())
+                .finish(),
+        )
+    }
+
+    /// The encoded body, for the one place that sends it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for TokenRequestBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenRequestBody([redacted])")
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1 as Entra sends it).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The access token for the API.
+    pub access_token: AccessToken,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The scopes granted, space-separated.
+    #[serde(default)]
+    pub scope: String,
+    /// Present when `offline_access` was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshToken>,
+    /// Present when `openid` was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<IdToken>,
+}
+
+/// An error from Entra's token endpoint, in Entra's shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenErrorBody {
+    /// The OAuth error code, e.g. `invalid_grant`.
+    pub error: String,
+    /// Begins with the AADSTS code: `AADSTS54005: OAuth2 Authorization code was already redeemed…`.
+    pub error_description: String,
+    /// The AADSTS numbers.
+    #[serde(default)]
+    pub error_codes: Vec<u32>,
+    /// `2026-11-22 10:15:00Z`
+    #[serde(default)]
+    pub timestamp: String,
+    /// The request id to quote to support.
+    #[serde(default)]
+    pub trace_id: String,
+    /// The correlation id to quote to support.
+    #[serde(default)]
+    pub correlation_id: String,
+}
+
+impl From<TokenErrorBody> for ProviderError {
+    fn from(body: TokenErrorBody) -> Self {
+        let mut error = ProviderError::new(body.error, body.error_description);
+        error.aadsts = error.aadsts.or(body.error_codes.first().copied());
+        error
+    }
+}
+
+/// The ID token claims the SPA uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    /// Issuer.
+    pub iss: String,
+    /// The client id the token was issued to.
+    pub aud: String,
+    /// The nonce the login sent.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// The tenant.
+    #[serde(default)]
+    pub tid: Option<String>,
+    /// The user's object id.
+    #[serde(default)]
+    pub oid: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The sign-in name (usually the UPN).
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+}
+
+/// Why an ID token is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdTokenError {
+    /// Not a JWT, or claims that do not parse.
+    Malformed(String),
+    /// `aud` is not our client id.
+    Audience { expected: String, found: String },
+    /// `nonce` is not the one this login sent: a replayed or injected token.
+    Nonce,
+    /// `exp` is in the past.
+    Expired { exp: u64, now: u64 },
+}
+
+impl std::fmt::Display for IdTokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Malformed(what) => write!(f, "The ID token is malformed: {what}."),
+            Self::Audience { expected, found } => {
+                write!(f, "The ID token is for another app: expected aud {expected} (found {found}).")
+            }
+            Self::Nonce => f.write_str(
+                "The ID token does not carry the nonce this sign-in sent (replayed or injected). Start again.",
+            ),
+            Self::Expired { exp, now } => write!(
+                f,
+                "The ID token expired at {exp}, before now ({now}): check this device's clock."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for IdTokenError {}
+
+/// Clock skew allowed on the ID token's `exp`, in seconds.
+pub const ID_TOKEN_LEEWAY: u64 = 300;
+
+/// Checks the ID token from a code redemption: audience, nonce and expiry.
+pub fn check_id_token(
+    id_token: &IdToken,
+    client_id: &str,
+    nonce: &Nonce,
+    now: u64,
+) -> Result<IdTokenClaims, IdTokenError> {
+    let token = jwt_compact::UntrustedToken::new(id_token.secret())
+        .map_err(|e| IdTokenError::Malformed(e.to_string()))?;
+    let claims = token
+        .deserialize_claims_unchecked::<IdTokenClaims>()
+        .map_err(|e| IdTokenError::Malformed(e.to_string()))?;
+    let exp = claims
+        .expiration
+        .ok_or_else(|| IdTokenError::Malformed("expected an `exp` claim (found none)".into()))?;
+    let exp = u64::try_from(exp.timestamp()).unwrap_or(0);
+    let claims = claims.custom;
+    if claims.aud != client_id {
+        return Err(IdTokenError::Audience { expected: client_id.to_owned(), found: claims.aud });
+    }
+    let found = claims.nonce.as_deref().unwrap_or_default();
+    if !constant_time_eq(found.as_bytes(), nonce.secret().as_bytes()) {
+        return Err(IdTokenError::Nonce);
+    }
+    if exp + ID_TOKEN_LEEWAY < now {
+        return Err(IdTokenError::Expired { exp, now });
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+
+    fn id_token(claims: serde_json::Value) -> IdToken {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT","kid":"k"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        IdToken::new(format!("{header}.{payload}.c2ln"))
+    }
+
+    fn claims(nonce: &str, aud: &str, exp: u64) -> serde_json::Value {
+        serde_json::json!({
+            "iss": "http://127.0.0.1:9400/t/v2.0", "aud": aud, "exp": exp, "nonce": nonce,
+            "name": "Alice Moreau", "preferred_username": "alice@contoso.example",
+        })
+    }
+
+    #[test]
+    fn id_token_with_our_nonce_and_audience_is_accepted() {
+        let token = id_token(claims("n-1", "c", 2000));
+        let checked = check_id_token(&token, "c", &Nonce::new("n-1"), 1000).unwrap();
+        assert_eq!(checked.name.as_deref(), Some("Alice Moreau"));
+    }
+
+    #[test]
+    fn id_token_with_another_nonce_audience_or_past_expiry_is_refused() {
+        let nonce = Nonce::new("n-1");
+        let wrong_nonce = id_token(claims("n-2", "c", 2000));
+        assert_eq!(check_id_token(&wrong_nonce, "c", &nonce, 1000), Err(IdTokenError::Nonce));
+        let wrong_aud = id_token(claims("n-1", "other", 2000));
+        assert_eq!(
+            check_id_token(&wrong_aud, "c", &nonce, 1000),
+            Err(IdTokenError::Audience { expected: "c".into(), found: "other".into() })
+        );
+        let expired = id_token(claims("n-1", "c", 1000));
+        assert_eq!(
+            check_id_token(&expired, "c", &nonce, 1000 + ID_TOKEN_LEEWAY + 1),
+            Err(IdTokenError::Expired { exp: 1000, now: 1000 + ID_TOKEN_LEEWAY + 1 })
+        );
+        let not_a_jwt = IdToken::new("nope");
+        assert!(matches!(check_id_token(&not_a_jwt, "c", &nonce, 0), Err(IdTokenError::Malformed(_))));
+    }
+
+    #[test]
+    fn token_error_body_keeps_the_aadsts_code() {
+        let body: TokenErrorBody = serde_json::from_str(
+            r#"{"error":"invalid_grant","error_description":"AADSTS54005: OAuth2 Authorization code was already redeemed.","error_codes":[54005],"timestamp":"t","trace_id":"a","correlation_id":"b"}"#,
+        )
+        .unwrap();
+        let error = ProviderError::from(body);
+        assert_eq!(error.aadsts, Some(54005));
+        assert_eq!(error.error, "invalid_grant");
+    }
+
+    #[test]
+    fn request_body_debug_is_redacted() {
+        let body = TokenRequestBody::authorization_code(
+            "c",
+            &AuthorizationCode::new("code"),
+            "http://localhost/sso",
+            CodeVerifier::from_random_bytes(&[1; 32]),
+        );
+        assert_eq!(format!("{body:?}"), "TokenRequestBody([redacted])");
+    }
+}

@@ -1,0 +1,107 @@
+//! The JSON the API serves to the SPA: its runtime configuration and its answers.
+
+use serde::{Deserialize, Serialize};
+
+/// Where and as whom the SPA signs in. Served by the API at `/config.json` at start-up, so
+/// one build of the SPA serves any tenant and any host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeConfig {
+    /// The identity provider's origin: `https://login.microsoftonline.com`, or the emulator's.
+    pub authority: String,
+    /// The directory (tenant) id, a verified domain, `organizations` or `common`.
+    pub tenant_id: String,
+    /// The app registration's client id (the SPA and its API share one registration).
+    pub client_id: String,
+    /// The API's delegated scope, e.g. `api://<client-id>/UserProfile.ReadWrite`.
+    pub api_scope: String,
+}
+
+impl RuntimeConfig {
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}/{}/{path}", self.authority.trim_end_matches('/'), self.tenant_id)
+    }
+    /// `{authority}/{tenant}/oauth2/v2.0/authorize`
+    pub fn authorize_endpoint(&self) -> String {
+        self.endpoint("oauth2/v2.0/authorize")
+    }
+    /// `{authority}/{tenant}/oauth2/v2.0/token`
+    pub fn token_endpoint(&self) -> String {
+        self.endpoint("oauth2/v2.0/token")
+    }
+    /// `{authority}/{tenant}/oauth2/v2.0/logout`
+    pub fn logout_endpoint(&self) -> String {
+        self.endpoint("oauth2/v2.0/logout")
+    }
+    /// The v2 issuer of this tenant: `{authority}/{tenant}/v2.0`.
+    pub fn issuer(&self) -> String {
+        self.endpoint("v2.0")
+    }
+}
+
+/// A condition the user or the admin should know about, with the step that fixes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// A stable machine-readable code, e.g. `groups_overage`.
+    pub code: String,
+    /// What happened, in plain words.
+    pub message: String,
+    /// What an admin changes to fix it, when an admin can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// `GET /api/me`: who the token belongs to and the channels their groups grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// The user principal name, shown to people; never used as the key.
+    pub upn: String,
+    /// The display name.
+    pub name: String,
+    /// The tenant id (`tid`): half of the member key.
+    pub tenant_id: String,
+    /// The object id (`oid`): the other half of the member key.
+    pub object_id: String,
+    /// The `groups` claim as received (sAMAccountName form).
+    pub groups: Vec<String>,
+    /// The channels those groups grant, in the configured order.
+    pub channels: Vec<String>,
+    /// Why the channel list may be incomplete or empty, when the API knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Notice>,
+}
+
+/// The one error body of the API (beside RFC 6750's `WWW-Authenticate` header).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// A stable machine-readable code, e.g. `invalid_token`.
+    pub error: String,
+    /// What was expected and what was found.
+    pub message: String,
+    /// The step that fixes it, when an admin or the user can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_follow_entra_paths() {
+        let config = RuntimeConfig {
+            authority: "https://login.microsoftonline.com/".into(),
+            tenant_id: "contoso.onmicrosoft.com".into(),
+            client_id: "c".into(),
+            api_scope: "api://c/UserProfile.ReadWrite".into(),
+        };
+        assert_eq!(
+            config.authorize_endpoint(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
+        );
+        assert_eq!(
+            config.token_endpoint(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        assert_eq!(config.issuer(), "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0");
+    }
+}
