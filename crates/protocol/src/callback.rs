@@ -96,7 +96,9 @@ pub fn parse(query: &str) -> Result<Callback, CallbackError> {
             _ => continue,
         };
         if slot.replace(value.into_owned()).is_some() {
-            return Err(CallbackError::Malformed(format!("expected one `{key}` parameter (found several)")));
+            return Err(CallbackError::Malformed(format!(
+                "expected one `{key}` parameter (found several)"
+            )));
         }
     }
     match (error, code, state) {
@@ -104,9 +106,16 @@ pub fn parse(query: &str) -> Result<Callback, CallbackError> {
             error: ProviderError::new(error, description.unwrap_or_default()),
             state,
         }),
-        (None, Some(code), Some(state)) => Ok(Callback::Code { code: AuthorizationCode::new(code), state }),
-        (None, Some(_), None) => Err(CallbackError::Malformed("expected `state` with the `code` (found none)".into())),
-        (None, None, _) => Err(CallbackError::Malformed("expected `code` or `error` (found neither)".into())),
+        (None, Some(code), Some(state)) => Ok(Callback::Code {
+            code: AuthorizationCode::new(code),
+            state,
+        }),
+        (None, Some(_), None) => Err(CallbackError::Malformed(
+            "expected `state` with the `code` (found none)".into(),
+        )),
+        (None, None, _) => Err(CallbackError::Malformed(
+            "expected `code` or `error` (found neither)".into(),
+        )),
     }
 }
 
@@ -164,8 +173,19 @@ mod tests {
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
         };
-        let entropy = LoginEntropy { verifier: [3; 32], state: [4; 16], nonce: [5; 16] };
-        start(&config, "http://localhost:8080/sso", ReturnPath::same_origin("/x"), &entropy, 100).pending
+        let entropy = LoginEntropy {
+            verifier: [3; 32],
+            state: [4; 16],
+            nonce: [5; 16],
+        };
+        start(
+            &config,
+            "http://localhost:8080/sso",
+            ReturnPath::same_origin("/x"),
+            &entropy,
+            100,
+        )
+        .pending
     }
 
     #[test]
@@ -177,7 +197,9 @@ mod tests {
         assert_eq!(callback.state(), Some(state.as_str()));
         let redemption = complete(pending, callback, "c", 160).unwrap();
         let form: Vec<(String, String)> =
-            form_urlencoded::parse(redemption.form.as_str().as_bytes()).into_owned().collect();
+            form_urlencoded::parse(redemption.form.as_str().as_bytes())
+                .into_owned()
+                .collect();
         let expected = [
             ("client_id", "c"),
             ("grant_type", "authorization_code"),
@@ -185,8 +207,10 @@ mod tests {
             ("redirect_uri", "http://localhost:8080/sso"),
             ("code_verifier", verifier.as_str()),
         ];
-        let expected: Vec<(String, String)> =
-            expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         assert_eq!(form, expected);
         assert_eq!(redemption.return_to.as_str(), "/x");
     }
@@ -194,7 +218,10 @@ mod tests {
     #[test]
     fn wrong_state_is_refused() {
         let callback = parse("code=abc&state=forged").unwrap();
-        assert!(matches!(complete(pending(), callback, "c", 100), Err(CallbackError::StateMismatch)));
+        assert!(matches!(
+            complete(pending(), callback, "c", 100),
+            Err(CallbackError::StateMismatch)
+        ));
     }
 
     #[test]
@@ -202,7 +229,9 @@ mod tests {
         let pending = pending();
         let callback = parse(&format!("code=abc&state={}", pending.state.secret())).unwrap();
         let result = complete(pending, callback, "c", 100 + PENDING_LOGIN_MAX_AGE + 1);
-        assert!(matches!(result, Err(CallbackError::Expired { age }) if age == PENDING_LOGIN_MAX_AGE + 1));
+        assert!(
+            matches!(result, Err(CallbackError::Expired { age }) if age == PENDING_LOGIN_MAX_AGE + 1)
+        );
     }
 
     #[test]
@@ -224,10 +253,15 @@ mod tests {
         let cases = [
             ("", "expected `code` or `error` (found neither)"),
             ("code=a", "expected `state` with the `code` (found none)"),
-            ("code=a&code=b&state=s", "expected one `code` parameter (found several)"),
+            (
+                "code=a&code=b&state=s",
+                "expected one `code` parameter (found several)",
+            ),
         ];
         for (query, message) in cases {
-            let Err(CallbackError::Malformed(found)) = parse(query) else { panic!("{query}") };
+            let Err(CallbackError::Malformed(found)) = parse(query) else {
+                panic!("{query}")
+            };
             assert_eq!(found, message);
         }
     }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::pkce::CodeVerifier;
 use crate::provider_error::ProviderError;
-use crate::secret::{constant_time_eq, AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken};
+use crate::secret::{
+    constant_time_eq, AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken,
+};
 
 /// The form body of a token request. It holds the code and verifier, so `Debug` is redacted.
 pub struct TokenRequestBody(String);
@@ -172,7 +174,10 @@ pub fn check_id_token(
     let exp = u64::try_from(exp.timestamp()).unwrap_or(0);
     let claims = claims.custom;
     if claims.aud != client_id {
-        return Err(IdTokenError::Audience { expected: client_id.to_owned(), found: claims.aud });
+        return Err(IdTokenError::Audience {
+            expected: client_id.to_owned(),
+            found: claims.aud,
+        });
     }
     let found = claims.nonce.as_deref().unwrap_or_default();
     if !constant_time_eq(found.as_bytes(), nonce.secret().as_bytes()) {
@@ -213,19 +218,31 @@ mod tests {
     fn id_token_with_another_nonce_audience_or_past_expiry_is_refused() {
         let nonce = Nonce::new("n-1");
         let wrong_nonce = id_token(claims("n-2", "c", 2000));
-        assert_eq!(check_id_token(&wrong_nonce, "c", &nonce, 1000), Err(IdTokenError::Nonce));
+        assert_eq!(
+            check_id_token(&wrong_nonce, "c", &nonce, 1000),
+            Err(IdTokenError::Nonce)
+        );
         let wrong_aud = id_token(claims("n-1", "other", 2000));
         assert_eq!(
             check_id_token(&wrong_aud, "c", &nonce, 1000),
-            Err(IdTokenError::Audience { expected: "c".into(), found: "other".into() })
+            Err(IdTokenError::Audience {
+                expected: "c".into(),
+                found: "other".into()
+            })
         );
         let expired = id_token(claims("n-1", "c", 1000));
         assert_eq!(
             check_id_token(&expired, "c", &nonce, 1000 + ID_TOKEN_LEEWAY + 1),
-            Err(IdTokenError::Expired { exp: 1000, now: 1000 + ID_TOKEN_LEEWAY + 1 })
+            Err(IdTokenError::Expired {
+                exp: 1000,
+                now: 1000 + ID_TOKEN_LEEWAY + 1
+            })
         );
         let not_a_jwt = IdToken::new("nope");
-        assert!(matches!(check_id_token(&not_a_jwt, "c", &nonce, 0), Err(IdTokenError::Malformed(_))));
+        assert!(matches!(
+            check_id_token(&not_a_jwt, "c", &nonce, 0),
+            Err(IdTokenError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! The tenant's signing keys, fetched from its OIDC metadata's `jwks_uri` and cached.
+//!
+//! Keys are looked up by `kid` only (never taken from the token). An unknown `kid` triggers a
+//! refetch at most once per [`MIN_REFETCH_INTERVAL`], so a flood of made-up kids cannot flood
+//! the identity provider; a failed fetch keeps the cached keys (Entra's `signing-key-rollover`
+//! guidance). [`KeyCache::refresh_periodically`] refetches hourly in the background.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::DecodingKey;
+use serde::Deserialize;
+use tokio::sync::{Mutex, RwLock};
+
+/// The shortest time between two fetches caused by unknown kids.
+pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// The background refresh period.
+pub const REFRESH_PERIOD: Duration = Duration::from_secs(60 * 60);
+
+/// Why no key could be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    /// The key set has no key with this kid (after a refetch, when one was allowed).
+    UnknownKid(String),
+    /// The metadata or JWKS could not be fetched and nothing is cached.
+    Unavailable(String),
+}
+
+/// Where the keys come from.
+enum Source {
+    /// `{authority}/{tenant}/v2.0/.well-known/openid-configuration` → `jwks_uri`.
+    Metadata { url: String, http: reqwest::Client },
+    /// A fixed key set (tests of tokens signed by keys we hold as files).
+    Fixed,
+}
+
+struct Cached {
+    keys: HashMap<String, DecodingKey>,
+    fetched_at: Option<Instant>,
+}
+
+/// A cache of one tenant's signing keys.
+pub struct KeyCache {
+    source: Source,
+    cached: RwLock<Cached>,
+    fetching: Mutex<()>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    issuer: String,
+    jwks_uri: String,
+}
+
+impl KeyCache {
+    /// Keys from the OIDC metadata at `metadata_url`, fetched on first use.
+    pub fn from_metadata(metadata_url: String) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("an HTTP client with default TLS settings");
+        Self::new(
+            Source::Metadata {
+                url: metadata_url,
+                http,
+            },
+            HashMap::new(),
+        )
+    }
+
+    /// A fixed key set, never refetched.
+    pub fn fixed(jwks: &JwkSet) -> Self {
+        Self::new(Source::Fixed, decoding_keys(jwks))
+    }
+
+    fn new(source: Source, keys: HashMap<String, DecodingKey>) -> Self {
+        Self {
+            source,
+            cached: RwLock::new(Cached {
+                keys,
+                fetched_at: None,
+            }),
+            fetching: Mutex::new(()),
+        }
+    }
+
+    /// The key with this kid, refetching the set once if it is unknown and a refetch is due.
+    pub async fn key(&self, kid: &str) -> Result<DecodingKey, KeyError> {
+        if let Some(key) = self.cached.read().await.keys.get(kid) {
+            return Ok(key.clone());
+        }
+        let _one_fetch_at_a_time = self.fetching.lock().await;
+        let due = {
+            let cached = self.cached.read().await;
+            if let Some(key) = cached.keys.get(kid) {
+                return Ok(key.clone());
+            }
+            cached
+                .fetched_at
+                .is_none_or(|at| at.elapsed() >= MIN_REFETCH_INTERVAL)
+        };
+        if due {
+            if let Err(error) = self.fetch().await {
+                if self.cached.read().await.keys.is_empty() {
+                    return Err(KeyError::Unavailable(error));
+                }
+                tracing::warn!(%error, "signing key refetch failed; keeping the cached keys");
+            }
+        }
+        self.cached
+            .read()
+            .await
+            .keys
+            .get(kid)
+            .cloned()
+            .ok_or_else(|| KeyError::UnknownKid(kid.to_owned()))
+    }
+
+    /// Refetches every [`REFRESH_PERIOD`] until the returned task is aborted.
+    pub fn refresh_periodically(self: std::sync::Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REFRESH_PERIOD).await;
+                let _one_fetch_at_a_time = self.fetching.lock().await;
+                if let Err(error) = self.fetch().await {
+                    tracing::warn!(%error, "hourly signing key refresh failed; keeping the cached keys");
+                }
+            }
+        })
+    }
+
+    async fn fetch(&self) -> Result<(), String> {
+        let Source::Metadata { url, http } = &self.source else {
+            return Ok(());
+        };
+        // The attempt counts even when it fails: a dead identity provider is not hammered.
+        self.cached.write().await.fetched_at = Some(Instant::now());
+        let get = |url: String| async move {
+            let response = http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| format!("GET {url}: {e}"))?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(format!("GET {url}: expected 200 (found {status})"));
+            }
+            response
+                .bytes()
+                .await
+                .map_err(|e| format!("GET {url}: {e}"))
+        };
+        let metadata: Metadata = serde_json::from_slice(&get(url.clone()).await?)
+            .map_err(|e| format!("{url}: expected OpenID metadata with `jwks_uri` ({e})"))?;
+        let jwks: JwkSet = serde_json::from_slice(&get(metadata.jwks_uri.clone()).await?)
+            .map_err(|e| format!("{}: expected a JWK set ({e})", metadata.jwks_uri))?;
+        let keys = decoding_keys(&jwks);
+        tracing::info!(issuer = %metadata.issuer, keys = keys.len(), "fetched signing keys");
+        self.cached.write().await.keys = keys;
+        Ok(())
+    }
+}
+
+/// The RSA signing keys of a set, by kid. Keys without a kid, or not RSA, are skipped.
+fn decoding_keys(jwks: &JwkSet) -> HashMap<String, DecodingKey> {
+    jwks.keys
+        .iter()
+        .filter_map(|jwk| {
+            let kid = jwk.common.key_id.clone()?;
+            matches!(
+                jwk.algorithm,
+                jsonwebtoken::jwk::AlgorithmParameters::RSA(_)
+            )
+            .then(|| DecodingKey::from_jwk(jwk).ok())
+            .flatten()
+            .map(|key| (kid, key))
+        })
+        .collect()
+}

@@ -1,0 +1,298 @@
+//! Validating an Entra access token, step by step (RFC 8725, RFC 6750, Microsoft's
+//! `access-tokens` guidance; shared/ENTRA.md §4). Each step is numbered where it happens.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use channels_protocol::claims::AccessTokenClaims;
+use jsonwebtoken::{Algorithm, Validation};
+
+use super::keys::{KeyCache, KeyError};
+use super::VerifiedClaims;
+
+/// Seconds since the Unix epoch; injected so tests can fix the time.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// Microsoft Graph's application id; tokens for it are not for us.
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// What a token must be to be accepted.
+#[derive(Debug, Clone)]
+pub struct Expectations {
+    /// Accepted `iss` values, compared exactly.
+    pub issuers: Vec<String>,
+    /// Accepted `aud` values.
+    pub audiences: Vec<String>,
+    /// Accepted `tid` values.
+    pub tenants: Vec<String>,
+    /// The delegated scope required in `scp` (bare name).
+    pub scope: String,
+    /// The scope as the SPA requests it, for the 403 challenge (`api://…/Name`).
+    pub full_scope: String,
+    /// Clock skew on `exp` and `nbf`, seconds.
+    pub leeway: u64,
+}
+
+/// Why a token was refused. Each variant says what was expected and what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    /// Not a JWS compact token, or claims that do not parse.
+    Malformed(String),
+    /// Step 1: the header's `alg` is not RS256.
+    Algorithm(String),
+    /// Step 1: the header carries a key or a key URL.
+    EmbeddedKey(&'static str),
+    /// Step 2: a Microsoft Graph token (header `nonce` or Graph `aud`).
+    GraphToken,
+    /// Step 3: no key with this kid in the tenant's key set.
+    UnknownKey(String),
+    /// Step 3: the signing keys cannot be fetched.
+    KeysUnavailable(String),
+    /// Step 4: the signature does not verify.
+    Signature,
+    /// Step 5: wrong issuer.
+    Issuer {
+        expected: Vec<String>,
+        found: String,
+    },
+    /// Step 6: wrong audience.
+    Audience {
+        expected: Vec<String>,
+        found: String,
+    },
+    /// Step 7: a tenant that is not allowed.
+    Tenant {
+        expected: Vec<String>,
+        found: String,
+    },
+    /// Step 8: expired.
+    Expired { exp: u64, now: u64 },
+    /// Step 8: not yet valid.
+    NotYetValid { nbf: u64, now: u64 },
+    /// Step 9: an ID token presented as an access token.
+    IdToken,
+    /// Step 10: the required scope is missing (403, not 401). `required` is the full scope.
+    Scope { required: String, found: String },
+}
+
+impl TokenError {
+    /// A stable machine-readable code for the JSON error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed_token",
+            Self::Algorithm(_) => "unsupported_algorithm",
+            Self::EmbeddedKey(_) => "embedded_key",
+            Self::GraphToken => "graph_token",
+            Self::UnknownKey(_) => "unknown_key",
+            Self::KeysUnavailable(_) => "keys_unavailable",
+            Self::Signature => "bad_signature",
+            Self::Issuer { .. } => "wrong_issuer",
+            Self::Audience { .. } => "wrong_audience",
+            Self::Tenant { .. } => "tenant_not_allowed",
+            Self::Expired { .. } => "token_expired",
+            Self::NotYetValid { .. } => "token_not_yet_valid",
+            Self::IdToken => "id_token",
+            Self::Scope { .. } => "insufficient_scope",
+        }
+    }
+
+    /// The Entra portal step or client change that fixes it, when there is one.
+    pub fn fix(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::GraphToken => "The SPA requested a Microsoft Graph scope (such as User.Read) instead of api://<client-id>/UserProfile.ReadWrite: request the API scope, and remove Microsoft Graph entries under App registrations → this app → API permissions.",
+            Self::Audience { .. } => "Request the scope api://<client-id>/UserProfile.ReadWrite of this API's app registration; check ENTRA_CLIENT_ID against App registrations → Overview.",
+            Self::Issuer { .. } | Self::Tenant { .. } => "Sign in to the tenant this API is configured for (ENTRA_TENANT_ID), or configure the API for this tenant.",
+            Self::Expired { .. } | Self::NotYetValid { .. } => "Renew the token; if this keeps happening, check the clocks of the browser's device and the server.",
+            Self::IdToken => "Send the access_token from the token response, not the id_token.",
+            Self::Scope { .. } => "Admin: App registrations → this app → Expose an API → add the scope UserProfile.ReadWrite, and API permissions → add it and grant admin consent.",
+            Self::UnknownKey(_) => "Sign in again; if it persists, the token was not issued by the configured tenant.",
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Malformed(what) => write!(f, "malformed token: {what}"),
+            Self::Algorithm(found) => write!(f, "expected alg RS256 (found {found})"),
+            Self::EmbeddedKey(header) => write!(f, "expected a key only by kid from the tenant's key set (found a `{header}` header)"),
+            Self::GraphToken => f.write_str("expected an access token for this API (found a Microsoft Graph token, which only Graph can validate)"),
+            Self::UnknownKey(kid) => write!(f, "expected a kid from the tenant's signing keys (found {kid})"),
+            Self::KeysUnavailable(why) => write!(f, "the tenant's signing keys cannot be fetched: {why}"),
+            Self::Signature => f.write_str("expected a valid RS256 signature by the tenant (found one that does not verify)"),
+            Self::Issuer { expected, found } => write!(f, "expected iss {} (found {found})", expected.join(" or ")),
+            Self::Audience { expected, found } => write!(f, "expected aud {} (found {found})", expected.join(" or ")),
+            Self::Tenant { expected, found } => write!(f, "expected tid {} (found {found})", expected.join(" or ")),
+            Self::Expired { exp, now } => write!(f, "token expired at {exp}; now is {now}"),
+            Self::NotYetValid { nbf, now } => write!(f, "token not valid before {nbf}; now is {now}"),
+            Self::IdToken => f.write_str("expected an access token (found an ID token)"),
+            Self::Scope { required, found } => write!(f, "expected the scope {required} (found scp {found:?})"),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// Validates bearer tokens for one API.
+pub struct Validator {
+    expect: Expectations,
+    keys: Arc<KeyCache>,
+    clock: Clock,
+}
+
+impl Validator {
+    /// A validator with these expectations, keys and clock.
+    pub fn new(expect: Expectations, keys: Arc<KeyCache>, clock: Clock) -> Self {
+        Self {
+            expect,
+            keys,
+            clock,
+        }
+    }
+
+    /// What tokens must be.
+    pub fn expectations(&self) -> &Expectations {
+        &self.expect
+    }
+
+    /// Runs every step; only a token that passes all of them becomes [`VerifiedClaims`].
+    pub async fn validate(&self, token: &str) -> Result<VerifiedClaims, TokenError> {
+        let segments: Vec<&str> = token.split('.').collect();
+        let [header, payload, _signature] = segments[..] else {
+            return Err(TokenError::Malformed(format!(
+                "expected 3 dot-separated segments (found {})",
+                segments.len()
+            )));
+        };
+        let header = decode_json(header, "header")?;
+
+        // Step 1 (RFC 8725 §3.1): the algorithm is ours, RS256, never the token's choice; keys
+        // come only from the tenant's key set, never from the header.
+        match header.get("alg").and_then(|v| v.as_str()) {
+            Some("RS256") => {}
+            found => {
+                return Err(TokenError::Algorithm(
+                    found.unwrap_or("none given").to_owned(),
+                ))
+            }
+        }
+        for embedded in ["jwk", "jku", "x5u", "x5c"] {
+            if header.get(embedded).is_some() {
+                return Err(TokenError::EmbeddedKey(embedded));
+            }
+        }
+
+        // Step 2: Graph tokens carry a `nonce` in the header (their signature is over a hash of
+        // it) or Graph's audience. They can never verify here; say why instead of "bad signature".
+        if header.get("nonce").is_some() {
+            return Err(TokenError::GraphToken);
+        }
+        let unverified = decode_json(payload, "payload")?;
+        if let Some(aud) = unverified.get("aud").and_then(|v| v.as_str()) {
+            if aud == GRAPH_APP_ID || aud.trim_end_matches('/') == "https://graph.microsoft.com" {
+                return Err(TokenError::GraphToken);
+            }
+        }
+
+        // Step 3: the key by kid, from the tenant's JWKS.
+        let kid = header
+            .get("kid")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| TokenError::Malformed("expected a `kid` header (found none)".into()))?;
+        let key = self.keys.key(kid).await.map_err(|error| match error {
+            KeyError::UnknownKid(kid) => TokenError::UnknownKey(kid),
+            KeyError::Unavailable(why) => TokenError::KeysUnavailable(why),
+        })?;
+
+        // Step 4: the RS256 signature. Times, issuer and audience are checked below with our
+        // own clock and messages, so the library checks only the signature and the algorithm.
+        let mut signature_only = Validation::new(Algorithm::RS256);
+        signature_only.validate_exp = false;
+        signature_only.validate_nbf = false;
+        signature_only.validate_aud = false;
+        signature_only.required_spec_claims = HashSet::new();
+        let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &signature_only)
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::Signature,
+                jsonwebtoken::errors::ErrorKind::Json(e) => {
+                    TokenError::Malformed(format!("expected Entra access token claims ({e})"))
+                }
+                _ => TokenError::Malformed(error.to_string()),
+            })?
+            .claims;
+
+        // Step 5: the issuer, exactly one of the configured ones.
+        if !self.expect.issuers.contains(&claims.iss) {
+            return Err(TokenError::Issuer {
+                expected: self.expect.issuers.clone(),
+                found: claims.iss,
+            });
+        }
+        // Step 6: the audience is this API.
+        if !self.expect.audiences.contains(&claims.aud) {
+            return Err(TokenError::Audience {
+                expected: self.expect.audiences.clone(),
+                found: claims.aud,
+            });
+        }
+        // Step 7: the tenant is allowed.
+        if !self
+            .expect
+            .tenants
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&claims.tid))
+        {
+            return Err(TokenError::Tenant {
+                expected: self.expect.tenants.clone(),
+                found: claims.tid,
+            });
+        }
+        // Step 8: the lifetime, with the configured clock skew.
+        let now = (self.clock)();
+        if claims.exp + self.expect.leeway < now {
+            return Err(TokenError::Expired {
+                exp: claims.exp,
+                now,
+            });
+        }
+        if claims.nbf > now + self.expect.leeway {
+            return Err(TokenError::NotYetValid {
+                nbf: claims.nbf,
+                now,
+            });
+        }
+        // Step 9: an ID token for the same app has our issuer and audience but is not an access
+        // token: it has a `nonce` claim and neither `scp` nor `roles`.
+        if unverified.get("nonce").is_some() || (claims.scp.is_none() && claims.roles.is_none()) {
+            return Err(TokenError::IdToken);
+        }
+        // Step 10: the delegated scope (RFC 6750 §3.1: 403 insufficient_scope).
+        if !claims.scopes().any(|scope| scope == self.expect.scope) {
+            return Err(TokenError::Scope {
+                required: self.expect.full_scope.clone(),
+                found: claims.scp.clone().unwrap_or_default(),
+            });
+        }
+        Ok(VerifiedClaims(claims))
+    }
+}
+
+fn decode_json(segment: &str, what: &str) -> Result<serde_json::Value, TokenError> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
+        TokenError::Malformed(format!(
+            "expected base64url in the {what} (found other characters)"
+        ))
+    })?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        TokenError::Malformed(format!("expected a JSON object in the {what} ({e})"))
+    })?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(TokenError::Malformed(format!(
+            "expected a JSON object in the {what}"
+        )))
+    }
+}

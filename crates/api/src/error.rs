@@ -1,0 +1,90 @@
+//! The API's one error type: RFC 6750 challenges for token problems, generic 5xx bodies with
+//! the detail in the log, and always the same JSON shape ([`channels_protocol::wire::ApiError`]).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use channels_protocol::wire;
+
+use crate::auth::TokenError;
+
+/// Everything a request can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No `Authorization` header.
+    MissingToken,
+    /// The bearer token was refused.
+    Token(TokenError),
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        Self::Token(error)
+    }
+}
+
+/// Makes text safe inside a quoted `WWW-Authenticate` parameter (RFC 6750 §3: printable
+/// ASCII without `"` and `\`).
+fn quoted(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, challenge, body) = match &self {
+            Self::MissingToken => (
+                StatusCode::UNAUTHORIZED,
+                "Bearer".to_owned(),
+                wire::ApiError {
+                    error: "missing_token".into(),
+                    message: "expected `Authorization: Bearer <access token>` (found no Authorization header)".into(),
+                    fix: Some("Sign in, then call the API with the access token.".into()),
+                },
+            ),
+            Self::Token(TokenError::KeysUnavailable(detail)) => {
+                tracing::error!(%detail, "signing keys unavailable");
+                let body = wire::ApiError {
+                    error: "keys_unavailable".into(),
+                    message: "The identity provider's signing keys cannot be fetched right now; try again shortly.".into(),
+                    fix: None,
+                };
+                return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+            }
+            Self::Token(error @ TokenError::Scope { required, .. }) => (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "Bearer error=\"insufficient_scope\", scope=\"{}\", error_description=\"{}\"",
+                    quoted(required),
+                    quoted(&error.to_string())
+                ),
+                body_of(error),
+            ),
+            Self::Token(error) => (
+                StatusCode::UNAUTHORIZED,
+                format!("Bearer error=\"invalid_token\", error_description=\"{}\"", quoted(&error.to_string())),
+                body_of(error),
+            ),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+fn body_of(error: &TokenError) -> wire::ApiError {
+    wire::ApiError {
+        error: error.code().into(),
+        message: error.to_string(),
+        fix: error.fix().map(str::to_owned),
+    }
+}

@@ -1,0 +1,236 @@
+//! `/api/me` end to end on loopback: a real emulator (its OIDC metadata and JWKS over HTTP)
+//! and a real API server; tokens are the emulator's, with one field changed per negative case.
+
+use std::sync::Arc;
+
+use channels_api::config::ApiConfig;
+use channels_api::{router, AppState};
+use channels_protocol::claims::AccessTokenClaims;
+use channels_protocol::wire::{ApiError, Me};
+use entra_emulator::directory::demo;
+use entra_emulator::Running;
+use tokio::net::TcpListener;
+
+const NOW: u64 = 1_800_000_000;
+
+struct World {
+    emulator: Running,
+    api: String,
+    http: reqwest::Client,
+}
+
+async fn world() -> World {
+    let clock = Arc::new(|| NOW);
+    let emulator = entra_emulator::spawn(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        demo::tenant(),
+        clock.clone(),
+    )
+    .await
+    .unwrap();
+    let mut config = ApiConfig::demo();
+    config.authority = channels_api::config::Authority::parse(emulator.origin()).unwrap();
+    let app = router(AppState::new(config, clock)).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    World {
+        emulator,
+        api,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl World {
+    fn claims(&self, upn: &str) -> AccessTokenClaims {
+        let tenant = self.emulator.emulator.tenant();
+        let user = tenant.user_by_upn(upn).unwrap();
+        self.emulator.emulator.access_token_claims(
+            &tenant.apps[0],
+            user,
+            &[demo::SCOPE.to_owned()],
+            NOW,
+        )
+    }
+
+    fn token(&self, claims: &AccessTokenClaims) -> String {
+        self.emulator.emulator.key().sign(claims)
+    }
+
+    async fn get_me(&self, token: Option<&str>) -> reqwest::Response {
+        let request = self.http.get(format!("{}/api/me", self.api));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        request.send().await.unwrap()
+    }
+
+    /// Expects a refusal with this status and machine code; returns the challenge header and body.
+    async fn refused(&self, token: Option<&str>, status: u16, code: &str) -> (String, ApiError) {
+        let response = self.get_me(token).await;
+        assert_eq!(response.status().as_u16(), status);
+        let challenge = response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body: ApiError = response.json().await.unwrap();
+        assert_eq!(body.error, code, "{body:?}");
+        (challenge, body)
+    }
+}
+
+#[tokio::test]
+async fn alice_gets_her_three_channels() {
+    let world = world().await;
+    let response = world
+        .get_me(Some(&world.token(&world.claims("alice@contoso.example"))))
+        .await;
+    assert_eq!(response.status(), 200);
+    let me: Me = response.json().await.unwrap();
+    assert_eq!(me.upn, "alice@contoso.example");
+    assert_eq!(me.name, "Alice Moreau");
+    assert_eq!(me.tenant_id, demo::TENANT_ID);
+    assert_eq!(me.groups, ["Dispatch", "Fire-North"]);
+    assert_eq!(me.channels, ["All Call", "Dispatch Ops", "Fire North Tac"]);
+    assert_eq!(me.notice, None);
+}
+
+#[tokio::test]
+async fn carol_and_dave_are_told_why_they_have_no_channels() {
+    let world = world().await;
+    let carol: Me = world
+        .get_me(Some(&world.token(&world.claims("carol@contoso.example"))))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(carol.channels.is_empty());
+    assert_eq!(carol.notice.unwrap().code, "no_groups_claim");
+    let dave: Me = world
+        .get_me(Some(&world.token(&world.claims("dave@contoso.example"))))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(dave.channels.is_empty());
+    let notice = dave.notice.unwrap();
+    assert_eq!(notice.code, "groups_overage");
+    assert!(notice
+        .fix
+        .unwrap()
+        .contains("Groups assigned to the application"));
+}
+
+#[tokio::test]
+async fn no_token_is_a_bare_bearer_challenge() {
+    let world = world().await;
+    let (challenge, _) = world.refused(None, 401, "missing_token").await;
+    assert_eq!(challenge, "Bearer");
+}
+
+#[tokio::test]
+async fn wrong_signature_is_refused() {
+    let world = world().await;
+    let token = world.token(&world.claims("alice@contoso.example"));
+    let (head, signature) = token.rsplit_once('.').unwrap();
+    let mut signature = signature.to_owned().into_bytes();
+    signature[10] = if signature[10] == b'A' { b'B' } else { b'A' };
+    let forged = format!("{head}.{}", String::from_utf8(signature).unwrap());
+    let (challenge, body) = world.refused(Some(&forged), 401, "bad_signature").await;
+    assert!(challenge.starts_with(
+        "Bearer error=\"invalid_token\", error_description=\"expected a valid RS256 signature"
+    ));
+    assert!(body.message.contains("does not verify"));
+}
+
+#[tokio::test]
+async fn wrong_audience_issuer_and_expiry_are_refused_with_what_was_expected() {
+    let world = world().await;
+    let mut claims = world.claims("alice@contoso.example");
+    claims.aud = "11111111-2222-3333-4444-555555555555".into();
+    let (_, body) = world
+        .refused(Some(&world.token(&claims)), 401, "wrong_audience")
+        .await;
+    assert_eq!(
+        body.message,
+        format!(
+            "expected aud {0} or api://{0} (found 11111111-2222-3333-4444-555555555555)",
+            demo::CLIENT_ID
+        )
+    );
+
+    let mut claims = world.claims("alice@contoso.example");
+    claims.iss =
+        "https://login.microsoftonline.com/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/v2.0".into();
+    let (_, body) = world
+        .refused(Some(&world.token(&claims)), 401, "wrong_issuer")
+        .await;
+    assert!(body.message.starts_with(&format!(
+        "expected iss {}/{}/v2.0",
+        world.emulator.origin(),
+        demo::TENANT_ID
+    )));
+
+    let mut claims = world.claims("alice@contoso.example");
+    claims.exp = NOW - 301;
+    let (challenge, _) = world
+        .refused(Some(&world.token(&claims)), 401, "token_expired")
+        .await;
+    assert!(challenge.contains(&format!("token expired at {}", NOW - 301)));
+}
+
+#[tokio::test]
+async fn missing_scope_is_403_insufficient_scope() {
+    let world = world().await;
+    let mut claims = world.claims("alice@contoso.example");
+    claims.scp = Some("User.Read".into());
+    let (challenge, body) = world
+        .refused(Some(&world.token(&claims)), 403, "insufficient_scope")
+        .await;
+    let scope = format!("api://{}/UserProfile.ReadWrite", demo::CLIENT_ID);
+    assert!(
+        challenge.starts_with(&format!(
+            "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+        )),
+        "{challenge}"
+    );
+    assert!(body.fix.unwrap().contains("Expose an API"));
+}
+
+#[tokio::test]
+async fn graph_and_id_tokens_are_named_as_such() {
+    let world = world().await;
+    let mut claims = world.claims("alice@contoso.example");
+    claims.aud = "00000003-0000-0000-c000-000000000000".into();
+    let (_, body) = world
+        .refused(Some(&world.token(&claims)), 401, "graph_token")
+        .await;
+    assert!(body.fix.unwrap().contains("User.Read"));
+
+    let mut claims = serde_json::to_value(world.claims("alice@contoso.example")).unwrap();
+    claims.as_object_mut().unwrap().remove("scp");
+    claims["nonce"] = "n".into();
+    let id_token = world.emulator.emulator.key().sign(&claims);
+    world.refused(Some(&id_token), 401, "id_token").await;
+}
+
+#[tokio::test]
+async fn runtime_config_points_the_spa_at_the_tenant() {
+    let world = world().await;
+    let config: channels_protocol::wire::RuntimeConfig = world
+        .http
+        .get(format!("{}/config.json", world.api))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config.authority, world.emulator.origin());
+    assert_eq!(config.tenant_id, demo::TENANT_ID);
+    assert_eq!(
+        config.api_scope,
+        format!("api://{}/UserProfile.ReadWrite", demo::CLIENT_ID)
+    );
+}

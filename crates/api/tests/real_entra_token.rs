@@ -1,0 +1,132 @@
+//! Validation against artefacts Entra itself produced (copied from shared/fixtures; see the
+//! README files beside them): a v1 access token signed by Azure AD in 2016 with its key, and
+//! Entra's real `common` JWKS.
+
+use std::sync::Arc;
+
+use channels_api::auth::keys::KeyCache;
+use channels_api::auth::validate::{Expectations, TokenError, Validator};
+use jsonwebtoken::jwk::JwkSet;
+
+const TOKEN: &str = include_str!("fixtures/aad-real/v1-access-token.jwt");
+const JWKS: &str = include_str!("fixtures/aad-real/jwks.json");
+const ISSUER: &str = "https://sts.windows.net/268da1a1-9db4-48b9-b1fe-683250ba90cc/";
+const AUDIENCE: &str = "spn:6514a8ca-d9e4-4155-b292-65258398f3aa";
+const TENANT: &str = "268da1a1-9db4-48b9-b1fe-683250ba90cc";
+/// Between the token's `nbf` (1467311248) and `exp` (1467315148).
+const INSIDE_LIFETIME: u64 = 1_467_313_000;
+
+fn validator(expect: Expectations, now: u64) -> Validator {
+    let jwks: JwkSet = serde_json::from_str(JWKS).unwrap();
+    Validator::new(
+        expect,
+        Arc::new(KeyCache::fixed(&jwks)),
+        Arc::new(move || now),
+    )
+}
+
+fn expectations() -> Expectations {
+    Expectations {
+        issuers: vec![ISSUER.into()],
+        audiences: vec![AUDIENCE.into()],
+        tenants: vec![TENANT.into()],
+        scope: "user_impersonation".into(),
+        full_scope: format!("{AUDIENCE}/user_impersonation"),
+        leeway: 300,
+    }
+}
+
+fn token() -> String {
+    TOKEN.trim().to_owned()
+}
+
+#[tokio::test]
+async fn token_signed_by_azure_ad_validates_inside_its_lifetime() {
+    let verified = validator(expectations(), INSIDE_LIFETIME)
+        .validate(&token())
+        .await
+        .unwrap();
+    assert_eq!(
+        verified.claims().upn.as_deref(),
+        Some("robot@sijun.onmicrosoft.com")
+    );
+    assert_eq!(
+        verified.claims().oid,
+        "7912fe7b-b5ab-425b-bb1f-0e83b99fca7f"
+    );
+}
+
+#[tokio::test]
+async fn any_flipped_byte_breaks_it() {
+    let token = token();
+    let validator = validator(expectations(), INSIDE_LIFETIME);
+    let (header_end, payload_end) = (token.find('.').unwrap(), token.rfind('.').unwrap());
+    // One position in each segment: the header's last byte, the middle of the payload, the signature's middle.
+    for position in [
+        header_end - 2,
+        (header_end + payload_end) / 2,
+        (payload_end + token.len()) / 2,
+    ] {
+        let mut bytes = token.clone().into_bytes();
+        bytes[position] = if bytes[position] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(bytes).unwrap();
+        assert!(
+            validator.validate(&altered).await.is_err(),
+            "accepted a token altered at byte {position}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_audience_issuer_or_time_is_refused() {
+    let token = token();
+    let mut other_audience = expectations();
+    other_audience.audiences = vec!["api://someone-else".into()];
+    assert!(matches!(
+        validator(other_audience, INSIDE_LIFETIME).validate(&token).await,
+        Err(TokenError::Audience { found, .. }) if found == AUDIENCE
+    ));
+    let mut other_issuer = expectations();
+    other_issuer.issuers =
+        vec!["https://login.microsoftonline.com/268da1a1-9db4-48b9-b1fe-683250ba90cc/v2.0".into()];
+    assert!(matches!(
+        validator(other_issuer, INSIDE_LIFETIME).validate(&token).await,
+        Err(TokenError::Issuer { found, .. }) if found == ISSUER
+    ));
+    assert_eq!(
+        validator(expectations(), 1_467_315_148 + 301)
+            .validate(&token)
+            .await
+            .unwrap_err(),
+        TokenError::Expired {
+            exp: 1_467_315_148,
+            now: 1_467_315_148 + 301
+        }
+    );
+    assert_eq!(
+        validator(expectations(), 1_467_311_248 - 301)
+            .validate(&token)
+            .await
+            .unwrap_err(),
+        TokenError::NotYetValid {
+            nbf: 1_467_311_248,
+            now: 1_467_311_248 - 301
+        }
+    );
+}
+
+#[tokio::test]
+async fn entra_common_key_set_parses_and_lacks_this_key() {
+    let jwks: JwkSet =
+        serde_json::from_str(include_str!("fixtures/entra-common/keys.json")).unwrap();
+    assert_eq!(jwks.keys.len(), 7);
+    let validator = Validator::new(
+        expectations(),
+        Arc::new(KeyCache::fixed(&jwks)),
+        Arc::new(|| INSIDE_LIFETIME),
+    );
+    assert_eq!(
+        validator.validate(&token()).await.unwrap_err(),
+        TokenError::UnknownKey("YbRAQRYcE_motWVJKHrwLBbd_9s".into())
+    );
+}

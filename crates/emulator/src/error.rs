@@ -1,0 +1,95 @@
+//! Entra's error shapes: JSON at the token endpoint, a redirect with `error` and
+//! `error_description` from `/authorize` once the redirect URI is trusted, and an error page
+//! before that (Entra never redirects to an unregistered URI).
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use channels_protocol::token::TokenErrorBody;
+
+use crate::html::escape;
+
+/// An `AADSTS` error.
+#[derive(Debug, Clone)]
+pub struct AadError {
+    /// The OAuth error code.
+    pub error: &'static str,
+    /// The AADSTS number.
+    pub code: u32,
+    /// Entra's message after `AADSTS<code>: `.
+    pub message: String,
+}
+
+impl AadError {
+    /// An error with Entra's code and message.
+    pub fn new(error: &'static str, code: u32, message: impl Into<String>) -> Self {
+        Self {
+            error,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `AADSTS<code>: <message>`, as Entra starts every description.
+    pub fn description(&self) -> String {
+        format!("AADSTS{}: {}", self.code, self.message)
+    }
+
+    /// The token endpoint's JSON body, with fresh trace and correlation ids.
+    pub fn body(&self, now: u64) -> TokenErrorBody {
+        let trace_id = uuid::Uuid::new_v4().to_string();
+        let correlation_id = uuid::Uuid::new_v4().to_string();
+        let timestamp = chrono::DateTime::from_timestamp(now as i64, 0)
+            .unwrap_or_default()
+            .format("%Y-%m-%d %H:%M:%SZ")
+            .to_string();
+        TokenErrorBody {
+            error: self.error.to_owned(),
+            error_description: format!(
+                "{} Trace ID: {trace_id} Correlation ID: {correlation_id} Timestamp: {timestamp}",
+                self.description()
+            ),
+            error_codes: vec![self.code],
+            timestamp,
+            trace_id,
+            correlation_id,
+        }
+    }
+
+    /// The token endpoint's response: 401 for client authentication errors, else 400.
+    pub fn into_json(self, now: u64) -> Response {
+        let status = if self.error == "invalid_client" {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        (status, Json(self.body(now))).into_response()
+    }
+
+    /// A redirect back to a registered redirect URI (query response mode).
+    pub fn into_redirect(self, redirect_uri: &str, state: Option<&str>) -> Response {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("error", self.error)
+            .append_pair("error_description", &self.description());
+        if let Some(state) = state {
+            query.append_pair("state", state);
+        }
+        let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+        Redirect::to(&format!("{redirect_uri}{separator}{}", query.finish())).into_response()
+    }
+
+    /// Entra's own error page, for requests that cannot be redirected.
+    pub fn into_page(self) -> Response {
+        let body = format!(
+            "<h1>Sign in</h1><p>Sorry, but we're having trouble signing you in.</p>\
+             <p role=\"alert\"><strong>{}</strong></p>",
+            escape(&self.description())
+        );
+        (
+            StatusCode::BAD_REQUEST,
+            Html(crate::html::page("Sign in failed", &body)),
+        )
+            .into_response()
+    }
+}
