@@ -36,6 +36,13 @@ impl RuntimeConfig {
     pub fn logout_endpoint(&self) -> String {
         self.endpoint("oauth2/v2.0/logout")
     }
+    /// The sign-out URL that returns to `post_logout_redirect_uri` (a registered redirect URI).
+    pub fn logout_url(&self, post_logout_redirect_uri: &str) -> String {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("post_logout_redirect_uri", post_logout_redirect_uri)
+            .finish();
+        format!("{}?{query}", self.logout_endpoint())
+    }
     /// The v2 issuer of this tenant: `{authority}/{tenant}/v2.0`.
     pub fn issuer(&self) -> String {
         self.endpoint("v2.0")

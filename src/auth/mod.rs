@@ -1,0 +1,128 @@
+//! The sign-in flow as the SPA runs it: the protocol steps of `channels_protocol`, wired to
+//! the browser effects of [`crate::browser`].
+//!
+//! [`begin`] → Entra's sign-in page → `/sso` → [`complete`] → a [`session::Session`] in this
+//! tab → [`sign_out`].
+
+pub mod session;
+
+use channels_protocol::authorize::{self, ReturnPath};
+use channels_protocol::callback::{self, Callback, CallbackError};
+use channels_protocol::provider_error::ProviderError;
+use channels_protocol::token::{check_id_token, IdTokenError};
+use channels_protocol::wire::RuntimeConfig;
+
+use crate::browser::{self, http, location, storage};
+use session::Session;
+
+/// The path Entra redirects back to; registered as a Single-page application redirect URI.
+pub const CALLBACK_PATH: &str = "/sso";
+
+/// Why a sign-in did not complete.
+#[derive(Debug)]
+pub enum SignInError {
+    /// The callback was refused before any token request (state, replay, malformed).
+    Callback(CallbackError),
+    /// Entra refused, at `/authorize` or at the token endpoint.
+    Provider(ProviderError),
+    /// The ID token does not belong to this sign-in.
+    IdToken(IdTokenError),
+    /// The token response had no ID token although `openid` was asked.
+    MissingIdToken,
+    /// The token endpoint could not be reached or did not allow this origin (CORS).
+    TokenEndpointUnreachable,
+    /// Any other network failure.
+    Network(String),
+}
+
+/// What the user reads when sign-in fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// What happened.
+    pub message: String,
+    /// How to fix it, when someone can.
+    pub fix: Option<String>,
+    /// Entra's own words and code, for support.
+    pub detail: Option<String>,
+}
+
+impl SignInError {
+    /// A plain explanation with the fix.
+    pub fn explain(&self) -> Explanation {
+        match self {
+            Self::Provider(error) | Self::Callback(CallbackError::Provider(error)) => match error.known() {
+                Some(known) => Explanation {
+                    message: known.meaning.to_owned(),
+                    fix: Some(known.fix.to_owned()),
+                    detail: Some(error.description.clone()),
+                },
+                None => Explanation {
+                    message: "Microsoft Entra refused the sign-in.".to_owned(),
+                    fix: None,
+                    detail: Some(format!("{}: {}", error.error, error.description)),
+                },
+            },
+            Self::Callback(error) => Explanation { message: error.to_string(), fix: None, detail: None },
+            Self::IdToken(error) => Explanation { message: error.to_string(), fix: None, detail: None },
+            Self::MissingIdToken => Explanation {
+                message: "Entra returned no ID token although the sign-in asked for one (scope openid).".to_owned(),
+                fix: None,
+                detail: None,
+            },
+            Self::TokenEndpointUnreachable => Explanation {
+                message: "The browser could not redeem the sign-in code at Entra's token endpoint.".to_owned(),
+                fix: Some(
+                    "Admin: App registrations → this app → Authentication → register this site's /sso URI under \
+                     Single-page application (not Web), so Entra allows the browser to redeem codes."
+                        .to_owned(),
+                ),
+                detail: None,
+            },
+            Self::Network(what) => Explanation {
+                message: "The sign-in could not be completed because of a network error.".to_owned(),
+                fix: None,
+                detail: Some(what.clone()),
+            },
+        }
+    }
+}
+
+/// Starts a sign-in: keeps a pending login for this tab and leaves for Entra.
+pub fn begin(config: &RuntimeConfig) {
+    let redirect_uri = format!("{}{CALLBACK_PATH}", location::origin());
+    let here = location::path_and_query();
+    let return_to = ReturnPath::same_origin(if here.starts_with(CALLBACK_PATH) { "/" } else { &here });
+    let login = authorize::start(config, &redirect_uri, return_to, &browser::login_entropy(), browser::now());
+    storage::save_pending(&login.pending);
+    location::navigate(&login.url);
+}
+
+/// Completes a sign-in on `/sso`. The code and state leave the address bar at once, whatever
+/// the outcome; the pending login is consumed, so a replayed callback finds nothing.
+pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), SignInError> {
+    let query = location::query();
+    location::replace_path("/");
+    let callback = callback::parse(&query).map_err(SignInError::Callback)?;
+    let pending = callback.state().and_then(storage::take_pending);
+    let pending = match (pending, callback) {
+        (Some(pending), callback) => (pending, callback),
+        (None, Callback::Error { error, .. }) => return Err(SignInError::Provider(error)),
+        (None, Callback::Code { .. }) => return Err(SignInError::Callback(CallbackError::NoPendingLogin)),
+    };
+    let redemption =
+        callback::complete(pending.0, pending.1, &config.client_id, browser::now()).map_err(SignInError::Callback)?;
+    let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
+    let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
+    let identity = check_id_token(id_token, &config.client_id, &redemption.nonce, browser::now())
+        .map_err(SignInError::IdToken)?;
+    let session = Session::new(tokens, identity, browser::now());
+    storage::save_session(&session);
+    location::replace_path(redemption.return_to.as_str());
+    Ok((session, redemption.return_to))
+}
+
+/// Signs out: forgets this tab's session, then ends the Entra session and comes back here.
+pub fn sign_out(config: &RuntimeConfig) {
+    storage::clear();
+    location::navigate(&config.logout_url(&format!("{}/", location::origin())));
+}

@@ -1,0 +1,72 @@
+//! The network: the runtime configuration, the token endpoint and the API.
+
+use channels_protocol::provider_error::ProviderError;
+use channels_protocol::secret::AccessToken;
+use channels_protocol::token::{TokenErrorBody, TokenRequestBody, TokenResponse};
+use channels_protocol::wire::{ApiError, Me, RuntimeConfig};
+use gloo_net::http::Request;
+
+use crate::auth::SignInError;
+
+/// `GET /config.json` from the server that served the SPA.
+pub async fn runtime_config() -> Result<RuntimeConfig, String> {
+    let response = Request::get("/config.json")
+        .send()
+        .await
+        .map_err(|e| format!("Could not load /config.json: {e}"))?;
+    if !response.ok() {
+        return Err(format!("Could not load /config.json: expected 200 (found {})", response.status()));
+    }
+    response
+        .json()
+        .await
+        .map_err(|e| format!("/config.json is not the expected configuration: {e}"))
+}
+
+/// Redeems a code at Entra's token endpoint: a cross-origin POST with no secret.
+pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<TokenResponse, SignInError> {
+    let request = Request::post(token_endpoint)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body.as_str())
+        .map_err(|e| SignInError::Network(e.to_string()))?;
+    let response = request.send().await.map_err(|_| SignInError::TokenEndpointUnreachable)?;
+    if response.ok() {
+        return response
+            .json()
+            .await
+            .map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
+    }
+    match response.json::<TokenErrorBody>().await {
+        Ok(body) => Err(SignInError::Provider(ProviderError::from(body))),
+        Err(_) => Err(SignInError::Network(format!("token endpoint answered {}", response.status()))),
+    }
+}
+
+/// A refusal by the API, or a failure to reach it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiFailure {
+    /// 401: the session's token is no longer accepted.
+    Unauthorized(ApiError),
+    /// Another refusal, explained by the API.
+    Refused(ApiError),
+    /// No answer, or one that is not the API's.
+    Unreachable(String),
+}
+
+/// `GET /api/me` with the access token.
+pub async fn me(token: &AccessToken) -> Result<Me, ApiFailure> {
+    let response = Request::get("/api/me")
+        .header("Authorization", &format!("Bearer {}", token.secret()))
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Unreachable(e.to_string()))?;
+    if response.ok() {
+        return response.json().await.map_err(|e| ApiFailure::Unreachable(e.to_string()));
+    }
+    let status = response.status();
+    let error: ApiError = response
+        .json()
+        .await
+        .map_err(|_| ApiFailure::Unreachable(format!("the API answered {status}")))?;
+    Err(if status == 401 { ApiFailure::Unauthorized(error) } else { ApiFailure::Refused(error) })
+}

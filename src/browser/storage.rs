@@ -1,0 +1,68 @@
+//! The tab's `sessionStorage`: pending logins keyed by their `state` (two tabs, or two clicks,
+//! never overwrite each other's verifier) and the signed-in session. Never `localStorage`:
+//! tokens stay in this tab and die with it.
+
+use channels_protocol::authorize::PendingLogin;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::auth::session::Session;
+
+const PENDING_PREFIX: &str = "channels.pending.";
+const SESSION_KEY: &str = "channels.session";
+
+fn storage() -> web_sys::Storage {
+    super::window()
+        .session_storage()
+        .ok()
+        .flatten()
+        .expect("sessionStorage is available")
+}
+
+fn put<T: Serialize>(key: &str, value: &T) {
+    let json = serde_json::to_string(value).expect("serialisable value");
+    if let Err(error) = storage().set_item(key, &json) {
+        web_sys::console::error_2(&"sessionStorage write failed".into(), &error);
+    }
+}
+
+fn take<T: DeserializeOwned>(key: &str) -> Option<T> {
+    let storage = storage();
+    let json = storage.get_item(key).ok().flatten()?;
+    let _ = storage.remove_item(key);
+    serde_json::from_str(&json).ok()
+}
+
+/// Keeps a pending login until the callback for its state arrives.
+pub fn save_pending(pending: &PendingLogin) {
+    put(&format!("{PENDING_PREFIX}{}", pending.state.secret()), pending);
+}
+
+/// Removes and returns the pending login for `state`: a second callback with the same state
+/// (a replay, the back button) finds nothing.
+pub fn take_pending(state: &str) -> Option<PendingLogin> {
+    take(&format!("{PENDING_PREFIX}{state}"))
+}
+
+/// Stores the signed-in session for this tab.
+pub fn save_session(session: &Session) {
+    put(SESSION_KEY, session);
+}
+
+/// The session of this tab, if any.
+pub fn load_session() -> Option<Session> {
+    let json = storage().get_item(SESSION_KEY).ok().flatten()?;
+    serde_json::from_str(&json).ok()
+}
+
+/// Forgets the session and every pending login of this tab.
+pub fn clear() {
+    let storage = storage();
+    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|key| key == SESSION_KEY || key.starts_with(PENDING_PREFIX))
+        .collect();
+    for key in keys {
+        let _ = storage.remove_item(&key);
+    }
+}

@@ -1,0 +1,95 @@
+//! The Channels SPA: signs the user in with Microsoft Entra ID (authorization code + PKCE,
+//! entirely in the browser) and shows the channels their directory groups grant.
+//!
+//! The story, top to bottom: [`config`] loads where to sign in → [`auth`] runs the sign-in
+//! with the pure steps of `channels_protocol` → [`pages`] show each phase → the profile page
+//! calls the API. [`browser`] is the only module that touches the browser.
+
+pub mod auth;
+pub mod browser;
+pub mod components;
+pub mod config;
+pub mod pages;
+
+use std::sync::Arc;
+
+use channels_protocol::wire::RuntimeConfig;
+use leptos::prelude::*;
+
+use crate::auth::session::Session;
+use crate::auth::Explanation;
+use crate::components::ErrorPanel;
+
+/// Where the user is in the sign-in lifecycle.
+#[derive(Debug, Clone)]
+pub enum Phase {
+    /// No session in this tab.
+    SignedOut,
+    /// Back from Entra on `/sso`, redeeming the code.
+    Completing,
+    /// Signed in.
+    SignedIn(Arc<Session>),
+    /// The sign-in failed; the explanation says why and what fixes it.
+    Failed(Explanation),
+}
+
+/// The root component: loads the runtime configuration, then runs the sign-in lifecycle.
+#[component]
+pub fn App() -> impl IntoView {
+    let config = LocalResource::new(config::load);
+    view! {
+        <header class="bar">
+            <span class="brand">"Channels"</span>
+        </header>
+        <main class="page">
+            {move || match config.get() {
+                None => view! { <p class="muted" role="status">"Loading…"</p> }.into_any(),
+                Some(Err(message)) => {
+                    let explanation = Explanation { message, fix: None, detail: None };
+                    view! { <ErrorPanel title="The app could not start" explanation retry=None /> }.into_any()
+                }
+                Some(Ok(config)) => view! { <Lifecycle config /> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// Runs the sign-in lifecycle for one configuration.
+#[component]
+pub fn Lifecycle(
+    /// The tenant and app to sign in to.
+    config: RuntimeConfig,
+) -> impl IntoView {
+    let config = StoredValue::new(config);
+    let phase = RwSignal::new(pages::initial_phase());
+    if matches!(phase.get_untracked(), Phase::Completing) {
+        leptos::task::spawn_local(async move {
+            let outcome = auth::complete(&config.get_value()).await;
+            phase.set(match outcome {
+                Ok((session, _return_to)) => Phase::SignedIn(Arc::new(session)),
+                Err(error) => Phase::Failed(error.explain()),
+            });
+        });
+    }
+    let sign_in = move || auth::begin(&config.get_value());
+    let sign_in_again = Callback::new(move |()| {
+        browser::storage::clear();
+        sign_in();
+    });
+    move || match phase.get() {
+        Phase::SignedOut => view! { <pages::SignIn on_sign_in=sign_in /> }.into_any(),
+        Phase::Completing => view! { <p class="muted" role="status">"Signing you in…"</p> }.into_any(),
+        Phase::SignedIn(session) => view! {
+            <pages::Profile
+                session
+                on_sign_out=move || auth::sign_out(&config.get_value())
+                on_sign_in_again=sign_in_again
+            />
+        }
+        .into_any(),
+        Phase::Failed(explanation) => view! {
+            <ErrorPanel title="Sign-in failed" explanation retry=Some(sign_in_again) />
+        }
+        .into_any(),
+    }
+}

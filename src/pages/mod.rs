@@ -1,0 +1,24 @@
+//! One component per phase of the lifecycle.
+
+mod profile;
+mod sign_in;
+
+pub use profile::Profile;
+pub use sign_in::SignIn;
+
+use std::sync::Arc;
+
+use crate::auth::CALLBACK_PATH;
+use crate::browser::{self, location, storage};
+use crate::Phase;
+
+/// The phase at page load: completing on `/sso`, signed in with a live session, else signed out.
+pub fn initial_phase() -> Phase {
+    if location::path() == CALLBACK_PATH {
+        return Phase::Completing;
+    }
+    match storage::load_session() {
+        Some(session) if !session.is_expired(browser::now()) => Phase::SignedIn(Arc::new(session)),
+        _ => Phase::SignedOut,
+    }
+}
