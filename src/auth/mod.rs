@@ -121,8 +121,9 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
     Ok((session, redemption.return_to))
 }
 
-/// Signs out: forgets this tab's session, then ends the Entra session and comes back here.
+/// Signs out: forgets this tab's session, then ends the Entra session and comes back to the
+/// registered redirect URI (Entra accepts only registered URIs after sign-out).
 pub fn sign_out(config: &RuntimeConfig) {
     storage::clear();
-    location::navigate(&config.logout_url(&format!("{}/", location::origin())));
+    location::navigate(&config.logout_url(&format!("{}{CALLBACK_PATH}", location::origin())));
 }

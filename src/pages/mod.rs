@@ -12,10 +12,15 @@ use crate::auth::CALLBACK_PATH;
 use crate::browser::{self, location, storage};
 use crate::Phase;
 
-/// The phase at page load: completing on `/sso`, signed in with a live session, else signed out.
+/// The phase at page load: completing on `/sso` with a response, signed in with a live
+/// session, else signed out. A bare `/sso` is the return from Entra's sign-out (the one
+/// redirect URI per host serves both), so it becomes `/`.
 pub fn initial_phase() -> Phase {
     if location::path() == CALLBACK_PATH {
-        return Phase::Completing;
+        if !location::query().is_empty() {
+            return Phase::Completing;
+        }
+        location::replace_path("/");
     }
     match storage::load_session() {
         Some(session) if !session.is_expired(browser::now()) => Phase::SignedIn(Arc::new(session)),

@@ -22,7 +22,7 @@ pub fn page(title: &str, body: &str) -> String {
     format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title}</title>
+<title>{title}</title><link rel="icon" href="data:,">
 <style>
 body{{font-family:system-ui,sans-serif;background:#f2f2f2;margin:0;display:grid;place-items:center;min-height:100vh}}
 main{{background:#fff;padding:2rem 2.5rem;max-width:28rem;width:100%;box-shadow:0 2px 6px rgba(0,0,0,.2)}}

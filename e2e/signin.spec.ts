@@ -1,0 +1,110 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/** Signs in through the emulator's account picker as the user with this display name. */
+async function signIn(page: Page, name: string) {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await expect(page.getByRole('heading', { name: 'Pick an account' })).toBeVisible();
+  await page.getByRole('button', { name: new RegExp(name) }).click();
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+}
+
+function channels(page: Page) {
+  return page.getByRole('list', { name: 'Your channels' }).getByRole('listitem');
+}
+
+test('alice signs in with PKCE and sees exactly her three channels', async ({ page, baseURL }) => {
+  const authorize = page.waitForRequest(/\/oauth2\/v2\.0\/authorize\?/);
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') violations.push(`${message.location().url}: ${message.text()}`);
+  });
+
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  const request = new URL((await authorize).url());
+  expect(request.pathname).toBe('/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/oauth2/v2.0/authorize');
+  expect(request.searchParams.get('response_type')).toBe('code');
+  expect(request.searchParams.get('code_challenge_method')).toBe('S256');
+  expect(request.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(request.searchParams.get('redirect_uri')).toBe(`${baseURL}/sso`);
+  expect(request.searchParams.get('scope')).toBe(
+    'openid profile offline_access api://6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d/UserProfile.ReadWrite',
+  );
+
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Alice Moreau' })).toBeVisible();
+  await expect(page.getByText('alice@contoso.example')).toBeVisible();
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+
+  // The code and state are gone from the address bar, and no token is in localStorage.
+  expect(page.url()).toBe(`${baseURL}/`);
+  expect(await page.evaluate(() => localStorage.length)).toBe(0);
+  expect(violations).toEqual([]);
+});
+
+test('bob sees the police channels', async ({ page }) => {
+  await signIn(page, 'Bob Okafor');
+  await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
+});
+
+test('carol, with only a cloud-only group, is told why she has no channels', async ({ page }) => {
+  await signIn(page, 'Carol Lindqvist');
+  await expect(page.getByText('You have no channels.')).toBeVisible();
+  const notice = page.getByRole('note');
+  await expect(notice).toHaveAttribute('data-code', 'no_groups_claim');
+  await expect(notice).toContainText('cloud-only groups have no sAMAccountName');
+});
+
+test('dave, in 230 groups, is told about the groups overage and its fix', async ({ page }) => {
+  await signIn(page, 'Dave Ng');
+  const notice = page.getByRole('note');
+  await expect(notice).toHaveAttribute('data-code', 'groups_overage');
+  await expect(notice).toContainText('Groups assigned to the application');
+});
+
+test('the session survives a reload, and sign-out clears it', async ({ page, baseURL }) => {
+  await signIn(page, 'Erin Walsh');
+  await page.reload();
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops']);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  expect(page.url()).toBe(`${baseURL}/`);
+  expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+});
+
+test('a replayed callback is refused and offers a clean retry', async ({ page }) => {
+  const callback = page.waitForRequest(/\/sso\?code=/);
+  await signIn(page, 'Alice Moreau');
+  const replay = (await callback).url();
+  await page.goto(replay);
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('does not belong to a sign-in started in this tab');
+  await expect(alert.getByRole('button', { name: 'Try again' })).toBeVisible();
+  expect(new URL(page.url()).search).toBe('');
+});
+
+test('a callback with a forged state is refused', async ({ page }) => {
+  await page.goto('/sso?code=stolen&state=forged');
+  await expect(page.getByRole('alert')).toContainText('does not belong to a sign-in started in this tab');
+});
+
+test('an Entra error is explained with its fix, and hostile text stays text', async ({ page }) => {
+  const description = 'AADSTS65004: User declined to consent. <img src=x onerror="window.pwned=1">';
+  await page.goto(`/sso?error=access_denied&error_description=${encodeURIComponent(description)}`);
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('You declined the permissions the app asked for.');
+  await expect(alert).toContainText(description);
+  expect(await alert.locator('img').count()).toBe(0);
+  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+});
+
+test('the SPA is served under a strict Content Security Policy', async ({ page }) => {
+  const response = await page.goto('/');
+  const csp = response!.headers()['content-security-policy'];
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval' 'sha256-[A-Za-z0-9+/=]+';/);
+  expect(csp).not.toContain('unsafe-inline');
+  expect(response!.headers()['referrer-policy']).toBe('no-referrer');
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+});
