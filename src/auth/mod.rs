@@ -91,8 +91,18 @@ impl SignInError {
 pub fn begin(config: &RuntimeConfig) {
     let redirect_uri = format!("{}{CALLBACK_PATH}", location::origin());
     let here = location::path_and_query();
-    let return_to = ReturnPath::same_origin(if here.starts_with(CALLBACK_PATH) { "/" } else { &here });
-    let login = authorize::start(config, &redirect_uri, return_to, &browser::login_entropy(), browser::now());
+    let return_to = ReturnPath::same_origin(if here.starts_with(CALLBACK_PATH) {
+        "/"
+    } else {
+        &here
+    });
+    let login = authorize::start(
+        config,
+        &redirect_uri,
+        return_to,
+        &browser::login_entropy(),
+        browser::now(),
+    );
     storage::save_pending(&login.pending);
     location::navigate(&login.url);
 }
@@ -107,14 +117,24 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
     let pending = match (pending, callback) {
         (Some(pending), callback) => (pending, callback),
         (None, Callback::Error { error, .. }) => return Err(SignInError::Provider(error)),
-        (None, Callback::Code { .. }) => return Err(SignInError::Callback(CallbackError::NoPendingLogin)),
+        (None, Callback::Code { .. }) => {
+            return Err(SignInError::Callback(CallbackError::NoPendingLogin))
+        }
     };
-    let redemption =
-        callback::complete(pending.0, pending.1, &config.client_id, browser::now()).map_err(SignInError::Callback)?;
+    let redemption = callback::complete(pending.0, pending.1, &config.client_id, browser::now())
+        .map_err(SignInError::Callback)?;
     let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
-    let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
-    let identity = check_id_token(id_token, &config.client_id, &redemption.nonce, browser::now())
-        .map_err(SignInError::IdToken)?;
+    let id_token = tokens
+        .id_token
+        .as_ref()
+        .ok_or(SignInError::MissingIdToken)?;
+    let identity = check_id_token(
+        id_token,
+        &config.client_id,
+        &redemption.nonce,
+        browser::now(),
+    )
+    .map_err(SignInError::IdToken)?;
     let session = Session::new(tokens, identity, browser::now());
     storage::save_session(&session);
     location::replace_path(redemption.return_to.as_str());

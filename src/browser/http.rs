@@ -15,7 +15,10 @@ pub async fn runtime_config() -> Result<RuntimeConfig, String> {
         .await
         .map_err(|e| format!("Could not load /config.json: {e}"))?;
     if !response.ok() {
-        return Err(format!("Could not load /config.json: expected 200 (found {})", response.status()));
+        return Err(format!(
+            "Could not load /config.json: expected 200 (found {})",
+            response.status()
+        ));
     }
     response
         .json()
@@ -24,12 +27,18 @@ pub async fn runtime_config() -> Result<RuntimeConfig, String> {
 }
 
 /// Redeems a code at Entra's token endpoint: a cross-origin POST with no secret.
-pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<TokenResponse, SignInError> {
+pub async fn redeem(
+    token_endpoint: &str,
+    body: &TokenRequestBody,
+) -> Result<TokenResponse, SignInError> {
     let request = Request::post(token_endpoint)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(body.as_str())
         .map_err(|e| SignInError::Network(e.to_string()))?;
-    let response = request.send().await.map_err(|_| SignInError::TokenEndpointUnreachable)?;
+    let response = request
+        .send()
+        .await
+        .map_err(|_| SignInError::TokenEndpointUnreachable)?;
     if response.ok() {
         return response
             .json()
@@ -38,7 +47,10 @@ pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<Tok
     }
     match response.json::<TokenErrorBody>().await {
         Ok(body) => Err(SignInError::Provider(ProviderError::from(body))),
-        Err(_) => Err(SignInError::Network(format!("token endpoint answered {}", response.status()))),
+        Err(_) => Err(SignInError::Network(format!(
+            "token endpoint answered {}",
+            response.status()
+        ))),
     }
 }
 
@@ -61,12 +73,19 @@ pub async fn me(token: &AccessToken) -> Result<Me, ApiFailure> {
         .await
         .map_err(|e| ApiFailure::Unreachable(e.to_string()))?;
     if response.ok() {
-        return response.json().await.map_err(|e| ApiFailure::Unreachable(e.to_string()));
+        return response
+            .json()
+            .await
+            .map_err(|e| ApiFailure::Unreachable(e.to_string()));
     }
     let status = response.status();
     let error: ApiError = response
         .json()
         .await
         .map_err(|_| ApiFailure::Unreachable(format!("the API answered {status}")))?;
-    Err(if status == 401 { ApiFailure::Unauthorized(error) } else { ApiFailure::Refused(error) })
+    Err(if status == 401 {
+        ApiFailure::Unauthorized(error)
+    } else {
+        ApiFailure::Refused(error)
+    })
 }

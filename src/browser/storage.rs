@@ -35,7 +35,10 @@ fn take<T: DeserializeOwned>(key: &str) -> Option<T> {
 
 /// Keeps a pending login until the callback for its state arrives.
 pub fn save_pending(pending: &PendingLogin) {
-    put(&format!("{PENDING_PREFIX}{}", pending.state.secret()), pending);
+    put(
+        &format!("{PENDING_PREFIX}{}", pending.state.secret()),
+        pending,
+    );
 }
 
 /// Removes and returns the pending login for `state`: a second callback with the same state
