@@ -90,13 +90,29 @@ test('a callback with a forged state is refused', async ({ page }) => {
 });
 
 test('an Entra error is explained with its fix, and hostile text stays text', async ({ page }) => {
-  const description = 'AADSTS65004: User declined to consent. <img src=x onerror="window.pwned=1">';
-  await page.goto(`/sso?error=access_denied&error_description=${encodeURIComponent(description)}`);
+  // A real error from the emulator: the scope names an unknown resource, which Entra (and the
+  // emulator) quote back in AADSTS500011's description, here as markup.
+  const authorize = page.waitForRequest(/\/oauth2\/v2\.0\/authorize\?/);
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  const url = new URL((await authorize).url());
+  const hostile = '<img/src=x/onerror=window.pwned=1>';
+  url.searchParams.set('scope', `openid ${hostile}/Read`);
+  await page.goto(url.toString());
   const alert = page.getByRole('alert');
-  await expect(alert).toContainText('You declined the permissions the app asked for.');
-  await expect(alert).toContainText(description);
+  await expect(alert).toContainText('does not exist in this tenant');
+  await expect(alert).toContainText('Expose an API');
+  await expect(alert).toContainText(`AADSTS500011: The resource principal named ${hostile} was not found`);
   expect(await alert.locator('img').count()).toBe(0);
   expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+});
+
+test('an error link that no sign-in of this tab asked for is refused without its text', async ({ page }) => {
+  const description = 'AADSTS65004: Call +1 555 0100 to restore your account.';
+  await page.goto(`/sso?error=access_denied&error_description=${encodeURIComponent(description)}`);
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('does not belong to a sign-in started in this tab');
+  await expect(alert).not.toContainText('555 0100');
 });
 
 test('the SPA is served under a strict Content Security Policy', async ({ page }) => {

@@ -7,7 +7,7 @@
 pub mod session;
 
 use channels_protocol::authorize::{self, ReturnPath};
-use channels_protocol::callback::{self, Callback, CallbackError};
+use channels_protocol::callback::{self, CallbackError};
 use channels_protocol::provider_error::ProviderError;
 use channels_protocol::token::{check_id_token, IdTokenError};
 use channels_protocol::wire::RuntimeConfig;
@@ -113,28 +113,21 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
     let query = location::query();
     location::replace_path("/");
     let callback = callback::parse(&query).map_err(SignInError::Callback)?;
-    let pending = callback.state().and_then(storage::take_pending);
-    let pending = match (pending, callback) {
-        (Some(pending), callback) => (pending, callback),
-        (None, Callback::Error { error, .. }) => return Err(SignInError::Provider(error)),
-        (None, Callback::Code { .. }) => {
-            return Err(SignInError::Callback(CallbackError::NoPendingLogin))
-        }
-    };
-    let redemption = callback::complete(pending.0, pending.1, &config.client_id, browser::now())
+    // Without a login pending under its state, a response is not ours: refused, and an error's
+    // text (which anyone can put in a link) is not shown.
+    let pending = callback
+        .state()
+        .and_then(storage::take_pending)
+        .ok_or(SignInError::Callback(CallbackError::NoPendingLogin))?;
+    let redemption = callback::complete(pending, callback, &config.client_id, browser::now())
         .map_err(SignInError::Callback)?;
     let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
     let id_token = tokens
         .id_token
         .as_ref()
         .ok_or(SignInError::MissingIdToken)?;
-    let identity = check_id_token(
-        id_token,
-        &config.client_id,
-        &redemption.nonce,
-        browser::now(),
-    )
-    .map_err(SignInError::IdToken)?;
+    let identity = check_id_token(id_token, config, &redemption.nonce, browser::now())
+        .map_err(SignInError::IdToken)?;
     let session = Session::new(tokens, identity, browser::now());
     storage::save_session(&session);
     location::replace_path(redemption.return_to.as_str());

@@ -1,18 +1,17 @@
 //! The signed-in session of one tab.
 
-use channels_protocol::secret::{AccessToken, RefreshToken};
+use channels_protocol::secret::AccessToken;
 use channels_protocol::token::{IdTokenClaims, TokenResponse};
 use serde::{Deserialize, Serialize};
 
-/// Who is signed in, and the tokens to call the API with.
+/// Who is signed in, and the token to call the API with. The refresh token Entra returns is
+/// not kept: nothing renews the session yet, and a refresh token unused is only a risk.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Session {
     /// The bearer token for the API.
     pub access_token: AccessToken,
     /// When it expires (seconds since the epoch).
     pub expires_at: u64,
-    /// The refresh token, when `offline_access` was granted.
-    pub refresh_token: Option<RefreshToken>,
     /// Display name from the ID token.
     pub name: String,
     /// Sign-in name from the ID token.
@@ -25,7 +24,6 @@ impl Session {
         Self {
             access_token: tokens.access_token,
             expires_at: now + tokens.expires_in,
-            refresh_token: tokens.refresh_token,
             name: identity.name.unwrap_or_default(),
             username: identity.preferred_username.unwrap_or_default(),
         }

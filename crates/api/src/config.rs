@@ -45,26 +45,38 @@ pub struct ApiConfig {
 pub struct Authority(String);
 
 impl Authority {
-    /// Parses an origin, refusing plain HTTP anywhere but loopback.
+    /// Parses an origin, refusing plain HTTP anywhere but loopback, and anything beyond
+    /// `scheme://host[:port]` (user info, path, query, fragment): the value ends up in key
+    /// fetches and in the Content Security Policy.
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        let value = value.trim_end_matches('/');
-        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
-        let host_part = |prefix: &str| {
-            value
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(':'))
+        let error = || {
+            ConfigError {
+            key: "ENTRA_AUTHORITY",
+            expected: "an origin such as https://login.microsoftonline.com (http:// only on 127.0.0.1, [::1] or localhost), with no path",
+            found: value.to_owned(),
+        }
         };
-        let secure = value
-            .strip_prefix("https://")
-            .is_some_and(|host| !host.is_empty() && !host.contains('/'));
-        if secure || loopback.iter().any(|prefix| host_part(prefix)) && !value[7..].contains('/') {
-            Ok(Self(value.to_owned()))
+        let url = reqwest::Url::parse(value).map_err(|_| error())?;
+        let bare = url.username().is_empty()
+            && url.password().is_none()
+            && url.path() == "/"
+            && url.query().is_none()
+            && url.fragment().is_none();
+        let loopback = match url.host() {
+            Some(url::Host::Domain(name)) => name == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        let allowed = match url.scheme() {
+            "https" => url.host().is_some(),
+            "http" => loopback,
+            _ => false,
+        };
+        if bare && allowed {
+            Ok(Self(url.origin().ascii_serialization()))
         } else {
-            Err(ConfigError {
-                key: "ENTRA_AUTHORITY",
-                expected: "an origin such as https://login.microsoftonline.com (http:// only on 127.0.0.1 or localhost), with no path",
-                found: value.to_owned(),
-            })
+            Err(error())
         }
     }
 
@@ -195,7 +207,12 @@ mod tests {
 
     #[test]
     fn authority_is_https_or_loopback_http() {
-        assert!(Authority::parse("https://login.microsoftonline.com/").is_ok());
+        assert_eq!(
+            Authority::parse("https://login.microsoftonline.com/")
+                .unwrap()
+                .as_str(),
+            "https://login.microsoftonline.com"
+        );
         assert!(Authority::parse("http://127.0.0.1:9400").is_ok());
         assert!(Authority::parse("http://localhost").is_ok());
         for bad in [

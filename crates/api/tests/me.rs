@@ -215,6 +215,151 @@ async fn graph_and_id_tokens_are_named_as_such() {
     world.refused(Some(&id_token), 401, "id_token").await;
 }
 
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[tokio::test]
+async fn algorithms_other_than_rs256_are_refused_before_any_key_is_used() {
+    let world = world().await;
+    let claims = world.claims("alice@contoso.example");
+    let payload = b64(serde_json::to_string(&claims).unwrap().as_bytes());
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let token = format!(
+            "{}.{payload}.",
+            b64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes())
+        );
+        let (challenge, _) = world
+            .refused(Some(&token), 401, "unsupported_algorithm")
+            .await;
+        assert!(
+            challenge.contains(&format!("expected alg RS256 (found {alg})")),
+            "{challenge}"
+        );
+    }
+    // Key confusion: HS256 keyed with the tenant's public key bytes.
+    let public_key = serde_json::to_vec(world.emulator.emulator.key().jwk()).unwrap();
+    for alg in [
+        jsonwebtoken::Algorithm::HS256,
+        jsonwebtoken::Algorithm::HS384,
+        jsonwebtoken::Algorithm::HS512,
+    ] {
+        let mut header = jsonwebtoken::Header::new(alg);
+        header.kid = Some(world.emulator.emulator.key().kid().to_owned());
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(&public_key),
+        )
+        .unwrap();
+        world
+            .refused(Some(&token), 401, "unsupported_algorithm")
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn keys_carried_in_the_header_are_refused() {
+    let world = world().await;
+    let claims = world.claims("alice@contoso.example");
+    // The attacker's own key, announced in the header it signs.
+    let attacker = entra_emulator::keys::SigningKey::generate();
+    let attacker_jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(attacker.jwk().clone()).unwrap();
+    let mut header = attacker.header();
+    header.jwk = Some(attacker_jwk);
+    world
+        .refused(
+            Some(&attacker.sign_with_header(&header, &claims)),
+            401,
+            "embedded_key",
+        )
+        .await;
+    for (name, set) in [
+        (
+            "jku",
+            (|h: &mut jsonwebtoken::Header| h.jku = Some("http://127.0.0.1:1/keys".into()))
+                as fn(&mut _),
+        ),
+        ("x5u", |h| h.x5u = Some("http://127.0.0.1:1/cert".into())),
+        ("x5c", |h| h.x5c = Some(vec!["MIIB".into()])),
+    ] {
+        let mut header = attacker.header();
+        set(&mut header);
+        let (_, body) = world
+            .refused(
+                Some(&attacker.sign_with_header(&header, &claims)),
+                401,
+                "embedded_key",
+            )
+            .await;
+        assert!(
+            body.message.contains(&format!("`{name}`")),
+            "{}",
+            body.message
+        );
+    }
+    // A kid that is not in the tenant's key set.
+    world
+        .refused(Some(&attacker.sign(&claims)), 401, "unknown_key")
+        .await;
+}
+
+#[tokio::test]
+async fn another_tenant_and_graph_header_nonce_are_refused() {
+    let world = world().await;
+    let mut claims = world.claims("alice@contoso.example");
+    claims.tid = "0000aaaa-0000-4000-8000-000000000000".into();
+    let (_, body) = world
+        .refused(Some(&world.token(&claims)), 401, "tenant_not_allowed")
+        .await;
+    assert!(body
+        .message
+        .ends_with("(found 0000aaaa-0000-4000-8000-000000000000)"));
+
+    let claims = world.claims("alice@contoso.example");
+    let header = format!(
+        r#"{{"typ":"JWT","alg":"RS256","kid":"{}","nonce":"abc"}}"#,
+        world.emulator.emulator.key().kid()
+    );
+    let signed = world.token(&claims);
+    let graph_like = format!(
+        "{}.{}",
+        b64(header.as_bytes()),
+        signed.split_once('.').unwrap().1
+    );
+    world.refused(Some(&graph_like), 401, "graph_token").await;
+}
+
+#[tokio::test]
+async fn an_unreachable_identity_provider_is_503_not_a_bad_token() {
+    let world = world().await;
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut config = ApiConfig::demo();
+    config.authority =
+        channels_api::config::Authority::parse(&format!("http://{}", closed.local_addr().unwrap()))
+            .unwrap();
+    drop(closed);
+    let app = router(AppState::new(config, Arc::new(|| NOW))).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let token = world.token(&world.claims("alice@contoso.example"));
+    for _ in 0..2 {
+        let response = world
+            .http
+            .get(format!("{api}/api/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503);
+        let body: ApiError = response.json().await.unwrap();
+        assert_eq!(body.error, "keys_unavailable");
+    }
+}
+
 #[tokio::test]
 async fn runtime_config_points_the_spa_at_the_tenant() {
     let world = world().await;

@@ -120,6 +120,11 @@ async fn entra_common_key_set_parses_and_lacks_this_key() {
     let jwks: JwkSet =
         serde_json::from_str(include_str!("fixtures/entra-common/keys.json")).unwrap();
     assert_eq!(jwks.keys.len(), 7);
+    let cache = KeyCache::fixed(&jwks);
+    for jwk in &jwks.keys {
+        let kid = jwk.common.key_id.as_deref().unwrap();
+        assert!(cache.key(kid).await.is_ok(), "Entra's key {kid} is usable");
+    }
     let validator = Validator::new(
         expectations(),
         Arc::new(KeyCache::fixed(&jwks)),

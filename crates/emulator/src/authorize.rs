@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use channels_protocol::pkce::ChallengeMethod;
@@ -15,7 +15,7 @@ use rand::RngCore;
 use serde::Deserialize;
 
 use crate::directory::{AppRegistration, Platform};
-use crate::error::AadError;
+use crate::error::{found, with_params, AadError};
 use crate::html::escape;
 use crate::Emulator;
 
@@ -26,7 +26,7 @@ pub const CODE_LIFETIME: u64 = 600;
 const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
 /// The authorize request's parameters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct AuthorizeParams {
     client_id: Option<String>,
     response_type: Option<String>,
@@ -41,7 +41,7 @@ pub struct AuthorizeParams {
 }
 
 /// What a code stands for, kept until it is redeemed or expires.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CodeGrant {
     /// The client it was issued to.
     pub client_id: String,
@@ -79,14 +79,6 @@ struct Checked<'a> {
     challenge: Option<(String, ChallengeMethod)>,
 }
 
-fn missing(name: &str) -> AadError {
-    AadError::new(
-        "invalid_request",
-        900144,
-        format!("The request body must contain the following parameter: '{name}'."),
-    )
-}
-
 /// Checks a request; `Err` is the response to send (an error page or an error redirect).
 fn check<'a>(
     emulator: &'a Emulator,
@@ -97,22 +89,12 @@ fn check<'a>(
     let client_id = params
         .client_id
         .as_deref()
-        .ok_or_else(|| missing("client_id").into_page())?;
-    let app = emulator.tenant().app(client_id).ok_or_else(|| {
-        AadError::new(
-            "unauthorized_client",
-            700016,
-            format!(
-                "Application with identifier '{client_id}' was not found in the directory '{}'.",
-                emulator.tenant().id
-            ),
-        )
-        .into_page()
-    })?;
+        .ok_or_else(|| AadError::missing("client_id").into_page())?;
+    let app = emulator.app(client_id).map_err(AadError::into_page)?;
     let redirect_uri = params
         .redirect_uri
         .as_deref()
-        .ok_or_else(|| missing("redirect_uri").into_page())?;
+        .ok_or_else(|| AadError::missing("redirect_uri").into_page())?;
     let platform = app.redirect_uri(redirect_uri).ok_or_else(|| {
         AadError::new(
             "invalid_request",
@@ -125,7 +107,20 @@ fn check<'a>(
         .into_page()
     })?;
     // From here on the redirect URI is trusted: errors go back to the app.
-    let back = |error: AadError| error.into_redirect(redirect_uri, params.state.as_deref());
+    let fragment = match params.response_mode.as_deref() {
+        None | Some("query") => false,
+        Some("fragment") => true,
+        Some(other) => {
+            return Err(AadError::new(
+                "invalid_request",
+                900144,
+                format!("response_mode '{other}' is not supported by the emulator; use 'query' or 'fragment'."),
+            )
+            .into_redirect(redirect_uri, params.state.as_deref(), false))
+        }
+    };
+    let back =
+        |error: AadError| error.into_redirect(redirect_uri, params.state.as_deref(), fragment);
     match params.response_type.as_deref() {
         Some("code") => {}
         Some(other) if other.split(' ').any(|t| t == "id_token" || t == "token") => {
@@ -142,19 +137,8 @@ fn check<'a>(
                 "The provided value for the input parameter 'response_type' is not allowed for this request. Expected value: 'code'.",
             )))
         }
-        None => return Err(back(missing("response_type"))),
+        None => return Err(back(AadError::missing("response_type"))),
     }
-    let fragment = match params.response_mode.as_deref() {
-        None | Some("query") => false,
-        Some("fragment") => true,
-        Some(other) => {
-            return Err(back(AadError::new(
-                "invalid_request",
-                900144,
-                format!("response_mode '{other}' is not supported by the emulator; use 'query' or 'fragment'."),
-            )))
-        }
-    };
     let challenge = match &params.code_challenge {
         None => None,
         Some(challenge) => match ChallengeMethod::parse(params.code_challenge_method.as_deref()) {
@@ -171,7 +155,7 @@ fn check<'a>(
     let scope = params
         .scope
         .as_deref()
-        .ok_or_else(|| back(missing("scope")))?;
+        .ok_or_else(|| back(AadError::missing("scope")))?;
     let mut api_scopes = Vec::new();
     for requested in scope.split(' ').filter(|s| !s.is_empty()) {
         if OIDC_SCOPES.contains(&requested) {
@@ -215,6 +199,22 @@ fn check<'a>(
     })
 }
 
+/// `prompt=none` needs an Entra session; the emulator keeps none, so it is always AADSTS50058.
+fn no_session_for_prompt_none(checked: &Checked<'_>, params: &AuthorizeParams) -> Option<Response> {
+    (params.prompt.as_deref() == Some("none")).then(|| {
+        AadError::new(
+            "login_required",
+            50058,
+            "A silent sign-in request was sent but no user is signed in.",
+        )
+        .into_redirect(
+            &checked.redirect_uri,
+            params.state.as_deref(),
+            checked.fragment,
+        )
+    })
+}
+
 /// `GET …/authorize`: the sign-in page, listing the tenant's users.
 pub async fn show(
     State(emulator): State<Arc<Emulator>>,
@@ -226,13 +226,8 @@ pub async fn show(
         Ok(checked) => checked,
         Err(response) => return response,
     };
-    if params.prompt.as_deref() == Some("none") {
-        return AadError::new(
-            "login_required",
-            50058,
-            "A silent sign-in request was sent but no user is signed in.",
-        )
-        .into_redirect(&checked.redirect_uri, params.state.as_deref());
+    if let Some(response) = no_session_for_prompt_none(&checked, &params) {
+        return response;
     }
     let action = format!(
         "/{}/oauth2/v2.0/authorize?{}",
@@ -278,6 +273,9 @@ pub async fn sign_in(
         Ok(checked) => checked,
         Err(response) => return response,
     };
+    if let Some(response) = no_session_for_prompt_none(&checked, &params) {
+        return response;
+    }
     let Some(user) = emulator.tenant().user_by_upn(&form.username) else {
         return AadError::new(
             "invalid_request",
@@ -318,17 +316,9 @@ pub async fn sign_in(
         response.append_pair("state", state);
     }
     response.append_pair("session_state", &uuid::Uuid::new_v4().to_string());
-    let separator = if checked.fragment {
-        '#'
-    } else if checked.redirect_uri.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    Redirect::to(&format!(
-        "{}{separator}{}",
-        checked.redirect_uri,
-        response.finish()
+    found(&with_params(
+        &checked.redirect_uri,
+        &response.finish(),
+        checked.fragment,
     ))
-    .into_response()
 }

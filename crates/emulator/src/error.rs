@@ -2,8 +2,8 @@
 //! `error_description` from `/authorize` once the redirect URI is trusted, and an error page
 //! before that (Entra never redirects to an unregistered URI).
 
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use channels_protocol::token::TokenErrorBody;
 
@@ -28,6 +28,15 @@ impl AadError {
             code,
             message: message.into(),
         }
+    }
+
+    /// AADSTS900144: a required parameter is missing.
+    pub fn missing(name: &str) -> Self {
+        Self::new(
+            "invalid_request",
+            900144,
+            format!("The request body must contain the following parameter: '{name}'."),
+        )
     }
 
     /// `AADSTS<code>: <message>`, as Entra starts every description.
@@ -66,17 +75,21 @@ impl AadError {
         (status, Json(self.body(now))).into_response()
     }
 
-    /// A redirect back to a registered redirect URI (query response mode).
-    pub fn into_redirect(self, redirect_uri: &str, state: Option<&str>) -> Response {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query
+    /// A redirect back to a registered redirect URI, in the request's response mode.
+    pub fn into_redirect(
+        self,
+        redirect_uri: &str,
+        state: Option<&str>,
+        fragment: bool,
+    ) -> Response {
+        let mut params = form_urlencoded::Serializer::new(String::new());
+        params
             .append_pair("error", self.error)
             .append_pair("error_description", &self.description());
         if let Some(state) = state {
-            query.append_pair("state", state);
+            params.append_pair("state", state);
         }
-        let separator = if redirect_uri.contains('?') { '&' } else { '?' };
-        Redirect::to(&format!("{redirect_uri}{separator}{}", query.finish())).into_response()
+        found(&with_params(redirect_uri, &params.finish(), fragment))
     }
 
     /// Entra's own error page, for requests that cannot be redirected.
@@ -92,4 +105,21 @@ impl AadError {
         )
             .into_response()
     }
+}
+
+/// `302 Found`, as Entra redirects (a POST becomes a GET at the target).
+pub fn found(location: &str) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, location.to_owned())]).into_response()
+}
+
+/// `uri` with `params` appended in the query, or in the fragment for `response_mode=fragment`.
+pub fn with_params(uri: &str, params: &str, fragment: bool) -> String {
+    let separator = if fragment {
+        '#'
+    } else if uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    format!("{uri}{separator}{params}")
 }

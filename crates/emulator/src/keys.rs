@@ -62,11 +62,21 @@ impl SigningKey {
         &self.jwk
     }
 
-    /// Signs `claims` as Entra does: `{"typ":"JWT","alg":"RS256","kid":…}`.
-    pub fn sign<T: Serialize>(&self, claims: &T) -> String {
+    /// Entra's access token header: `{"typ":"JWT","alg":"RS256","kid":…}`.
+    pub fn header(&self) -> Header {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
+        header
+    }
+
+    /// Signs `claims` with Entra's header.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> String {
+        self.sign_with_header(&self.header(), claims)
+    }
+
+    /// Signs `claims` under any RS256 header (tests forge headers with it).
+    pub fn sign_with_header<T: Serialize>(&self, header: &Header, claims: &T) -> String {
+        jsonwebtoken::encode(header, claims, &self.encoding)
             .expect("RS256 signing with a valid key")
     }
 }

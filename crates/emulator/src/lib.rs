@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -88,6 +88,20 @@ impl Emulator {
 
     fn now(&self) -> u64 {
         (self.clock)()
+    }
+
+    /// The app registration with this client id, or AADSTS700016.
+    fn app(&self, client_id: &str) -> Result<&directory::AppRegistration, AadError> {
+        self.tenant.app(client_id).ok_or_else(|| {
+            AadError::new(
+                "unauthorized_client",
+                700016,
+                format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{}'.",
+                    self.tenant.id
+                ),
+            )
+        })
     }
 
     fn check_tenant(&self, segment: &str) -> Result<(), AadError> {
@@ -202,7 +216,7 @@ async fn logout(
             .iter()
             .any(|app| app.redirect_uri(&uri).is_some())
         {
-            return Redirect::to(&uri).into_response();
+            return error::found(&uri);
         }
         return AadError::new(
             "invalid_request",

@@ -38,7 +38,7 @@ pub struct RefreshGrant {
 }
 
 /// The token request's form fields.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct TokenForm {
     grant_type: Option<String>,
     client_id: Option<String>,
@@ -82,14 +82,6 @@ pub fn cors(emulator: &Arc<Emulator>) -> CorsLayer {
         .allow_headers([header::CONTENT_TYPE])
 }
 
-fn missing(name: &str) -> AadError {
-    AadError::new(
-        "invalid_request",
-        900144,
-        format!("The request body must contain the following parameter: '{name}'."),
-    )
-}
-
 fn invalid_grant(code: u32, message: impl Into<String>) -> AadError {
     AadError::new("invalid_grant", code, message)
 }
@@ -104,17 +96,11 @@ pub async fn redeem(
     let now = emulator.now();
     let from_browser = headers.contains_key(header::ORIGIN);
     let result = emulator.check_tenant(&tenant).and_then(|()| {
-        let client_id = form.client_id.as_deref().ok_or_else(|| missing("client_id"))?;
-        let app = emulator.tenant().app(client_id).ok_or_else(|| {
-            AadError::new(
-                "unauthorized_client",
-                700016,
-                format!(
-                    "Application with identifier '{client_id}' was not found in the directory '{}'.",
-                    emulator.tenant().id
-                ),
-            )
-        })?;
+        let client_id = form
+            .client_id
+            .as_deref()
+            .ok_or_else(|| AadError::missing("client_id"))?;
+        let app = emulator.app(client_id)?;
         match form.grant_type.as_deref() {
             Some("authorization_code") => redeem_code(&emulator, app, &form, from_browser, now),
             Some("refresh_token") => redeem_refresh_token(&emulator, app, &form, from_browser, now),
@@ -123,7 +109,7 @@ pub async fn redeem(
                 70003,
                 format!("The app requested an unsupported grant type '{other}'."),
             )),
-            None => Err(missing("grant_type")),
+            None => Err(AadError::missing("grant_type")),
         }
     });
     match result {
@@ -176,7 +162,10 @@ fn redeem_code(
     from_browser: bool,
     now: u64,
 ) -> Result<TokenBody, AadError> {
-    let code = form.code.as_deref().ok_or_else(|| missing("code"))?;
+    let code = form
+        .code
+        .as_deref()
+        .ok_or_else(|| AadError::missing("code"))?;
     let mut codes = emulator.codes.lock().expect("code store lock");
     let grant: &mut CodeGrant = codes
         .get_mut(code)
@@ -250,7 +239,7 @@ fn redeem_refresh_token(
     let token = form
         .refresh_token
         .as_deref()
-        .ok_or_else(|| missing("refresh_token"))?;
+        .ok_or_else(|| AadError::missing("refresh_token"))?;
     let grant = emulator
         .refresh_tokens
         .lock()

@@ -85,7 +85,7 @@ impl World {
             .send()
             .await
             .unwrap();
-        assert!(response.status().is_redirection());
+        assert_eq!(response.status(), 302, "Entra redirects with 302 Found");
         redirect_params(&response, &format!("{SPA}/sso?"))
     }
 
@@ -103,15 +103,21 @@ impl World {
         request.send().await.unwrap()
     }
 
-    async fn redeem(&self, code: &str, verifier: &str, origin: Option<&str>) -> reqwest::Response {
+    /// Redeems a code; `verifier: None` leaves `code_verifier` out of the form.
+    async fn redeem(
+        &self,
+        code: &str,
+        verifier: Option<&str>,
+        origin: Option<&str>,
+    ) -> reqwest::Response {
         let redirect_uri = format!("{SPA}/sso");
-        let form = [
+        let mut form = vec![
             ("client_id", demo::CLIENT_ID),
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", redirect_uri.as_str()),
-            ("code_verifier", verifier),
         ];
+        form.extend(verifier.map(|v| ("code_verifier", v)));
         self.token(&form, origin).await
     }
 
@@ -199,7 +205,7 @@ async fn code_flow_with_pkce_gives_entra_shaped_tokens_with_cors_for_the_spa() {
     let response = world
         .redeem(
             &param(&params, "code"),
-            pending.verifier.secret(),
+            Some(pending.verifier.secret()),
             Some(SPA),
         )
         .await;
@@ -240,14 +246,14 @@ async fn a_code_is_single_use() {
     let (code, pending) = world.code().await;
     assert_eq!(
         world
-            .redeem(&code, pending.verifier.secret(), Some(SPA))
+            .redeem(&code, Some(pending.verifier.secret()), Some(SPA))
             .await
             .status(),
         200
     );
     aadsts(
         world
-            .redeem(&code, pending.verifier.secret(), Some(SPA))
+            .redeem(&code, Some(pending.verifier.secret()), Some(SPA))
             .await,
         400,
         "invalid_grant",
@@ -262,14 +268,14 @@ async fn a_wrong_or_missing_verifier_is_aadsts501481() {
     let (code, _) = world.code().await;
     let other = "x".repeat(43);
     aadsts(
-        world.redeem(&code, &other, Some(SPA)).await,
+        world.redeem(&code, Some(&other), Some(SPA)).await,
         400,
         "invalid_grant",
         501481,
     )
     .await;
     aadsts(
-        world.redeem(&code, "", Some(SPA)).await,
+        world.redeem(&code, None, Some(SPA)).await,
         400,
         "invalid_grant",
         501481,
@@ -282,7 +288,9 @@ async fn a_spa_code_without_origin_is_aadsts9002327() {
     let world = world().await;
     let (code, pending) = world.code().await;
     aadsts(
-        world.redeem(&code, pending.verifier.secret(), None).await,
+        world
+            .redeem(&code, Some(pending.verifier.secret()), None)
+            .await,
         400,
         "invalid_request",
         9002327,
@@ -297,7 +305,7 @@ async fn cors_is_only_for_registered_spa_origins() {
     let response = world
         .redeem(
             &code,
-            pending.verifier.secret(),
+            Some(pending.verifier.secret()),
             Some("https://evil.example"),
         )
         .await;
@@ -314,7 +322,7 @@ async fn expired_codes_are_aadsts70008() {
     world.now.fetch_add(601, Ordering::SeqCst);
     aadsts(
         world
-            .redeem(&code, pending.verifier.secret(), Some(SPA))
+            .redeem(&code, Some(pending.verifier.secret()), Some(SPA))
             .await,
         400,
         "invalid_grant",
@@ -328,7 +336,7 @@ async fn refresh_tokens_rotate_keep_working_and_end_after_24_hours() {
     let world = world().await;
     let (code, pending) = world.code().await;
     let first: serde_json::Value = world
-        .redeem(&code, pending.verifier.secret(), Some(SPA))
+        .redeem(&code, Some(pending.verifier.secret()), Some(SPA))
         .await
         .json()
         .await

@@ -12,6 +12,7 @@ use crate::provider_error::ProviderError;
 use crate::secret::{
     constant_time_eq, AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken,
 };
+use crate::wire::RuntimeConfig;
 
 /// The form body of a token request. It holds the code and verifier, so `Debug` is redacted.
 pub struct TokenRequestBody(String);
@@ -125,6 +126,10 @@ pub struct IdTokenClaims {
 pub enum IdTokenError {
     /// Not a JWT, or claims that do not parse.
     Malformed(String),
+    /// `iss` is not the tenant's v2 issuer.
+    Issuer { expected: String, found: String },
+    /// `tid` is not the configured tenant.
+    Tenant { expected: String, found: String },
     /// `aud` is not our client id.
     Audience { expected: String, found: String },
     /// `nonce` is not the one this login sent: a replayed or injected token.
@@ -137,6 +142,12 @@ impl std::fmt::Display for IdTokenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Malformed(what) => write!(f, "The ID token is malformed: {what}."),
+            Self::Issuer { expected, found } => {
+                write!(f, "The ID token comes from another issuer: expected iss {expected} (found {found}).")
+            }
+            Self::Tenant { expected, found } => {
+                write!(f, "The ID token is from another tenant: expected tid {expected} (found {found}).")
+            }
             Self::Audience { expected, found } => {
                 write!(f, "The ID token is for another app: expected aud {expected} (found {found}).")
             }
@@ -156,13 +167,16 @@ impl std::error::Error for IdTokenError {}
 /// Clock skew allowed on the ID token's `exp`, in seconds.
 pub const ID_TOKEN_LEEWAY: u64 = 300;
 
-/// Checks the ID token from a code redemption: audience, nonce and expiry.
+/// Checks the ID token from a code redemption: issuer and tenant, audience, nonce and expiry.
+/// The issuer is `{authority}/{tid}/v2.0`; when the configuration names a tenant by GUID, `tid`
+/// must be that tenant (a domain, `organizations` or `common` accept the token's own `tid`).
 pub fn check_id_token(
     id_token: &IdToken,
-    client_id: &str,
+    config: &RuntimeConfig,
     nonce: &Nonce,
     now: u64,
 ) -> Result<IdTokenClaims, IdTokenError> {
+    let client_id = config.client_id.as_str();
     let token = jwt_compact::UntrustedToken::new(id_token.secret())
         .map_err(|e| IdTokenError::Malformed(e.to_string()))?;
     let claims = token
@@ -173,6 +187,24 @@ pub fn check_id_token(
         .ok_or_else(|| IdTokenError::Malformed("expected an `exp` claim (found none)".into()))?;
     let exp = u64::try_from(exp.timestamp()).unwrap_or(0);
     let claims = claims.custom;
+    let tid = claims.tid.clone().unwrap_or_default();
+    if is_guid(&config.tenant_id) && !tid.eq_ignore_ascii_case(&config.tenant_id) {
+        return Err(IdTokenError::Tenant {
+            expected: config.tenant_id.clone(),
+            found: tid,
+        });
+    }
+    let issuer = RuntimeConfig {
+        tenant_id: tid,
+        ..config.clone()
+    }
+    .issuer();
+    if claims.iss != issuer {
+        return Err(IdTokenError::Issuer {
+            expected: issuer,
+            found: claims.iss,
+        });
+    }
     if claims.aud != client_id {
         return Err(IdTokenError::Audience {
             expected: client_id.to_owned(),
@@ -189,6 +221,11 @@ pub fn check_id_token(
     Ok(claims)
 }
 
+fn is_guid(value: &str) -> bool {
+    let lengths: Vec<usize> = value.split('-').map(str::len).collect();
+    lengths == [8, 4, 4, 4, 12] && value.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,18 +237,33 @@ mod tests {
         IdToken::new(format!("{header}.{payload}.c2ln"))
     }
 
+    const TENANT: &str = "4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+
+    fn config(tenant: &str) -> RuntimeConfig {
+        RuntimeConfig {
+            authority: "http://127.0.0.1:9400".into(),
+            tenant_id: tenant.into(),
+            client_id: "c".into(),
+            api_scope: "api://c/UserProfile.ReadWrite".into(),
+        }
+    }
+
     fn claims(nonce: &str, aud: &str, exp: u64) -> serde_json::Value {
         serde_json::json!({
-            "iss": "http://127.0.0.1:9400/t/v2.0", "aud": aud, "exp": exp, "nonce": nonce,
-            "name": "Alice Moreau", "preferred_username": "alice@contoso.example",
+            "iss": format!("http://127.0.0.1:9400/{TENANT}/v2.0"), "tid": TENANT, "aud": aud, "exp": exp,
+            "nonce": nonce, "name": "Alice Moreau", "preferred_username": "alice@contoso.example",
         })
     }
 
     #[test]
     fn id_token_with_our_nonce_and_audience_is_accepted() {
         let token = id_token(claims("n-1", "c", 2000));
-        let checked = check_id_token(&token, "c", &Nonce::new("n-1"), 1000).unwrap();
+        let checked = check_id_token(&token, &config(TENANT), &Nonce::new("n-1"), 1000).unwrap();
         assert_eq!(checked.name.as_deref(), Some("Alice Moreau"));
+        // A domain-named tenant accepts the token's own tid in the issuer.
+        assert!(
+            check_id_token(&token, &config("contoso.example"), &Nonce::new("n-1"), 1000).is_ok()
+        );
     }
 
     #[test]
@@ -219,12 +271,12 @@ mod tests {
         let nonce = Nonce::new("n-1");
         let wrong_nonce = id_token(claims("n-2", "c", 2000));
         assert_eq!(
-            check_id_token(&wrong_nonce, "c", &nonce, 1000),
+            check_id_token(&wrong_nonce, &config(TENANT), &nonce, 1000),
             Err(IdTokenError::Nonce)
         );
         let wrong_aud = id_token(claims("n-1", "other", 2000));
         assert_eq!(
-            check_id_token(&wrong_aud, "c", &nonce, 1000),
+            check_id_token(&wrong_aud, &config(TENANT), &nonce, 1000),
             Err(IdTokenError::Audience {
                 expected: "c".into(),
                 found: "other".into()
@@ -232,15 +284,32 @@ mod tests {
         );
         let expired = id_token(claims("n-1", "c", 1000));
         assert_eq!(
-            check_id_token(&expired, "c", &nonce, 1000 + ID_TOKEN_LEEWAY + 1),
+            check_id_token(
+                &expired,
+                &config(TENANT),
+                &nonce,
+                1000 + ID_TOKEN_LEEWAY + 1
+            ),
             Err(IdTokenError::Expired {
                 exp: 1000,
                 now: 1000 + ID_TOKEN_LEEWAY + 1
             })
         );
+        let mut other_tenant = claims("n-1", "c", 2000);
+        other_tenant["tid"] = "0000aaaa-0000-4000-8000-000000000000".into();
+        assert!(matches!(
+            check_id_token(&id_token(other_tenant), &config(TENANT), &nonce, 1000),
+            Err(IdTokenError::Tenant { .. })
+        ));
+        let mut other_issuer = claims("n-1", "c", 2000);
+        other_issuer["iss"] = format!("https://login.microsoftonline.com/{TENANT}/v2.0").into();
+        assert!(matches!(
+            check_id_token(&id_token(other_issuer), &config(TENANT), &nonce, 1000),
+            Err(IdTokenError::Issuer { .. })
+        ));
         let not_a_jwt = IdToken::new("nope");
         assert!(matches!(
-            check_id_token(&not_a_jwt, "c", &nonce, 0),
+            check_id_token(&not_a_jwt, &config(TENANT), &nonce, 0),
             Err(IdTokenError::Malformed(_))
         ));
     }

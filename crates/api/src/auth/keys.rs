@@ -15,6 +15,9 @@ use tokio::sync::{Mutex, RwLock};
 
 /// The shortest time between two fetches caused by unknown kids.
 pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// While no key has ever been fetched, a failed fetch is retried after this long at the
+/// earliest: the identity provider is not hammered, and the API recovers soon after it does.
+pub const RETRY_WHEN_EMPTY: Duration = Duration::from_secs(10);
 /// The background refresh period.
 pub const REFRESH_PERIOD: Duration = Duration::from_secs(60 * 60);
 
@@ -38,6 +41,7 @@ enum Source {
 struct Cached {
     keys: HashMap<String, DecodingKey>,
     fetched_at: Option<Instant>,
+    last_error: Option<String>,
 }
 
 /// A cache of one tenant's signing keys.
@@ -80,6 +84,7 @@ impl KeyCache {
             cached: RwLock::new(Cached {
                 keys,
                 fetched_at: None,
+                last_error: None,
             }),
             fetching: Mutex::new(()),
         }
@@ -96,25 +101,27 @@ impl KeyCache {
             if let Some(key) = cached.keys.get(kid) {
                 return Ok(key.clone());
             }
-            cached
-                .fetched_at
-                .is_none_or(|at| at.elapsed() >= MIN_REFETCH_INTERVAL)
+            let interval = if cached.keys.is_empty() {
+                RETRY_WHEN_EMPTY
+            } else {
+                MIN_REFETCH_INTERVAL
+            };
+            cached.fetched_at.is_none_or(|at| at.elapsed() >= interval)
         };
         if due {
             if let Err(error) = self.fetch().await {
-                if self.cached.read().await.keys.is_empty() {
-                    return Err(KeyError::Unavailable(error));
-                }
-                tracing::warn!(%error, "signing key refetch failed; keeping the cached keys");
+                tracing::warn!(%error, "signing key fetch failed; keeping the cached keys, if any");
+                self.cached.write().await.last_error = Some(error);
             }
         }
-        self.cached
-            .read()
-            .await
-            .keys
-            .get(kid)
-            .cloned()
-            .ok_or_else(|| KeyError::UnknownKid(kid.to_owned()))
+        let cached = self.cached.read().await;
+        match (cached.keys.get(kid), &cached.last_error) {
+            (Some(key), _) => Ok(key.clone()),
+            (None, Some(error)) if cached.keys.is_empty() => {
+                Err(KeyError::Unavailable(error.clone()))
+            }
+            (None, _) => Err(KeyError::UnknownKid(kid.to_owned())),
+        }
     }
 
     /// Refetches every [`REFRESH_PERIOD`] until the returned task is aborted.
@@ -157,7 +164,9 @@ impl KeyCache {
             .map_err(|e| format!("{}: expected a JWK set ({e})", metadata.jwks_uri))?;
         let keys = decoding_keys(&jwks);
         tracing::info!(issuer = %metadata.issuer, keys = keys.len(), "fetched signing keys");
-        self.cached.write().await.keys = keys;
+        let mut cached = self.cached.write().await;
+        cached.keys = keys;
+        cached.last_error = None;
         Ok(())
     }
 }
