@@ -78,9 +78,7 @@ pub fn Lifecycle(
     });
     move || match phase.get() {
         Phase::SignedOut => view! { <pages::SignIn on_sign_in=sign_in /> }.into_any(),
-        Phase::Completing => {
-            view! { <p class="muted" role="status">"Signing you in…"</p> }.into_any()
-        }
+        Phase::Completing => view! { <p class="muted" role="status">"Signing you in…"</p> }.into_any(),
         Phase::SignedIn(session) => view! {
             <pages::Profile
                 session

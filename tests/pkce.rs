@@ -12,18 +12,12 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 fn rfc7636_appendix_b_vector_in_the_browser() {
     let octets = [
-        116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37,
-        77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+        116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191,
+        240, 91, 88, 5, 88, 83, 132, 141, 121,
     ];
     let verifier = CodeVerifier::from_random_bytes(&octets);
-    assert_eq!(
-        verifier.secret(),
-        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-    );
-    assert_eq!(
-        verifier.challenge().as_str(),
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-    );
+    assert_eq!(verifier.secret(), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+    assert_eq!(verifier.challenge().as_str(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
 #[wasm_bindgen_test]
@@ -50,10 +44,7 @@ fn browser_entropy_gives_fresh_valid_verifiers_states_and_nonces() {
     );
     assert_eq!(first.pending.verifier.secret().len(), 43);
     assert!(CodeVerifier::parse(first.pending.verifier.secret()).is_ok());
-    assert_ne!(
-        first.pending.verifier.secret(),
-        second.pending.verifier.secret()
-    );
+    assert_ne!(first.pending.verifier.secret(), second.pending.verifier.secret());
     assert_ne!(first.pending.state.secret(), second.pending.state.secret());
     assert_ne!(first.pending.nonce.secret(), second.pending.nonce.secret());
     assert_ne!(first.pending.state.secret(), first.pending.nonce.secret());

@@ -91,18 +91,8 @@ impl SignInError {
 pub fn begin(config: &RuntimeConfig) {
     let redirect_uri = format!("{}{CALLBACK_PATH}", location::origin());
     let here = location::path_and_query();
-    let return_to = ReturnPath::same_origin(if here.starts_with(CALLBACK_PATH) {
-        "/"
-    } else {
-        &here
-    });
-    let login = authorize::start(
-        config,
-        &redirect_uri,
-        return_to,
-        &browser::login_entropy(),
-        browser::now(),
-    );
+    let return_to = ReturnPath::same_origin(if here.starts_with(CALLBACK_PATH) { "/" } else { &here });
+    let login = authorize::start(config, &redirect_uri, return_to, &browser::login_entropy(), browser::now());
     storage::save_pending(&login.pending);
     location::navigate(&login.url);
 }
@@ -115,19 +105,13 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
     let callback = callback::parse(&query).map_err(SignInError::Callback)?;
     // Without a login pending under its state, a response is not ours: refused, and an error's
     // text (which anyone can put in a link) is not shown.
-    let pending = callback
-        .state()
-        .and_then(storage::take_pending)
-        .ok_or(SignInError::Callback(CallbackError::NoPendingLogin))?;
-    let redemption = callback::complete(pending, callback, &config.client_id, browser::now())
-        .map_err(SignInError::Callback)?;
+    let pending =
+        callback.state().and_then(storage::take_pending).ok_or(SignInError::Callback(CallbackError::NoPendingLogin))?;
+    let redemption =
+        callback::complete(pending, callback, &config.client_id, browser::now()).map_err(SignInError::Callback)?;
     let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
-    let id_token = tokens
-        .id_token
-        .as_ref()
-        .ok_or(SignInError::MissingIdToken)?;
-    let identity = check_id_token(id_token, config, &redemption.nonce, browser::now())
-        .map_err(SignInError::IdToken)?;
+    let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
+    let identity = check_id_token(id_token, config, &redemption.nonce, browser::now()).map_err(SignInError::IdToken)?;
     let session = Session::new(tokens, identity, browser::now());
     storage::save_session(&session);
     location::replace_path(redemption.return_to.as_str());

@@ -10,47 +10,27 @@ use crate::auth::SignInError;
 
 /// `GET /config.json` from the server that served the SPA.
 pub async fn runtime_config() -> Result<RuntimeConfig, String> {
-    let response = Request::get("/config.json")
-        .send()
-        .await
-        .map_err(|e| format!("Could not load /config.json: {e}"))?;
+    let response =
+        Request::get("/config.json").send().await.map_err(|e| format!("Could not load /config.json: {e}"))?;
     if !response.ok() {
-        return Err(format!(
-            "Could not load /config.json: expected 200 (found {})",
-            response.status()
-        ));
+        return Err(format!("Could not load /config.json: expected 200 (found {})", response.status()));
     }
-    response
-        .json()
-        .await
-        .map_err(|e| format!("/config.json is not the expected configuration: {e}"))
+    response.json().await.map_err(|e| format!("/config.json is not the expected configuration: {e}"))
 }
 
 /// Redeems a code at Entra's token endpoint: a cross-origin POST with no secret.
-pub async fn redeem(
-    token_endpoint: &str,
-    body: &TokenRequestBody,
-) -> Result<TokenResponse, SignInError> {
+pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<TokenResponse, SignInError> {
     let request = Request::post(token_endpoint)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(body.as_str())
         .map_err(|e| SignInError::Network(e.to_string()))?;
-    let response = request
-        .send()
-        .await
-        .map_err(|_| SignInError::TokenEndpointUnreachable)?;
+    let response = request.send().await.map_err(|_| SignInError::TokenEndpointUnreachable)?;
     if response.ok() {
-        return response
-            .json()
-            .await
-            .map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
+        return response.json().await.map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
     }
     match response.json::<TokenErrorBody>().await {
         Ok(body) => Err(SignInError::Provider(ProviderError::from(body))),
-        Err(_) => Err(SignInError::Network(format!(
-            "token endpoint answered {}",
-            response.status()
-        ))),
+        Err(_) => Err(SignInError::Network(format!("token endpoint answered {}", response.status()))),
     }
 }
 
@@ -73,19 +53,10 @@ pub async fn me(token: &AccessToken) -> Result<Me, ApiFailure> {
         .await
         .map_err(|e| ApiFailure::Unreachable(e.to_string()))?;
     if response.ok() {
-        return response
-            .json()
-            .await
-            .map_err(|e| ApiFailure::Unreachable(e.to_string()));
+        return response.json().await.map_err(|e| ApiFailure::Unreachable(e.to_string()));
     }
     let status = response.status();
-    let error: ApiError = response
-        .json()
-        .await
-        .map_err(|_| ApiFailure::Unreachable(format!("the API answered {status}")))?;
-    Err(if status == 401 {
-        ApiFailure::Unauthorized(error)
-    } else {
-        ApiFailure::Refused(error)
-    })
+    let error: ApiError =
+        response.json().await.map_err(|_| ApiFailure::Unreachable(format!("the API answered {status}")))?;
+    Err(if status == 401 { ApiFailure::Unauthorized(error) } else { ApiFailure::Refused(error) })
 }

@@ -16,11 +16,7 @@ pub fn path() -> String {
 /// The path with its query string, e.g. `/channels?tab=2` (the return path of a login).
 pub fn path_and_query() -> String {
     let location = window().location();
-    format!(
-        "{}{}",
-        location.pathname().unwrap_or_default(),
-        location.search().unwrap_or_default()
-    )
+    format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default())
 }
 
 /// The query string, with its leading `?`.

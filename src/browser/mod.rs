@@ -20,14 +20,8 @@ pub fn now() -> u64 {
 pub fn login_entropy() -> LoginEntropy {
     let crypto = window().crypto().expect("Web Crypto is available");
     let mut bytes = [0u8; 64];
-    crypto
-        .get_random_values_with_u8_array(&mut bytes)
-        .expect("crypto.getRandomValues");
-    let mut entropy = LoginEntropy {
-        verifier: [0; 32],
-        state: [0; 16],
-        nonce: [0; 16],
-    };
+    crypto.get_random_values_with_u8_array(&mut bytes).expect("crypto.getRandomValues");
+    let mut entropy = LoginEntropy { verifier: [0; 32], state: [0; 16], nonce: [0; 16] };
     entropy.verifier.copy_from_slice(&bytes[..32]);
     entropy.state.copy_from_slice(&bytes[32..48]);
     entropy.nonce.copy_from_slice(&bytes[48..]);

@@ -12,11 +12,7 @@ const PENDING_PREFIX: &str = "channels.pending.";
 const SESSION_KEY: &str = "channels.session";
 
 fn storage() -> web_sys::Storage {
-    super::window()
-        .session_storage()
-        .ok()
-        .flatten()
-        .expect("sessionStorage is available")
+    super::window().session_storage().ok().flatten().expect("sessionStorage is available")
 }
 
 fn put<T: Serialize>(key: &str, value: &T) {
@@ -35,10 +31,7 @@ fn take<T: DeserializeOwned>(key: &str) -> Option<T> {
 
 /// Keeps a pending login until the callback for its state arrives.
 pub fn save_pending(pending: &PendingLogin) {
-    put(
-        &format!("{PENDING_PREFIX}{}", pending.state.secret()),
-        pending,
-    );
+    put(&format!("{PENDING_PREFIX}{}", pending.state.secret()), pending);
 }
 
 /// Removes and returns the pending login for `state`: a second callback with the same state

@@ -15,11 +15,7 @@ pub fn ErrorPanel(
     /// Starts a clean sign-in.
     retry: Option<Callback<()>>,
 ) -> impl IntoView {
-    let Explanation {
-        message,
-        fix,
-        detail,
-    } = explanation;
+    let Explanation { message, fix, detail } = explanation;
     view! {
         <div class="panel error" role="alert">
             <h2>{title}</h2>

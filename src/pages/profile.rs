@@ -51,11 +51,7 @@ pub fn Profile(
 
 /// The API's refusal, explained; a 401 offers a fresh sign-in.
 fn explain_refusal(message: String, fix: Option<String>, retry: Option<Callback<()>>) -> AnyView {
-    let explanation = Explanation {
-        message,
-        fix,
-        detail: None,
-    };
+    let explanation = Explanation { message, fix, detail: None };
     view! { <ErrorPanel title="The API refused your sign-in" explanation retry /> }.into_any()
 }
 

@@ -1,23 +1,74 @@
-//! The last step of the flow: from a verified token's groups to the user's channels.
+//! The last step of the flow: from a verified token's groups and roles to the user's channels.
 //!
-//! Group names arrive as sAMAccountName (the ICE pattern) and match case-insensitively. An
-//! empty answer is never silent: overage and a missing groups claim each come with a notice
-//! that says what the admin must configure.
+//! Group names arrive as sAMAccountName (the ICE pattern), possibly domain-qualified, or as
+//! object ids; they match case-insensitively. An empty answer is never silent: overage and a
+//! missing groups claim each come with a notice that says what the admin must configure.
 
 use channels_protocol::wire::Notice;
 
 use crate::auth::VerifiedClaims;
+use crate::config::is_guid;
+
+/// A group as the configuration names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupRef {
+    /// A sAMAccountName: matches that name from any domain (`Dispatch`, `CONTOSO\Dispatch`).
+    Name(String),
+    /// `NETBIOS\name` or `dns.domain\name`: matches that domain's group only, which avoids
+    /// collisions between domains that reuse a name.
+    Qualified {
+        /// The NetBIOS or DNS domain, lower-cased.
+        domain: String,
+        /// The sAMAccountName, lower-cased.
+        name: String,
+    },
+    /// A group object id (the claim's format when no on-premises format is configured).
+    ObjectId(String),
+}
+
+impl GroupRef {
+    /// Parses a configured group; `None` for an empty name or domain.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if is_guid(text) {
+            return Some(Self::ObjectId(text.to_ascii_lowercase()));
+        }
+        match text.split_once('\\') {
+            Some((domain, name)) if !domain.is_empty() && !name.is_empty() && !name.contains('\\') => {
+                Some(Self::Qualified { domain: domain.to_lowercase(), name: name.to_lowercase() })
+            }
+            Some(_) => None,
+            None if text.is_empty() => None,
+            None => Some(Self::Name(text.to_lowercase())),
+        }
+    }
+
+    /// Whether a value of the `groups` claim is this group.
+    pub fn matches(&self, claim: &str) -> bool {
+        let claim = claim.to_lowercase();
+        match self {
+            Self::ObjectId(id) => claim == *id,
+            Self::Name(name) => claim.rsplit('\\').next() == Some(name.as_str()),
+            Self::Qualified { domain, name } => claim.split_once('\\') == Some((domain.as_str(), name.as_str())),
+        }
+    }
+}
+
+/// One channel and what grants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// The channel's name.
+    pub name: String,
+    /// Groups whose members get it.
+    pub groups: Vec<GroupRef>,
+    /// App roles (`roles` claim) that grant it, matched exactly.
+    pub roles: Vec<String>,
+}
 
 /// Which groups grant which channel, in display order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelMap {
     channels: Vec<Channel>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Channel {
-    name: String,
-    groups: Vec<String>,
 }
 
 /// The channels a user gets, and why there may be fewer than expected.
@@ -30,44 +81,23 @@ pub struct Assignment {
 }
 
 impl ChannelMap {
-    /// A map from `(channel, [groups])` pairs.
-    pub fn new<C, G>(channels: impl IntoIterator<Item = (C, G)>) -> Self
-    where
-        C: Into<String>,
-        G: IntoIterator,
-        G::Item: Into<String>,
-    {
-        Self {
-            channels: channels
-                .into_iter()
-                .map(|(name, groups)| Channel {
-                    name: name.into(),
-                    groups: groups.into_iter().map(Into::into).collect(),
-                })
-                .collect(),
-        }
+    /// A map of these channels, in this order.
+    pub fn new(channels: Vec<Channel>) -> Self {
+        Self { channels }
     }
 
-    /// The demo deployment's channels.
-    pub fn demo() -> Self {
-        Self::new([
-            ("All Call", vec!["Dispatch", "Fire-North", "Police-South"]),
-            ("Dispatch Ops", vec!["Dispatch"]),
-            ("Fire North Tac", vec!["Fire-North"]),
-            ("Police South Ops", vec!["Police-South"]),
-        ])
+    /// The configured channels.
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
     }
 
-    /// The channels granted by `groups` (case-insensitive names).
-    pub fn channels_for<'a>(&'a self, groups: &[String]) -> impl Iterator<Item = &'a str> + 'a {
-        let groups: Vec<String> = groups.iter().map(|g| g.to_lowercase()).collect();
+    /// The channels granted by `groups` and `roles`.
+    pub fn channels_for<'a>(&'a self, groups: &'a [String], roles: &'a [String]) -> impl Iterator<Item = &'a str> + 'a {
         self.channels
             .iter()
             .filter(move |channel| {
-                channel
-                    .groups
-                    .iter()
-                    .any(|g| groups.contains(&g.to_lowercase()))
+                channel.groups.iter().any(|g| groups.iter().any(|claim| g.matches(claim)))
+                    || channel.roles.iter().any(|r| roles.contains(r))
             })
             .map(|channel| channel.name.as_str())
     }
@@ -75,52 +105,44 @@ impl ChannelMap {
     /// Assigns channels to the holder of `claims`.
     pub fn assign(&self, claims: &VerifiedClaims) -> Assignment {
         let claims = claims.claims();
-        if claims.has_group_overage() {
-            return Assignment {
-                channels: Vec::new(),
-                notice: Some(Notice {
-                    code: "groups_overage".into(),
-                    message: "You are in more than 200 groups, so Entra left the groups out of your token \
-                              (overage) and this API, which has no Microsoft Graph permission, cannot look them up."
-                        .into(),
-                    fix: Some(
-                        "Admin: App registrations → this app → Token configuration → edit the groups claim → \
-                         choose \"Groups assigned to the application\", then Enterprise applications → this app → \
-                         Users and groups → assign the channel groups."
-                            .into(),
-                    ),
-                }),
-            };
-        }
-        let Some(groups) = claims.groups.as_deref() else {
-            return Assignment {
-                channels: Vec::new(),
-                notice: Some(Notice {
-                    code: "no_groups_claim".into(),
-                    message: "Your token carries no groups: you are in no group synced from on-premises AD \
-                              (cloud-only groups have no sAMAccountName and are left out), or the app \
-                              registration does not emit groups."
-                        .into(),
-                    fix: Some(
-                        "Admin: add the user to a channel group synced from AD, and check App registrations → \
-                         this app → Token configuration → groups claim → Security groups, emitted as sAMAccountName."
-                            .into(),
-                    ),
-                }),
-            };
-        };
-        let channels: Vec<String> = self.channels_for(groups).map(str::to_owned).collect();
-        let notice = channels.is_empty().then(|| Notice {
-            code: "no_matching_groups".into(),
-            message: format!(
-                "None of your groups ({}) grants a channel.",
-                groups.join(", ")
-            ),
-            fix: Some(
-                "Admin: add the user to a channel group, or map one of these groups to a channel."
+        let roles = claims.roles.as_deref().unwrap_or_default();
+        let groups = claims.groups.as_deref().unwrap_or_default();
+        let channels: Vec<String> = self.channels_for(groups, roles).map(str::to_owned).collect();
+        let notice = if claims.has_group_overage() {
+            Some(Notice {
+                code: "groups_overage".into(),
+                message: "You are in more than 200 groups, so Entra left the groups out of your token \
+                          (overage) and this API, which has no Microsoft Graph permission, cannot look them up."
                     .into(),
-            ),
-        });
+                fix: Some(
+                    "Admin: App registrations → this app → Token configuration → edit the groups claim → \
+                     choose \"Groups assigned to the application\", then Enterprise applications → this app → \
+                     Users and groups → assign the channel groups."
+                        .into(),
+                ),
+            })
+        } else if claims.groups.is_none() && channels.is_empty() {
+            Some(Notice {
+                code: "no_groups_claim".into(),
+                message: "Your token carries no groups: you are in no group synced from on-premises AD \
+                          (cloud-only groups have no sAMAccountName and are left out), or the app \
+                          registration does not emit groups."
+                    .into(),
+                fix: Some(
+                    "Admin: add the user to a channel group synced from AD, and check App registrations → \
+                     this app → Token configuration → groups claim → Security groups, emitted as sAMAccountName."
+                        .into(),
+                ),
+            })
+        } else if channels.is_empty() {
+            Some(Notice {
+                code: "no_matching_groups".into(),
+                message: format!("None of your groups ({}) grants a channel.", groups.join(", ")),
+                fix: Some("Admin: add the user to a channel group, or map one of these groups to a channel.".into()),
+            })
+        } else {
+            None
+        };
         Assignment { channels, notice }
     }
 }
@@ -128,16 +150,61 @@ impl ChannelMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ApiConfig;
+
+    fn names<'a>(map: &'a ChannelMap, groups: &'a [String], roles: &'a [String]) -> Vec<&'a str> {
+        map.channels_for(groups, roles).collect()
+    }
+
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|s| s.to_string()).collect()
+    }
 
     #[test]
     fn demo_map_matches_group_names_case_insensitively_in_map_order() {
-        let map = ChannelMap::demo();
-        let alice: Vec<&str> = map
-            .channels_for(&["fire-north".into(), "DISPATCH".into()])
-            .collect();
-        assert_eq!(alice, ["All Call", "Dispatch Ops", "Fire North Tac"]);
-        let bob: Vec<&str> = map.channels_for(&["Police-South".into()]).collect();
-        assert_eq!(bob, ["All Call", "Police South Ops"]);
-        assert_eq!(map.channels_for(&["Marketing".into()]).count(), 0);
+        let map = ApiConfig::demo().channels;
+        assert_eq!(
+            names(&map, &strings(&["fire-north", "DISPATCH"]), &[]),
+            ["All Call", "Dispatch Ops", "Fire North Tac"]
+        );
+        assert_eq!(names(&map, &strings(&["Police-South"]), &[]), ["All Call", "Police South Ops"]);
+        assert!(names(&map, &strings(&["Marketing"]), &[]).is_empty());
+    }
+
+    #[test]
+    fn every_group_claim_format_is_understood() {
+        let map = ChannelMap::new(vec![
+            Channel { name: "Any".into(), groups: vec![GroupRef::parse("Dispatch").unwrap()], roles: vec![] },
+            Channel {
+                name: "Contoso".into(),
+                groups: vec![GroupRef::parse("CONTOSO\\Dispatch").unwrap()],
+                roles: vec![],
+            },
+            Channel {
+                name: "Dns".into(),
+                groups: vec![GroupRef::parse("contoso.com\\Dispatch").unwrap()],
+                roles: vec![],
+            },
+            Channel {
+                name: "Id".into(),
+                groups: vec![GroupRef::parse("0C6A1F52-1D1E-4B1A-9A57-3F0E2A7D0001").unwrap()],
+                roles: vec![],
+            },
+            Channel { name: "Role".into(), groups: vec![], roles: vec!["Supervisor".into()] },
+        ]);
+        assert_eq!(names(&map, &strings(&["dispatch"]), &[]), ["Any"]);
+        assert_eq!(names(&map, &strings(&["contoso\\DISPATCH"]), &[]), ["Any", "Contoso"]);
+        assert_eq!(names(&map, &strings(&["Contoso.com\\Dispatch"]), &[]), ["Any", "Dns"]);
+        assert_eq!(names(&map, &strings(&["FABRIKAM\\Dispatch"]), &[]), ["Any"], "qualified entries keep their domain");
+        assert_eq!(names(&map, &strings(&["0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001"]), &[]), ["Id"]);
+        assert_eq!(names(&map, &[], &strings(&["Supervisor"])), ["Role"]);
+        assert!(names(&map, &[], &strings(&["supervisor"])).is_empty(), "roles match exactly");
+    }
+
+    #[test]
+    fn group_refs_refuse_empty_parts() {
+        for bad in ["", "\\x", "x\\", "a\\b\\c"] {
+            assert_eq!(GroupRef::parse(bad), None, "{bad:?}");
+        }
     }
 }

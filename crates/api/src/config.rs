@@ -1,43 +1,57 @@
-//! The API's configuration, parsed once from the environment into typed values.
-//!
-//! With no environment at all it serves the demo tenant against the emulator on
-//! 127.0.0.1:9400, so `channels-api` runs alone with no arguments.
+//! The API's configuration: one TOML file (`CHANNELS_CONFIG`), environment variables over it,
+//! parsed once into typed values. Without a file it serves the demo deployment
+//! (`config/demo.toml`) against the emulator on 127.0.0.1:9400, so `channels-api` runs alone
+//! with no arguments. Invalid configuration fails at start, naming the key and what it expects.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use channels_protocol::wire::RuntimeConfig;
+use serde::Deserialize;
 
-use crate::channels::ChannelMap;
+use crate::channels::{Channel, ChannelMap, GroupRef};
 
+/// The demo deployment, used when no file is given.
+pub const DEMO_CONFIG: &str = include_str!("../config/demo.toml");
 /// The demo tenant (the emulator's built-in directory).
 pub const DEMO_TENANT_ID: &str = "4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 /// The demo app registration's client id.
 pub const DEMO_CLIENT_ID: &str = "6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d";
-/// The scope the API requires in `scp`.
-pub const DEFAULT_SCOPE: &str = "UserProfile.ReadWrite";
-
-/// Clock skew accepted on `exp` and `nbf`, in seconds: Microsoft.Identity.Web's default, so a
-/// token that a .NET API accepts is accepted here too.
-pub const CLOCK_SKEW: u64 = 300;
 
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// Where to listen.
     pub listen: SocketAddr,
-    /// The identity provider's origin (`https://login.microsoftonline.com`, or the emulator's).
-    pub authority: Authority,
-    /// The tenant whose tokens are accepted.
-    pub tenant_id: String,
-    /// The app registration's client id (the v2 `aud`).
-    pub client_id: String,
-    /// The delegated scope every call needs.
-    pub scope: String,
     /// The built SPA to serve, if any.
     pub spa_dir: Option<PathBuf>,
-    /// Which groups grant which channels.
+    /// The identity provider's origin (`https://login.microsoftonline.com`, or the emulator's).
+    pub authority: Authority,
+    /// The `{tenant}` of the authority's URLs: a tenant GUID, `organizations` or `common`.
+    pub tenant_id: String,
+    /// Tenants whose tokens are accepted (`tid`).
+    pub allowed_tenants: Vec<String>,
+    /// The app registration's client id.
+    pub client_id: String,
+    /// Accepted `aud` values.
+    pub audiences: Vec<String>,
+    /// The delegated scope every call needs (bare name, as in `scp`).
+    pub scope: String,
+    /// Accepted access token versions.
+    pub token_versions: Vec<TokenVersion>,
+    /// Clock skew accepted on `exp` and `nbf`, seconds.
+    pub clock_skew: u64,
+    /// Which groups and roles grant which channels.
     pub channels: ChannelMap,
+}
+
+/// An Entra access token version; the API registration's `requestedAccessTokenVersion` picks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenVersion {
+    /// `iss` = `https://sts.windows.net/{tid}/`.
+    V1,
+    /// `iss` = `{authority}/{tid}/v2.0`.
+    V2,
 }
 
 /// An identity provider origin: `https://…`, or `http://` on loopback only.
@@ -50,11 +64,11 @@ impl Authority {
     /// fetches and in the Content Security Policy.
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
         let error = || {
-            ConfigError {
-            key: "ENTRA_AUTHORITY",
-            expected: "an origin such as https://login.microsoftonline.com (http:// only on 127.0.0.1, [::1] or localhost), with no path",
-            found: value.to_owned(),
-        }
+            ConfigError::new(
+            "entra.authority (ENTRA_AUTHORITY)",
+            "an origin such as https://login.microsoftonline.com (http:// only on 127.0.0.1, [::1] or localhost), with no path",
+            value,
+        )
         };
         let url = reqwest::Url::parse(value).map_err(|_| error())?;
         let bare = url.username().is_empty()
@@ -89,66 +103,107 @@ impl Authority {
 /// A configuration value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The environment variable.
-    pub key: &'static str,
+    /// The key, and its environment variable when it has one.
+    pub key: String,
     /// What it should hold.
-    pub expected: &'static str,
+    pub expected: String,
     /// What it held.
     pub found: String,
 }
 
+impl ConfigError {
+    fn new(key: impl Into<String>, expected: impl Into<String>, found: impl Into<String>) -> Self {
+        Self { key: key.into(), expected: expected.into(), found: found.into() }
+    }
+}
+
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: expected {} (found {:?})",
-            self.key, self.expected, self.found
-        )
+        write!(f, "{}: expected {} (found {:?})", self.key, self.expected, self.found)
     }
 }
 
 impl std::error::Error for ConfigError {}
 
+/// The file as written: every key optional, unknown keys refused (a typo must not pass).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    entra: RawEntra,
+    #[serde(default)]
+    channels: Vec<RawChannel>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+    spa_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntra {
+    authority: Option<String>,
+    tenant_id: Option<String>,
+    client_id: Option<String>,
+    allowed_tenants: Option<Vec<String>>,
+    audiences: Option<Vec<String>>,
+    scope: Option<String>,
+    token_versions: Option<Vec<String>>,
+    clock_skew_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannel {
+    name: String,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
 impl ApiConfig {
-    /// The demo configuration: demo tenant, emulator on 127.0.0.1:9400, API on 127.0.0.1:9300.
+    /// The demo configuration.
     pub fn demo() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 9300)),
-            authority: Authority("http://127.0.0.1:9400".to_owned()),
-            tenant_id: DEMO_TENANT_ID.to_owned(),
-            client_id: DEMO_CLIENT_ID.to_owned(),
-            scope: DEFAULT_SCOPE.to_owned(),
-            spa_dir: None,
-            channels: ChannelMap::demo(),
+        Self::parse(DEMO_CONFIG, |_| None).expect("the embedded demo configuration is valid")
+    }
+
+    /// Reads `CHANNELS_CONFIG` (or the demo configuration) and applies the environment over it.
+    pub fn load(var: impl Fn(&str) -> Option<String>) -> Result<Self, Box<dyn std::error::Error>> {
+        match var("CHANNELS_CONFIG") {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("CHANNELS_CONFIG={path}: {e}"))?;
+                Ok(Self::parse(&text, var).map_err(|e| format!("{path}: {e}"))?)
+            }
+            None => Ok(Self::parse(DEMO_CONFIG, var)?),
         }
     }
 
-    /// The demo configuration with each environment variable that is set applied over it:
-    /// `CHANNELS_API_ADDR`, `ENTRA_AUTHORITY`, `ENTRA_TENANT_ID`, `ENTRA_CLIENT_ID`,
-    /// `CHANNELS_SPA_DIR` (default `dist` when it exists).
-    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut config = Self::demo();
-        if let Some(addr) = var("CHANNELS_API_ADDR") {
-            config.listen = addr.parse().map_err(|_| ConfigError {
-                key: "CHANNELS_API_ADDR",
-                expected: "a socket address such as 127.0.0.1:9300",
-                found: addr.clone(),
-            })?;
+    /// Parses a configuration file's text, with `var` giving environment overrides.
+    pub fn parse(text: &str, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut raw: RawConfig = toml::from_str(text).map_err(|e| {
+            ConfigError::new("the configuration file", "valid TOML with the documented keys", e.to_string())
+        })?;
+        let overrides: [(&str, &mut Option<String>); 4] = [
+            ("CHANNELS_API_ADDR", &mut raw.server.listen),
+            ("ENTRA_AUTHORITY", &mut raw.entra.authority),
+            ("ENTRA_TENANT_ID", &mut raw.entra.tenant_id),
+            ("ENTRA_CLIENT_ID", &mut raw.entra.client_id),
+        ];
+        for (name, slot) in overrides {
+            if let Some(value) = var(name) {
+                *slot = Some(value);
+            }
         }
-        if let Some(authority) = var("ENTRA_AUTHORITY") {
-            config.authority = Authority::parse(&authority)?;
+        if let Some(dir) = var("CHANNELS_SPA_DIR") {
+            raw.server.spa_dir = Some(PathBuf::from(dir));
         }
-        if let Some(tenant) = var("ENTRA_TENANT_ID") {
-            config.tenant_id = guid(&tenant, "ENTRA_TENANT_ID")?;
-        }
-        if let Some(client) = var("ENTRA_CLIENT_ID") {
-            config.client_id = guid(&client, "ENTRA_CLIENT_ID")?;
-        }
-        config.spa_dir = match var("CHANNELS_SPA_DIR") {
-            Some(dir) => Some(PathBuf::from(dir)),
-            None => Some(PathBuf::from("dist")).filter(|dir| dir.join("index.html").is_file()),
-        };
-        Ok(config)
+        raw.validate()
     }
 
     /// The App ID URI: `api://<client id>`.
@@ -159,6 +214,17 @@ impl ApiConfig {
     /// The full scope the SPA asks for: `api://<client id>/UserProfile.ReadWrite`.
     pub fn full_scope(&self) -> String {
         format!("{}/{}", self.app_id_uri(), self.scope)
+    }
+
+    /// Accepted issuers; `{tenantid}` stands for the token's `tid`.
+    pub fn issuer_templates(&self) -> Vec<String> {
+        self.token_versions
+            .iter()
+            .map(|version| match version {
+                TokenVersion::V1 => "https://sts.windows.net/{tenantid}/".to_owned(),
+                TokenVersion::V2 => format!("{}/{{tenantid}}/v2.0", self.authority.as_str()),
+            })
+            .collect()
     }
 
     /// What the SPA loads at start-up.
@@ -172,23 +238,138 @@ impl ApiConfig {
     }
 }
 
-fn guid(value: &str, key: &'static str) -> Result<String, ConfigError> {
-    let shape = [8, 4, 4, 4, 12];
-    let parts: Vec<&str> = value.split('-').collect();
-    let ok = parts.len() == 5
-        && parts
+impl RawConfig {
+    fn validate(self) -> Result<ApiConfig, ConfigError> {
+        let RawConfig { server, entra, channels } = self;
+        let listen = server.listen.unwrap_or_else(|| "127.0.0.1:9300".to_owned());
+        let listen = listen.parse().map_err(|_| {
+            ConfigError::new("server.listen (CHANNELS_API_ADDR)", "a socket address such as 127.0.0.1:9300", &listen)
+        })?;
+        let spa_dir =
+            server.spa_dir.or_else(|| Some(PathBuf::from("dist")).filter(|dir| dir.join("index.html").is_file()));
+        let authority = Authority::parse(entra.authority.as_deref().unwrap_or("https://login.microsoftonline.com"))?;
+        let client_id = guid(
+            entra.client_id.as_deref(),
+            "entra.client_id (ENTRA_CLIENT_ID)",
+            "App registrations → this app → Overview → Application (client) ID",
+        )?;
+        let tenant_id = entra.tenant_id.unwrap_or_default();
+        let allowed_tenants = if matches!(tenant_id.as_str(), "organizations" | "common") {
+            let allowed = entra.allowed_tenants.unwrap_or_default();
+            if allowed.is_empty() {
+                return Err(ConfigError::new(
+                    "entra.allowed_tenants",
+                    "the tenant GUIDs whose users may sign in, when tenant_id is organizations or common",
+                    "[]",
+                ));
+            }
+            allowed
+                .iter()
+                .map(|t| guid(Some(t), "entra.allowed_tenants", "a directory (tenant) ID"))
+                .collect::<Result<_, _>>()?
+        } else {
+            let tenant = guid(
+                Some(&tenant_id),
+                "entra.tenant_id (ENTRA_TENANT_ID)",
+                "Entra ID → Overview → Tenant ID, or organizations/common",
+            )?;
+            vec![tenant]
+        };
+        let tenant_id = if allowed_tenants.len() == 1 && tenant_id != "organizations" && tenant_id != "common" {
+            allowed_tenants[0].clone()
+        } else {
+            tenant_id
+        };
+        let audiences = entra
+            .audiences
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| vec![client_id.clone(), format!("api://{client_id}")]);
+        let scope = entra.scope.unwrap_or_else(|| "UserProfile.ReadWrite".to_owned());
+        if scope.is_empty() || scope.contains(char::is_whitespace) || scope.contains('/') {
+            return Err(ConfigError::new(
+                "entra.scope",
+                "the bare scope name exposed under Expose an API, e.g. UserProfile.ReadWrite",
+                scope,
+            ));
+        }
+        let token_versions = entra
+            .token_versions
+            .unwrap_or_else(|| vec!["2.0".to_owned()])
             .iter()
-            .zip(shape)
-            .all(|(part, len)| part.len() == len && part.chars().all(|c| c.is_ascii_hexdigit()));
-    if ok {
-        Ok(value.to_ascii_lowercase())
-    } else {
-        Err(ConfigError {
-            key,
-            expected: "a GUID from the app registration's Overview page in the Entra portal",
-            found: value.to_owned(),
+            .map(|v| match v.as_str() {
+                "1.0" => Ok(TokenVersion::V1),
+                "2.0" => Ok(TokenVersion::V2),
+                other => Err(ConfigError::new("entra.token_versions", "\"1.0\" and/or \"2.0\"", other)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if token_versions.is_empty() {
+            return Err(ConfigError::new("entra.token_versions", "at least one of \"1.0\", \"2.0\"", "[]"));
+        }
+        let clock_skew = entra.clock_skew_seconds.unwrap_or(300);
+        if clock_skew > 600 {
+            return Err(ConfigError::new("entra.clock_skew_seconds", "at most 600 seconds", clock_skew.to_string()));
+        }
+        let channels =
+            channels.into_iter().enumerate().map(|(i, raw)| raw.validate(i)).collect::<Result<Vec<_>, _>>()?;
+        Ok(ApiConfig {
+            listen,
+            spa_dir,
+            authority,
+            tenant_id,
+            allowed_tenants,
+            client_id,
+            audiences,
+            scope,
+            token_versions,
+            clock_skew,
+            channels: ChannelMap::new(channels),
         })
     }
+}
+
+impl RawChannel {
+    fn validate(self, index: usize) -> Result<Channel, ConfigError> {
+        let key = |what: &str| format!("channels[{index}].{what}");
+        if self.name.trim().is_empty() {
+            return Err(ConfigError::new(key("name"), "a channel name", self.name));
+        }
+        if self.groups.is_empty() && self.roles.is_empty() {
+            return Err(ConfigError::new(
+                key("groups"),
+                format!("at least one group or role granting \"{}\"", self.name),
+                "none",
+            ));
+        }
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| {
+                GroupRef::parse(g).ok_or_else(|| {
+                    ConfigError::new(
+                        key("groups"),
+                        "a sAMAccountName, DOMAIN\\name, dns.domain\\name or group object id",
+                        g,
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Channel { name: self.name, groups, roles: self.roles })
+    }
+}
+
+fn guid(value: Option<&str>, key: &str, where_: &str) -> Result<String, ConfigError> {
+    let value = value.unwrap_or_default();
+    if is_guid(value) {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(ConfigError::new(key, format!("a GUID ({where_} in the Entra portal)"), value))
+    }
+}
+
+/// Whether `value` is a GUID in its 8-4-4-4-12 form.
+pub fn is_guid(value: &str) -> bool {
+    let lengths: Vec<usize> = value.split('-').map(str::len).collect();
+    lengths == [8, 4, 4, 4, 12] && value.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -196,45 +377,104 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_environment_gives_the_demo() {
-        let config = ApiConfig::from_env(|_| None).unwrap();
+    fn no_file_and_no_environment_gives_the_demo() {
+        let config = ApiConfig::load(|_| None).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:9300");
+        assert_eq!(config.authority.as_str(), "http://127.0.0.1:9400");
+        assert_eq!(config.allowed_tenants, [DEMO_TENANT_ID]);
+        assert_eq!(config.audiences, [DEMO_CLIENT_ID.to_owned(), format!("api://{DEMO_CLIENT_ID}")]);
+        assert_eq!(config.runtime_config().api_scope, format!("api://{DEMO_CLIENT_ID}/UserProfile.ReadWrite"));
+        assert_eq!(config.issuer_templates(), ["http://127.0.0.1:9400/{tenantid}/v2.0"]);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let config = ApiConfig::parse(DEMO_CONFIG, |key| match key {
+            "CHANNELS_API_ADDR" => Some("127.0.0.1:1234".into()),
+            "ENTRA_AUTHORITY" => Some("https://login.microsoftonline.com".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:1234");
+        assert_eq!(config.issuer_templates(), ["https://login.microsoftonline.com/{tenantid}/v2.0"]);
+    }
+
+    #[test]
+    fn a_production_file_needs_only_tenant_client_and_channels() {
+        let text = r#"
+            [entra]
+            tenant_id = "72F988BF-86F1-41AF-91AB-2D7CD011DB47"
+            client_id = "11111111-2222-3333-4444-555555555555"
+            token_versions = ["1.0", "2.0"]
+            [[channels]]
+            name = "Ops"
+            groups = ["CONTOSO\\Ops", "c0ffee00-0000-4000-8000-000000000001"]
+            roles = ["Supervisor"]
+        "#;
+        let config = ApiConfig::parse(text, |_| None).unwrap();
+        assert_eq!(config.authority.as_str(), "https://login.microsoftonline.com");
+        assert_eq!(config.tenant_id, "72f988bf-86f1-41af-91ab-2d7cd011db47");
         assert_eq!(
-            config.runtime_config().api_scope,
-            format!("api://{DEMO_CLIENT_ID}/UserProfile.ReadWrite")
+            config.issuer_templates(),
+            ["https://sts.windows.net/{tenantid}/", "https://login.microsoftonline.com/{tenantid}/v2.0"]
         );
+    }
+
+    #[test]
+    fn multi_tenant_needs_an_allow_list() {
+        let text = r#"
+            [entra]
+            tenant_id = "organizations"
+            client_id = "11111111-2222-3333-4444-555555555555"
+        "#;
+        let error = ApiConfig::parse(text, |_| None).unwrap_err();
+        assert_eq!(error.key, "entra.allowed_tenants");
+        let allowed = format!("{text}\nallowed_tenants = [\"{DEMO_TENANT_ID}\"]");
+        let config = ApiConfig::parse(&allowed, |_| None).unwrap();
+        assert_eq!(config.tenant_id, "organizations");
+        assert_eq!(config.allowed_tenants, [DEMO_TENANT_ID]);
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_what_was_expected() {
+        let error =
+            ApiConfig::parse(DEMO_CONFIG, |key| (key == "ENTRA_CLIENT_ID").then(|| "my-app".to_owned())).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "entra.client_id (ENTRA_CLIENT_ID): expected a GUID (App registrations → this app → Overview → Application (client) ID in the Entra portal) (found \"my-app\")"
+        );
+        let typo = ApiConfig::parse("[entra]\nclient_idd = \"x\"", |_| None).unwrap_err();
+        assert!(typo.found.contains("unknown field `client_idd`"), "{typo}");
+        let empty_channel = format!("{DEMO_CONFIG}\n[[channels]]\nname = \"Empty\"\n");
+        let error = ApiConfig::parse(&empty_channel, |_| None).unwrap_err();
+        assert_eq!(error.key, "channels[4].groups");
+        let bad_group = format!("{DEMO_CONFIG}\n[[channels]]\nname = \"X\"\ngroups = [\"\\\\Ops\"]\n");
+        assert_eq!(ApiConfig::parse(&bad_group, |_| None).unwrap_err().found, "\\Ops");
     }
 
     #[test]
     fn authority_is_https_or_loopback_http() {
         assert_eq!(
-            Authority::parse("https://login.microsoftonline.com/")
-                .unwrap()
-                .as_str(),
+            Authority::parse("https://login.microsoftonline.com/").unwrap().as_str(),
             "https://login.microsoftonline.com"
         );
         assert!(Authority::parse("http://127.0.0.1:9400").is_ok());
         assert!(Authority::parse("http://localhost").is_ok());
+        assert_eq!(Authority::parse("http://[::1]:9400").unwrap().as_str(), "http://[::1]:9400");
         for bad in [
             "http://login.microsoftonline.com",
             "http://127.0.0.1.evil:1",
+            "http://127.0.0.1:9400@evil.example",
+            "http://10.0.0.1",
             "https://x/path",
+            "https://x; frame-ancestors *",
+            "https://x?q",
+            "https://user@x",
             "ftp://x",
             "",
         ] {
             let error = Authority::parse(bad).unwrap_err();
-            assert_eq!(error.found, bad.trim_end_matches('/'), "{bad}");
+            assert_eq!(error.found, bad, "{bad}");
         }
-    }
-
-    #[test]
-    fn bad_values_say_what_was_expected_and_found() {
-        let error =
-            ApiConfig::from_env(|key| (key == "ENTRA_CLIENT_ID").then(|| "my-app".to_owned()))
-                .unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "ENTRA_CLIENT_ID: expected a GUID from the app registration's Overview page in the Entra portal (found \"my-app\")"
-        );
     }
 }

@@ -51,7 +51,8 @@ impl IntoResponse for ApiError {
                 tracing::error!(%detail, "signing keys unavailable");
                 let body = wire::ApiError {
                     error: "keys_unavailable".into(),
-                    message: "The identity provider's signing keys cannot be fetched right now; try again shortly.".into(),
+                    message: "The identity provider's signing keys cannot be fetched right now; try again shortly."
+                        .into(),
                     fix: None,
                 };
                 return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
@@ -73,18 +74,12 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, Json(body)).into_response();
         if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
 }
 
 fn body_of(error: &TokenError) -> wire::ApiError {
-    wire::ApiError {
-        error: error.code().into(),
-        message: error.to_string(),
-        fix: error.fix().map(str::to_owned),
-    }
+    wire::ApiError { error: error.code().into(), message: error.to_string(), fix: error.fix().map(str::to_owned) }
 }

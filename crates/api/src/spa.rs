@@ -17,12 +17,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// and connections to itself and to the identity provider's token endpoint.
 pub fn content_security_policy(index_html: &str, authority: &str) -> String {
     let hashes: String = inline_scripts(index_html)
-        .map(|script| {
-            format!(
-                " 'sha256-{}'",
-                STANDARD.encode(Sha256::digest(script.as_bytes()))
-            )
-        })
+        .map(|script| format!(" 'sha256-{}'", STANDARD.encode(Sha256::digest(script.as_bytes()))))
         .collect();
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
@@ -42,18 +37,12 @@ fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
 
 /// Static files from `dir`, with unknown paths (client-side routes such as `/sso`) answered by
 /// `index.html`, and the security headers on every response.
-pub fn router<S: Clone + Send + Sync + 'static>(
-    dir: &Path,
-    authority: &str,
-) -> std::io::Result<Router<S>> {
+pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path, authority: &str) -> std::io::Result<Router<S>> {
     let index = dir.join("index.html");
     let csp = content_security_policy(&std::fs::read_to_string(&index)?, authority);
     let files = ServeDir::new(dir).fallback(ServeFile::new(index));
     let header = |name: HeaderName, value: &str| {
-        SetResponseHeaderLayer::overriding(
-            name,
-            HeaderValue::from_str(value).expect("ASCII header value"),
-        )
+        SetResponseHeaderLayer::overriding(name, HeaderValue::from_str(value).expect("ASCII header value"))
     };
     Ok(Router::new()
         .fallback_service(files)
@@ -73,12 +62,7 @@ mod tests {
             <script src="/other.js"></script></head>"#;
         let csp = content_security_policy(html, "http://127.0.0.1:9400");
         let expected = STANDARD.encode(Sha256::digest(b"import init from '/app.js';init();"));
-        assert!(
-            csp.contains(&format!(
-                "script-src 'self' 'wasm-unsafe-eval' 'sha256-{expected}';"
-            )),
-            "{csp}"
-        );
+        assert!(csp.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{expected}';")), "{csp}");
         assert_eq!(csp.matches("'sha256-").count(), 1);
         assert!(csp.contains("connect-src 'self' http://127.0.0.1:9400;"));
         assert!(!csp.contains("unsafe-inline"));

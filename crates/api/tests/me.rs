@@ -21,36 +21,24 @@ struct World {
 
 async fn world() -> World {
     let clock = Arc::new(|| NOW);
-    let emulator = entra_emulator::spawn(
-        TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        demo::tenant(),
-        clock.clone(),
-    )
-    .await
-    .unwrap();
+    let emulator =
+        entra_emulator::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), demo::tenant(), clock.clone())
+            .await
+            .unwrap();
     let mut config = ApiConfig::demo();
     config.authority = channels_api::config::Authority::parse(emulator.origin()).unwrap();
     let app = router(AppState::new(config, clock)).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    World {
-        emulator,
-        api,
-        http: reqwest::Client::new(),
-    }
+    World { emulator, api, http: reqwest::Client::new() }
 }
 
 impl World {
     fn claims(&self, upn: &str) -> AccessTokenClaims {
         let tenant = self.emulator.emulator.tenant();
         let user = tenant.user_by_upn(upn).unwrap();
-        self.emulator.emulator.access_token_claims(
-            &tenant.apps[0],
-            user,
-            &[demo::SCOPE.to_owned()],
-            NOW,
-        )
+        self.emulator.emulator.access_token_claims(&tenant.apps[0], user, &[demo::SCOPE.to_owned()], NOW)
     }
 
     fn token(&self, claims: &AccessTokenClaims) -> String {
@@ -70,10 +58,7 @@ impl World {
     async fn refused(&self, token: Option<&str>, status: u16, code: &str) -> (String, ApiError) {
         let response = self.get_me(token).await;
         assert_eq!(response.status().as_u16(), status);
-        let challenge = response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
         let body: ApiError = response.json().await.unwrap();
         assert_eq!(body.error, code, "{body:?}");
         (challenge, body)
@@ -83,9 +68,7 @@ impl World {
 #[tokio::test]
 async fn alice_gets_her_three_channels() {
     let world = world().await;
-    let response = world
-        .get_me(Some(&world.token(&world.claims("alice@contoso.example"))))
-        .await;
+    let response = world.get_me(Some(&world.token(&world.claims("alice@contoso.example")))).await;
     assert_eq!(response.status(), 200);
     let me: Me = response.json().await.unwrap();
     assert_eq!(me.upn, "alice@contoso.example");
@@ -99,27 +82,15 @@ async fn alice_gets_her_three_channels() {
 #[tokio::test]
 async fn carol_and_dave_are_told_why_they_have_no_channels() {
     let world = world().await;
-    let carol: Me = world
-        .get_me(Some(&world.token(&world.claims("carol@contoso.example"))))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let carol: Me =
+        world.get_me(Some(&world.token(&world.claims("carol@contoso.example")))).await.json().await.unwrap();
     assert!(carol.channels.is_empty());
     assert_eq!(carol.notice.unwrap().code, "no_groups_claim");
-    let dave: Me = world
-        .get_me(Some(&world.token(&world.claims("dave@contoso.example"))))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let dave: Me = world.get_me(Some(&world.token(&world.claims("dave@contoso.example")))).await.json().await.unwrap();
     assert!(dave.channels.is_empty());
     let notice = dave.notice.unwrap();
     assert_eq!(notice.code, "groups_overage");
-    assert!(notice
-        .fix
-        .unwrap()
-        .contains("Groups assigned to the application"));
+    assert!(notice.fix.unwrap().contains("Groups assigned to the application"));
 }
 
 #[tokio::test]
@@ -138,9 +109,9 @@ async fn wrong_signature_is_refused() {
     signature[10] = if signature[10] == b'A' { b'B' } else { b'A' };
     let forged = format!("{head}.{}", String::from_utf8(signature).unwrap());
     let (challenge, body) = world.refused(Some(&forged), 401, "bad_signature").await;
-    assert!(challenge.starts_with(
-        "Bearer error=\"invalid_token\", error_description=\"expected a valid RS256 signature"
-    ));
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\", error_description=\"expected a valid RS256 signature")
+    );
     assert!(body.message.contains("does not verify"));
 }
 
@@ -149,34 +120,20 @@ async fn wrong_audience_issuer_and_expiry_are_refused_with_what_was_expected() {
     let world = world().await;
     let mut claims = world.claims("alice@contoso.example");
     claims.aud = "11111111-2222-3333-4444-555555555555".into();
-    let (_, body) = world
-        .refused(Some(&world.token(&claims)), 401, "wrong_audience")
-        .await;
+    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "wrong_audience").await;
     assert_eq!(
         body.message,
-        format!(
-            "expected aud {0} or api://{0} (found 11111111-2222-3333-4444-555555555555)",
-            demo::CLIENT_ID
-        )
+        format!("expected aud {0} or api://{0} (found 11111111-2222-3333-4444-555555555555)", demo::CLIENT_ID)
     );
 
     let mut claims = world.claims("alice@contoso.example");
-    claims.iss =
-        "https://login.microsoftonline.com/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/v2.0".into();
-    let (_, body) = world
-        .refused(Some(&world.token(&claims)), 401, "wrong_issuer")
-        .await;
-    assert!(body.message.starts_with(&format!(
-        "expected iss {}/{}/v2.0",
-        world.emulator.origin(),
-        demo::TENANT_ID
-    )));
+    claims.iss = "https://login.microsoftonline.com/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/v2.0".into();
+    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "wrong_issuer").await;
+    assert!(body.message.starts_with(&format!("expected iss {}/{}/v2.0", world.emulator.origin(), demo::TENANT_ID)));
 
     let mut claims = world.claims("alice@contoso.example");
     claims.exp = NOW - 301;
-    let (challenge, _) = world
-        .refused(Some(&world.token(&claims)), 401, "token_expired")
-        .await;
+    let (challenge, _) = world.refused(Some(&world.token(&claims)), 401, "token_expired").await;
     assert!(challenge.contains(&format!("token expired at {}", NOW - 301)));
 }
 
@@ -185,16 +142,9 @@ async fn missing_scope_is_403_insufficient_scope() {
     let world = world().await;
     let mut claims = world.claims("alice@contoso.example");
     claims.scp = Some("User.Read".into());
-    let (challenge, body) = world
-        .refused(Some(&world.token(&claims)), 403, "insufficient_scope")
-        .await;
+    let (challenge, body) = world.refused(Some(&world.token(&claims)), 403, "insufficient_scope").await;
     let scope = format!("api://{}/UserProfile.ReadWrite", demo::CLIENT_ID);
-    assert!(
-        challenge.starts_with(&format!(
-            "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
-        )),
-        "{challenge}"
-    );
+    assert!(challenge.starts_with(&format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")), "{challenge}");
     assert!(body.fix.unwrap().contains("Expose an API"));
 }
 
@@ -203,9 +153,7 @@ async fn graph_and_id_tokens_are_named_as_such() {
     let world = world().await;
     let mut claims = world.claims("alice@contoso.example");
     claims.aud = "00000003-0000-0000-c000-000000000000".into();
-    let (_, body) = world
-        .refused(Some(&world.token(&claims)), 401, "graph_token")
-        .await;
+    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "graph_token").await;
     assert!(body.fix.unwrap().contains("User.Read"));
 
     let mut claims = serde_json::to_value(world.claims("alice@contoso.example")).unwrap();
@@ -226,36 +174,18 @@ async fn algorithms_other_than_rs256_are_refused_before_any_key_is_used() {
     let claims = world.claims("alice@contoso.example");
     let payload = b64(serde_json::to_string(&claims).unwrap().as_bytes());
     for alg in ["none", "None", "NONE", "nOnE"] {
-        let token = format!(
-            "{}.{payload}.",
-            b64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes())
-        );
-        let (challenge, _) = world
-            .refused(Some(&token), 401, "unsupported_algorithm")
-            .await;
-        assert!(
-            challenge.contains(&format!("expected alg RS256 (found {alg})")),
-            "{challenge}"
-        );
+        let token = format!("{}.{payload}.", b64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes()));
+        let (challenge, _) = world.refused(Some(&token), 401, "unsupported_algorithm").await;
+        assert!(challenge.contains(&format!("expected alg RS256 (found {alg})")), "{challenge}");
     }
     // Key confusion: HS256 keyed with the tenant's public key bytes.
     let public_key = serde_json::to_vec(world.emulator.emulator.key().jwk()).unwrap();
-    for alg in [
-        jsonwebtoken::Algorithm::HS256,
-        jsonwebtoken::Algorithm::HS384,
-        jsonwebtoken::Algorithm::HS512,
-    ] {
+    for alg in [jsonwebtoken::Algorithm::HS256, jsonwebtoken::Algorithm::HS384, jsonwebtoken::Algorithm::HS512] {
         let mut header = jsonwebtoken::Header::new(alg);
         header.kid = Some(world.emulator.emulator.key().kid().to_owned());
-        let token = jsonwebtoken::encode(
-            &header,
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(&public_key),
-        )
-        .unwrap();
-        world
-            .refused(Some(&token), 401, "unsupported_algorithm")
-            .await;
+        let token =
+            jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(&public_key)).unwrap();
+        world.refused(Some(&token), 401, "unsupported_algorithm").await;
     }
 }
 
@@ -265,45 +195,22 @@ async fn keys_carried_in_the_header_are_refused() {
     let claims = world.claims("alice@contoso.example");
     // The attacker's own key, announced in the header it signs.
     let attacker = entra_emulator::keys::SigningKey::generate();
-    let attacker_jwk: jsonwebtoken::jwk::Jwk =
-        serde_json::from_value(attacker.jwk().clone()).unwrap();
+    let attacker_jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(attacker.jwk().clone()).unwrap();
     let mut header = attacker.header();
     header.jwk = Some(attacker_jwk);
-    world
-        .refused(
-            Some(&attacker.sign_with_header(&header, &claims)),
-            401,
-            "embedded_key",
-        )
-        .await;
+    world.refused(Some(&attacker.sign_with_header(&header, &claims)), 401, "embedded_key").await;
     for (name, set) in [
-        (
-            "jku",
-            (|h: &mut jsonwebtoken::Header| h.jku = Some("http://127.0.0.1:1/keys".into()))
-                as fn(&mut _),
-        ),
+        ("jku", (|h: &mut jsonwebtoken::Header| h.jku = Some("http://127.0.0.1:1/keys".into())) as fn(&mut _)),
         ("x5u", |h| h.x5u = Some("http://127.0.0.1:1/cert".into())),
         ("x5c", |h| h.x5c = Some(vec!["MIIB".into()])),
     ] {
         let mut header = attacker.header();
         set(&mut header);
-        let (_, body) = world
-            .refused(
-                Some(&attacker.sign_with_header(&header, &claims)),
-                401,
-                "embedded_key",
-            )
-            .await;
-        assert!(
-            body.message.contains(&format!("`{name}`")),
-            "{}",
-            body.message
-        );
+        let (_, body) = world.refused(Some(&attacker.sign_with_header(&header, &claims)), 401, "embedded_key").await;
+        assert!(body.message.contains(&format!("`{name}`")), "{}", body.message);
     }
     // A kid that is not in the tenant's key set.
-    world
-        .refused(Some(&attacker.sign(&claims)), 401, "unknown_key")
-        .await;
+    world.refused(Some(&attacker.sign(&claims)), 401, "unknown_key").await;
 }
 
 #[tokio::test]
@@ -311,24 +218,14 @@ async fn another_tenant_and_graph_header_nonce_are_refused() {
     let world = world().await;
     let mut claims = world.claims("alice@contoso.example");
     claims.tid = "0000aaaa-0000-4000-8000-000000000000".into();
-    let (_, body) = world
-        .refused(Some(&world.token(&claims)), 401, "tenant_not_allowed")
-        .await;
-    assert!(body
-        .message
-        .ends_with("(found 0000aaaa-0000-4000-8000-000000000000)"));
+    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "tenant_not_allowed").await;
+    assert!(body.message.ends_with("(found 0000aaaa-0000-4000-8000-000000000000)"));
 
     let claims = world.claims("alice@contoso.example");
-    let header = format!(
-        r#"{{"typ":"JWT","alg":"RS256","kid":"{}","nonce":"abc"}}"#,
-        world.emulator.emulator.key().kid()
-    );
+    let header =
+        format!(r#"{{"typ":"JWT","alg":"RS256","kid":"{}","nonce":"abc"}}"#, world.emulator.emulator.key().kid());
     let signed = world.token(&claims);
-    let graph_like = format!(
-        "{}.{}",
-        b64(header.as_bytes()),
-        signed.split_once('.').unwrap().1
-    );
+    let graph_like = format!("{}.{}", b64(header.as_bytes()), signed.split_once('.').unwrap().1);
     world.refused(Some(&graph_like), 401, "graph_token").await;
 }
 
@@ -338,8 +235,7 @@ async fn an_unreachable_identity_provider_is_503_not_a_bad_token() {
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut config = ApiConfig::demo();
     config.authority =
-        channels_api::config::Authority::parse(&format!("http://{}", closed.local_addr().unwrap()))
-            .unwrap();
+        channels_api::config::Authority::parse(&format!("http://{}", closed.local_addr().unwrap())).unwrap();
     drop(closed);
     let app = router(AppState::new(config, Arc::new(|| NOW))).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -347,13 +243,7 @@ async fn an_unreachable_identity_provider_is_503_not_a_bad_token() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let token = world.token(&world.claims("alice@contoso.example"));
     for _ in 0..2 {
-        let response = world
-            .http
-            .get(format!("{api}/api/me"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let response = world.http.get(format!("{api}/api/me")).bearer_auth(&token).send().await.unwrap();
         assert_eq!(response.status(), 503);
         let body: ApiError = response.json().await.unwrap();
         assert_eq!(body.error, "keys_unavailable");
@@ -361,21 +251,73 @@ async fn an_unreachable_identity_provider_is_503_not_a_bad_token() {
 }
 
 #[tokio::test]
-async fn runtime_config_points_the_spa_at_the_tenant() {
+async fn verified_tokens_are_remembered_but_never_past_their_expiry() {
+    use std::sync::atomic::{AtomicU64, Ordering};
     let world = world().await;
-    let config: channels_protocol::wire::RuntimeConfig = world
+    let now = Arc::new(AtomicU64::new(NOW));
+    let clock = now.clone();
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(serde_json::json!({ "keys": [world.emulator.emulator.key().jwk()] })).unwrap();
+    let mut config = ApiConfig::demo();
+    config.authority = channels_api::config::Authority::parse(world.emulator.origin()).unwrap();
+    let state = AppState::with_keys(
+        config,
+        Arc::new(channels_api::auth::keys::KeyCache::fixed(&jwks)),
+        Arc::new(move || clock.load(Ordering::SeqCst)),
+    );
+    let validator = &state.validator;
+    let claims = world.claims("alice@contoso.example");
+    let token = world.token(&claims);
+    assert_eq!(validator.validate(&token).await.unwrap().claims().oid, claims.oid);
+    assert_eq!(validator.validate(&token).await.unwrap().claims().oid, claims.oid);
+    assert_eq!(validator.remembered_tokens(), 1, "one entry for one token, however often it is used");
+
+    let mut no_scope = claims.clone();
+    no_scope.scp = Some("Other.Read".into());
+    assert!(validator.validate(&world.token(&no_scope)).await.is_err());
+    assert_eq!(validator.remembered_tokens(), 1, "refused tokens are not remembered");
+
+    now.store(claims.exp + 301, Ordering::SeqCst);
+    assert_eq!(
+        validator.validate(&token).await.unwrap_err(),
+        channels_api::auth::TokenError::Expired { exp: claims.exp, now: claims.exp + 301 }
+    );
+}
+
+#[tokio::test]
+async fn readyz_and_the_channel_list() {
+    let world = world().await;
+    let ready: serde_json::Value =
+        world.http.get(format!("{}/readyz", world.api)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready, serde_json::json!({ "ready": true, "signing_keys": 1 }));
+    let token = world.token(&world.claims("bob@contoso.example"));
+    let list: serde_json::Value = world
         .http
-        .get(format!("{}/config.json", world.api))
+        .get(format!("{}/api/channels", world.api))
+        .bearer_auth(token)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
+    assert_eq!(
+        list,
+        serde_json::json!([
+            { "name": "All Call", "granted": true },
+            { "name": "Dispatch Ops", "granted": false },
+            { "name": "Fire North Tac", "granted": false },
+            { "name": "Police South Ops", "granted": true },
+        ])
+    );
+}
+
+#[tokio::test]
+async fn runtime_config_points_the_spa_at_the_tenant() {
+    let world = world().await;
+    let config: channels_protocol::wire::RuntimeConfig =
+        world.http.get(format!("{}/config.json", world.api)).send().await.unwrap().json().await.unwrap();
     assert_eq!(config.authority, world.emulator.origin());
     assert_eq!(config.tenant_id, demo::TENANT_ID);
-    assert_eq!(
-        config.api_scope,
-        format!("api://{}/UserProfile.ReadWrite", demo::CLIENT_ID)
-    );
+    assert_eq!(config.api_scope, format!("api://{}/UserProfile.ReadWrite", demo::CLIENT_ID));
 }

@@ -18,11 +18,7 @@ const INSIDE_LIFETIME: u64 = 1_467_313_000;
 
 fn validator(expect: Expectations, now: u64) -> Validator {
     let jwks: JwkSet = serde_json::from_str(JWKS).unwrap();
-    Validator::new(
-        expect,
-        Arc::new(KeyCache::fixed(&jwks)),
-        Arc::new(move || now),
-    )
+    Validator::new(expect, Arc::new(KeyCache::fixed(&jwks)), Arc::new(move || now))
 }
 
 fn expectations() -> Expectations {
@@ -42,18 +38,9 @@ fn token() -> String {
 
 #[tokio::test]
 async fn token_signed_by_azure_ad_validates_inside_its_lifetime() {
-    let verified = validator(expectations(), INSIDE_LIFETIME)
-        .validate(&token())
-        .await
-        .unwrap();
-    assert_eq!(
-        verified.claims().upn.as_deref(),
-        Some("robot@sijun.onmicrosoft.com")
-    );
-    assert_eq!(
-        verified.claims().oid,
-        "7912fe7b-b5ab-425b-bb1f-0e83b99fca7f"
-    );
+    let verified = validator(expectations(), INSIDE_LIFETIME).validate(&token()).await.unwrap();
+    assert_eq!(verified.claims().upn.as_deref(), Some("robot@sijun.onmicrosoft.com"));
+    assert_eq!(verified.claims().oid, "7912fe7b-b5ab-425b-bb1f-0e83b99fca7f");
 }
 
 #[tokio::test]
@@ -62,18 +49,11 @@ async fn any_flipped_byte_breaks_it() {
     let validator = validator(expectations(), INSIDE_LIFETIME);
     let (header_end, payload_end) = (token.find('.').unwrap(), token.rfind('.').unwrap());
     // One position in each segment: the header's last byte, the middle of the payload, the signature's middle.
-    for position in [
-        header_end - 2,
-        (header_end + payload_end) / 2,
-        (payload_end + token.len()) / 2,
-    ] {
+    for position in [header_end - 2, (header_end + payload_end) / 2, (payload_end + token.len()) / 2] {
         let mut bytes = token.clone().into_bytes();
         bytes[position] = if bytes[position] == b'A' { b'B' } else { b'A' };
         let altered = String::from_utf8(bytes).unwrap();
-        assert!(
-            validator.validate(&altered).await.is_err(),
-            "accepted a token altered at byte {position}"
-        );
+        assert!(validator.validate(&altered).await.is_err(), "accepted a token altered at byte {position}");
     }
 }
 
@@ -87,49 +67,31 @@ async fn wrong_audience_issuer_or_time_is_refused() {
         Err(TokenError::Audience { found, .. }) if found == AUDIENCE
     ));
     let mut other_issuer = expectations();
-    other_issuer.issuers =
-        vec!["https://login.microsoftonline.com/268da1a1-9db4-48b9-b1fe-683250ba90cc/v2.0".into()];
+    other_issuer.issuers = vec!["https://login.microsoftonline.com/268da1a1-9db4-48b9-b1fe-683250ba90cc/v2.0".into()];
     assert!(matches!(
         validator(other_issuer, INSIDE_LIFETIME).validate(&token).await,
         Err(TokenError::Issuer { found, .. }) if found == ISSUER
     ));
     assert_eq!(
-        validator(expectations(), 1_467_315_148 + 301)
-            .validate(&token)
-            .await
-            .unwrap_err(),
-        TokenError::Expired {
-            exp: 1_467_315_148,
-            now: 1_467_315_148 + 301
-        }
+        validator(expectations(), 1_467_315_148 + 301).validate(&token).await.unwrap_err(),
+        TokenError::Expired { exp: 1_467_315_148, now: 1_467_315_148 + 301 }
     );
     assert_eq!(
-        validator(expectations(), 1_467_311_248 - 301)
-            .validate(&token)
-            .await
-            .unwrap_err(),
-        TokenError::NotYetValid {
-            nbf: 1_467_311_248,
-            now: 1_467_311_248 - 301
-        }
+        validator(expectations(), 1_467_311_248 - 301).validate(&token).await.unwrap_err(),
+        TokenError::NotYetValid { nbf: 1_467_311_248, now: 1_467_311_248 - 301 }
     );
 }
 
 #[tokio::test]
 async fn entra_common_key_set_parses_and_lacks_this_key() {
-    let jwks: JwkSet =
-        serde_json::from_str(include_str!("fixtures/entra-common/keys.json")).unwrap();
+    let jwks: JwkSet = serde_json::from_str(include_str!("fixtures/entra-common/keys.json")).unwrap();
     assert_eq!(jwks.keys.len(), 7);
     let cache = KeyCache::fixed(&jwks);
     for jwk in &jwks.keys {
         let kid = jwk.common.key_id.as_deref().unwrap();
         assert!(cache.key(kid).await.is_ok(), "Entra's key {kid} is usable");
     }
-    let validator = Validator::new(
-        expectations(),
-        Arc::new(KeyCache::fixed(&jwks)),
-        Arc::new(|| INSIDE_LIFETIME),
-    );
+    let validator = Validator::new(expectations(), Arc::new(KeyCache::fixed(&jwks)), Arc::new(|| INSIDE_LIFETIME));
     assert_eq!(
         validator.validate(&token()).await.unwrap_err(),
         TokenError::UnknownKey("YbRAQRYcE_motWVJKHrwLBbd_9s".into())

@@ -80,21 +80,11 @@ struct Checked<'a> {
 }
 
 /// Checks a request; `Err` is the response to send (an error page or an error redirect).
-fn check<'a>(
-    emulator: &'a Emulator,
-    tenant: &str,
-    params: &AuthorizeParams,
-) -> Result<Checked<'a>, Response> {
+fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> Result<Checked<'a>, Response> {
     emulator.check_tenant(tenant).map_err(AadError::into_page)?;
-    let client_id = params
-        .client_id
-        .as_deref()
-        .ok_or_else(|| AadError::missing("client_id").into_page())?;
+    let client_id = params.client_id.as_deref().ok_or_else(|| AadError::missing("client_id").into_page())?;
     let app = emulator.app(client_id).map_err(AadError::into_page)?;
-    let redirect_uri = params
-        .redirect_uri
-        .as_deref()
-        .ok_or_else(|| AadError::missing("redirect_uri").into_page())?;
+    let redirect_uri = params.redirect_uri.as_deref().ok_or_else(|| AadError::missing("redirect_uri").into_page())?;
     let platform = app.redirect_uri(redirect_uri).ok_or_else(|| {
         AadError::new(
             "invalid_request",
@@ -119,8 +109,7 @@ fn check<'a>(
             .into_redirect(redirect_uri, params.state.as_deref(), false))
         }
     };
-    let back =
-        |error: AadError| error.into_redirect(redirect_uri, params.state.as_deref(), fragment);
+    let back = |error: AadError| error.into_redirect(redirect_uri, params.state.as_deref(), fragment);
     match params.response_type.as_deref() {
         Some("code") => {}
         Some(other) if other.split(' ').any(|t| t == "id_token" || t == "token") => {
@@ -152,10 +141,7 @@ fn check<'a>(
             }
         },
     };
-    let scope = params
-        .scope
-        .as_deref()
-        .ok_or_else(|| back(AadError::missing("scope")))?;
+    let scope = params.scope.as_deref().ok_or_else(|| back(AadError::missing("scope")))?;
     let mut api_scopes = Vec::new();
     for requested in scope.split(' ').filter(|s| !s.is_empty()) {
         if OIDC_SCOPES.contains(&requested) {
@@ -164,9 +150,7 @@ fn check<'a>(
         match app.exposed_scope(requested) {
             Some(name) => api_scopes.push(name.to_owned()),
             None => {
-                let resource = requested
-                    .rsplit_once('/')
-                    .map_or("https://graph.microsoft.com", |(r, _)| r);
+                let resource = requested.rsplit_once('/').map_or("https://graph.microsoft.com", |(r, _)| r);
                 return Err(back(AadError::new(
                     "invalid_resource",
                     500011,
@@ -202,16 +186,8 @@ fn check<'a>(
 /// `prompt=none` needs an Entra session; the emulator keeps none, so it is always AADSTS50058.
 fn no_session_for_prompt_none(checked: &Checked<'_>, params: &AuthorizeParams) -> Option<Response> {
     (params.prompt.as_deref() == Some("none")).then(|| {
-        AadError::new(
-            "login_required",
-            50058,
-            "A silent sign-in request was sent but no user is signed in.",
-        )
-        .into_redirect(
-            &checked.redirect_uri,
-            params.state.as_deref(),
-            checked.fragment,
-        )
+        AadError::new("login_required", 50058, "A silent sign-in request was sent but no user is signed in.")
+            .into_redirect(&checked.redirect_uri, params.state.as_deref(), checked.fragment)
     })
 }
 
@@ -229,11 +205,7 @@ pub async fn show(
     if let Some(response) = no_session_for_prompt_none(&checked, &params) {
         return response;
     }
-    let action = format!(
-        "/{}/oauth2/v2.0/authorize?{}",
-        emulator.tenant().id,
-        raw.unwrap_or_default()
-    );
+    let action = format!("/{}/oauth2/v2.0/authorize?{}", emulator.tenant().id, raw.unwrap_or_default());
     let users: String = emulator
         .tenant()
         .users
@@ -280,11 +252,7 @@ pub async fn sign_in(
         return AadError::new(
             "invalid_request",
             50034,
-            format!(
-                "The user account {} does not exist in the {} directory.",
-                form.username,
-                emulator.tenant().id
-            ),
+            format!("The user account {} does not exist in the {} directory.", form.username, emulator.tenant().id),
         )
         .into_page();
     };
@@ -316,9 +284,5 @@ pub async fn sign_in(
         response.append_pair("state", state);
     }
     response.append_pair("session_state", &uuid::Uuid::new_v4().to_string());
-    found(&with_params(
-        &checked.redirect_uri,
-        &response.finish(),
-        checked.fragment,
-    ))
+    found(&with_params(&checked.redirect_uri, &response.finish(), checked.fragment))
 }

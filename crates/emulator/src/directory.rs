@@ -100,22 +100,17 @@ pub enum GroupsClaim {
 impl Tenant {
     /// Whether `segment` (the `{tenant}` path segment) names this tenant.
     pub fn is_named(&self, segment: &str) -> bool {
-        segment.eq_ignore_ascii_case(&self.id)
-            || self.domains.iter().any(|d| d.eq_ignore_ascii_case(segment))
+        segment.eq_ignore_ascii_case(&self.id) || self.domains.iter().any(|d| d.eq_ignore_ascii_case(segment))
     }
 
     /// The app with this client id.
     pub fn app(&self, client_id: &str) -> Option<&AppRegistration> {
-        self.apps
-            .iter()
-            .find(|app| app.app_id.eq_ignore_ascii_case(client_id))
+        self.apps.iter().find(|app| app.app_id.eq_ignore_ascii_case(client_id))
     }
 
     /// The user with this UPN (case-insensitive, as Entra matches sign-in names).
     pub fn user_by_upn(&self, upn: &str) -> Option<&User> {
-        self.users
-            .iter()
-            .find(|user| user.upn.eq_ignore_ascii_case(upn))
+        self.users.iter().find(|user| user.upn.eq_ignore_ascii_case(upn))
     }
 
     /// The user with this object id.
@@ -128,17 +123,11 @@ impl Tenant {
         if !app.emit_groups {
             return GroupsClaim::Absent;
         }
-        let groups: Vec<&Group> = user
-            .member_of
-            .iter()
-            .filter_map(|id| self.groups.iter().find(|group| &group.id == id))
-            .collect();
+        let groups: Vec<&Group> =
+            user.member_of.iter().filter_map(|id| self.groups.iter().find(|group| &group.id == id)).collect();
         let values: Vec<String> = match app.group_format {
             GroupFormat::ObjectId => groups.iter().map(|g| g.id.clone()).collect(),
-            GroupFormat::SamAccountName => groups
-                .iter()
-                .filter_map(|g| g.sam_account_name.clone())
-                .collect(),
+            GroupFormat::SamAccountName => groups.iter().filter_map(|g| g.sam_account_name.clone()).collect(),
         };
         match values.len() {
             0 => GroupsClaim::Absent,
@@ -163,16 +152,13 @@ impl AppRegistration {
         self.redirect_uris
             .iter()
             .filter(|(platform, _)| *platform == Platform::Spa)
-            .any(|(_, uri)| {
-                redirect_uri_matches(&format!("{}/", origin_of(uri)), &format!("{origin}/"))
-            })
+            .any(|(_, uri)| redirect_uri_matches(&format!("{}/", origin_of(uri)), &format!("{origin}/")))
     }
 
     /// Whether `scope` (`api://…/Name`) is one this app exposes; returns the bare name.
     pub fn exposed_scope<'a>(&self, scope: &'a str) -> Option<&'a str> {
         let (resource, name) = scope.rsplit_once('/')?;
-        let ours =
-            self.identifier_uris.iter().any(|uri| uri == resource) || resource == self.app_id;
+        let ours = self.identifier_uris.iter().any(|uri| uri == resource) || resource == self.app_id;
         (ours && self.scopes.iter().any(|s| s == name)).then_some(name)
     }
 }
@@ -193,19 +179,14 @@ fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
     fn without_localhost_port(uri: &str) -> Option<&str> {
         let rest = uri.strip_prefix("http://localhost")?;
         let path_start = if let Some(port_and_path) = rest.strip_prefix(':') {
-            let digits = port_and_path
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(port_and_path.len());
+            let digits = port_and_path.find(|c: char| !c.is_ascii_digit()).unwrap_or(port_and_path.len());
             1 + digits
         } else {
             0
         };
         Some(&rest[path_start..])
     }
-    match (
-        without_localhost_port(registered),
-        without_localhost_port(requested),
-    ) {
+    match (without_localhost_port(registered), without_localhost_port(requested)) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }
@@ -223,11 +204,7 @@ pub mod demo {
     pub const SCOPE: &str = "UserProfile.ReadWrite";
 
     fn group(id: &str, name: &str, synced: bool) -> Group {
-        Group {
-            id: id.to_owned(),
-            display_name: name.to_owned(),
-            sam_account_name: synced.then(|| name.to_owned()),
-        }
+        Group { id: id.to_owned(), display_name: name.to_owned(), sam_account_name: synced.then(|| name.to_owned()) }
     }
 
     fn user(oid: &str, upn: &str, name: &str, member_of: &[&str]) -> User {
@@ -253,13 +230,7 @@ pub mod demo {
         ];
         // Dave's 230 synced site groups push his token over the 200-group limit.
         let sites: Vec<Group> = (1..=230)
-            .map(|n| {
-                group(
-                    &format!("5173e000-0000-4000-8000-{n:012}"),
-                    &format!("Site-{n:03}"),
-                    true,
-                )
-            })
+            .map(|n| group(&format!("5173e000-0000-4000-8000-{n:012}"), &format!("Site-{n:03}"), true))
             .collect();
         let dave_groups: Vec<&str> = sites.iter().map(|g| g.id.as_str()).collect();
         let users = vec![
@@ -269,24 +240,9 @@ pub mod demo {
                 "Alice Moreau",
                 &[DISPATCH, FIRE_NORTH],
             ),
-            user(
-                "b0b00000-0000-4000-8000-000000000002",
-                "bob@contoso.example",
-                "Bob Okafor",
-                &[POLICE_SOUTH],
-            ),
-            user(
-                "ca201000-0000-4000-8000-000000000003",
-                "carol@contoso.example",
-                "Carol Lindqvist",
-                &[MARKETING],
-            ),
-            user(
-                "da4e0000-0000-4000-8000-000000000004",
-                "dave@contoso.example",
-                "Dave Ng",
-                &dave_groups,
-            ),
+            user("b0b00000-0000-4000-8000-000000000002", "bob@contoso.example", "Bob Okafor", &[POLICE_SOUTH]),
+            user("ca201000-0000-4000-8000-000000000003", "carol@contoso.example", "Carol Lindqvist", &[MARKETING]),
+            user("da4e0000-0000-4000-8000-000000000004", "dave@contoso.example", "Dave Ng", &dave_groups),
             user(
                 "e4140000-0000-4000-8000-000000000005",
                 "erin_partner.example#EXT#@contoso.example",
@@ -323,34 +279,13 @@ mod tests {
 
     #[test]
     fn localhost_redirect_uris_ignore_the_port_and_nothing_else() {
-        assert!(redirect_uri_matches(
-            "http://localhost:8080/sso",
-            "http://localhost:8080/sso"
-        ));
-        assert!(redirect_uri_matches(
-            "http://localhost:8080/sso",
-            "http://localhost:19300/sso"
-        ));
-        assert!(redirect_uri_matches(
-            "http://localhost:8080/sso",
-            "http://localhost/sso"
-        ));
-        assert!(!redirect_uri_matches(
-            "http://localhost:8080/sso",
-            "http://localhost:8080/SSO"
-        ));
-        assert!(!redirect_uri_matches(
-            "http://localhost:8080/sso",
-            "http://localhost.evil:8080/sso"
-        ));
-        assert!(!redirect_uri_matches(
-            "http://localhost:8080/sso",
-            "http://127.0.0.1:8080/sso"
-        ));
-        assert!(!redirect_uri_matches(
-            "https://a.example/sso",
-            "https://a.example/sso/"
-        ));
+        assert!(redirect_uri_matches("http://localhost:8080/sso", "http://localhost:8080/sso"));
+        assert!(redirect_uri_matches("http://localhost:8080/sso", "http://localhost:19300/sso"));
+        assert!(redirect_uri_matches("http://localhost:8080/sso", "http://localhost/sso"));
+        assert!(!redirect_uri_matches("http://localhost:8080/sso", "http://localhost:8080/SSO"));
+        assert!(!redirect_uri_matches("http://localhost:8080/sso", "http://localhost.evil:8080/sso"));
+        assert!(!redirect_uri_matches("http://localhost:8080/sso", "http://127.0.0.1:8080/sso"));
+        assert!(!redirect_uri_matches("https://a.example/sso", "https://a.example/sso/"));
     }
 
     #[test]
@@ -358,15 +293,8 @@ mod tests {
         let tenant = demo::tenant();
         let app = &tenant.apps[0];
         let claim = |upn| tenant.groups_claim(app, tenant.user_by_upn(upn).unwrap());
-        assert_eq!(
-            claim("alice@contoso.example"),
-            GroupsClaim::Groups(vec!["Dispatch".into(), "Fire-North".into()])
-        );
-        assert_eq!(
-            claim("carol@contoso.example"),
-            GroupsClaim::Absent,
-            "cloud-only groups are left out"
-        );
+        assert_eq!(claim("alice@contoso.example"), GroupsClaim::Groups(vec!["Dispatch".into(), "Fire-North".into()]));
+        assert_eq!(claim("carol@contoso.example"), GroupsClaim::Absent, "cloud-only groups are left out");
         assert_eq!(claim("dave@contoso.example"), GroupsClaim::Overage);
     }
 

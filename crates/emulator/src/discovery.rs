@@ -9,10 +9,7 @@ use axum::Json;
 use crate::Emulator;
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`, in the shape of Entra's document.
-pub async fn openid_configuration(
-    State(emulator): State<Arc<Emulator>>,
-    Path(tenant): Path<String>,
-) -> Response {
+pub async fn openid_configuration(State(emulator): State<Arc<Emulator>>, Path(tenant): Path<String>) -> Response {
     if let Err(error) = emulator.check_tenant(&tenant) {
         return error.into_json(emulator.now());
     }

@@ -23,11 +23,7 @@ pub struct AadError {
 impl AadError {
     /// An error with Entra's code and message.
     pub fn new(error: &'static str, code: u32, message: impl Into<String>) -> Self {
-        Self {
-            error,
-            code,
-            message: message.into(),
-        }
+        Self { error, code, message: message.into() }
     }
 
     /// AADSTS900144: a required parameter is missing.
@@ -67,25 +63,14 @@ impl AadError {
 
     /// The token endpoint's response: 401 for client authentication errors, else 400.
     pub fn into_json(self, now: u64) -> Response {
-        let status = if self.error == "invalid_client" {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::BAD_REQUEST
-        };
+        let status = if self.error == "invalid_client" { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
         (status, Json(self.body(now))).into_response()
     }
 
     /// A redirect back to a registered redirect URI, in the request's response mode.
-    pub fn into_redirect(
-        self,
-        redirect_uri: &str,
-        state: Option<&str>,
-        fragment: bool,
-    ) -> Response {
+    pub fn into_redirect(self, redirect_uri: &str, state: Option<&str>, fragment: bool) -> Response {
         let mut params = form_urlencoded::Serializer::new(String::new());
-        params
-            .append_pair("error", self.error)
-            .append_pair("error_description", &self.description());
+        params.append_pair("error", self.error).append_pair("error_description", &self.description());
         if let Some(state) = state {
             params.append_pair("state", state);
         }
@@ -99,11 +84,7 @@ impl AadError {
              <p role=\"alert\"><strong>{}</strong></p>",
             escape(&self.description())
         );
-        (
-            StatusCode::BAD_REQUEST,
-            Html(crate::html::page("Sign in failed", &body)),
-        )
-            .into_response()
+        (StatusCode::BAD_REQUEST, Html(crate::html::page("Sign in failed", &body))).into_response()
     }
 }
 

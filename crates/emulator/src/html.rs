@@ -42,9 +42,6 @@ button small{{color:#5e5e5e}}
 mod tests {
     #[test]
     fn escape_neutralises_markup() {
-        assert_eq!(
-            super::escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
+        assert_eq!(super::escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
     }
 }

@@ -19,21 +19,15 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .field("private", &"[redacted]")
-            .finish()
+        f.debug_struct("SigningKey").field("kid", &self.kid).field("private", &"[redacted]").finish()
     }
 }
 
 impl SigningKey {
     /// A fresh key from the operating system's CSPRNG.
     pub fn generate() -> Self {
-        let private =
-            rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("RSA key generation");
-        let der = private
-            .to_pkcs1_der()
-            .expect("PKCS#1 encoding of a fresh key");
+        let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("RSA key generation");
+        let der = private.to_pkcs1_der().expect("PKCS#1 encoding of a fresh key");
         let n = private.n().to_bytes_be();
         let e = private.e().to_bytes_be();
         // Entra's kids are certificate thumbprints; a thumbprint of the modulus serves the same purpose.
@@ -45,11 +39,7 @@ impl SigningKey {
             "n": URL_SAFE_NO_PAD.encode(&n),
             "e": URL_SAFE_NO_PAD.encode(&e),
         });
-        Self {
-            kid,
-            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
-            jwk,
-        }
+        Self { kid, encoding: EncodingKey::from_rsa_der(der.as_bytes()), jwk }
     }
 
     /// The key id in token headers and in the JWKS.
@@ -76,7 +66,6 @@ impl SigningKey {
 
     /// Signs `claims` under any RS256 header (tests forge headers with it).
     pub fn sign_with_header<T: Serialize>(&self, header: &Header, claims: &T) -> String {
-        jsonwebtoken::encode(header, claims, &self.encoding)
-            .expect("RS256 signing with a valid key")
+        jsonwebtoken::encode(header, claims, &self.encoding).expect("RS256 signing with a valid key")
     }
 }

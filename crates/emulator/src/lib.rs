@@ -36,11 +36,7 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// The system clock.
 pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    })
+    Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
 }
 
 /// The emulator's state: one tenant, its signing key, and the grants it has handed out.
@@ -122,19 +118,10 @@ pub fn router(emulator: Arc<Emulator>) -> Router {
     let token_cors = token::cors(&emulator);
     Router::new()
         .route("/", get(home))
-        .route(
-            "/{tenant}/v2.0/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
+        .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
-        .route(
-            "/{tenant}/oauth2/v2.0/authorize",
-            get(authorize::show).post(authorize::sign_in),
-        )
-        .route(
-            "/{tenant}/oauth2/v2.0/token",
-            axum::routing::post(token::redeem).layer(token_cors),
-        )
+        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::show).post(authorize::sign_in))
+        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(token::redeem).layer(token_cors))
         .route("/{tenant}/oauth2/v2.0/logout", get(logout))
         .with_state(emulator)
 }
@@ -162,11 +149,7 @@ impl Drop for Running {
 }
 
 /// Serves `tenant` on `listener`; the issuer is taken from the bound address.
-pub async fn spawn(
-    listener: TcpListener,
-    tenant: Tenant,
-    clock: Clock,
-) -> std::io::Result<Running> {
+pub async fn spawn(listener: TcpListener, tenant: Tenant, clock: Clock) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let emulator = Arc::new(Emulator::new(tenant, format!("http://{addr}"), clock));
     let app = router(emulator.clone());
@@ -175,11 +158,7 @@ pub async fn spawn(
             tracing::error!(%error, "emulator stopped");
         }
     });
-    Ok(Running {
-        emulator,
-        addr,
-        task,
-    })
+    Ok(Running { emulator, addr, task })
 }
 
 async fn home(State(emulator): State<Arc<Emulator>>) -> Html<String> {
@@ -210,12 +189,7 @@ async fn logout(
         return error.into_page();
     }
     if let Some(uri) = params.post_logout_redirect_uri {
-        if emulator
-            .tenant
-            .apps
-            .iter()
-            .any(|app| app.redirect_uri(&uri).is_some())
-        {
+        if emulator.tenant.apps.iter().any(|app| app.redirect_uri(&uri).is_some()) {
             return error::found(&uri);
         }
         return AadError::new(
@@ -225,6 +199,9 @@ async fn logout(
         )
         .into_page();
     }
-    Html(html::page("Signed out", "<h1>You signed out of your account</h1><p>It's a good idea to close all browser windows.</p>"))
-        .into_response()
+    Html(html::page(
+        "Signed out",
+        "<h1>You signed out of your account</h1><p>It's a good idea to close all browser windows.</p>",
+    ))
+    .into_response()
 }

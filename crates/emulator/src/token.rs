@@ -70,13 +70,7 @@ pub fn cors(emulator: &Arc<Emulator>) -> CorsLayer {
     let emulator = emulator.clone();
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
-            origin.to_str().is_ok_and(|origin| {
-                emulator
-                    .tenant()
-                    .apps
-                    .iter()
-                    .any(|app| app.is_spa_origin(origin))
-            })
+            origin.to_str().is_ok_and(|origin| emulator.tenant().apps.iter().any(|app| app.is_spa_origin(origin)))
         }))
         .allow_methods([Method::POST])
         .allow_headers([header::CONTENT_TYPE])
@@ -96,10 +90,7 @@ pub async fn redeem(
     let now = emulator.now();
     let from_browser = headers.contains_key(header::ORIGIN);
     let result = emulator.check_tenant(&tenant).and_then(|()| {
-        let client_id = form
-            .client_id
-            .as_deref()
-            .ok_or_else(|| AadError::missing("client_id"))?;
+        let client_id = form.client_id.as_deref().ok_or_else(|| AadError::missing("client_id"))?;
         let app = emulator.app(client_id)?;
         match form.grant_type.as_deref() {
             Some("authorization_code") => redeem_code(&emulator, app, &form, from_browser, now),
@@ -125,11 +116,7 @@ pub async fn redeem(
 }
 
 /// The browser rules that both grants share.
-fn check_client_kind(
-    platform: Platform,
-    from_browser: bool,
-    form: &TokenForm,
-) -> Result<(), AadError> {
+fn check_client_kind(platform: Platform, from_browser: bool, form: &TokenForm) -> Result<(), AadError> {
     match (platform, from_browser) {
         (Platform::Spa, true) => Ok(()),
         (Platform::Spa, false) => Err(AadError::new(
@@ -162,14 +149,14 @@ fn redeem_code(
     from_browser: bool,
     now: u64,
 ) -> Result<TokenBody, AadError> {
-    let code = form
-        .code
-        .as_deref()
-        .ok_or_else(|| AadError::missing("code"))?;
+    let code = form.code.as_deref().ok_or_else(|| AadError::missing("code"))?;
     let mut codes = emulator.codes.lock().expect("code store lock");
-    let grant: &mut CodeGrant = codes
-        .get_mut(code)
-        .ok_or_else(|| invalid_grant(9002313, "Invalid request. Request is malformed or invalid: the code is not one this tenant issued."))?;
+    let grant: &mut CodeGrant = codes.get_mut(code).ok_or_else(|| {
+        invalid_grant(
+            9002313,
+            "Invalid request. Request is malformed or invalid: the code is not one this tenant issued.",
+        )
+    })?;
     if grant.redeemed {
         return Err(invalid_grant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."));
     }
@@ -197,7 +184,10 @@ fn redeem_code(
         (Some((challenge, method)), _) => {
             let verified = form.code_verifier.as_deref().is_some_and(|v| method.verify(challenge, v));
             if !verified {
-                return Err(invalid_grant(501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request."));
+                return Err(invalid_grant(
+                    501481,
+                    "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+                ));
             }
         }
         (None, Platform::Spa) => {
@@ -212,10 +202,7 @@ fn redeem_code(
     grant.redeemed = true;
     let grant = grant.clone();
     drop(codes);
-    let user = emulator
-        .tenant()
-        .user_by_oid(&grant.user_oid)
-        .expect("codes are issued to known users");
+    let user = emulator.tenant().user_by_oid(&grant.user_oid).expect("codes are issued to known users");
     let refresh = grant.offline_access.then(|| RefreshGrant {
         client_id: app.app_id.clone(),
         user_oid: user.oid.clone(),
@@ -223,9 +210,7 @@ fn redeem_code(
         platform: grant.platform,
         expires_at: now + SPA_REFRESH_LIFETIME,
     });
-    let id_token = grant
-        .openid
-        .then(|| emulator.id_token(app, user, grant.nonce.as_deref(), now));
+    let id_token = grant.openid.then(|| emulator.id_token(app, user, grant.nonce.as_deref(), now));
     Ok(emulator.token_body(app, user, &grant.api_scopes, id_token, refresh, now))
 }
 
@@ -236,28 +221,25 @@ fn redeem_refresh_token(
     from_browser: bool,
     now: u64,
 ) -> Result<TokenBody, AadError> {
-    let token = form
-        .refresh_token
-        .as_deref()
-        .ok_or_else(|| AadError::missing("refresh_token"))?;
-    let grant = emulator
-        .refresh_tokens
-        .lock()
-        .expect("refresh token store lock")
-        .get(token)
-        .cloned()
-        .ok_or_else(|| invalid_grant(9002313, "Invalid request. Request is malformed or invalid: the refresh token is not one this tenant issued."))?;
+    let token = form.refresh_token.as_deref().ok_or_else(|| AadError::missing("refresh_token"))?;
+    let grant =
+        emulator.refresh_tokens.lock().expect("refresh token store lock").get(token).cloned().ok_or_else(|| {
+            invalid_grant(
+                9002313,
+                "Invalid request. Request is malformed or invalid: the refresh token is not one this tenant issued.",
+            )
+        })?;
     if grant.client_id != app.app_id {
-        return Err(invalid_grant(70000, "Provided grant is invalid or malformed: the refresh token was issued to another application."));
+        return Err(invalid_grant(
+            70000,
+            "Provided grant is invalid or malformed: the refresh token was issued to another application.",
+        ));
     }
     check_client_kind(grant.platform, from_browser, form)?;
     if now >= grant.expires_at {
         return Err(invalid_grant(700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page."));
     }
-    let user = emulator
-        .tenant()
-        .user_by_oid(&grant.user_oid)
-        .expect("refresh tokens are issued to known users");
+    let user = emulator.tenant().user_by_oid(&grant.user_oid).expect("refresh tokens are issued to known users");
     // Rotation: a new refresh token with the original expiry; the old one stays valid, as in Entra.
     Ok(emulator.token_body(app, user, &grant.api_scopes.clone(), None, Some(grant), now))
 }
@@ -277,24 +259,13 @@ impl Emulator {
         let refresh_token_expires_in = refresh.as_ref().map(|grant| grant.expires_at - now);
         let refresh_token = refresh.map(|grant| {
             let token = format!("1.A{}", random_text(96));
-            self.refresh_tokens
-                .lock()
-                .expect("refresh token store lock")
-                .insert(token.clone(), grant);
+            self.refresh_tokens.lock().expect("refresh token store lock").insert(token.clone(), grant);
             token
         });
-        let resource = app
-            .identifier_uris
-            .first()
-            .cloned()
-            .unwrap_or_else(|| app.app_id.clone());
+        let resource = app.identifier_uris.first().cloned().unwrap_or_else(|| app.app_id.clone());
         TokenBody {
             token_type: "Bearer",
-            scope: api_scopes
-                .iter()
-                .map(|s| format!("{resource}/{s}"))
-                .collect::<Vec<_>>()
-                .join(" "),
+            scope: api_scopes.iter().map(|s| format!("{resource}/{s}")).collect::<Vec<_>>().join(" "),
             expires_in,
             ext_expires_in: expires_in,
             access_token: self.key().sign(&claims),
@@ -349,13 +320,7 @@ impl Emulator {
         }
     }
 
-    fn id_token(
-        &self,
-        app: &AppRegistration,
-        user: &User,
-        nonce: Option<&str>,
-        now: u64,
-    ) -> String {
+    fn id_token(&self, app: &AppRegistration, user: &User, nonce: Option<&str>, now: u64) -> String {
         let mut claims = serde_json::json!({
             "ver": "2.0",
             "iss": self.issuer(),

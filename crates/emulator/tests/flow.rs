@@ -32,15 +32,8 @@ async fn world() -> World {
     )
     .await
     .unwrap();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    World {
-        emulator,
-        http,
-        now,
-    }
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    World { emulator, http, now }
 }
 
 impl World {
@@ -54,18 +47,8 @@ impl World {
     }
 
     fn login(&self) -> (String, PendingLogin) {
-        let entropy = LoginEntropy {
-            verifier: [9; 32],
-            state: [8; 16],
-            nonce: [7; 16],
-        };
-        let login = start(
-            &self.config(),
-            &format!("{SPA}/sso"),
-            ReturnPath::same_origin("/"),
-            &entropy,
-            START,
-        );
+        let entropy = LoginEntropy { verifier: [9; 32], state: [8; 16], nonce: [7; 16] };
+        let login = start(&self.config(), &format!("{SPA}/sso"), ReturnPath::same_origin("/"), &entropy, START);
         (login.url, login.pending)
     }
 
@@ -74,27 +57,14 @@ impl World {
         let page = self.http.get(authorize_url).send().await.unwrap();
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
-        assert!(
-            html.contains(&format!("value=\"{upn}\"")),
-            "the page lists {upn}"
-        );
-        let response = self
-            .http
-            .post(authorize_url)
-            .form(&[("username", upn)])
-            .send()
-            .await
-            .unwrap();
+        assert!(html.contains(&format!("value=\"{upn}\"")), "the page lists {upn}");
+        let response = self.http.post(authorize_url).form(&[("username", upn)]).send().await.unwrap();
         assert_eq!(response.status(), 302, "Entra redirects with 302 Found");
         redirect_params(&response, &format!("{SPA}/sso?"))
     }
 
     async fn token(&self, form: &[(&str, &str)], origin: Option<&str>) -> reqwest::Response {
-        let url = format!(
-            "{}/{}/oauth2/v2.0/token",
-            self.emulator.origin(),
-            demo::TENANT_ID
-        );
+        let url = format!("{}/{}/oauth2/v2.0/token", self.emulator.origin(), demo::TENANT_ID);
         let request = self.http.post(url).form(form);
         let request = match origin {
             Some(origin) => request.header(ORIGIN, origin),
@@ -104,12 +74,7 @@ impl World {
     }
 
     /// Redeems a code; `verifier: None` leaves `code_verifier` out of the form.
-    async fn redeem(
-        &self,
-        code: &str,
-        verifier: Option<&str>,
-        origin: Option<&str>,
-    ) -> reqwest::Response {
+    async fn redeem(&self, code: &str, verifier: Option<&str>, origin: Option<&str>) -> reqwest::Response {
         let redirect_uri = format!("{SPA}/sso");
         let mut form = vec![
             ("client_id", demo::CLIENT_ID),
@@ -130,69 +95,34 @@ impl World {
 
     /// Verifies an RS256 token against the emulator's published JWKS.
     async fn verify<T: serde::de::DeserializeOwned>(&self, token: &str) -> T {
-        let url = format!(
-            "{}/{}/discovery/v2.0/keys",
-            self.emulator.origin(),
-            demo::TENANT_ID
-        );
-        let jwks: jsonwebtoken::jwk::JwkSet = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let url = format!("{}/{}/discovery/v2.0/keys", self.emulator.origin(), demo::TENANT_ID);
+        let jwks: jsonwebtoken::jwk::JwkSet = self.http.get(url).send().await.unwrap().json().await.unwrap();
         let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
         let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.validate_exp = false;
         validation.validate_aud = false;
-        jsonwebtoken::decode::<T>(token, &key, &validation)
-            .unwrap()
-            .claims
+        jsonwebtoken::decode::<T>(token, &key, &validation).unwrap().claims
     }
 }
 
 fn redirect_params(response: &reqwest::Response, prefix: &str) -> Vec<(String, String)> {
     let location = response.headers()[LOCATION].to_str().unwrap();
-    let query = location
-        .strip_prefix(prefix)
-        .unwrap_or_else(|| panic!("redirect to {location}"));
-    form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
+    let query = location.strip_prefix(prefix).unwrap_or_else(|| panic!("redirect to {location}"));
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
 fn param(params: &[(String, String)], name: &str) -> String {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .unwrap_or_else(|| panic!("no {name} in {params:?}"))
-        .1
-        .clone()
+    params.iter().find(|(k, _)| k == name).unwrap_or_else(|| panic!("no {name} in {params:?}")).1.clone()
 }
 
-async fn aadsts(
-    response: reqwest::Response,
-    status: u16,
-    error: &str,
-    code: u32,
-) -> TokenErrorBody {
+async fn aadsts(response: reqwest::Response, status: u16, error: &str, code: u32) -> TokenErrorBody {
     assert_eq!(response.status().as_u16(), status);
     let body: TokenErrorBody = response.json().await.unwrap();
     assert_eq!(body.error, error);
     assert_eq!(body.error_codes, [code]);
-    assert!(
-        body.error_description
-            .starts_with(&format!("AADSTS{code}: ")),
-        "{}",
-        body.error_description
-    );
-    assert!(
-        !body.trace_id.is_empty() && !body.correlation_id.is_empty() && !body.timestamp.is_empty()
-    );
+    assert!(body.error_description.starts_with(&format!("AADSTS{code}: ")), "{}", body.error_description);
+    assert!(!body.trace_id.is_empty() && !body.correlation_id.is_empty() && !body.timestamp.is_empty());
     body
 }
 
@@ -202,36 +132,21 @@ async fn code_flow_with_pkce_gives_entra_shaped_tokens_with_cors_for_the_spa() {
     let (url, pending) = world.login();
     let params = world.sign_in(&url, "alice@contoso.example").await;
     assert_eq!(param(&params, "state"), pending.state.secret());
-    let response = world
-        .redeem(
-            &param(&params, "code"),
-            Some(pending.verifier.secret()),
-            Some(SPA),
-        )
-        .await;
+    let response = world.redeem(&param(&params, "code"), Some(pending.verifier.secret()), Some(SPA)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], SPA);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(
-        body["scope"],
-        format!("api://{}/UserProfile.ReadWrite", demo::CLIENT_ID)
-    );
+    assert_eq!(body["scope"], format!("api://{}/UserProfile.ReadWrite", demo::CLIENT_ID));
     assert!(body["refresh_token"].is_string());
 
     let access: AccessTokenClaims = world.verify(body["access_token"].as_str().unwrap()).await;
-    assert_eq!(
-        access.iss,
-        format!("{}/{}/v2.0", world.emulator.origin(), demo::TENANT_ID)
-    );
+    assert_eq!(access.iss, format!("{}/{}/v2.0", world.emulator.origin(), demo::TENANT_ID));
     assert_eq!(access.aud, demo::CLIENT_ID);
     assert_eq!(access.scp.as_deref(), Some("UserProfile.ReadWrite"));
     assert_eq!(access.upn.as_deref(), Some("alice@contoso.example"));
-    assert_eq!(
-        access.groups,
-        Some(vec!["Dispatch".to_owned(), "Fire-North".to_owned()])
-    );
+    assert_eq!(access.groups, Some(vec!["Dispatch".to_owned(), "Fire-North".to_owned()]));
     assert_eq!(access.ver.as_deref(), Some("2.0"));
     assert!((START + 3600..START + 5400).contains(&access.exp));
 
@@ -244,22 +159,8 @@ async fn code_flow_with_pkce_gives_entra_shaped_tokens_with_cors_for_the_spa() {
 async fn a_code_is_single_use() {
     let world = world().await;
     let (code, pending) = world.code().await;
-    assert_eq!(
-        world
-            .redeem(&code, Some(pending.verifier.secret()), Some(SPA))
-            .await
-            .status(),
-        200
-    );
-    aadsts(
-        world
-            .redeem(&code, Some(pending.verifier.secret()), Some(SPA))
-            .await,
-        400,
-        "invalid_grant",
-        54005,
-    )
-    .await;
+    assert_eq!(world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await.status(), 200);
+    aadsts(world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await, 400, "invalid_grant", 54005).await;
 }
 
 #[tokio::test]
@@ -267,52 +168,23 @@ async fn a_wrong_or_missing_verifier_is_aadsts501481() {
     let world = world().await;
     let (code, _) = world.code().await;
     let other = "x".repeat(43);
-    aadsts(
-        world.redeem(&code, Some(&other), Some(SPA)).await,
-        400,
-        "invalid_grant",
-        501481,
-    )
-    .await;
-    aadsts(
-        world.redeem(&code, None, Some(SPA)).await,
-        400,
-        "invalid_grant",
-        501481,
-    )
-    .await;
+    aadsts(world.redeem(&code, Some(&other), Some(SPA)).await, 400, "invalid_grant", 501481).await;
+    aadsts(world.redeem(&code, None, Some(SPA)).await, 400, "invalid_grant", 501481).await;
 }
 
 #[tokio::test]
 async fn a_spa_code_without_origin_is_aadsts9002327() {
     let world = world().await;
     let (code, pending) = world.code().await;
-    aadsts(
-        world
-            .redeem(&code, Some(pending.verifier.secret()), None)
-            .await,
-        400,
-        "invalid_request",
-        9002327,
-    )
-    .await;
+    aadsts(world.redeem(&code, Some(pending.verifier.secret()), None).await, 400, "invalid_request", 9002327).await;
 }
 
 #[tokio::test]
 async fn cors_is_only_for_registered_spa_origins() {
     let world = world().await;
     let (code, pending) = world.code().await;
-    let response = world
-        .redeem(
-            &code,
-            Some(pending.verifier.secret()),
-            Some("https://evil.example"),
-        )
-        .await;
-    assert!(response
-        .headers()
-        .get(ACCESS_CONTROL_ALLOW_ORIGIN)
-        .is_none());
+    let response = world.redeem(&code, Some(pending.verifier.secret()), Some("https://evil.example")).await;
+    assert!(response.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 }
 
 #[tokio::test]
@@ -320,36 +192,21 @@ async fn expired_codes_are_aadsts70008() {
     let world = world().await;
     let (code, pending) = world.code().await;
     world.now.fetch_add(601, Ordering::SeqCst);
-    aadsts(
-        world
-            .redeem(&code, Some(pending.verifier.secret()), Some(SPA))
-            .await,
-        400,
-        "invalid_grant",
-        70008,
-    )
-    .await;
+    aadsts(world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await, 400, "invalid_grant", 70008).await;
 }
 
 #[tokio::test]
 async fn refresh_tokens_rotate_keep_working_and_end_after_24_hours() {
     let world = world().await;
     let (code, pending) = world.code().await;
-    let first: serde_json::Value = world
-        .redeem(&code, Some(pending.verifier.secret()), Some(SPA))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: serde_json::Value =
+        world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await.json().await.unwrap();
     let old = first["refresh_token"].as_str().unwrap().to_owned();
     let refresh = |token: String| {
         let world = &world;
         async move {
-            let form = [
-                ("client_id", demo::CLIENT_ID),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", token.as_str()),
-            ];
+            let form =
+                [("client_id", demo::CLIENT_ID), ("grant_type", "refresh_token"), ("refresh_token", token.as_str())];
             world.token(&form, Some(SPA)).await
         }
     };
@@ -357,16 +214,8 @@ async fn refresh_tokens_rotate_keep_working_and_end_after_24_hours() {
     let second: serde_json::Value = refresh(old.clone()).await.json().await.unwrap();
     let new = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(new, old, "rotated");
-    assert_eq!(
-        second["refresh_token_expires_in"],
-        24 * 3600 - 3600,
-        "the original expiry is kept"
-    );
-    assert_eq!(
-        refresh(old.clone()).await.status(),
-        200,
-        "as in Entra, the old one is not revoked"
-    );
+    assert_eq!(second["refresh_token_expires_in"], 24 * 3600 - 3600, "the original expiry is kept");
+    assert_eq!(refresh(old.clone()).await.status(), 200, "as in Entra, the old one is not revoked");
     world.now.fetch_add(23 * 3600, Ordering::SeqCst);
     aadsts(refresh(new).await, 400, "invalid_grant", 700084).await;
 }
@@ -378,11 +227,7 @@ async fn unregistered_redirect_uri_and_unknown_client_are_shown_not_redirected()
     let evil = url.replace("localhost%3A8080", "evil.example");
     let page = world.http.get(&evil).send().await.unwrap();
     assert_eq!(page.status(), 400);
-    assert!(page
-        .text()
-        .await
-        .unwrap()
-        .contains("AADSTS50011: The redirect URI &#39;http://evil.example/sso&#39;"));
+    assert!(page.text().await.unwrap().contains("AADSTS50011: The redirect URI &#39;http://evil.example/sso&#39;"));
     let unknown = url.replace(demo::CLIENT_ID, "00000000-0000-0000-0000-000000000000");
     let page = world.http.get(&unknown).send().await.unwrap();
     assert!(page.text().await.unwrap().contains("AADSTS700016"));
@@ -392,21 +237,13 @@ async fn unregistered_redirect_uri_and_unknown_client_are_shown_not_redirected()
 async fn prompt_none_without_session_and_graph_scopes_are_redirected_errors() {
     let world = world().await;
     let (url, pending) = world.login();
-    let response = world
-        .http
-        .get(format!("{url}&prompt=none"))
-        .send()
-        .await
-        .unwrap();
+    let response = world.http.get(format!("{url}&prompt=none")).send().await.unwrap();
     let params = redirect_params(&response, &format!("{SPA}/sso?"));
     assert_eq!(param(&params, "error"), "login_required");
     assert!(param(&params, "error_description").starts_with("AADSTS50058:"));
     assert_eq!(param(&params, "state"), pending.state.secret());
 
-    let graph = url.replace(
-        "api%3A%2F%2F6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d%2FUserProfile.ReadWrite",
-        "User.Read",
-    );
+    let graph = url.replace("api%3A%2F%2F6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d%2FUserProfile.ReadWrite", "User.Read");
     assert_ne!(graph, url);
     let response = world.http.get(graph).send().await.unwrap();
     let params = redirect_params(&response, &format!("{SPA}/sso?"));
@@ -416,49 +253,12 @@ async fn prompt_none_without_session_and_graph_scopes_are_redirected_errors() {
 #[tokio::test]
 async fn discovery_document_points_at_the_emulator() {
     let world = world().await;
-    let url = format!(
-        "{}/{}/v2.0/.well-known/openid-configuration",
-        world.emulator.origin(),
-        demo::TENANT_ID
-    );
-    let metadata: serde_json::Value = world
-        .http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        metadata["issuer"],
-        format!("{}/{}/v2.0", world.emulator.origin(), demo::TENANT_ID)
-    );
-    assert_eq!(
-        metadata["jwks_uri"],
-        format!(
-            "{}/{}/discovery/v2.0/keys",
-            world.emulator.origin(),
-            demo::TENANT_ID
-        )
-    );
-    let by_domain = format!(
-        "{}/contoso.example/v2.0/.well-known/openid-configuration",
-        world.emulator.origin()
-    );
-    assert_eq!(
-        world.http.get(by_domain).send().await.unwrap().status(),
-        200
-    );
-    let unknown = format!(
-        "{}/fabrikam.example/v2.0/.well-known/openid-configuration",
-        world.emulator.origin()
-    );
-    aadsts(
-        world.http.get(unknown).send().await.unwrap(),
-        400,
-        "invalid_tenant",
-        90002,
-    )
-    .await;
+    let url = format!("{}/{}/v2.0/.well-known/openid-configuration", world.emulator.origin(), demo::TENANT_ID);
+    let metadata: serde_json::Value = world.http.get(url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(metadata["issuer"], format!("{}/{}/v2.0", world.emulator.origin(), demo::TENANT_ID));
+    assert_eq!(metadata["jwks_uri"], format!("{}/{}/discovery/v2.0/keys", world.emulator.origin(), demo::TENANT_ID));
+    let by_domain = format!("{}/contoso.example/v2.0/.well-known/openid-configuration", world.emulator.origin());
+    assert_eq!(world.http.get(by_domain).send().await.unwrap().status(), 200);
+    let unknown = format!("{}/fabrikam.example/v2.0/.well-known/openid-configuration", world.emulator.origin());
+    aadsts(world.http.get(unknown).send().await.unwrap(), 400, "invalid_tenant", 90002).await;
 }

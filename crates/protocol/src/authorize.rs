@@ -102,11 +102,7 @@ impl ReturnPath {
             && !path.chars().any(char::is_control)
             && !path.to_ascii_lowercase().contains("%5c")
             && !path.to_ascii_lowercase().starts_with("/%2f");
-        Self(if safe {
-            path.to_owned()
-        } else {
-            "/".to_owned()
-        })
+        Self(if safe { path.to_owned() } else { "/".to_owned() })
     }
     /// The path.
     pub fn as_str(&self) -> &str {
@@ -129,54 +125,33 @@ mod tests {
 
     fn params(url: &str) -> Vec<(String, String)> {
         let query = url.split_once('?').unwrap().1;
-        form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect()
+        form_urlencoded::parse(query.as_bytes()).into_owned().collect()
     }
 
     #[test]
     fn authorize_url_carries_the_code_flow_with_pkce_s256() {
-        let entropy = LoginEntropy {
-            verifier: [7; 32],
-            state: [1; 16],
-            nonce: [2; 16],
-        };
-        let login = start(
-            &config(),
-            "http://localhost:8080/sso",
-            ReturnPath::same_origin("/"),
-            &entropy,
-            1000,
-        );
-        assert!(login.url.starts_with(
-            "http://127.0.0.1:9400/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/oauth2/v2.0/authorize?"
-        ));
+        let entropy = LoginEntropy { verifier: [7; 32], state: [1; 16], nonce: [2; 16] };
+        let login = start(&config(), "http://localhost:8080/sso", ReturnPath::same_origin("/"), &entropy, 1000);
+        assert!(login
+            .url
+            .starts_with("http://127.0.0.1:9400/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/oauth2/v2.0/authorize?"));
         let challenge = login.pending.verifier.challenge();
         let expected = [
             ("client_id", "6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d"),
             ("response_type", "code"),
             ("redirect_uri", "http://localhost:8080/sso"),
             ("response_mode", "query"),
-            (
-                "scope",
-                "openid profile offline_access api://6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d/UserProfile.ReadWrite",
-            ),
+            ("scope", "openid profile offline_access api://6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d/UserProfile.ReadWrite"),
             ("state", login.pending.state.secret()),
             ("nonce", login.pending.nonce.secret()),
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
         ];
-        let expected: Vec<(String, String)> = expected
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let expected: Vec<(String, String)> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         assert_eq!(params(&login.url), expected);
         assert_eq!(login.pending.state.secret(), "AQEBAQEBAQEBAQEBAQEBAQ");
         assert_ne!(login.pending.state.secret(), login.pending.nonce.secret());
-        assert!(
-            !login.url.contains(login.pending.verifier.secret()),
-            "the verifier never leaves the tab"
-        );
+        assert!(!login.url.contains(login.pending.verifier.secret()), "the verifier never leaves the tab");
     }
 
     #[test]
@@ -191,15 +166,8 @@ mod tests {
             "/ok\nLocation: x",
             "",
         ] {
-            assert_eq!(
-                ReturnPath::same_origin(hostile).as_str(),
-                "/",
-                "{hostile:?}"
-            );
+            assert_eq!(ReturnPath::same_origin(hostile).as_str(), "/", "{hostile:?}");
         }
-        assert_eq!(
-            ReturnPath::same_origin("/channels?tab=2").as_str(),
-            "/channels?tab=2"
-        );
+        assert_eq!(ReturnPath::same_origin("/channels?tab=2").as_str(), "/channels?tab=2");
     }
 }

@@ -96,26 +96,16 @@ pub fn parse(query: &str) -> Result<Callback, CallbackError> {
             _ => continue,
         };
         if slot.replace(value.into_owned()).is_some() {
-            return Err(CallbackError::Malformed(format!(
-                "expected one `{key}` parameter (found several)"
-            )));
+            return Err(CallbackError::Malformed(format!("expected one `{key}` parameter (found several)")));
         }
     }
     match (error, code, state) {
-        (Some(error), _, state) => Ok(Callback::Error {
-            error: ProviderError::new(error, description.unwrap_or_default()),
-            state,
-        }),
-        (None, Some(code), Some(state)) => Ok(Callback::Code {
-            code: AuthorizationCode::new(code),
-            state,
-        }),
-        (None, Some(_), None) => Err(CallbackError::Malformed(
-            "expected `state` with the `code` (found none)".into(),
-        )),
-        (None, None, _) => Err(CallbackError::Malformed(
-            "expected `code` or `error` (found neither)".into(),
-        )),
+        (Some(error), _, state) => {
+            Ok(Callback::Error { error: ProviderError::new(error, description.unwrap_or_default()), state })
+        }
+        (None, Some(code), Some(state)) => Ok(Callback::Code { code: AuthorizationCode::new(code), state }),
+        (None, Some(_), None) => Err(CallbackError::Malformed("expected `state` with the `code` (found none)".into())),
+        (None, None, _) => Err(CallbackError::Malformed("expected `code` or `error` (found neither)".into())),
     }
 }
 
@@ -173,19 +163,8 @@ mod tests {
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
         };
-        let entropy = LoginEntropy {
-            verifier: [3; 32],
-            state: [4; 16],
-            nonce: [5; 16],
-        };
-        start(
-            &config,
-            "http://localhost:8080/sso",
-            ReturnPath::same_origin("/x"),
-            &entropy,
-            100,
-        )
-        .pending
+        let entropy = LoginEntropy { verifier: [3; 32], state: [4; 16], nonce: [5; 16] };
+        start(&config, "http://localhost:8080/sso", ReturnPath::same_origin("/x"), &entropy, 100).pending
     }
 
     #[test]
@@ -197,9 +176,7 @@ mod tests {
         assert_eq!(callback.state(), Some(state.as_str()));
         let redemption = complete(pending, callback, "c", 160).unwrap();
         let form: Vec<(String, String)> =
-            form_urlencoded::parse(redemption.form.as_str().as_bytes())
-                .into_owned()
-                .collect();
+            form_urlencoded::parse(redemption.form.as_str().as_bytes()).into_owned().collect();
         let expected = [
             ("client_id", "c"),
             ("grant_type", "authorization_code"),
@@ -207,10 +184,7 @@ mod tests {
             ("redirect_uri", "http://localhost:8080/sso"),
             ("code_verifier", verifier.as_str()),
         ];
-        let expected: Vec<(String, String)> = expected
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let expected: Vec<(String, String)> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         assert_eq!(form, expected);
         assert_eq!(redemption.return_to.as_str(), "/x");
     }
@@ -218,10 +192,7 @@ mod tests {
     #[test]
     fn wrong_state_is_refused() {
         let callback = parse("code=abc&state=forged").unwrap();
-        assert!(matches!(
-            complete(pending(), callback, "c", 100),
-            Err(CallbackError::StateMismatch)
-        ));
+        assert!(matches!(complete(pending(), callback, "c", 100), Err(CallbackError::StateMismatch)));
     }
 
     #[test]
@@ -229,17 +200,13 @@ mod tests {
         let pending = pending();
         let callback = parse(&format!("code=abc&state={}", pending.state.secret())).unwrap();
         let result = complete(pending, callback, "c", 100 + PENDING_LOGIN_MAX_AGE + 1);
-        assert!(
-            matches!(result, Err(CallbackError::Expired { age }) if age == PENDING_LOGIN_MAX_AGE + 1)
-        );
+        assert!(matches!(result, Err(CallbackError::Expired { age }) if age == PENDING_LOGIN_MAX_AGE + 1));
     }
 
     #[test]
     fn provider_error_is_parsed_with_its_aadsts_code() {
-        let callback = parse(
-            "error=access_denied&error_description=AADSTS65004%3A+User+declined+to+consent.&state=s",
-        )
-        .unwrap();
+        let callback =
+            parse("error=access_denied&error_description=AADSTS65004%3A+User+declined+to+consent.&state=s").unwrap();
         assert_eq!(callback.state(), Some("s"));
         let Err(CallbackError::Provider(error)) = complete(pending(), callback, "c", 100) else {
             panic!("expected a provider error");
@@ -253,15 +220,10 @@ mod tests {
         let cases = [
             ("", "expected `code` or `error` (found neither)"),
             ("code=a", "expected `state` with the `code` (found none)"),
-            (
-                "code=a&code=b&state=s",
-                "expected one `code` parameter (found several)",
-            ),
+            ("code=a&code=b&state=s", "expected one `code` parameter (found several)"),
         ];
         for (query, message) in cases {
-            let Err(CallbackError::Malformed(found)) = parse(query) else {
-                panic!("{query}")
-            };
+            let Err(CallbackError::Malformed(found)) = parse(query) else { panic!("{query}") };
             assert_eq!(found, message);
         }
     }

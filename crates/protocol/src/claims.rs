@@ -45,18 +45,10 @@ pub struct AccessTokenClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// Overage: `{"groups": "src1"}` when the user is in too many groups.
-    #[serde(
-        rename = "_claim_names",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "_claim_names", default, skip_serializing_if = "Option::is_none")]
     pub claim_names: Option<BTreeMap<String, String>>,
     /// Overage: where the groups could be fetched (Microsoft Graph).
-    #[serde(
-        rename = "_claim_sources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "_claim_sources", default, skip_serializing_if = "Option::is_none")]
     pub claim_sources: Option<serde_json::Value>,
     /// The client the token was issued to (v2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,17 +64,11 @@ pub struct AccessTokenClaims {
 impl AccessTokenClaims {
     /// Whether the groups claim was dropped for overage.
     pub fn has_group_overage(&self) -> bool {
-        self.claim_names
-            .as_ref()
-            .is_some_and(|names| names.contains_key("groups"))
+        self.claim_names.as_ref().is_some_and(|names| names.contains_key("groups"))
     }
 
     /// The delegated scopes.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scp
-            .as_deref()
-            .unwrap_or_default()
-            .split(' ')
-            .filter(|s| !s.is_empty())
+        self.scp.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty())
     }
 }

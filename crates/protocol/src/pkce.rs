@@ -28,10 +28,9 @@ impl std::fmt::Display for VerifierError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Length(n) => write!(f, "expected a code_verifier of 43 to 128 characters (found {n})"),
-            Self::Character(c) => write!(
-                f,
-                "expected a code_verifier of unreserved characters A-Z a-z 0-9 - . _ ~ (found {c:?})"
-            ),
+            Self::Character(c) => {
+                write!(f, "expected a code_verifier of unreserved characters A-Z a-z 0-9 - . _ ~ (found {c:?})")
+            }
         }
     }
 }
@@ -116,21 +115,15 @@ mod tests {
 
     /// RFC 7636 Appendix B: these 32 octets give this verifier and this challenge.
     const APPENDIX_B_OCTETS: [u8; 32] = [
-        116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37,
-        77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+        116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191,
+        240, 91, 88, 5, 88, 83, 132, 141, 121,
     ];
 
     #[test]
     fn rfc7636_appendix_b_vector() {
         let verifier = CodeVerifier::from_random_bytes(&APPENDIX_B_OCTETS);
-        assert_eq!(
-            verifier.secret(),
-            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-        );
-        assert_eq!(
-            verifier.challenge().as_str(),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
+        assert_eq!(verifier.secret(), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        assert_eq!(verifier.challenge().as_str(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]
@@ -142,19 +135,10 @@ mod tests {
 
     #[test]
     fn parse_rejects_short_long_and_reserved() {
-        assert_eq!(
-            CodeVerifier::parse("short").unwrap_err(),
-            VerifierError::Length(5)
-        );
-        assert_eq!(
-            CodeVerifier::parse(&"a".repeat(129)).unwrap_err(),
-            VerifierError::Length(129)
-        );
+        assert_eq!(CodeVerifier::parse("short").unwrap_err(), VerifierError::Length(5));
+        assert_eq!(CodeVerifier::parse(&"a".repeat(129)).unwrap_err(), VerifierError::Length(129));
         let with_plus = format!("{}+", "a".repeat(43));
-        assert_eq!(
-            CodeVerifier::parse(&with_plus).unwrap_err(),
-            VerifierError::Character('+')
-        );
+        assert_eq!(CodeVerifier::parse(&with_plus).unwrap_err(), VerifierError::Character('+'));
     }
 
     #[test]
@@ -166,10 +150,7 @@ mod tests {
         assert!(ChallengeMethod::Plain.verify(verifier, verifier));
         assert!(!ChallengeMethod::Plain.verify(challenge, verifier));
         assert_eq!(ChallengeMethod::parse(None), Some(ChallengeMethod::Plain));
-        assert_eq!(
-            ChallengeMethod::parse(Some("S256")),
-            Some(ChallengeMethod::S256)
-        );
+        assert_eq!(ChallengeMethod::parse(Some("S256")), Some(ChallengeMethod::S256));
         assert_eq!(ChallengeMethod::parse(Some("s256")), None);
     }
 

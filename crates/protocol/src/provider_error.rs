@@ -22,25 +22,15 @@ impl ProviderError {
         let description = description.into();
         let aadsts = description
             .strip_prefix("AADSTS")
-            .map(|rest| {
-                rest.chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect::<String>()
-            })
+            .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
             .and_then(|digits| digits.parse().ok());
-        Self {
-            error: error.into(),
-            aadsts,
-            description,
-        }
+        Self { error: error.into(), aadsts, description }
     }
 
     /// What this code means and how to fix it, when it is one we know.
     pub fn known(&self) -> Option<&'static KnownError> {
         let code = self.aadsts?;
-        KNOWN_ERRORS
-            .iter()
-            .find(|known| known.codes.contains(&code))
+        KNOWN_ERRORS.iter().find(|known| known.codes.contains(&code))
     }
 }
 
@@ -67,11 +57,7 @@ pub struct KnownError {
 
 macro_rules! known {
     ($codes:expr, $meaning:expr, $fix:expr) => {
-        KnownError {
-            codes: &$codes,
-            meaning: $meaning,
-            fix: $fix,
-        }
+        KnownError { codes: &$codes, meaning: $meaning, fix: $fix }
     };
 }
 
@@ -125,29 +111,18 @@ mod tests {
 
     #[test]
     fn aadsts_number_is_read_from_the_description() {
-        let error = ProviderError::new(
-            "invalid_request",
-            "AADSTS50011: The redirect URI 'x' does not match.",
-        );
+        let error = ProviderError::new("invalid_request", "AADSTS50011: The redirect URI 'x' does not match.");
         assert_eq!(error.aadsts, Some(50011));
-        assert!(error
-            .to_string()
-            .contains("Authentication → Single-page application"));
-        assert_eq!(
-            ProviderError::new("server_error", "no code here").aadsts,
-            None
-        );
-        assert_eq!(
-            ProviderError::new("server_error", "AADSTS: nothing").aadsts,
-            None
-        );
+        assert!(error.to_string().contains("Authentication → Single-page application"));
+        assert_eq!(ProviderError::new("server_error", "no code here").aadsts, None);
+        assert_eq!(ProviderError::new("server_error", "AADSTS: nothing").aadsts, None);
     }
 
     #[test]
     fn every_code_of_the_entra_table_is_known() {
         let table = [
-            50011, 500113, 9002326, 9002327, 7000218, 700054, 65001, 65004, 650057, 500011, 50105,
-            50076, 50079, 53003, 700016, 90009, 501481, 50148, 70011, 28003, 700084, 50058, 54005,
+            50011, 500113, 9002326, 9002327, 7000218, 700054, 65001, 65004, 650057, 500011, 50105, 50076, 50079, 53003,
+            700016, 90009, 501481, 50148, 70011, 28003, 700084, 50058, 54005,
         ];
         for code in table {
             let error = ProviderError::new("invalid_request", format!("AADSTS{code}: x"));
@@ -159,9 +134,6 @@ mod tests {
     fn unknown_codes_keep_entra_text() {
         let error = ProviderError::new("invalid_request", "AADSTS99999: Something new.");
         assert!(error.known().is_none());
-        assert_eq!(
-            error.to_string(),
-            "Sign-in failed: AADSTS99999: Something new."
-        );
+        assert_eq!(error.to_string(), "Sign-in failed: AADSTS99999: Something new.");
     }
 }

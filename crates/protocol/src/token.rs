@@ -9,9 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pkce::CodeVerifier;
 use crate::provider_error::ProviderError;
-use crate::secret::{
-    constant_time_eq, AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken,
-};
+use crate::secret::{constant_time_eq, AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken};
 use crate::wire::RuntimeConfig;
 
 /// The form body of a token request. It holds the code and verifier, so `Debug` is redacted.
@@ -154,10 +152,9 @@ impl std::fmt::Display for IdTokenError {
             Self::Nonce => f.write_str(
                 "The ID token does not carry the nonce this sign-in sent (replayed or injected). Start again.",
             ),
-            Self::Expired { exp, now } => write!(
-                f,
-                "The ID token expired at {exp}, before now ({now}): check this device's clock."
-            ),
+            Self::Expired { exp, now } => {
+                write!(f, "The ID token expired at {exp}, before now ({now}): check this device's clock.")
+            }
         }
     }
 }
@@ -177,39 +174,24 @@ pub fn check_id_token(
     now: u64,
 ) -> Result<IdTokenClaims, IdTokenError> {
     let client_id = config.client_id.as_str();
-    let token = jwt_compact::UntrustedToken::new(id_token.secret())
-        .map_err(|e| IdTokenError::Malformed(e.to_string()))?;
-    let claims = token
-        .deserialize_claims_unchecked::<IdTokenClaims>()
-        .map_err(|e| IdTokenError::Malformed(e.to_string()))?;
-    let exp = claims
-        .expiration
-        .ok_or_else(|| IdTokenError::Malformed("expected an `exp` claim (found none)".into()))?;
+    let token =
+        jwt_compact::UntrustedToken::new(id_token.secret()).map_err(|e| IdTokenError::Malformed(e.to_string()))?;
+    let claims =
+        token.deserialize_claims_unchecked::<IdTokenClaims>().map_err(|e| IdTokenError::Malformed(e.to_string()))?;
+    let exp =
+        claims.expiration.ok_or_else(|| IdTokenError::Malformed("expected an `exp` claim (found none)".into()))?;
     let exp = u64::try_from(exp.timestamp()).unwrap_or(0);
     let claims = claims.custom;
     let tid = claims.tid.clone().unwrap_or_default();
     if is_guid(&config.tenant_id) && !tid.eq_ignore_ascii_case(&config.tenant_id) {
-        return Err(IdTokenError::Tenant {
-            expected: config.tenant_id.clone(),
-            found: tid,
-        });
+        return Err(IdTokenError::Tenant { expected: config.tenant_id.clone(), found: tid });
     }
-    let issuer = RuntimeConfig {
-        tenant_id: tid,
-        ..config.clone()
-    }
-    .issuer();
+    let issuer = RuntimeConfig { tenant_id: tid, ..config.clone() }.issuer();
     if claims.iss != issuer {
-        return Err(IdTokenError::Issuer {
-            expected: issuer,
-            found: claims.iss,
-        });
+        return Err(IdTokenError::Issuer { expected: issuer, found: claims.iss });
     }
     if claims.aud != client_id {
-        return Err(IdTokenError::Audience {
-            expected: client_id.to_owned(),
-            found: claims.aud,
-        });
+        return Err(IdTokenError::Audience { expected: client_id.to_owned(), found: claims.aud });
     }
     let found = claims.nonce.as_deref().unwrap_or_default();
     if !constant_time_eq(found.as_bytes(), nonce.secret().as_bytes()) {
@@ -261,39 +243,23 @@ mod tests {
         let checked = check_id_token(&token, &config(TENANT), &Nonce::new("n-1"), 1000).unwrap();
         assert_eq!(checked.name.as_deref(), Some("Alice Moreau"));
         // A domain-named tenant accepts the token's own tid in the issuer.
-        assert!(
-            check_id_token(&token, &config("contoso.example"), &Nonce::new("n-1"), 1000).is_ok()
-        );
+        assert!(check_id_token(&token, &config("contoso.example"), &Nonce::new("n-1"), 1000).is_ok());
     }
 
     #[test]
     fn id_token_with_another_nonce_audience_or_past_expiry_is_refused() {
         let nonce = Nonce::new("n-1");
         let wrong_nonce = id_token(claims("n-2", "c", 2000));
-        assert_eq!(
-            check_id_token(&wrong_nonce, &config(TENANT), &nonce, 1000),
-            Err(IdTokenError::Nonce)
-        );
+        assert_eq!(check_id_token(&wrong_nonce, &config(TENANT), &nonce, 1000), Err(IdTokenError::Nonce));
         let wrong_aud = id_token(claims("n-1", "other", 2000));
         assert_eq!(
             check_id_token(&wrong_aud, &config(TENANT), &nonce, 1000),
-            Err(IdTokenError::Audience {
-                expected: "c".into(),
-                found: "other".into()
-            })
+            Err(IdTokenError::Audience { expected: "c".into(), found: "other".into() })
         );
         let expired = id_token(claims("n-1", "c", 1000));
         assert_eq!(
-            check_id_token(
-                &expired,
-                &config(TENANT),
-                &nonce,
-                1000 + ID_TOKEN_LEEWAY + 1
-            ),
-            Err(IdTokenError::Expired {
-                exp: 1000,
-                now: 1000 + ID_TOKEN_LEEWAY + 1
-            })
+            check_id_token(&expired, &config(TENANT), &nonce, 1000 + ID_TOKEN_LEEWAY + 1),
+            Err(IdTokenError::Expired { exp: 1000, now: 1000 + ID_TOKEN_LEEWAY + 1 })
         );
         let mut other_tenant = claims("n-1", "c", 2000);
         other_tenant["tid"] = "0000aaaa-0000-4000-8000-000000000000".into();
@@ -308,10 +274,7 @@ mod tests {
             Err(IdTokenError::Issuer { .. })
         ));
         let not_a_jwt = IdToken::new("nope");
-        assert!(matches!(
-            check_id_token(&not_a_jwt, &config(TENANT), &nonce, 0),
-            Err(IdTokenError::Malformed(_))
-        ));
+        assert!(matches!(check_id_token(&not_a_jwt, &config(TENANT), &nonce, 0), Err(IdTokenError::Malformed(_))));
     }
 
     #[test]

@@ -18,11 +18,7 @@ pub struct RuntimeConfig {
 
 impl RuntimeConfig {
     fn endpoint(&self, path: &str) -> String {
-        format!(
-            "{}/{}/{path}",
-            self.authority.trim_end_matches('/'),
-            self.tenant_id
-        )
+        format!("{}/{}/{path}", self.authority.trim_end_matches('/'), self.tenant_id)
     }
     /// `{authority}/{tenant}/oauth2/v2.0/authorize`
     pub fn authorize_endpoint(&self) -> String {
@@ -113,9 +109,6 @@ mod tests {
             config.token_endpoint(),
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
         );
-        assert_eq!(
-            config.issuer(),
-            "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0"
-        );
+        assert_eq!(config.issuer(), "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0");
     }
 }

@@ -64,13 +64,7 @@ impl KeyCache {
             .timeout(Duration::from_secs(10))
             .build()
             .expect("an HTTP client with default TLS settings");
-        Self::new(
-            Source::Metadata {
-                url: metadata_url,
-                http,
-            },
-            HashMap::new(),
-        )
+        Self::new(Source::Metadata { url: metadata_url, http }, HashMap::new())
     }
 
     /// A fixed key set, never refetched.
@@ -81,11 +75,7 @@ impl KeyCache {
     fn new(source: Source, keys: HashMap<String, DecodingKey>) -> Self {
         Self {
             source,
-            cached: RwLock::new(Cached {
-                keys,
-                fetched_at: None,
-                last_error: None,
-            }),
+            cached: RwLock::new(Cached { keys, fetched_at: None, last_error: None }),
             fetching: Mutex::new(()),
         }
     }
@@ -101,11 +91,7 @@ impl KeyCache {
             if let Some(key) = cached.keys.get(kid) {
                 return Ok(key.clone());
             }
-            let interval = if cached.keys.is_empty() {
-                RETRY_WHEN_EMPTY
-            } else {
-                MIN_REFETCH_INTERVAL
-            };
+            let interval = if cached.keys.is_empty() { RETRY_WHEN_EMPTY } else { MIN_REFETCH_INTERVAL };
             cached.fetched_at.is_none_or(|at| at.elapsed() >= interval)
         };
         if due {
@@ -117,10 +103,20 @@ impl KeyCache {
         let cached = self.cached.read().await;
         match (cached.keys.get(kid), &cached.last_error) {
             (Some(key), _) => Ok(key.clone()),
-            (None, Some(error)) if cached.keys.is_empty() => {
-                Err(KeyError::Unavailable(error.clone()))
-            }
+            (None, Some(error)) if cached.keys.is_empty() => Err(KeyError::Unavailable(error.clone())),
             (None, _) => Err(KeyError::UnknownKid(kid.to_owned())),
+        }
+    }
+
+    /// How many keys are cached, fetching them first if there are none (for `/readyz`).
+    pub async fn ensure_loaded(&self) -> Result<usize, KeyError> {
+        let count = self.cached.read().await.keys.len();
+        if count > 0 {
+            return Ok(count);
+        }
+        match self.key("").await {
+            Err(KeyError::Unavailable(error)) => Err(KeyError::Unavailable(error)),
+            _ => Ok(self.cached.read().await.keys.len()),
         }
     }
 
@@ -144,19 +140,12 @@ impl KeyCache {
         // The attempt counts even when it fails: a dead identity provider is not hammered.
         self.cached.write().await.fetched_at = Some(Instant::now());
         let get = |url: String| async move {
-            let response = http
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| format!("GET {url}: {e}"))?;
+            let response = http.get(&url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
             let status = response.status();
             if !status.is_success() {
                 return Err(format!("GET {url}: expected 200 (found {status})"));
             }
-            response
-                .bytes()
-                .await
-                .map_err(|e| format!("GET {url}: {e}"))
+            response.bytes().await.map_err(|e| format!("GET {url}: {e}"))
         };
         let metadata: Metadata = serde_json::from_slice(&get(url.clone()).await?)
             .map_err(|e| format!("{url}: expected OpenID metadata with `jwks_uri` ({e})"))?;
@@ -177,13 +166,10 @@ fn decoding_keys(jwks: &JwkSet) -> HashMap<String, DecodingKey> {
         .iter()
         .filter_map(|jwk| {
             let kid = jwk.common.key_id.clone()?;
-            matches!(
-                jwk.algorithm,
-                jsonwebtoken::jwk::AlgorithmParameters::RSA(_)
-            )
-            .then(|| DecodingKey::from_jwk(jwk).ok())
-            .flatten()
-            .map(|key| (kid, key))
+            matches!(jwk.algorithm, jsonwebtoken::jwk::AlgorithmParameters::RSA(_))
+                .then(|| DecodingKey::from_jwk(jwk).ok())
+                .flatten()
+                .map(|key| (kid, key))
         })
         .collect()
 }

@@ -16,7 +16,7 @@ use crate::AppState;
 
 /// Claims of a token that passed every validation step. Constructed only by the validator.
 #[derive(Debug, Clone)]
-pub struct VerifiedClaims(AccessTokenClaims);
+pub struct VerifiedClaims(std::sync::Arc<AccessTokenClaims>);
 
 impl VerifiedClaims {
     /// The claims.
@@ -31,32 +31,13 @@ pub struct Authenticated(pub VerifiedClaims);
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::MissingToken)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::MissingToken)?;
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            })
-            .ok_or_else(|| {
-                ApiError::Token(TokenError::Malformed(
-                    "expected `Authorization: Bearer <token>`".into(),
-                ))
-            })?;
-        state
-            .validator
-            .validate(token.trim())
-            .await
-            .map(Authenticated)
-            .map_err(ApiError::from)
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .ok_or_else(|| ApiError::Token(TokenError::Malformed("expected `Authorization: Bearer <token>`".into())))?;
+        state.validator.validate(token.trim()).await.map(Authenticated).map_err(ApiError::from)
     }
 }

@@ -3,10 +3,12 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use channels_protocol::claims::AccessTokenClaims;
 use jsonwebtoken::{Algorithm, Validation};
+use sha2::{Digest, Sha256};
 
 use super::keys::{KeyCache, KeyError};
 use super::VerifiedClaims;
@@ -17,10 +19,16 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 /// Microsoft Graph's application id; tokens for it are not for us.
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
+/// How many verified tokens are remembered.
+pub const VERIFIED_CACHE_CAPACITY: u64 = 100_000;
+/// The longest a verified token is remembered (never past its `exp`): a key that Entra
+/// withdraws stops vouching for cached tokens within this time.
+pub const VERIFIED_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
+
 /// What a token must be to be accepted.
 #[derive(Debug, Clone)]
 pub struct Expectations {
-    /// Accepted `iss` values, compared exactly.
+    /// Accepted `iss` values, compared exactly after `{tenantid}` is replaced by the token's `tid`.
     pub issuers: Vec<String>,
     /// Accepted `aud` values.
     pub audiences: Vec<String>,
@@ -52,20 +60,11 @@ pub enum TokenError {
     /// Step 4: the signature does not verify.
     Signature,
     /// Step 5: wrong issuer.
-    Issuer {
-        expected: Vec<String>,
-        found: String,
-    },
-    /// Step 6: wrong audience.
-    Audience {
-        expected: Vec<String>,
-        found: String,
-    },
-    /// Step 7: a tenant that is not allowed.
-    Tenant {
-        expected: Vec<String>,
-        found: String,
-    },
+    Issuer { expected: Vec<String>, found: String },
+    /// Step 6: wrong audience (a token for another API).
+    Audience { expected: Vec<String>, found: String },
+    /// Step 5: a tenant that is not allowed.
+    Tenant { expected: Vec<String>, found: String },
     /// Step 8: expired.
     Expired { exp: u64, now: u64 },
     /// Step 8: not yet valid.
@@ -117,11 +116,17 @@ impl std::fmt::Display for TokenError {
         match self {
             Self::Malformed(what) => write!(f, "malformed token: {what}"),
             Self::Algorithm(found) => write!(f, "expected alg RS256 (found {found})"),
-            Self::EmbeddedKey(header) => write!(f, "expected a key only by kid from the tenant's key set (found a `{header}` header)"),
-            Self::GraphToken => f.write_str("expected an access token for this API (found a Microsoft Graph token, which only Graph can validate)"),
+            Self::EmbeddedKey(header) => {
+                write!(f, "expected a key only by kid from the tenant's key set (found a `{header}` header)")
+            }
+            Self::GraphToken => f.write_str(
+                "expected an access token for this API (found a Microsoft Graph token, which only Graph can validate)",
+            ),
             Self::UnknownKey(kid) => write!(f, "expected a kid from the tenant's signing keys (found {kid})"),
             Self::KeysUnavailable(why) => write!(f, "the tenant's signing keys cannot be fetched: {why}"),
-            Self::Signature => f.write_str("expected a valid RS256 signature by the tenant (found one that does not verify)"),
+            Self::Signature => {
+                f.write_str("expected a valid RS256 signature by the tenant (found one that does not verify)")
+            }
             Self::Issuer { expected, found } => write!(f, "expected iss {} (found {found})", expected.join(" or ")),
             Self::Audience { expected, found } => write!(f, "expected aud {} (found {found})", expected.join(" or ")),
             Self::Tenant { expected, found } => write!(f, "expected tid {} (found {found})", expected.join(" or ")),
@@ -135,21 +140,37 @@ impl std::fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
+/// A verified token remembered by the hash of its text.
+#[derive(Clone)]
+struct Remembered {
+    claims: Arc<AccessTokenClaims>,
+    ttl: Duration,
+}
+
+struct RememberFor;
+
+impl moka::Expiry<[u8; 32], Remembered> for RememberFor {
+    fn expire_after_create(&self, _: &[u8; 32], value: &Remembered, _: std::time::Instant) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
 /// Validates bearer tokens for one API.
 pub struct Validator {
     expect: Expectations,
     keys: Arc<KeyCache>,
     clock: Clock,
+    /// Tokens that passed every step, so repeated calls skip the RSA work. Bounded, and each
+    /// entry lives no longer than its token (and [`VERIFIED_CACHE_TTL`]).
+    verified: moka::sync::Cache<[u8; 32], Remembered>,
 }
 
 impl Validator {
     /// A validator with these expectations, keys and clock.
     pub fn new(expect: Expectations, keys: Arc<KeyCache>, clock: Clock) -> Self {
-        Self {
-            expect,
-            keys,
-            clock,
-        }
+        let verified =
+            moka::sync::Cache::builder().max_capacity(VERIFIED_CACHE_CAPACITY).expire_after(RememberFor).build();
+        Self { expect, keys, clock, verified }
     }
 
     /// What tokens must be.
@@ -157,14 +178,34 @@ impl Validator {
         &self.expect
     }
 
-    /// Runs every step; only a token that passes all of them becomes [`VerifiedClaims`].
+    /// How many verified tokens are remembered now.
+    pub fn remembered_tokens(&self) -> u64 {
+        self.verified.run_pending_tasks();
+        self.verified.entry_count()
+    }
+
+    /// Runs every step; only a token that passes all of them becomes [`VerifiedClaims`]. A token
+    /// seen before is answered from the cache, its lifetime checked again with the clock.
     pub async fn validate(&self, token: &str) -> Result<VerifiedClaims, TokenError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(remembered) = self.verified.get(&digest) {
+            let now = (self.clock)();
+            if remembered.claims.exp + self.expect.leeway >= now {
+                return Ok(VerifiedClaims(remembered.claims));
+            }
+            self.verified.invalidate(&digest);
+        }
+        let claims = Arc::new(self.validate_uncached(token).await?);
+        let now = (self.clock)();
+        let lifetime = Duration::from_secs((claims.exp + self.expect.leeway).saturating_sub(now));
+        self.verified.insert(digest, Remembered { claims: claims.clone(), ttl: lifetime.min(VERIFIED_CACHE_TTL) });
+        Ok(VerifiedClaims(claims))
+    }
+
+    async fn validate_uncached(&self, token: &str) -> Result<AccessTokenClaims, TokenError> {
         let segments: Vec<&str> = token.split('.').collect();
         let [header, payload, _signature] = segments[..] else {
-            return Err(TokenError::Malformed(format!(
-                "expected 3 dot-separated segments (found {})",
-                segments.len()
-            )));
+            return Err(TokenError::Malformed(format!("expected 3 dot-separated segments (found {})", segments.len())));
         };
         let header = decode_json(header, "header")?;
 
@@ -172,11 +213,7 @@ impl Validator {
         // come only from the tenant's key set, never from the header.
         match header.get("alg").and_then(|v| v.as_str()) {
             Some("RS256") => {}
-            found => {
-                return Err(TokenError::Algorithm(
-                    found.unwrap_or("none given").to_owned(),
-                ))
-            }
+            found => return Err(TokenError::Algorithm(found.unwrap_or("none given").to_owned())),
         }
         for embedded in ["jwk", "jku", "x5u", "x5c"] {
             if header.get(embedded).is_some() {
@@ -223,45 +260,26 @@ impl Validator {
             })?
             .claims;
 
-        // Step 5: the issuer, exactly one of the configured ones.
-        if !self.expect.issuers.contains(&claims.iss) {
-            return Err(TokenError::Issuer {
-                expected: self.expect.issuers.clone(),
-                found: claims.iss,
-            });
+        // Step 5: the tenant is allowed, and the issuer is exactly that tenant's (v1 and/or v2,
+        // per configuration; multi-tenant templates are filled with the token's `tid`).
+        if !self.expect.tenants.iter().any(|t| t.eq_ignore_ascii_case(&claims.tid)) {
+            return Err(TokenError::Tenant { expected: self.expect.tenants.clone(), found: claims.tid });
         }
-        // Step 6: the audience is this API.
+        let issuers: Vec<String> = self.expect.issuers.iter().map(|i| i.replace("{tenantid}", &claims.tid)).collect();
+        if !issuers.contains(&claims.iss) {
+            return Err(TokenError::Issuer { expected: issuers, found: claims.iss });
+        }
+        // Steps 6 and 7: the audience is this API.
         if !self.expect.audiences.contains(&claims.aud) {
-            return Err(TokenError::Audience {
-                expected: self.expect.audiences.clone(),
-                found: claims.aud,
-            });
-        }
-        // Step 7: the tenant is allowed.
-        if !self
-            .expect
-            .tenants
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(&claims.tid))
-        {
-            return Err(TokenError::Tenant {
-                expected: self.expect.tenants.clone(),
-                found: claims.tid,
-            });
+            return Err(TokenError::Audience { expected: self.expect.audiences.clone(), found: claims.aud });
         }
         // Step 8: the lifetime, with the configured clock skew.
         let now = (self.clock)();
         if claims.exp + self.expect.leeway < now {
-            return Err(TokenError::Expired {
-                exp: claims.exp,
-                now,
-            });
+            return Err(TokenError::Expired { exp: claims.exp, now });
         }
         if claims.nbf > now + self.expect.leeway {
-            return Err(TokenError::NotYetValid {
-                nbf: claims.nbf,
-                now,
-            });
+            return Err(TokenError::NotYetValid { nbf: claims.nbf, now });
         }
         // Step 9: an ID token for the same app has our issuer and audience but is not an access
         // token: it has a `nonce` claim and neither `scp` nor `roles`.
@@ -275,24 +293,19 @@ impl Validator {
                 found: claims.scp.clone().unwrap_or_default(),
             });
         }
-        Ok(VerifiedClaims(claims))
+        Ok(claims)
     }
 }
 
 fn decode_json(segment: &str, what: &str) -> Result<serde_json::Value, TokenError> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
-        TokenError::Malformed(format!(
-            "expected base64url in the {what} (found other characters)"
-        ))
-    })?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        TokenError::Malformed(format!("expected a JSON object in the {what} ({e})"))
-    })?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| TokenError::Malformed(format!("expected base64url in the {what} (found other characters)")))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| TokenError::Malformed(format!("expected a JSON object in the {what} ({e})")))?;
     if value.is_object() {
         Ok(value)
     } else {
-        Err(TokenError::Malformed(format!(
-            "expected a JSON object in the {what}"
-        )))
+        Err(TokenError::Malformed(format!("expected a JSON object in the {what}")))
     }
 }
