@@ -44,6 +44,7 @@ export default defineConfig({
         CHANNELS_API_ADDR: `127.0.0.1:${apiPort}`,
         ENTRA_AUTHORITY: `http://127.0.0.1:${emulatorPort}`,
         CHANNELS_SPA_DIR: '../dist',
+        CHANNELS_DATABASE_URL: `sqlite://${target}/e2e-members.db?mode=rwc`,
         RUST_LOG: 'warn',
       },
       reuseExistingServer: false,

@@ -43,6 +43,41 @@ pub struct ApiConfig {
     pub clock_skew: u64,
     /// Which groups and roles grant which channels.
     pub channels: ChannelMap,
+    /// The member database: `sqlite://…` or `postgres://…`.
+    pub database_url: DatabaseUrl,
+    /// Roles a member gets at the first sign-in.
+    pub default_roles: Vec<String>,
+}
+
+/// A database URL; `Debug` hides a password it may hold.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Accepts `sqlite:` and `postgres://` / `postgresql://` URLs.
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        if ["sqlite:", "postgres://", "postgresql://"].iter().any(|p| value.starts_with(p)) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(ConfigError::new(
+                "database.url (CHANNELS_DATABASE_URL)",
+                "sqlite://file.db?mode=rwc or postgres://user:password@host/database",
+                value.split('@').next_back().unwrap_or_default(),
+            ))
+        }
+    }
+
+    /// The URL, for the one place that connects.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.0.split(':').next().unwrap_or_default();
+        write!(f, "DatabaseUrl({scheme}:[redacted])")
+    }
 }
 
 /// An Entra access token version; the API registration's `requestedAccessTokenVersion` picks it.
@@ -135,6 +170,22 @@ struct RawConfig {
     entra: RawEntra,
     #[serde(default)]
     channels: Vec<RawChannel>,
+    #[serde(default)]
+    database: RawDatabase,
+    #[serde(default)]
+    members: RawMembers,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMembers {
+    default_roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,7 +240,8 @@ impl ApiConfig {
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| {
             ConfigError::new("the configuration file", "valid TOML with the documented keys", e.to_string())
         })?;
-        let overrides: [(&str, &mut Option<String>); 4] = [
+        let overrides: [(&str, &mut Option<String>); 5] = [
+            ("CHANNELS_DATABASE_URL", &mut raw.database.url),
             ("CHANNELS_API_ADDR", &mut raw.server.listen),
             ("ENTRA_AUTHORITY", &mut raw.entra.authority),
             ("ENTRA_TENANT_ID", &mut raw.entra.tenant_id),
@@ -240,7 +292,9 @@ impl ApiConfig {
 
 impl RawConfig {
     fn validate(self) -> Result<ApiConfig, ConfigError> {
-        let RawConfig { server, entra, channels } = self;
+        let RawConfig { server, entra, channels, database, members } = self;
+        let database_url = DatabaseUrl::parse(database.url.as_deref().unwrap_or("sqlite://channels.db?mode=rwc"))?;
+        let default_roles = members.default_roles.unwrap_or_else(|| vec!["member".to_owned()]);
         let listen = server.listen.unwrap_or_else(|| "127.0.0.1:9300".to_owned());
         let listen = listen.parse().map_err(|_| {
             ConfigError::new("server.listen (CHANNELS_API_ADDR)", "a socket address such as 127.0.0.1:9300", &listen)
@@ -323,6 +377,8 @@ impl RawConfig {
             token_versions,
             clock_skew,
             channels: ChannelMap::new(channels),
+            database_url,
+            default_roles,
         })
     }
 }
@@ -450,6 +506,20 @@ mod tests {
         assert_eq!(error.key, "channels[4].groups");
         let bad_group = format!("{DEMO_CONFIG}\n[[channels]]\nname = \"X\"\ngroups = [\"\\\\Ops\"]\n");
         assert_eq!(ApiConfig::parse(&bad_group, |_| None).unwrap_err().found, "\\Ops");
+    }
+
+    #[test]
+    fn database_urls_are_checked_and_their_passwords_never_printed() {
+        let config = ApiConfig::parse(DEMO_CONFIG, |key| {
+            (key == "CHANNELS_DATABASE_URL").then(|| "postgres://u:hunter2@db/x".into())
+        })
+        .unwrap();
+        assert_eq!(config.database_url.secret(), "postgres://u:hunter2@db/x");
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let error =
+            ApiConfig::parse(DEMO_CONFIG, |key| (key == "CHANNELS_DATABASE_URL").then(|| "mysql://u:pw@db/x".into()))
+                .unwrap_err();
+        assert_eq!(error.found, "db/x", "the password is not echoed");
     }
 
     #[test]

@@ -15,6 +15,21 @@ pub enum ApiError {
     MissingToken,
     /// The bearer token was refused.
     Token(TokenError),
+    /// The member database failed (503; the detail goes to the log).
+    Store(crate::members::StoreError),
+    /// The request body is not what the endpoint takes.
+    BadRequest {
+        /// A stable machine-readable code.
+        code: &'static str,
+        /// What was expected and what was found.
+        message: String,
+    },
+}
+
+impl From<crate::members::StoreError> for ApiError {
+    fn from(error: crate::members::StoreError) -> Self {
+        Self::Store(error)
+    }
 }
 
 impl From<TokenError> for ApiError {
@@ -47,6 +62,19 @@ impl IntoResponse for ApiError {
                     fix: Some("Sign in, then call the API with the access token.".into()),
                 },
             ),
+            Self::Store(detail) => {
+                tracing::error!(%detail, "member store failed");
+                let body = wire::ApiError {
+                    error: "store_unavailable".into(),
+                    message: "The member database is not reachable right now; try again shortly.".into(),
+                    fix: None,
+                };
+                return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+            }
+            Self::BadRequest { code, message } => {
+                let body = wire::ApiError { error: (*code).into(), message: message.clone(), fix: None };
+                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+            }
             Self::Token(TokenError::KeysUnavailable(detail)) => {
                 tracing::error!(%detail, "signing keys unavailable");
                 let body = wire::ApiError {

@@ -1,29 +1,37 @@
-//! The thin API: validates Entra access tokens, names the user, assigns their channels, and
-//! serves the SPA with its runtime configuration.
+//! The thin API: validates Entra access tokens, names the user, assigns their channels, keeps
+//! member records, and serves the SPA with its runtime configuration.
 //!
 //! The flow through the modules: [`config`] (typed settings) → [`auth`] (bearer token →
-//! verified claims) → [`channels`] (groups → channels) → the `/api/me` answer. [`router`]
-//! builds everything from a configuration; `main.rs` only reads the environment and serves.
+//! verified claims) → [`channels`] (groups → channels) and [`members`] (who signed in) → the
+//! handlers below. [`router`] builds everything from a state; `main.rs` only reads the
+//! environment and serves.
 
 pub mod auth;
 pub mod channels;
 pub mod config;
 pub mod error;
+pub mod members;
 pub mod spa;
 
 use std::sync::Arc;
 
-use axum::http::{header, HeaderValue};
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
 use axum::{Json, Router};
-use channels_protocol::wire::Me;
+use channels_protocol::wire::{Me, MemberRecord};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::keys::KeyCache;
 use crate::auth::validate::{Clock, Expectations};
 use crate::auth::{Authenticated, Validator};
 use crate::config::ApiConfig;
+use crate::error::ApiError;
+use crate::members::{Member, MemberStore, Provisioning, StoreError};
+
+/// The largest preferences document a member may store.
+pub const MAX_PROFILE_BYTES: usize = 4 * 1024;
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -34,20 +42,22 @@ pub struct AppState {
     pub validator: Arc<Validator>,
     /// The tenant's signing keys (the validator's cache), for the background refresh.
     pub keys: Arc<KeyCache>,
+    /// The member database.
+    pub members: MemberStore,
+    clock: Clock,
 }
 
 impl AppState {
-    /// State for `config`, with keys from the tenant's OIDC metadata and the given clock.
-    pub fn new(config: ApiConfig, clock: Clock) -> Self {
-        let keys = Arc::new(KeyCache::from_metadata(format!(
-            "{}/v2.0/.well-known/openid-configuration",
-            metadata_base(&config)
-        )));
-        Self::with_keys(config, keys, clock)
+    /// State for `config`: keys from the tenant's OIDC metadata, members in the configured
+    /// database (migrated now).
+    pub async fn connect(config: ApiConfig, clock: Clock) -> Result<Self, StoreError> {
+        let metadata =
+            format!("{}/{}/v2.0/.well-known/openid-configuration", config.authority.as_str(), config.tenant_id);
+        Self::with_keys(config, Arc::new(KeyCache::from_metadata(metadata)), clock).await
     }
 
     /// State for `config` with a given key cache.
-    pub fn with_keys(config: ApiConfig, keys: Arc<KeyCache>, clock: Clock) -> Self {
+    pub async fn with_keys(config: ApiConfig, keys: Arc<KeyCache>, clock: Clock) -> Result<Self, StoreError> {
         let expect = Expectations {
             issuers: config.issuer_templates(),
             audiences: config.audiences.clone(),
@@ -56,12 +66,19 @@ impl AppState {
             full_scope: config.full_scope(),
             leeway: config.clock_skew,
         };
-        Self { validator: Arc::new(Validator::new(expect, keys.clone(), clock)), keys, config: Arc::new(config) }
+        let members = MemberStore::connect(config.database_url.secret()).await?;
+        Ok(Self {
+            validator: Arc::new(Validator::new(expect, keys.clone(), clock.clone())),
+            keys,
+            members,
+            config: Arc::new(config),
+            clock,
+        })
     }
-}
 
-fn metadata_base(config: &ApiConfig) -> String {
-    format!("{}/{}", config.authority.as_str(), config.tenant_id)
+    fn now(&self) -> i64 {
+        (self.clock)() as i64
+    }
 }
 
 /// The system clock, in seconds since the epoch.
@@ -69,11 +86,12 @@ pub fn system_clock() -> Clock {
     Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
 }
 
-/// The whole HTTP surface: `/api/*`, `/config.json`, `/healthz`, and the SPA when built.
+/// The whole HTTP surface: `/api/*`, `/config.json`, `/healthz`, `/readyz`, and the SPA when built.
 pub fn router(state: AppState) -> std::io::Result<Router> {
     let no_store = SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let api = Router::new()
         .route("/api/me", get(me))
+        .route("/api/me/profile", put(put_profile).layer(DefaultBodyLimit::max(MAX_PROFILE_BYTES)))
         .route("/api/channels", get(channels))
         .route("/config.json", get(runtime_config))
         .route("/healthz", get(|| async { "ok" }))
@@ -86,26 +104,34 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
     Ok(app.with_state(state))
 }
 
-async fn runtime_config(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+async fn runtime_config(State(state): State<AppState>) -> impl IntoResponse {
     Json(state.config.runtime_config())
 }
 
-/// `GET /readyz`: ready when the tenant's signing keys are loaded (fetched now if need be).
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
-    match state.keys.ensure_loaded().await {
-        Ok(keys) if keys > 0 => Json(serde_json::json!({ "ready": true, "signing_keys": keys })).into_response(),
-        Ok(_) => not_ready("the tenant's key set holds no RSA signing key".to_owned()),
-        Err(auth::keys::KeyError::Unavailable(why)) | Err(auth::keys::KeyError::UnknownKid(why)) => not_ready(why),
+/// `GET /readyz`: ready when the tenant's signing keys are loaded (fetched now if need be) and
+/// the member database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let keys = match state.keys.ensure_loaded().await {
+        Ok(0) => return not_ready("signing keys", "the tenant's key set holds no RSA signing key".to_owned()),
+        Ok(keys) => keys,
+        Err(auth::keys::KeyError::Unavailable(why) | auth::keys::KeyError::UnknownKid(why)) => {
+            return not_ready("signing keys", why)
+        }
+    };
+    if let Err(error) = state.members.ping().await {
+        tracing::error!(%error, "readiness: member store");
+        return not_ready("member database", "it does not answer".to_owned());
     }
+    Json(serde_json::json!({ "ready": true, "signing_keys": keys, "database": "ok" })).into_response()
 }
 
-fn not_ready(why: String) -> axum::response::Response {
+fn not_ready(what: &str, why: String) -> Response {
     let body = channels_protocol::wire::ApiError {
         error: "not_ready".into(),
-        message: format!("expected the tenant's signing keys to be loaded (found none: {why})"),
-        fix: Some("Check that ENTRA_AUTHORITY and ENTRA_TENANT_ID name a reachable tenant.".into()),
+        message: format!("expected the {what} to be available (found: {why})"),
+        fix: Some("Check ENTRA_AUTHORITY, ENTRA_TENANT_ID and CHANNELS_DATABASE_URL.".into()),
     };
-    (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
 /// One configured channel, and whether the caller has it.
@@ -116,30 +142,19 @@ struct ChannelView {
 }
 
 /// `GET /api/channels`: every configured channel, marked with whether the caller has it.
-async fn channels(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Authenticated(verified): Authenticated,
-) -> Json<Vec<ChannelView>> {
+async fn channels(State(state): State<AppState>, Authenticated(verified): Authenticated) -> Json<Vec<ChannelView>> {
     let granted = state.config.channels.assign(&verified).channels;
-    Json(
-        state
-            .config
-            .channels
-            .channels()
-            .iter()
-            .map(|c| ChannelView { name: c.name.clone(), granted: granted.contains(&c.name) })
-            .collect(),
-    )
+    let all = state.config.channels.channels().iter();
+    Json(all.map(|c| ChannelView { name: c.name.clone(), granted: granted.contains(&c.name) }).collect())
 }
 
-/// `GET /api/me`: the signed-in user and their channels.
-async fn me(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Authenticated(verified): Authenticated,
-) -> Json<Me> {
+/// `GET /api/me`: the signed-in user, their channels and their member record (created at the
+/// first sign-in, refreshed at every later one).
+async fn me(State(state): State<AppState>, Authenticated(verified): Authenticated) -> Result<Json<Me>, ApiError> {
+    let (member, provisioning) = state.members.sign_in(&verified, &state.config.default_roles, state.now()).await?;
     let assignment = state.config.channels.assign(&verified);
     let claims = verified.claims();
-    Json(Me {
+    Ok(Json(Me {
         upn: claims.upn.clone().or_else(|| claims.preferred_username.clone()).unwrap_or_default(),
         name: claims.name.clone().unwrap_or_default(),
         tenant_id: claims.tid.clone(),
@@ -147,5 +162,58 @@ async fn me(
         groups: claims.groups.clone().unwrap_or_default(),
         channels: assignment.channels,
         notice: assignment.notice,
-    })
+        member: Some(record(member, provisioning)),
+    }))
+}
+
+fn record(member: Member, provisioning: Provisioning) -> MemberRecord {
+    MemberRecord {
+        roles: member.roles,
+        preferences: member.preferences,
+        created_at: member.created_at,
+        last_seen_at: member.last_seen_at,
+        provisioning: serde_json::to_value(provisioning)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    }
+}
+
+/// `PUT /api/me/profile`: replaces the caller's preferences (a JSON object of at most
+/// [`MAX_PROFILE_BYTES`]). The `UserProfile.ReadWrite` scope is required, as on every call.
+async fn put_profile(
+    State(state): State<AppState>,
+    Authenticated(verified): Authenticated,
+    body: axum::body::Bytes,
+) -> Result<Json<MemberRecord>, ApiError> {
+    let preferences: serde_json::Value = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
+        code: "invalid_profile",
+        message: format!("expected a JSON object of preferences (found invalid JSON: {e})"),
+    })?;
+    if !preferences.is_object() {
+        return Err(ApiError::BadRequest {
+            code: "invalid_profile",
+            message: format!("expected a JSON object of preferences (found {})", kind_of(&preferences)),
+        });
+    }
+    // The first call may come before any GET /api/me: provision first, then update.
+    state.members.sign_in(&verified, &state.config.default_roles, state.now()).await?;
+    let claims = verified.claims();
+    let member = state
+        .members
+        .set_preferences(&claims.tid, &claims.oid, &preferences)
+        .await?
+        .ok_or_else(|| StoreError("the member vanished during the update".into()))?;
+    Ok(Json(record(member, Provisioning::Updated)))
+}
+
+fn kind_of(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }

@@ -18,7 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         spa = ?config.spa_dir,
         "channels-api serving"
     );
-    let state = AppState::new(config, system_clock());
+    let state = AppState::connect(config, system_clock()).await?;
     let _hourly_key_refresh = state.keys.clone().refresh_periodically();
     let app = router(state)?;
     axum::serve(listener, app)

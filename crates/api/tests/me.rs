@@ -17,6 +17,25 @@ struct World {
     emulator: Running,
     api: String,
     http: reqwest::Client,
+    _database: tempfile::TempDir,
+}
+
+/// The demo configuration against `authority`, with a fresh SQLite database.
+fn config(authority: &str) -> (ApiConfig, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ApiConfig::demo();
+    config.authority = channels_api::config::Authority::parse(authority).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
+    config.database_url = channels_api::config::DatabaseUrl::parse(&url).unwrap();
+    (config, dir)
+}
+
+async fn serve(state: AppState) -> String {
+    let app = router(state).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    api
 }
 
 async fn world() -> World {
@@ -25,13 +44,9 @@ async fn world() -> World {
         entra_emulator::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), demo::tenant(), clock.clone())
             .await
             .unwrap();
-    let mut config = ApiConfig::demo();
-    config.authority = channels_api::config::Authority::parse(emulator.origin()).unwrap();
-    let app = router(AppState::new(config, clock)).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    World { emulator, api, http: reqwest::Client::new() }
+    let (config, database) = config(emulator.origin());
+    let api = serve(AppState::connect(config, clock).await.unwrap()).await;
+    World { emulator, api, http: reqwest::Client::new(), _database: database }
 }
 
 impl World {
@@ -77,6 +92,36 @@ async fn alice_gets_her_three_channels() {
     assert_eq!(me.groups, ["Dispatch", "Fire-North"]);
     assert_eq!(me.channels, ["All Call", "Dispatch Ops", "Fire North Tac"]);
     assert_eq!(me.notice, None);
+    let member = me.member.unwrap();
+    assert_eq!((member.provisioning.as_str(), member.roles), ("created", vec!["member".to_owned()]));
+    assert_eq!((member.created_at, member.last_seen_at), (NOW as i64, NOW as i64));
+    let again: Me =
+        world.get_me(Some(&world.token(&world.claims("alice@contoso.example")))).await.json().await.unwrap();
+    assert_eq!(again.member.unwrap().provisioning, "updated");
+}
+
+#[tokio::test]
+async fn profile_preferences_are_stored_and_bad_bodies_explained() {
+    let world = world().await;
+    let token = world.token(&world.claims("bob@contoso.example"));
+    let put =
+        |body: String| world.http.put(format!("{}/api/me/profile", world.api)).bearer_auth(&token).body(body).send();
+    let response = put(r#"{"theme":"dark","favourite":"All Call"}"#.into()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let me: Me = world.get_me(Some(&token)).await.json().await.unwrap();
+    assert_eq!(me.member.unwrap().preferences, serde_json::json!({ "theme": "dark", "favourite": "All Call" }));
+
+    let response = put("[1, 2]".into()).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: ApiError = response.json().await.unwrap();
+    assert_eq!(
+        (body.error.as_str(), body.message.as_str()),
+        ("invalid_profile", "expected a JSON object of preferences (found an array)")
+    );
+    let too_big = format!(r#"{{"x":"{}"}}"#, "a".repeat(5000));
+    assert_eq!(put(too_big).await.unwrap().status(), 413);
+    let anonymous = world.http.put(format!("{}/api/me/profile", world.api)).body("{}").send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
 }
 
 #[tokio::test]
@@ -233,14 +278,9 @@ async fn another_tenant_and_graph_header_nonce_are_refused() {
 async fn an_unreachable_identity_provider_is_503_not_a_bad_token() {
     let world = world().await;
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mut config = ApiConfig::demo();
-    config.authority =
-        channels_api::config::Authority::parse(&format!("http://{}", closed.local_addr().unwrap())).unwrap();
+    let (config, _database) = config(&format!("http://{}", closed.local_addr().unwrap()));
     drop(closed);
-    let app = router(AppState::new(config, Arc::new(|| NOW))).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let api = serve(AppState::connect(config, Arc::new(|| NOW)).await.unwrap()).await;
     let token = world.token(&world.claims("alice@contoso.example"));
     for _ in 0..2 {
         let response = world.http.get(format!("{api}/api/me")).bearer_auth(&token).send().await.unwrap();
@@ -248,6 +288,9 @@ async fn an_unreachable_identity_provider_is_503_not_a_bad_token() {
         let body: ApiError = response.json().await.unwrap();
         assert_eq!(body.error, "keys_unavailable");
     }
+    let response = world.http.get(format!("{api}/readyz")).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.json::<ApiError>().await.unwrap().error, "not_ready");
 }
 
 #[tokio::test]
@@ -258,13 +301,14 @@ async fn verified_tokens_are_remembered_but_never_past_their_expiry() {
     let clock = now.clone();
     let jwks: jsonwebtoken::jwk::JwkSet =
         serde_json::from_value(serde_json::json!({ "keys": [world.emulator.emulator.key().jwk()] })).unwrap();
-    let mut config = ApiConfig::demo();
-    config.authority = channels_api::config::Authority::parse(world.emulator.origin()).unwrap();
+    let (config, _database) = config(world.emulator.origin());
     let state = AppState::with_keys(
         config,
         Arc::new(channels_api::auth::keys::KeyCache::fixed(&jwks)),
         Arc::new(move || clock.load(Ordering::SeqCst)),
-    );
+    )
+    .await
+    .unwrap();
     let validator = &state.validator;
     let claims = world.claims("alice@contoso.example");
     let token = world.token(&claims);
@@ -289,7 +333,7 @@ async fn readyz_and_the_channel_list() {
     let world = world().await;
     let ready: serde_json::Value =
         world.http.get(format!("{}/readyz", world.api)).send().await.unwrap().json().await.unwrap();
-    assert_eq!(ready, serde_json::json!({ "ready": true, "signing_keys": 1 }));
+    assert_eq!(ready, serde_json::json!({ "ready": true, "signing_keys": 1, "database": "ok" }));
     let token = world.token(&world.claims("bob@contoso.example"));
     let list: serde_json::Value = world
         .http

@@ -75,6 +75,24 @@ pub struct Me {
     /// Why the channel list may be incomplete or empty, when the API knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,
+    /// The stored member record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberRecord>,
+}
+
+/// What the API stores about a member (keyed by tenant and object id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    /// Roles in this product.
+    pub roles: Vec<String>,
+    /// Preferences the member set.
+    pub preferences: serde_json::Value,
+    /// First sign-in (seconds since the epoch).
+    pub created_at: i64,
+    /// This sign-in.
+    pub last_seen_at: i64,
+    /// `created` (first sign-in), `linked` (pre-created by an admin) or `updated`.
+    pub provisioning: String,
 }
 
 /// The one error body of the API (beside RFC 6750's `WWW-Authenticate` header).

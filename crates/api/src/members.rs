@@ -1,0 +1,233 @@
+//! Members: the people who signed in, keyed by `(tid, oid)` and never by UPN.
+//!
+//! Auto-provisioning (Ivanti's pattern): the first valid sign-in creates the member with the
+//! configured default roles; later sign-ins refresh the display name, UPN and last-seen time.
+//! A member an admin pre-created by UPN is linked to the `(tid, oid)` of the first sign-in with
+//! that UPN, once; from then on the UPN is only shown. SQLite by default, PostgreSQL by URL:
+//! one set of SQL through sqlx's `Any` driver, migrations embedded and run at start.
+
+use serde::Serialize;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use crate::auth::VerifiedClaims;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A member record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    /// Tenant id (half of the key).
+    pub tenant_id: String,
+    /// Object id (the other half).
+    pub object_id: String,
+    /// The UPN, as last seen.
+    pub upn: String,
+    /// The display name, as last seen.
+    pub display_name: String,
+    /// Roles in this product (not Entra app roles).
+    pub roles: Vec<String>,
+    /// Preferences the member may change (`PUT /api/me/profile`).
+    pub preferences: serde_json::Value,
+    /// When the member was created (seconds since the epoch).
+    pub created_at: i64,
+    /// The last sign-in.
+    pub last_seen_at: i64,
+}
+
+/// How a sign-in found its member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provisioning {
+    /// The first sign-in: created with the default roles.
+    Created,
+    /// The first sign-in of a member an admin pre-created by UPN.
+    Linked,
+    /// A returning member.
+    Updated,
+}
+
+/// A database failure; the detail goes to the log, the client gets a generic 503.
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "member store: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+/// The member store.
+#[derive(Clone)]
+pub struct MemberStore {
+    pool: AnyPool,
+}
+
+const COLUMNS: &str = "tenant_id, object_id, upn, display_name, roles, preferences, created_at, last_seen_at";
+
+impl MemberStore {
+    /// Connects to `url` (`sqlite://file.db?mode=rwc` or `postgres://…`) and migrates.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if url.starts_with("sqlite") { 1 } else { 8 })
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Finds, links or creates the member for a verified sign-in, at time `now`.
+    pub async fn sign_in(
+        &self,
+        claims: &VerifiedClaims,
+        default_roles: &[String],
+        now: i64,
+    ) -> Result<(Member, Provisioning), StoreError> {
+        let claims = claims.claims();
+        let upn = claims.upn.clone().or_else(|| claims.preferred_username.clone()).unwrap_or_default();
+        let name = claims.name.clone().unwrap_or_default();
+        let mut tx = self.pool.begin().await?;
+        let returning = sqlx::query(&format!(
+            "UPDATE members SET upn = $3, upn_key = $4, display_name = $5, last_seen_at = $6 \
+             WHERE tenant_id = $1 AND object_id = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(&claims.tid)
+        .bind(&claims.oid)
+        .bind(&upn)
+        .bind(upn.to_lowercase())
+        .bind(&name)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let outcome = match returning {
+            Some(row) => (member(&row)?, Provisioning::Updated),
+            None => {
+                let linked = sqlx::query(&format!(
+                    "UPDATE members SET tenant_id = $1, object_id = $2, upn = $3, display_name = $4, last_seen_at = $5 \
+                     WHERE object_id IS NULL AND upn_key = $6 RETURNING {COLUMNS}"
+                ))
+                .bind(&claims.tid)
+                .bind(&claims.oid)
+                .bind(&upn)
+                .bind(&name)
+                .bind(now)
+                .bind(upn.to_lowercase())
+                .fetch_optional(&mut *tx)
+                .await?;
+                match linked {
+                    Some(row) => (member(&row)?, Provisioning::Linked),
+                    None => {
+                        let roles = serde_json::to_string(default_roles).expect("roles serialise");
+                        // ON CONFLICT: two first sign-ins at once create one member.
+                        let row = sqlx::query(&format!(
+                            "INSERT INTO members ({COLUMNS}, upn_key) VALUES ($1, $2, $3, $4, $5, '{{}}', $6, $6, $7) \
+                             ON CONFLICT (tenant_id, object_id) DO UPDATE SET last_seen_at = excluded.last_seen_at \
+                             RETURNING {COLUMNS}"
+                        ))
+                        .bind(&claims.tid)
+                        .bind(&claims.oid)
+                        .bind(&upn)
+                        .bind(&name)
+                        .bind(roles)
+                        .bind(now)
+                        .bind(upn.to_lowercase())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        (member(&row)?, Provisioning::Created)
+                    }
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// An admin pre-creates a member by UPN, with roles; the first sign-in with that UPN links it.
+    pub async fn pre_create(
+        &self,
+        upn: &str,
+        display_name: &str,
+        roles: &[String],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO members (upn, upn_key, display_name, roles, preferences, created_at) \
+             VALUES ($1, $2, $3, $4, '{}', $5)",
+        )
+        .bind(upn)
+        .bind(upn.to_lowercase())
+        .bind(display_name)
+        .bind(serde_json::to_string(roles).expect("roles serialise"))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the preferences of the member `(tid, oid)`.
+    pub async fn set_preferences(
+        &self,
+        tenant_id: &str,
+        object_id: &str,
+        preferences: &serde_json::Value,
+    ) -> Result<Option<Member>, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE members SET preferences = $3 WHERE tenant_id = $1 AND object_id = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(object_id)
+        .bind(preferences.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(member).transpose()
+    }
+
+    /// Every member, oldest first.
+    pub async fn all(&self) -> Result<Vec<Member>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM members WHERE object_id IS NOT NULL ORDER BY created_at, upn_key"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(member).collect()
+    }
+}
+
+fn member(row: &AnyRow) -> Result<Member, StoreError> {
+    let json = |column: &str| -> Result<serde_json::Value, StoreError> {
+        let text: String = row.try_get(column)?;
+        serde_json::from_str(&text).map_err(|e| StoreError(format!("{column}: {e}")))
+    };
+    Ok(Member {
+        tenant_id: row.try_get::<Option<String>, _>("tenant_id")?.unwrap_or_default(),
+        object_id: row.try_get::<Option<String>, _>("object_id")?.unwrap_or_default(),
+        upn: row.try_get("upn")?,
+        display_name: row.try_get("display_name")?,
+        roles: serde_json::from_value(json("roles")?).map_err(|e| StoreError(format!("roles: {e}")))?,
+        preferences: json("preferences")?,
+        created_at: row.try_get("created_at")?,
+        last_seen_at: row.try_get::<Option<i64>, _>("last_seen_at")?.unwrap_or_default(),
+    })
+}
