@@ -115,8 +115,11 @@ test('an error link that no sign-in of this tab asked for is refused without its
   await expect(alert).not.toContainText('555 0100');
 });
 
-test('the SPA is served under a strict Content Security Policy', async ({ page }) => {
+test('the SPA is served under a strict Content Security Policy, with cache headers', async ({ page }) => {
+  const wasm = page.waitForResponse(/_bg\.wasm$/);
   const response = await page.goto('/');
+  expect(response!.headers()['cache-control']).toBe('no-cache');
+  expect((await wasm).headers()['cache-control']).toBe('public, max-age=31536000, immutable');
   const csp = response!.headers()['content-security-policy'];
   expect(csp).toContain("default-src 'none'");
   expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval' 'sha256-[A-Za-z0-9+/=]+';/);

@@ -25,6 +25,8 @@ pub struct ApiConfig {
     pub listen: SocketAddr,
     /// The built SPA to serve, if any.
     pub spa_dir: Option<PathBuf>,
+    /// Origins allowed to call the API cross-origin (CORS), when the SPA is hosted elsewhere.
+    pub allowed_origins: Vec<String>,
     /// The identity provider's origin (`https://login.microsoftonline.com`, or the emulator's).
     pub authority: Authority,
     /// The `{tenant}` of the authority's URLs: a tenant GUID, `organizations` or `common`.
@@ -94,44 +96,49 @@ pub enum TokenVersion {
 pub struct Authority(String);
 
 impl Authority {
-    /// Parses an origin, refusing plain HTTP anywhere but loopback, and anything beyond
-    /// `scheme://host[:port]` (user info, path, query, fragment): the value ends up in key
-    /// fetches and in the Content Security Policy.
+    /// Parses `entra.authority` (see [`parse_origin`]).
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        let error = || {
-            ConfigError::new(
-            "entra.authority (ENTRA_AUTHORITY)",
-            "an origin such as https://login.microsoftonline.com (http:// only on 127.0.0.1, [::1] or localhost), with no path",
-            value,
-        )
-        };
-        let url = reqwest::Url::parse(value).map_err(|_| error())?;
-        let bare = url.username().is_empty()
-            && url.password().is_none()
-            && url.path() == "/"
-            && url.query().is_none()
-            && url.fragment().is_none();
-        let loopback = match url.host() {
-            Some(url::Host::Domain(name)) => name == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        let allowed = match url.scheme() {
-            "https" => url.host().is_some(),
-            "http" => loopback,
-            _ => false,
-        };
-        if bare && allowed {
-            Ok(Self(url.origin().ascii_serialization()))
-        } else {
-            Err(error())
-        }
+        parse_origin(value, "entra.authority (ENTRA_AUTHORITY)").map(Self)
     }
 
     /// The origin text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Parses an origin, refusing plain HTTP anywhere but loopback, and anything beyond
+/// `scheme://host[:port]` (user info, path, query, fragment): origins end up in key fetches,
+/// CORS answers and the Content Security Policy.
+pub fn parse_origin(value: &str, key: &str) -> Result<String, ConfigError> {
+    let error = || {
+        ConfigError::new(
+            key,
+            "an origin such as https://login.microsoftonline.com (http:// only on 127.0.0.1, [::1] or localhost), with no path",
+            value,
+        )
+    };
+    let url = reqwest::Url::parse(value).map_err(|_| error())?;
+    let bare = url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let allowed = match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => loopback,
+        _ => false,
+    };
+    if bare && allowed {
+        Ok(url.origin().ascii_serialization())
+    } else {
+        Err(error())
     }
 }
 
@@ -193,6 +200,7 @@ struct RawMembers {
 struct RawServer {
     listen: Option<String>,
     spa_dir: Option<PathBuf>,
+    allowed_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -301,6 +309,12 @@ impl RawConfig {
         })?;
         let spa_dir =
             server.spa_dir.or_else(|| Some(PathBuf::from("dist")).filter(|dir| dir.join("index.html").is_file()));
+        let allowed_origins = server
+            .allowed_origins
+            .unwrap_or_default()
+            .iter()
+            .map(|origin| parse_origin(origin, "server.allowed_origins"))
+            .collect::<Result<Vec<_>, _>>()?;
         let authority = Authority::parse(entra.authority.as_deref().unwrap_or("https://login.microsoftonline.com"))?;
         let client_id = guid(
             entra.client_id.as_deref(),
@@ -368,6 +382,7 @@ impl RawConfig {
         Ok(ApiConfig {
             listen,
             spa_dir,
+            allowed_origins,
             authority,
             tenant_id,
             allowed_tenants,

@@ -97,6 +97,17 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(no_store);
+    let api = if state.config.allowed_origins.is_empty() {
+        api
+    } else {
+        let origins = state.config.allowed_origins.iter().map(|o| HeaderValue::from_str(o).expect("a parsed origin"));
+        api.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins.collect::<Vec<_>>())
+                .allow_methods([axum::http::Method::GET, axum::http::Method::PUT])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        )
+    };
     let app = match &state.config.spa_dir {
         Some(dir) => api.merge(spa::router(dir, state.config.authority.as_str())?),
         None => api,

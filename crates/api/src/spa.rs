@@ -46,15 +46,56 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path, authority: &str) -> 
     };
     Ok(Router::new()
         .fallback_service(files)
+        .layer(axum::middleware::map_request(remember_path))
+        .layer(axum::middleware::map_response(cache_control))
         .layer(header(header::CONTENT_SECURITY_POLICY, &csp))
         // The /sso URL holds the authorization code: never let it leak through Referer.
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
 }
 
+/// The request path, carried to the response for [`cache_control`].
+#[derive(Clone)]
+struct RequestPath(String);
+
+async fn remember_path<B>(request: axum::http::Request<B>) -> axum::http::Request<B> {
+    let path = RequestPath(request.uri().path().to_owned());
+    let mut request = request;
+    request.extensions_mut().insert(path);
+    request
+}
+
+/// Trunk names every asset after its content hash (`app-1a2b3c4d5e6f7a8b.js`): those are
+/// cached for a year; everything else (`index.html` and the routes it answers) is revalidated,
+/// so a new release is seen at once.
+async fn cache_control(mut response: axum::response::Response) -> axum::response::Response {
+    let immutable = response.extensions().get::<RequestPath>().is_some_and(|path| is_hashed_asset(&path.0));
+    let value = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+fn is_hashed_asset(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let stem = file.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_content_hashed_assets_are_immutable() {
+        assert!(is_hashed_asset("/channels-spa-973cbe7e33109466.js"));
+        assert!(is_hashed_asset("/channels-spa-973cbe7e33109466_bg.wasm"));
+        assert!(is_hashed_asset("/main-f7caac1c215d0df2.css"));
+        assert!(!is_hashed_asset("/"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset("/sso"));
+        assert!(!is_hashed_asset("/favicon-x.ico"));
+    }
 
     #[test]
     fn csp_allows_exactly_the_inline_boot_script_by_hash() {

@@ -357,6 +357,30 @@ async fn readyz_and_the_channel_list() {
 }
 
 #[tokio::test]
+async fn cors_answers_only_the_configured_spa_origins() {
+    let world = world().await;
+    let (mut config, _database) = config(world.emulator.origin());
+    config.allowed_origins = vec!["https://app.example.com".into()];
+    let api = serve(AppState::connect(config, Arc::new(|| NOW)).await.unwrap()).await;
+    let preflight = |origin: &'static str| {
+        world
+            .http
+            .request(reqwest::Method::OPTIONS, format!("{api}/api/me"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    // Without configured origins there is no CORS at all.
+    let none = world.http.get(format!("{}/healthz", world.api)).header("Origin", "https://app.example.com").send();
+    assert!(none.await.unwrap().headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
 async fn runtime_config_points_the_spa_at_the_tenant() {
     let world = world().await;
     let config: channels_protocol::wire::RuntimeConfig =
