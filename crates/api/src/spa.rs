@@ -46,30 +46,19 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path, authority: &str) -> 
     };
     Ok(Router::new()
         .fallback_service(files)
-        .layer(axum::middleware::map_request(remember_path))
-        .layer(axum::middleware::map_response(cache_control))
+        .layer(axum::middleware::from_fn(cache_control))
         .layer(header(header::CONTENT_SECURITY_POLICY, &csp))
         // The /sso URL holds the authorization code: never let it leak through Referer.
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
 }
 
-/// The request path, carried to the response for [`cache_control`].
-#[derive(Clone)]
-struct RequestPath(String);
-
-async fn remember_path<B>(request: axum::http::Request<B>) -> axum::http::Request<B> {
-    let path = RequestPath(request.uri().path().to_owned());
-    let mut request = request;
-    request.extensions_mut().insert(path);
-    request
-}
-
 /// Trunk names every asset after its content hash (`app-1a2b3c4d5e6f7a8b.js`): those are
 /// cached for a year; everything else (`index.html` and the routes it answers) is revalidated,
 /// so a new release is seen at once.
-async fn cache_control(mut response: axum::response::Response) -> axum::response::Response {
-    let immutable = response.extensions().get::<RequestPath>().is_some_and(|path| is_hashed_asset(&path.0));
+async fn cache_control(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let immutable = is_hashed_asset(request.uri().path());
+    let mut response = next.run(request).await;
     let value = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     response
