@@ -102,13 +102,36 @@ impl ChannelMap {
             .map(|channel| channel.name.as_str())
     }
 
+    /// Why each granted channel is granted: `(channel, "group Dispatch")`, in map order.
+    pub fn explain(&self, groups: &[String], roles: &[String]) -> Vec<(String, String)> {
+        self.channels
+            .iter()
+            .filter_map(|channel| {
+                let by_group = groups.iter().find(|claim| channel.groups.iter().any(|g| g.matches(claim)));
+                let by_role = roles.iter().find(|role| channel.roles.contains(role));
+                let reason = match (by_group, by_role) {
+                    (Some(group), _) => format!("group {group}"),
+                    (None, Some(role)) => format!("app role {role}"),
+                    (None, None) => return None,
+                };
+                Some((channel.name.clone(), reason))
+            })
+            .collect()
+    }
+
     /// Assigns channels to the holder of `claims`.
     pub fn assign(&self, claims: &VerifiedClaims) -> Assignment {
         let claims = claims.claims();
         let roles = claims.roles.as_deref().unwrap_or_default();
-        let groups = claims.groups.as_deref().unwrap_or_default();
+        self.assign_parts(claims.groups.as_deref(), roles, claims.has_group_overage())
+    }
+
+    /// Assigns channels from a `groups` claim (`None`: no claim at all), app roles, and whether
+    /// the groups were dropped for overage.
+    pub fn assign_parts(&self, groups_claim: Option<&[String]>, roles: &[String], overage: bool) -> Assignment {
+        let groups = groups_claim.unwrap_or_default();
         let channels: Vec<String> = self.channels_for(groups, roles).map(str::to_owned).collect();
-        let notice = if claims.has_group_overage() {
+        let notice = if overage {
             Some(Notice {
                 code: "groups_overage".into(),
                 message: "You are in more than 200 groups, so Entra left the groups out of your token \
@@ -121,7 +144,7 @@ impl ChannelMap {
                         .into(),
                 ),
             })
-        } else if claims.groups.is_none() && channels.is_empty() {
+        } else if groups_claim.is_none() && channels.is_empty() {
             Some(Notice {
                 code: "no_groups_claim".into(),
                 message: "Your token carries no groups: you are in no group synced from on-premises AD \

@@ -6,6 +6,7 @@
 //! handlers below. [`router`] builds everything from a state; `main.rs` only reads the
 //! environment and serves.
 
+pub mod admin;
 pub mod auth;
 pub mod channels;
 pub mod config;
@@ -58,14 +59,7 @@ impl AppState {
 
     /// State for `config` with a given key cache.
     pub async fn with_keys(config: ApiConfig, keys: Arc<KeyCache>, clock: Clock) -> Result<Self, StoreError> {
-        let expect = Expectations {
-            issuers: config.issuer_templates(),
-            audiences: config.audiences.clone(),
-            tenants: config.allowed_tenants.clone(),
-            scope: config.scope.clone(),
-            full_scope: config.full_scope(),
-            leeway: config.clock_skew,
-        };
+        let expect = expectations(&config);
         let members = MemberStore::connect(config.database_url.secret()).await?;
         Ok(Self {
             validator: Arc::new(Validator::new(expect, keys.clone(), clock.clone())),
@@ -79,6 +73,23 @@ impl AppState {
     fn now(&self) -> i64 {
         (self.clock)() as i64
     }
+}
+
+/// What tokens must be, under `config`.
+pub fn expectations(config: &ApiConfig) -> Expectations {
+    Expectations {
+        issuers: config.issuer_templates(),
+        audiences: config.audiences.clone(),
+        tenants: config.allowed_tenants.clone(),
+        scope: config.scope.clone(),
+        full_scope: config.full_scope(),
+        leeway: config.clock_skew,
+    }
+}
+
+/// The OIDC metadata URL of the configured tenant.
+pub fn metadata_url(config: &ApiConfig) -> String {
+    format!("{}/{}/v2.0/.well-known/openid-configuration", config.authority.as_str(), config.tenant_id)
 }
 
 /// The system clock, in seconds since the epoch.

@@ -1,15 +1,95 @@
-//! `channels-api`: serves the demo configuration on 127.0.0.1:9300 with no arguments; every
-//! setting can be changed through the environment (see `config.rs`).
+//! `channels-api`: serves the API (the default), or runs an admin tool. With no configuration
+//! it serves the demo deployment on 127.0.0.1:9300; see `config/demo.toml` for every key.
 
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use channels_api::auth::keys::KeyCache;
+use channels_api::auth::Validator;
 use channels_api::config::ApiConfig;
-use channels_api::{router, system_clock, AppState};
+use channels_api::{admin, expectations, metadata_url, router, system_clock, AppState};
+use clap::{Parser, Subcommand};
+
+/// Entra ID access tokens in, channels out.
+#[derive(Parser)]
+#[command(name = "channels-api", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the SPA (what runs with no subcommand).
+    Serve,
+    /// Read an access token on stdin; say whether this configuration accepts it, and if not,
+    /// every reason and its fix.
+    CheckToken {
+        /// Check offline against this JWKS file instead of the tenant's published keys.
+        #[arg(long)]
+        jwks: Option<PathBuf>,
+        /// Check as of this Unix time (for captured tokens) instead of now.
+        #[arg(long)]
+        at: Option<u64>,
+    },
+    /// Print the Entra app registration manifest that matches this configuration.
+    Manifest {
+        /// An origin the SPA is served from, e.g. https://channels.example.com; once per host.
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+    },
+    /// Show the channels a user would get, and which group or role grants each.
+    Preview {
+        /// The user principal name to show.
+        #[arg(long, default_value = "the user")]
+        upn: String,
+        /// A value of the groups claim (sAMAccountName, DOMAIN\name or object id); repeat.
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// An app role; repeat.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Read an access token on stdin and preview its groups and roles instead.
+        #[arg(long, conflicts_with_all = ["groups", "roles"])]
+        token: bool,
+    },
+}
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match ApiConfig::load(|key| std::env::var(key).ok()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("channels-api: invalid configuration: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::CheckToken { jwks, at } => check_token(config, jwks, at).await,
+        Command::Manifest { hosts } => admin::manifest(&config, &hosts)
+            .map(|manifest| {
+                println!("{}", serde_json::to_string_pretty(&manifest).expect("JSON"));
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
+        Command::Preview { upn, groups, roles, token } => preview(&config, upn, groups, roles, token),
+    };
+    outcome.unwrap_or_else(|error| {
+        eprintln!("channels-api: {error}");
+        ExitCode::FAILURE
+    })
+}
+
+type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
+
+async fn serve(config: ApiConfig) -> Outcome {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let config = ApiConfig::load(|key| std::env::var(key).ok())?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(
         listen = %config.listen,
@@ -20,11 +100,60 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let state = AppState::connect(config, system_clock()).await?;
     let _hourly_key_refresh = state.keys.clone().refresh_periodically();
-    let app = router(state)?;
-    axum::serve(listener, app)
+    axum::serve(listener, router(state)?)
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
         })
         .await?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_stdin() -> Result<String, Box<dyn std::error::Error>> {
+    let mut token = String::new();
+    std::io::stdin().read_to_string(&mut token)?;
+    let token = token.trim().trim_start_matches("Bearer ").trim().to_owned();
+    if token.is_empty() {
+        return Err("expected an access token on standard input (found nothing)".into());
+    }
+    Ok(token)
+}
+
+async fn check_token(config: ApiConfig, jwks: Option<PathBuf>, at: Option<u64>) -> Outcome {
+    let token = read_stdin()?;
+    let keys = match jwks {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let set =
+                serde_json::from_str(&text).map_err(|e| format!("{}: expected a JWK set ({e})", path.display()))?;
+            KeyCache::fixed(&set)
+        }
+        None => KeyCache::from_metadata(metadata_url(&config)),
+    };
+    let clock = match at {
+        Some(at) => Arc::new(move || at),
+        None => system_clock(),
+    };
+    let validator = Validator::new(expectations(&config), Arc::new(keys), clock);
+    let (report, valid) = admin::check_token(&validator, &token).await;
+    print!("{report}");
+    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn preview(config: &ApiConfig, upn: String, groups: Vec<String>, roles: Vec<String>, token: bool) -> Outcome {
+    if !token {
+        print!(
+            "{}",
+            admin::preview(config, &upn, Some(&groups).filter(|g| !g.is_empty()).map(Vec::as_slice), &roles, false)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let token = read_stdin()?;
+    let payload = token.split('.').nth(1).ok_or("expected a JWT (three dot-separated parts)")?;
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)?;
+    let claims: channels_protocol::claims::AccessTokenClaims = serde_json::from_slice(&bytes)?;
+    println!("(claims read from the token without verifying it; check-token verifies)");
+    let upn = claims.upn.clone().or(claims.preferred_username.clone()).unwrap_or(upn);
+    let roles = claims.roles.clone().unwrap_or_default();
+    print!("{}", admin::preview(config, &upn, claims.groups.as_deref(), &roles, claims.has_group_overage()));
+    Ok(ExitCode::SUCCESS)
 }

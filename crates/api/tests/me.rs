@@ -381,6 +381,39 @@ async fn cors_answers_only_the_configured_spa_origins() {
 }
 
 #[tokio::test]
+async fn multi_tenant_fills_the_issuer_from_tid_and_keeps_to_the_allow_list() {
+    let world = world().await;
+    let text = format!(
+        "[entra]\nauthority = \"{}\"\ntenant_id = \"organizations\"\nallowed_tenants = [\"{}\"]\nclient_id = \"{}\"\n",
+        world.emulator.origin(),
+        demo::TENANT_ID,
+        demo::CLIENT_ID
+    );
+    let (mut config, _database) = config(world.emulator.origin());
+    let multi = ApiConfig::parse(&text, |_| None).unwrap();
+    (config.tenant_id, config.allowed_tenants) = (multi.tenant_id, multi.allowed_tenants);
+    let jwks = serde_json::from_value(serde_json::json!({ "keys": [world.emulator.emulator.key().jwk()] })).unwrap();
+    let keys = Arc::new(channels_api::auth::keys::KeyCache::fixed(&jwks));
+    let state = AppState::with_keys(config, keys, Arc::new(|| NOW)).await.unwrap();
+
+    let claims = world.claims("alice@contoso.example");
+    assert!(state.validator.validate(&world.token(&claims)).await.is_ok());
+
+    let other = "0000aaaa-0000-4000-8000-000000000000";
+    let mut foreign = claims.clone();
+    foreign.tid = other.into();
+    foreign.iss = foreign.iss.replace(demo::TENANT_ID, other);
+    let error = state.validator.validate(&world.token(&foreign)).await.unwrap_err();
+    assert_eq!(error.code(), "tenant_not_allowed");
+
+    // Signed by the shared key set, but issued for another tenant than its tid says.
+    let mut mixed = claims.clone();
+    mixed.iss = mixed.iss.replace(demo::TENANT_ID, other);
+    let error = state.validator.validate(&world.token(&mixed)).await.unwrap_err();
+    assert_eq!(error.code(), "wrong_issuer");
+}
+
+#[tokio::test]
 async fn runtime_config_points_the_spa_at_the_tenant() {
     let world = world().await;
     let config: channels_protocol::wire::RuntimeConfig =

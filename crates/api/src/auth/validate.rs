@@ -203,98 +203,151 @@ impl Validator {
     }
 
     async fn validate_uncached(&self, token: &str) -> Result<AccessTokenClaims, TokenError> {
-        let segments: Vec<&str> = token.split('.').collect();
-        let [header, payload, _signature] = segments[..] else {
-            return Err(TokenError::Malformed(format!("expected 3 dot-separated segments (found {})", segments.len())));
+        let (header, unverified) = split(token)?;
+        if let Some(error) = header_problems(&header, &unverified).into_iter().next() {
+            return Err(error);
+        }
+        let key = self.key_for(&header).await?;
+        let claims = verify_signature(token, &key)?;
+        match self.claim_problems(&claims, &unverified).into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(claims),
+        }
+    }
+
+    /// Every reason this token is refused, not only the first (for `channels-api check-token`);
+    /// empty when it is valid. Claims are read without a verified signature only to report.
+    pub async fn diagnose(&self, token: &str) -> (Option<AccessTokenClaims>, Vec<TokenError>) {
+        let (header, unverified) = match split(token) {
+            Ok(parts) => parts,
+            Err(error) => return (None, vec![error]),
         };
-        let header = decode_json(header, "header")?;
-
-        // Step 1 (RFC 8725 §3.1): the algorithm is ours, RS256, never the token's choice; keys
-        // come only from the tenant's key set, never from the header.
-        match header.get("alg").and_then(|v| v.as_str()) {
-            Some("RS256") => {}
-            found => return Err(TokenError::Algorithm(found.unwrap_or("none given").to_owned())),
-        }
-        for embedded in ["jwk", "jku", "x5u", "x5c"] {
-            if header.get(embedded).is_some() {
-                return Err(TokenError::EmbeddedKey(embedded));
+        let mut problems = header_problems(&header, &unverified);
+        if problems.iter().any(|p| matches!(p, TokenError::Algorithm(_) | TokenError::EmbeddedKey(_))) {
+            // With a foreign algorithm or key, the signature says nothing: the RS256 check is moot.
+        } else {
+            match self.key_for(&header).await {
+                Ok(key) => problems.extend(verify_signature(token, &key).err()),
+                Err(error) => problems.push(error),
             }
         }
-
-        // Step 2: Graph tokens carry a `nonce` in the header (their signature is over a hash of
-        // it) or Graph's audience. They can never verify here; say why instead of "bad signature".
-        if header.get("nonce").is_some() {
-            return Err(TokenError::GraphToken);
-        }
-        let unverified = decode_json(payload, "payload")?;
-        if let Some(aud) = unverified.get("aud").and_then(|v| v.as_str()) {
-            if aud == GRAPH_APP_ID || aud.trim_end_matches('/') == "https://graph.microsoft.com" {
-                return Err(TokenError::GraphToken);
+        let claims: Option<AccessTokenClaims> = match serde_json::from_value(unverified.clone()) {
+            Ok(claims) => Some(claims),
+            Err(e) => {
+                problems.push(TokenError::Malformed(format!("expected Entra access token claims ({e})")));
+                None
             }
+        };
+        if let Some(claims) = &claims {
+            problems.extend(self.claim_problems(claims, &unverified));
         }
+        problems.dedup();
+        (claims, problems)
+    }
 
-        // Step 3: the key by kid, from the tenant's JWKS.
+    /// Step 3: the key by kid, from the tenant's JWKS.
+    async fn key_for(&self, header: &serde_json::Value) -> Result<jsonwebtoken::DecodingKey, TokenError> {
         let kid = header
             .get("kid")
             .and_then(|v| v.as_str())
             .ok_or_else(|| TokenError::Malformed("expected a `kid` header (found none)".into()))?;
-        let key = self.keys.key(kid).await.map_err(|error| match error {
+        self.keys.key(kid).await.map_err(|error| match error {
             KeyError::UnknownKid(kid) => TokenError::UnknownKey(kid),
             KeyError::Unavailable(why) => TokenError::KeysUnavailable(why),
-        })?;
+        })
+    }
 
-        // Step 4: the RS256 signature. Times, issuer and audience are checked below with our
-        // own clock and messages, so the library checks only the signature and the algorithm.
-        let mut signature_only = Validation::new(Algorithm::RS256);
-        signature_only.validate_exp = false;
-        signature_only.validate_nbf = false;
-        signature_only.validate_aud = false;
-        signature_only.required_spec_claims = HashSet::new();
-        let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &signature_only)
-            .map_err(|error| match error.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::Signature,
-                jsonwebtoken::errors::ErrorKind::Json(e) => {
-                    TokenError::Malformed(format!("expected Entra access token claims ({e})"))
-                }
-                _ => TokenError::Malformed(error.to_string()),
-            })?
-            .claims;
-
+    /// Steps 5 to 10, on claims whose signature was verified (or, to report, was not).
+    fn claim_problems(&self, claims: &AccessTokenClaims, unverified: &serde_json::Value) -> Vec<TokenError> {
+        let mut problems = Vec::new();
         // Step 5: the tenant is allowed, and the issuer is exactly that tenant's (v1 and/or v2,
         // per configuration; multi-tenant templates are filled with the token's `tid`).
         if !self.expect.tenants.iter().any(|t| t.eq_ignore_ascii_case(&claims.tid)) {
-            return Err(TokenError::Tenant { expected: self.expect.tenants.clone(), found: claims.tid });
+            problems.push(TokenError::Tenant { expected: self.expect.tenants.clone(), found: claims.tid.clone() });
         }
         let issuers: Vec<String> = self.expect.issuers.iter().map(|i| i.replace("{tenantid}", &claims.tid)).collect();
         if !issuers.contains(&claims.iss) {
-            return Err(TokenError::Issuer { expected: issuers, found: claims.iss });
+            problems.push(TokenError::Issuer { expected: issuers, found: claims.iss.clone() });
         }
         // Steps 6 and 7: the audience is this API.
         if !self.expect.audiences.contains(&claims.aud) {
-            return Err(TokenError::Audience { expected: self.expect.audiences.clone(), found: claims.aud });
+            problems.push(TokenError::Audience { expected: self.expect.audiences.clone(), found: claims.aud.clone() });
         }
         // Step 8: the lifetime, with the configured clock skew.
         let now = (self.clock)();
         if claims.exp + self.expect.leeway < now {
-            return Err(TokenError::Expired { exp: claims.exp, now });
+            problems.push(TokenError::Expired { exp: claims.exp, now });
         }
         if claims.nbf > now + self.expect.leeway {
-            return Err(TokenError::NotYetValid { nbf: claims.nbf, now });
+            problems.push(TokenError::NotYetValid { nbf: claims.nbf, now });
         }
         // Step 9: an ID token for the same app has our issuer and audience but is not an access
         // token: it has a `nonce` claim and neither `scp` nor `roles`.
         if unverified.get("nonce").is_some() || (claims.scp.is_none() && claims.roles.is_none()) {
-            return Err(TokenError::IdToken);
-        }
-        // Step 10: the delegated scope (RFC 6750 §3.1: 403 insufficient_scope).
-        if !claims.scopes().any(|scope| scope == self.expect.scope) {
-            return Err(TokenError::Scope {
+            problems.push(TokenError::IdToken);
+        } else if !claims.scopes().any(|scope| scope == self.expect.scope) {
+            // Step 10: the delegated scope (RFC 6750 §3.1: 403 insufficient_scope).
+            problems.push(TokenError::Scope {
                 required: self.expect.full_scope.clone(),
                 found: claims.scp.clone().unwrap_or_default(),
             });
         }
-        Ok(claims)
+        problems
     }
+}
+
+/// The decoded header and (unverified) payload of a JWS compact token.
+fn split(token: &str) -> Result<(serde_json::Value, serde_json::Value), TokenError> {
+    let segments: Vec<&str> = token.split('.').collect();
+    let [header, payload, _signature] = segments[..] else {
+        return Err(TokenError::Malformed(format!("expected 3 dot-separated segments (found {})", segments.len())));
+    };
+    Ok((decode_json(header, "header")?, decode_json(payload, "payload")?))
+}
+
+/// Steps 1 and 2, on the header (and the payload's audience).
+fn header_problems(header: &serde_json::Value, unverified: &serde_json::Value) -> Vec<TokenError> {
+    let mut problems = Vec::new();
+    // Step 1 (RFC 8725 §3.1): the algorithm is ours, RS256, never the token's choice; keys come
+    // only from the tenant's key set, never from the header.
+    match header.get("alg").and_then(|v| v.as_str()) {
+        Some("RS256") => {}
+        found => problems.push(TokenError::Algorithm(found.unwrap_or("none given").to_owned())),
+    }
+    for embedded in ["jwk", "jku", "x5u", "x5c"] {
+        if header.get(embedded).is_some() {
+            problems.push(TokenError::EmbeddedKey(embedded));
+        }
+    }
+    // Step 2: Graph tokens carry a `nonce` in the header (their signature is over a hash of it)
+    // or Graph's audience. They can never verify here; say why instead of "bad signature".
+    let graph_audience = unverified
+        .get("aud")
+        .and_then(|v| v.as_str())
+        .is_some_and(|aud| aud == GRAPH_APP_ID || aud.trim_end_matches('/') == "https://graph.microsoft.com");
+    if header.get("nonce").is_some() || graph_audience {
+        problems.push(TokenError::GraphToken);
+    }
+    problems
+}
+
+/// Step 4: the RS256 signature. Times, issuer and audience are checked by [`Validator`] with
+/// its own clock and messages, so the library checks only the signature and the algorithm.
+fn verify_signature(token: &str, key: &jsonwebtoken::DecodingKey) -> Result<AccessTokenClaims, TokenError> {
+    let mut signature_only = Validation::new(Algorithm::RS256);
+    signature_only.validate_exp = false;
+    signature_only.validate_nbf = false;
+    signature_only.validate_aud = false;
+    signature_only.required_spec_claims = HashSet::new();
+    jsonwebtoken::decode::<AccessTokenClaims>(token, key, &signature_only).map(|data| data.claims).map_err(|error| {
+        match error.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::Signature,
+            jsonwebtoken::errors::ErrorKind::Json(e) => {
+                TokenError::Malformed(format!("expected Entra access token claims ({e})"))
+            }
+            _ => TokenError::Malformed(error.to_string()),
+        }
+    })
 }
 
 fn decode_json(segment: &str, what: &str) -> Result<serde_json::Value, TokenError> {

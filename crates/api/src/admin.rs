@@ -1,0 +1,189 @@
+//! The admin tools of `channels-api`: `check-token`, `manifest` and `preview`. Each returns its
+//! report as text, so the binary only prints it and tests read it.
+
+use std::fmt::Write as _;
+
+use sha2::{Digest, Sha256};
+
+use crate::auth::Validator;
+use crate::config::{parse_origin, ApiConfig, TokenVersion};
+
+/// `check-token`: whether `token` is valid for this configuration, and if not, every reason
+/// with its fix. Returns the report and whether the token is valid.
+pub async fn check_token(validator: &Validator, token: &str) -> (String, bool) {
+    let (claims, problems) = validator.diagnose(token.trim()).await;
+    let mut out = String::new();
+    if let Some(claims) = &claims {
+        let who = claims.upn.as_deref().or(claims.preferred_username.as_deref()).unwrap_or("(no upn)");
+        let _ = writeln!(out, "token of {who} (tid {}, oid {})", claims.tid, claims.oid);
+        let _ =
+            writeln!(out, "  iss {}\n  aud {}\n  scp {}", claims.iss, claims.aud, claims.scp.as_deref().unwrap_or("-"));
+        let _ = writeln!(out, "  ver {}  nbf {}  exp {}", claims.ver.as_deref().unwrap_or("-"), claims.nbf, claims.exp);
+        match (&claims.groups, claims.has_group_overage()) {
+            (_, true) => out.push_str("  groups: overage (more than 200; not in the token)\n"),
+            (Some(groups), _) => {
+                let _ = writeln!(out, "  groups: {}", groups.join(", "));
+            }
+            (None, _) => out.push_str("  groups: none in the token\n"),
+        }
+    }
+    if problems.is_empty() {
+        out.push_str("VALID for this configuration\n");
+        return (out, true);
+    }
+    let _ = writeln!(out, "INVALID for this configuration: {} problem(s)", problems.len());
+    for problem in &problems {
+        let _ = writeln!(out, "  - {problem}");
+        if let Some(fix) = problem.fix() {
+            let _ = writeln!(out, "    fix: {fix}");
+        }
+    }
+    (out, false)
+}
+
+/// Why `manifest` cannot be produced.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ManifestError(pub String);
+
+impl std::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+/// `manifest`: the Microsoft Graph app manifest that matches this configuration — one SPA
+/// redirect URI per host, the exposed scope, `upn` and `groups` (sAMAccountName) optional
+/// claims, and no Microsoft Graph permission — for the portal's manifest upload.
+pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Value, ManifestError> {
+    if hosts.is_empty() {
+        return Err(ManifestError(
+            "expected at least one --host, e.g. --host https://channels.example.com (found none)".into(),
+        ));
+    }
+    let redirect_uris = hosts
+        .iter()
+        .map(|host| parse_origin(host, "--host").map(|origin| format!("{origin}/sso")))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ManifestError(e.to_string()))?;
+    let scope_id = stable_guid(&format!("{}/{}", config.client_id, config.scope));
+    let version =
+        if config.token_versions.contains(&TokenVersion::V2) { serde_json::json!(2) } else { serde_json::Value::Null };
+    Ok(serde_json::json!({
+        "appId": config.client_id,
+        "displayName": "Channels",
+        "signInAudience": if config.allowed_tenants.len() > 1 { "AzureADMultipleOrgs" } else { "AzureADMyOrg" },
+        "identifierUris": [config.app_id_uri()],
+        "spa": { "redirectUris": redirect_uris },
+        "web": {
+            "redirectUris": [],
+            "implicitGrantSettings": { "enableAccessTokenIssuance": false, "enableIdTokenIssuance": false }
+        },
+        "publicClient": { "redirectUris": [] },
+        "api": {
+            "requestedAccessTokenVersion": version,
+            "oauth2PermissionScopes": [{
+                "id": scope_id,
+                "value": config.scope,
+                "type": "User",
+                "isEnabled": true,
+                "adminConsentDisplayName": "Use Channels as the signed-in user",
+                "adminConsentDescription": "Lets the Channels app read the signed-in user's channels and update their profile.",
+                "userConsentDisplayName": "Use Channels as you",
+                "userConsentDescription": "Lets Channels show your channels and save your preferences."
+            }],
+            "preAuthorizedApplications": []
+        },
+        "groupMembershipClaims": "SecurityGroup",
+        "optionalClaims": {
+            "accessToken": [
+                { "name": "upn", "essential": false, "additionalProperties": ["include_externally_authenticated_upn"] },
+                { "name": "groups", "essential": false, "additionalProperties": ["sam_account_name"] }
+            ],
+            "idToken": [],
+            "saml2Token": []
+        },
+        "requiredResourceAccess": [{
+            "resourceAppId": config.client_id,
+            "resourceAccess": [{ "id": scope_id, "type": "Scope" }]
+        }]
+    }))
+}
+
+/// A GUID derived from `seed`, so the manifest is the same every time it is printed.
+fn stable_guid(seed: &str) -> String {
+    let hash = Sha256::digest(seed.as_bytes());
+    let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    // Version 4 and RFC 4122 variant bits, so the portal accepts it as a GUID.
+    let version = format!("4{}", &hex[13..16]);
+    let variant = format!("{:x}{}", (u8::from_str_radix(&hex[16..17], 16).unwrap_or(0) & 0x3) | 0x8, &hex[17..20]);
+    format!("{}-{}-{version}-{variant}-{}", &hex[..8], &hex[8..12], &hex[20..32])
+}
+
+/// `preview`: the channels `groups` (`None`: no groups claim) and `roles` would get, and why.
+pub fn preview(config: &ApiConfig, upn: &str, groups: Option<&[String]>, roles: &[String], overage: bool) -> String {
+    let assignment = config.channels.assign_parts(groups, roles, overage);
+    let mut out = String::new();
+    let _ = writeln!(out, "{upn} would get {} channel(s):", assignment.channels.len());
+    for (channel, reason) in config.channels.explain(groups.unwrap_or_default(), roles) {
+        let _ = writeln!(out, "  {channel:<24} by {reason}");
+    }
+    if let Some(notice) = assignment.notice {
+        let _ = writeln!(out, "note ({}): {}", notice.code, notice.message);
+        if let Some(fix) = notice.fix {
+            let _ = writeln!(out, "fix: {fix}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_matches_the_configuration() {
+        let config = ApiConfig::demo();
+        let hosts = ["https://channels.example.com".to_owned(), "https://dc2.example.com/".to_owned()];
+        let manifest = manifest(&config, &hosts).unwrap();
+        assert_eq!(
+            manifest["spa"]["redirectUris"],
+            serde_json::json!(["https://channels.example.com/sso", "https://dc2.example.com/sso"])
+        );
+        assert_eq!(manifest["identifierUris"], serde_json::json!([config.app_id_uri()]));
+        assert_eq!(manifest["api"]["requestedAccessTokenVersion"], 2);
+        let scope = &manifest["api"]["oauth2PermissionScopes"][0];
+        assert_eq!(scope["value"], "UserProfile.ReadWrite");
+        assert_eq!(manifest["requiredResourceAccess"][0]["resourceAccess"][0]["id"], scope["id"]);
+        assert!(crate::config::is_guid(scope["id"].as_str().unwrap()));
+        assert_eq!(
+            manifest["optionalClaims"]["accessToken"][1]["additionalProperties"],
+            serde_json::json!(["sam_account_name"])
+        );
+        let text = manifest.to_string();
+        assert!(!text.contains("00000003-0000-0000-c000-000000000000"), "no Microsoft Graph permission");
+        assert_eq!(manifest, super::manifest(&config, &hosts).unwrap(), "stable from run to run");
+    }
+
+    #[test]
+    fn manifest_refuses_missing_and_insecure_hosts() {
+        let config = ApiConfig::demo();
+        assert!(manifest(&config, &[]).unwrap_err().0.starts_with("expected at least one --host"));
+        let error = manifest(&config, &["http://channels.example.com".to_owned()]).unwrap_err();
+        assert!(error.0.starts_with("--host: expected an origin"), "{error}");
+    }
+
+    #[test]
+    fn preview_says_which_group_grants_each_channel() {
+        let config = ApiConfig::demo();
+        let groups = vec!["CONTOSO\\Dispatch".to_owned()];
+        let text = preview(&config, "alice@contoso.example", Some(&groups), &[], false);
+        assert_eq!(
+            text,
+            "alice@contoso.example would get 2 channel(s):\n  All Call                 by group CONTOSO\\Dispatch\n  Dispatch Ops             by group CONTOSO\\Dispatch\n"
+        );
+        let overage = preview(&config, "dave@contoso.example", None, &[], true);
+        assert!(overage.contains("note (groups_overage)"), "{overage}");
+    }
+}

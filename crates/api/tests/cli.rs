@@ -1,0 +1,101 @@
+//! The admin tools, run as the real `channels-api` binary.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aad-real");
+
+/// A configuration for the 2016 Azure AD token of the fixtures (a v1 token for `spn:…`).
+const AAD_CONFIG: &str = r#"
+[entra]
+tenant_id = "268da1a1-9db4-48b9-b1fe-683250ba90cc"
+client_id = "6514a8ca-d9e4-4155-b292-65258398f3aa"
+audiences = ["spn:6514a8ca-d9e4-4155-b292-65258398f3aa"]
+scope = "user_impersonation"
+token_versions = ["1.0"]
+"#;
+
+fn run(args: &[&str], config: Option<&str>, stdin: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_channels-api"));
+    command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.env_remove("CHANNELS_CONFIG").env_remove("ENTRA_CLIENT_ID");
+    if let Some(config) = config {
+        let path = dir.path().join("channels.toml");
+        std::fs::write(&path, config).unwrap();
+        command.env("CHANNELS_CONFIG", path);
+    }
+    let mut child = command.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn check_token_accepts_the_real_azure_ad_token_offline_at_its_time() {
+    let token = std::fs::read_to_string(format!("{FIXTURES}/v1-access-token.jwt")).unwrap();
+    let jwks = format!("{FIXTURES}/jwks.json");
+    let output = run(&["check-token", "--jwks", &jwks, "--at", "1467313000"], Some(AAD_CONFIG), &token);
+    assert!(output.status.success(), "{}", text(&output));
+    let report = text(&output);
+    assert!(
+        report.starts_with("token of robot@sijun.onmicrosoft.com (tid 268da1a1-9db4-48b9-b1fe-683250ba90cc"),
+        "{report}"
+    );
+    assert!(report.ends_with("VALID for this configuration\n"), "{report}");
+}
+
+#[test]
+fn check_token_lists_every_reason_with_its_fix() {
+    let token = std::fs::read_to_string(format!("{FIXTURES}/v1-access-token.jwt")).unwrap();
+    let jwks = format!("{FIXTURES}/jwks.json");
+    let v2_only = AAD_CONFIG.replace(r#"token_versions = ["1.0"]"#, r#"token_versions = ["2.0"]"#);
+    let output = run(&["check-token", "--jwks", &jwks, "--at", "1800000000"], Some(&v2_only), &token);
+    assert_eq!(output.status.code(), Some(1));
+    let report = text(&output);
+    assert!(report.contains("INVALID for this configuration: 2 problem(s)"), "{report}");
+    assert!(report.contains("  - expected iss https://login.microsoftonline.com/268da1a1-9db4-48b9-b1fe-683250ba90cc/v2.0 (found https://sts.windows.net/268da1a1-9db4-48b9-b1fe-683250ba90cc/)"), "{report}");
+    assert!(
+        report.contains("  - token expired at 1467315148; now is 1800000000\n    fix: Renew the token"),
+        "{report}"
+    );
+}
+
+#[test]
+fn manifest_prints_the_registration_for_the_given_hosts() {
+    let output =
+        run(&["manifest", "--host", "https://channels.example.com", "--host", "https://dc2.example.com"], None, "");
+    assert!(output.status.success());
+    let manifest: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(manifest["spa"]["redirectUris"][1], "https://dc2.example.com/sso");
+    assert_eq!(manifest["groupMembershipClaims"], "SecurityGroup");
+    let missing = run(&["manifest"], None, "");
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("expected at least one --host"));
+}
+
+#[test]
+fn preview_explains_the_channels() {
+    let output = run(&["preview", "--upn", "bob@contoso.example", "--group", "Police-South"], None, "");
+    assert_eq!(
+        text(&output),
+        "bob@contoso.example would get 2 channel(s):\n  All Call                 by group Police-South\n  Police South Ops         by group Police-South\n"
+    );
+    let nothing = text(&run(&["preview", "--upn", "carol@contoso.example"], None, ""));
+    assert!(nothing.contains("would get 0 channel(s)") && nothing.contains("note (no_groups_claim)"), "{nothing}");
+}
+
+#[test]
+fn invalid_configuration_fails_naming_the_key() {
+    let output = run(
+        &["preview"],
+        Some("[entra]\ntenant_id = \"nope\"\nclient_id = \"6514a8ca-d9e4-4155-b292-65258398f3aa\"\n"),
+        "",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("entra.tenant_id (ENTRA_TENANT_ID): expected a GUID"), "{stderr}");
+}
