@@ -57,9 +57,17 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    // CHANNELS_API_WORKERS sets the number of worker threads (default: one per core).
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = std::env::var("CHANNELS_API_WORKERS").ok().and_then(|w| w.parse().ok()) {
+        runtime.worker_threads(workers);
+    }
+    runtime.enable_all().build().expect("a Tokio runtime").block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
     let config = match ApiConfig::load(|key| std::env::var(key).ok()) {
         Ok(config) => config,
         Err(error) => {

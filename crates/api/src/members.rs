@@ -75,7 +75,14 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 #[derive(Clone)]
 pub struct MemberStore {
     pool: AnyPool,
+    /// Members seen recently: a returning member whose name and UPN are unchanged is answered
+    /// from here, and last-seen is written at most every [`LAST_SEEN_RESOLUTION`] seconds, so
+    /// API calls do not each cost a database write.
+    recent: moka::sync::Cache<(String, String), Member>,
 }
+
+/// How stale a member's recorded last-seen time may be, in seconds.
+pub const LAST_SEEN_RESOLUTION: i64 = 5 * 60;
 
 const COLUMNS: &str = "tenant_id, object_id, upn, display_name, roles, preferences, created_at, last_seen_at";
 
@@ -83,13 +90,31 @@ impl MemberStore {
     /// Connects to `url` (`sqlite://file.db?mode=rwc` or `postgres://…`) and migrates.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite");
         let pool = AnyPoolOptions::new()
-            .max_connections(if url.starts_with("sqlite") { 1 } else { 8 })
+            .max_connections(if sqlite { 1 } else { 8 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // With WAL, NORMAL never corrupts; a power cut may lose the last commits.
+                        sqlx::Executor::execute(&mut *connection, "PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect(url)
             .await?;
+        if sqlite {
+            // One writer at a time either way; WAL lets readiness probes read meanwhile.
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let recent = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(std::time::Duration::from_secs(LAST_SEEN_RESOLUTION as u64))
+            .build();
+        Ok(Self { pool, recent })
     }
 
     /// Whether the database answers (for `/readyz`).
@@ -108,59 +133,74 @@ impl MemberStore {
         let claims = claims.claims();
         let upn = claims.upn.clone().or_else(|| claims.preferred_username.clone()).unwrap_or_default();
         let name = claims.name.clone().unwrap_or_default();
+        let key = (claims.tid.clone(), claims.oid.clone());
+        if let Some(member) = self.recent.get(&key) {
+            if member.upn == upn && member.display_name == name && now - member.last_seen_at < LAST_SEEN_RESOLUTION {
+                return Ok((member, Provisioning::Updated));
+            }
+        }
         let mut tx = self.pool.begin().await?;
-        let returning = sqlx::query(&format!(
+        let touch = format!(
             "UPDATE members SET upn = $3, upn_key = $4, display_name = $5, last_seen_at = $6 \
              WHERE tenant_id = $1 AND object_id = $2 RETURNING {COLUMNS}"
+        );
+        let touch = sqlx::query(&touch)
+            .bind(&claims.tid)
+            .bind(&claims.oid)
+            .bind(&upn)
+            .bind(upn.to_lowercase())
+            .bind(&name)
+            .bind(now);
+        let outcome = if let Some(row) = touch.fetch_optional(&mut *tx).await? {
+            (member(&row)?, Provisioning::Updated)
+        } else if let Some(row) = sqlx::query(&format!(
+            "UPDATE members SET tenant_id = $1, object_id = $2, upn = $3, display_name = $4, last_seen_at = $5 \
+             WHERE object_id IS NULL AND upn_key = $6 RETURNING {COLUMNS}"
         ))
         .bind(&claims.tid)
         .bind(&claims.oid)
         .bind(&upn)
-        .bind(upn.to_lowercase())
         .bind(&name)
         .bind(now)
+        .bind(upn.to_lowercase())
         .fetch_optional(&mut *tx)
-        .await?;
-        let outcome = match returning {
-            Some(row) => (member(&row)?, Provisioning::Updated),
-            None => {
-                let linked = sqlx::query(&format!(
-                    "UPDATE members SET tenant_id = $1, object_id = $2, upn = $3, display_name = $4, last_seen_at = $5 \
-                     WHERE object_id IS NULL AND upn_key = $6 RETURNING {COLUMNS}"
-                ))
-                .bind(&claims.tid)
-                .bind(&claims.oid)
-                .bind(&upn)
-                .bind(&name)
-                .bind(now)
-                .bind(upn.to_lowercase())
-                .fetch_optional(&mut *tx)
-                .await?;
-                match linked {
-                    Some(row) => (member(&row)?, Provisioning::Linked),
-                    None => {
-                        let roles = serde_json::to_string(default_roles).expect("roles serialise");
-                        // ON CONFLICT: two first sign-ins at once create one member.
-                        let row = sqlx::query(&format!(
-                            "INSERT INTO members ({COLUMNS}, upn_key) VALUES ($1, $2, $3, $4, $5, '{{}}', $6, $6, $7) \
-                             ON CONFLICT (tenant_id, object_id) DO UPDATE SET last_seen_at = excluded.last_seen_at \
-                             RETURNING {COLUMNS}"
-                        ))
-                        .bind(&claims.tid)
-                        .bind(&claims.oid)
-                        .bind(&upn)
-                        .bind(&name)
-                        .bind(roles)
-                        .bind(now)
-                        .bind(upn.to_lowercase())
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        (member(&row)?, Provisioning::Created)
-                    }
+        .await?
+        {
+            (member(&row)?, Provisioning::Linked)
+        } else {
+            let roles = serde_json::to_string(default_roles).expect("roles serialise");
+            // Two first sign-ins at once: one inserts; the other finds the conflict, waits for
+            // that insert to commit, and updates the member it created.
+            let inserted = sqlx::query(&format!(
+                "INSERT INTO members ({COLUMNS}, upn_key) VALUES ($1, $2, $3, $4, $5, '{{}}', $6, $6, $7) \
+                 ON CONFLICT (tenant_id, object_id) DO NOTHING RETURNING {COLUMNS}"
+            ))
+            .bind(&claims.tid)
+            .bind(&claims.oid)
+            .bind(&upn)
+            .bind(&name)
+            .bind(roles)
+            .bind(now)
+            .bind(upn.to_lowercase())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match inserted {
+                Some(row) => (member(&row)?, Provisioning::Created),
+                None => {
+                    let row = sqlx::query(&format!(
+                        "UPDATE members SET last_seen_at = $3 WHERE tenant_id = $1 AND object_id = $2 RETURNING {COLUMNS}"
+                    ))
+                    .bind(&claims.tid)
+                    .bind(&claims.oid)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    (member(&row)?, Provisioning::Updated)
                 }
             }
         };
         tx.commit().await?;
+        self.recent.insert(key, outcome.0.clone());
         Ok(outcome)
     }
 
@@ -201,7 +241,11 @@ impl MemberStore {
         .bind(preferences.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(member).transpose()
+        let updated = row.as_ref().map(member).transpose()?;
+        if let Some(member) = &updated {
+            self.recent.insert((tenant_id.to_owned(), object_id.to_owned()), member.clone());
+        }
+        Ok(updated)
     }
 
     /// Every member, oldest first.

@@ -85,6 +85,12 @@ async fn member_store_rules(url: &str) {
     assert_eq!((updated.upn.as_str(), updated.display_name.as_str()), (renamed.as_str(), "Alice Moreau-Ng"));
     assert_eq!((updated.created_at, updated.last_seen_at), (100, 200));
 
+    // Within the last-seen resolution an unchanged member costs no write; after it, one.
+    let (cached, how) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 250).await;
+    assert_eq!((how, cached.last_seen_at), (Provisioning::Updated, 200));
+    let (later, _) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 200 + 301).await;
+    assert_eq!(later.last_seen_at, 501);
+
     // The UPN is not the key: another object id with the same UPN is another member.
     let (other, how) = h.sign_in(&h.oid(2), &renamed, "New Alice", 300).await;
     assert_eq!(how, Provisioning::Created);
