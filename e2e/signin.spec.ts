@@ -36,6 +36,8 @@ test('alice signs in with PKCE and sees exactly her three channels', async ({ pa
   await expect(page.getByRole('heading', { level: 1, name: 'Alice Moreau' })).toBeVisible();
   await expect(page.getByText('alice@contoso.example')).toBeVisible();
   await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+  await page.setViewportSize({ width: 900, height: 560 });
+  await page.screenshot({ path: '../docs/signed-in.png' }); // the README's picture
 
   // The code and state are gone from the address bar, and no token is in localStorage.
   expect(page.url()).toBe(`${baseURL}/`);

@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod error;
 mod html;
 pub mod keys;
+pub mod manifest;
 pub mod token;
 
 use std::collections::HashMap;

@@ -76,6 +76,47 @@ pub enum TokenError {
 }
 
 impl TokenError {
+    /// One of each refusal, with example values (for the troubleshooting table). The match
+    /// below fails to compile when a variant is added and not listed.
+    pub fn catalogue() -> Vec<TokenError> {
+        let strings = || (vec!["<expected>".to_owned()], "<found>".to_owned());
+        let all = vec![
+            Self::Malformed("<what>".into()),
+            Self::Algorithm("HS256".into()),
+            Self::EmbeddedKey("jwk"),
+            Self::GraphToken,
+            Self::UnknownKey("<kid>".into()),
+            Self::KeysUnavailable("<why>".into()),
+            Self::Signature,
+            Self::Issuer { expected: strings().0, found: strings().1 },
+            Self::Tenant { expected: strings().0, found: strings().1 },
+            Self::Audience { expected: strings().0, found: strings().1 },
+            Self::Expired { exp: 1_700_000_000, now: 1_700_000_600 },
+            Self::NotYetValid { nbf: 1_700_000_600, now: 1_700_000_000 },
+            Self::IdToken,
+            Self::Scope { required: "api://<client id>/UserProfile.ReadWrite".into(), found: "User.Read".into() },
+        ];
+        for error in &all {
+            match error {
+                Self::Malformed(_)
+                | Self::Algorithm(_)
+                | Self::EmbeddedKey(_)
+                | Self::GraphToken
+                | Self::UnknownKey(_)
+                | Self::KeysUnavailable(_)
+                | Self::Signature
+                | Self::Issuer { .. }
+                | Self::Tenant { .. }
+                | Self::Audience { .. }
+                | Self::Expired { .. }
+                | Self::NotYetValid { .. }
+                | Self::IdToken
+                | Self::Scope { .. } => {}
+            }
+        }
+        all
+    }
+
     /// A stable machine-readable code for the JSON error body.
     pub fn code(&self) -> &'static str {
         match self {

@@ -1,0 +1,142 @@
+//! The docs cannot rot: the troubleshooting table is generated from the same sources the SPA
+//! and the API use, the configuration reference names every key, and every `sh` block in docs/
+//! runs (against the built `channels-api`; a document's blocks run in order, in one directory). Regenerate the table with
+//! `UPDATE_DOCS=1 cargo test -p channels-api --test docs`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use channels_api::auth::TokenError;
+use channels_api::config::ApiConfig;
+use channels_protocol::provider_error::KNOWN_ERRORS;
+
+fn docs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs")
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn troubleshooting() -> String {
+    let mut out = String::from(
+        "# Troubleshooting\n\n\
+         Generated from the sources the SPA and the API show their messages from \
+         (`channels_protocol::provider_error::KNOWN_ERRORS`, `TokenError`, the channel notices) by \
+         `UPDATE_DOCS=1 cargo test -p channels-api --test docs`; a test fails when this file and \
+         they differ.\n\n\
+         ## Sign-in errors from Entra (shown by the SPA)\n\n\
+         | code | what the user sees | fix |\n|---|---|---|\n",
+    );
+    for known in KNOWN_ERRORS {
+        let codes: Vec<String> = known.codes.iter().map(|c| format!("AADSTS{c}")).collect();
+        out += &format!("| {} | {} | {} |\n", codes.join(", "), cell(known.meaning), cell(known.fix));
+    }
+    out += "\n## Refusals by the API (`error` in the JSON body; HTTP status)\n\n\
+            | error | status | message (example) | fix |\n|---|---|---|---|\n";
+    for error in TokenError::catalogue() {
+        let status = match error {
+            TokenError::Scope { .. } => "403",
+            TokenError::KeysUnavailable(_) => "503",
+            _ => "401",
+        };
+        let message = error.to_string();
+        out +=
+            &format!("| `{}` | {status} | {} | {} |\n", error.code(), cell(&message), cell(error.fix().unwrap_or("—")));
+    }
+    out += "\n## Why a signed-in user has no channels (`notice` in `/api/me`)\n\n\
+            | notice | message | fix |\n|---|---|---|\n";
+    let map = ApiConfig::demo().channels;
+    let marketing = vec!["Marketing".to_owned()];
+    for assignment in [
+        map.assign_parts(None, &[], true),
+        map.assign_parts(None, &[], false),
+        map.assign_parts(Some(&marketing), &[], false),
+    ] {
+        let notice = assignment.notice.expect("each case has a notice");
+        out += &format!(
+            "| `{}` | {} | {} |\n",
+            notice.code,
+            cell(&notice.message),
+            cell(notice.fix.as_deref().unwrap_or("—"))
+        );
+    }
+    out
+}
+
+#[test]
+fn troubleshooting_table_matches_its_sources() {
+    let path = docs().join("troubleshooting.md");
+    let generated = troubleshooting();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/troubleshooting.md is stale: run UPDATE_DOCS=1 cargo test -p channels-api --test docs"
+    );
+}
+
+#[test]
+fn configuration_reference_names_every_key_of_the_demo_file() {
+    let reference = std::fs::read_to_string(docs().join("configuration.md")).unwrap();
+    let demo = include_str!("../config/demo.toml");
+    let mut section = String::new();
+    for line in demo.lines().map(|l| l.trim_start_matches('#').trim()) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            section = name.trim_matches(['[', ']']).to_owned();
+        } else if let Some((key, rest)) = line.split_once(" = ") {
+            if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !key.is_empty() {
+                let full = if section == "channels" { format!("channels[].{key}") } else { format!("{section}.{key}") };
+                assert!(reference.contains(&format!("`{full}`")), "docs/configuration.md does not describe `{full}`");
+            }
+            for var in
+                rest.split(|c: char| !(c.is_ascii_uppercase() || c == '_')).filter(|w| w.len() > 3 && w.contains('_'))
+            {
+                assert!(reference.contains(var), "docs/configuration.md does not name {var}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_sh_block_in_the_docs_runs() {
+    let bin = Path::new(env!("CARGO_BIN_EXE_channels-api")).parent().unwrap().to_owned();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut ran = 0;
+    for entry in std::fs::read_dir(docs()).unwrap() {
+        let file = entry.unwrap().path();
+        if file.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        // A document is a sequence of steps: its blocks share one working directory, in order.
+        let dir = tempfile::tempdir().unwrap();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() != "```sh" {
+                continue;
+            }
+            let indent = line.len() - line.trim_start().len();
+            let block: Vec<&str> =
+                lines.by_ref().take_while(|l| l.trim() != "```").map(|l| l.get(indent..).unwrap_or("")).collect();
+            let output = Command::new("bash")
+                .args(["-euo", "pipefail", "-c", &block.join("\n")])
+                .current_dir(dir.path())
+                .env("PATH", &path)
+                .env_remove("CHANNELS_CONFIG")
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{}: this block failed:\n{}\n{}",
+                file.display(),
+                block.join("\n"),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 3, "expected the docs' sh blocks to run (found {ran})");
+}
