@@ -45,6 +45,19 @@ test('alice signs in with PKCE and sees exactly her three channels', async ({ pa
   expect(violations).toEqual([]);
 });
 
+test('the access token is renewed silently before it expires', async ({ page }) => {
+  await page.clock.install();
+  await signIn(page, 'Bob Okafor');
+  await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
+  const renewal = page.waitForRequest((r) => r.url().endsWith('/oauth2/v2.0/token') && r.postData()!.includes('grant_type=refresh_token'));
+  const refreshed = page.waitForResponse((r) => r.url().endsWith('/oauth2/v2.0/token') && r.request().postData()!.includes('refresh_token'));
+  await page.clock.fastForward('01:30:00'); // past any Entra access-token lifetime (60-90 min)
+  await renewal;
+  expect((await refreshed).status()).toBe(200);
+  await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toHaveCount(0);
+});
+
 test('bob sees the police channels', async ({ page }) => {
   await signIn(page, 'Bob Okafor');
   await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
@@ -65,10 +78,16 @@ test('dave, in 230 groups, is told about the groups overage and its fix', async 
   await expect(notice).toContainText('Groups assigned to the application');
 });
 
-test('the session survives a reload, and sign-out clears it', async ({ page, baseURL }) => {
+test('the session survives a reload through its refresh token, and sign-out clears it', async ({ page, baseURL }) => {
   await signIn(page, 'Erin Walsh');
+  const renewal = page.waitForRequest((r) => r.url().endsWith('/oauth2/v2.0/token') && r.postData()!.includes('grant_type=refresh_token'));
   await page.reload();
+  await renewal;
   await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops']);
+  // The access token (a JWT) lives in memory only; storage holds the name and the refresh token.
+  const stored = await page.evaluate(() => Object.values(sessionStorage).join(' '));
+  expect(stored).toContain('Erin Walsh');
+  expect(stored).not.toContain('eyJ');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
   expect(page.url()).toBe(`${baseURL}/`);
@@ -84,6 +103,22 @@ test('a replayed callback is refused and offers a clean retry', async ({ page })
   await expect(alert).toContainText('does not belong to a sign-in started in this tab');
   await expect(alert.getByRole('button', { name: 'Try again' })).toBeVisible();
   expect(new URL(page.url()).search).toBe('');
+});
+
+test('two tabs signing in at once do not disturb each other', async ({ context }) => {
+  const [first, second] = [await context.newPage(), await context.newPage()];
+  for (const tab of [first, second]) {
+    await tab.goto('/');
+    await tab.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+    await expect(tab.getByRole('heading', { name: 'Pick an account' })).toBeVisible();
+  }
+  // Both logins are pending; the second finishes first.
+  await second.getByRole('button', { name: /Bob Okafor/ }).click();
+  await expect(channels(second)).toHaveText(['All Call', 'Police South Ops']);
+  await first.getByRole('button', { name: /Alice Moreau/ }).click();
+  await expect(channels(first)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+  await second.reload();
+  await expect(second.getByRole('heading', { level: 1, name: 'Bob Okafor' })).toBeVisible();
 });
 
 test('a callback with a forged state is refused', async ({ page }) => {

@@ -27,6 +27,8 @@ pub enum Phase {
     SignedOut,
     /// Back from Entra on `/sso`, redeeming the code.
     Completing,
+    /// A reload: renewing the access token with the stored refresh token.
+    Renewing,
     /// Signed in.
     SignedIn(Arc<Session>),
     /// The sign-in failed; the explanation says why and what fixes it.
@@ -62,15 +64,41 @@ pub fn Lifecycle(
 ) -> impl IntoView {
     let config = StoredValue::new(config);
     let phase = RwSignal::new(pages::initial_phase());
-    if matches!(phase.get_untracked(), Phase::Completing) {
-        leptos::task::spawn_local(async move {
-            let outcome = auth::complete(&config.get_value()).await;
-            phase.set(match outcome {
-                Ok((session, _return_to)) => Phase::SignedIn(Arc::new(session)),
-                Err(error) => Phase::Failed(error.explain()),
-            });
-        });
+    let settle = move |outcome: Result<auth::session::Session, auth::SignInError>| {
+        phase.set(match outcome {
+            Ok(session) => Phase::SignedIn(Arc::new(session)),
+            Err(error) => Phase::Failed(error.explain()),
+        })
+    };
+    match phase.get_untracked() {
+        Phase::Completing => leptos::task::spawn_local(async move {
+            settle(auth::complete(&config.get_value()).await.map(|(session, _return_to)| session));
+        }),
+        Phase::Renewing => leptos::task::spawn_local(async move {
+            match browser::storage::load_session() {
+                Some(stored) => settle(auth::renew(&config.get_value(), &stored).await),
+                None => phase.set(Phase::SignedOut),
+            }
+        }),
+        _ => {}
     }
+    // Renew before the access token expires; a newer session (or sign-out) makes a pending
+    // renewal moot.
+    Effect::new(move |_| {
+        let Phase::SignedIn(session) = phase.get() else { return };
+        let Some(seconds) = session.renew_in(browser::now()) else { return };
+        set_timeout(
+            move || {
+                let current = matches!(phase.get_untracked(), Phase::SignedIn(now) if Arc::ptr_eq(&now, &session));
+                if current {
+                    leptos::task::spawn_local(async move {
+                        settle(auth::renew(&config.get_value(), &session.stored).await);
+                    });
+                }
+            },
+            std::time::Duration::from_secs(seconds),
+        );
+    });
     let sign_in = move || auth::begin(&config.get_value());
     let sign_in_again = Callback::new(move |()| {
         browser::storage::clear();
@@ -79,6 +107,7 @@ pub fn Lifecycle(
     move || match phase.get() {
         Phase::SignedOut => view! { <pages::SignIn on_sign_in=sign_in /> }.into_any(),
         Phase::Completing => view! { <p class="muted" role="status">"Signing you in…"</p> }.into_any(),
+        Phase::Renewing => view! { <p class="muted" role="status">"Restoring your session…"</p> }.into_any(),
         Phase::SignedIn(session) => view! {
             <pages::Profile
                 session

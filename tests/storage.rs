@@ -3,10 +3,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use channels_protocol::authorize::{start, LoginEntropy, PendingLogin, ReturnPath};
-use channels_protocol::secret::AccessToken;
-use channels_protocol::token::{IdTokenClaims, TokenResponse};
+use channels_protocol::token::TokenResponse;
 use channels_protocol::wire::RuntimeConfig;
-use channels_spa::auth::session::Session;
+use channels_spa::auth::session::{Session, StoredSession, RENEW_BEFORE};
 use channels_spa::browser::storage;
 use wasm_bindgen_test::*;
 
@@ -46,27 +45,52 @@ fn two_pending_logins_do_not_overwrite_each_other_and_each_is_taken_once() {
 }
 
 #[wasm_bindgen_test]
-fn session_lives_in_session_storage_only_and_clear_forgets_it() {
+fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
     storage::clear();
     let tokens: TokenResponse = serde_json::from_value(serde_json::json!({
-        "access_token": "at-123", "token_type": "Bearer", "expires_in": 3600, "scope": "x",
+        "access_token": "eyJ.access.token", "token_type": "Bearer", "expires_in": 3600, "scope": "x",
         "refresh_token": "rt-456"
     }))
     .unwrap();
-    let identity: IdTokenClaims = serde_json::from_value(serde_json::json!({
-        "iss": "i", "aud": "c", "name": "Alice Moreau", "preferred_username": "alice@contoso.example"
-    }))
-    .unwrap();
-    storage::save_session(&Session::new(tokens, identity, 1000));
+    let signed_in =
+        StoredSession { refresh_token: None, name: "Alice Moreau".into(), username: "alice@contoso.example".into() };
+    let session = Session::new(tokens, &signed_in, 1000);
+    storage::save_session(&session.stored);
     storage::save_pending(&pending(3));
 
+    let stored = browser_storage(false).get_item("channels.session").unwrap().unwrap();
+    assert!(!stored.contains("eyJ.access.token"), "the access token stays in memory: {stored}");
     let loaded = storage::load_session().expect("the session is stored");
-    assert_eq!(loaded.access_token.secret(), AccessToken::new("at-123").secret());
-    assert_eq!(loaded.expires_at, 4600);
+    assert_eq!(loaded.refresh_token.as_ref().map(|t| t.secret()), Some("rt-456"));
     assert_eq!(loaded.name, "Alice Moreau");
     assert_eq!(browser_storage(true).length().unwrap(), 0, "nothing in localStorage");
 
     storage::clear();
     assert!(storage::load_session().is_none());
     assert_eq!(browser_storage(false).length().unwrap(), 0);
+}
+
+#[wasm_bindgen_test]
+fn renewal_is_due_five_minutes_before_expiry_and_keeps_the_newest_refresh_token() {
+    let response = |refresh: Option<&str>| -> TokenResponse {
+        let mut body = serde_json::json!({ "access_token": "a", "token_type": "Bearer", "expires_in": 3600 });
+        if let Some(refresh) = refresh {
+            body["refresh_token"] = refresh.into();
+        }
+        serde_json::from_value(body).unwrap()
+    };
+    let first = Session::new(
+        response(Some("rt-1")),
+        &StoredSession { refresh_token: None, name: "A".into(), username: "a".into() },
+        1000,
+    );
+    assert_eq!(first.renew_in(1000), Some(3600 - RENEW_BEFORE));
+    assert_eq!(first.renew_in(1000 + 3600), Some(0), "overdue: now");
+    let rotated = Session::new(response(Some("rt-2")), &first.stored, 2000);
+    assert_eq!(rotated.stored.refresh_token.as_ref().unwrap().secret(), "rt-2", "the newest replaces the old");
+    let kept = Session::new(response(None), &rotated.stored, 3000);
+    assert_eq!(kept.stored.refresh_token.as_ref().unwrap().secret(), "rt-2");
+    let without =
+        Session::new(response(None), &StoredSession { refresh_token: None, name: "A".into(), username: "a".into() }, 0);
+    assert_eq!(without.renew_in(0), None, "no refresh token, no renewal");
 }

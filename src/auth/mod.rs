@@ -6,14 +6,15 @@
 
 pub mod session;
 
+use channels_protocol::authorize::OIDC_SCOPES;
 use channels_protocol::authorize::{self, ReturnPath};
 use channels_protocol::callback::{self, CallbackError};
 use channels_protocol::provider_error::ProviderError;
-use channels_protocol::token::{check_id_token, IdTokenError};
+use channels_protocol::token::{check_id_token, IdTokenError, TokenRequestBody};
 use channels_protocol::wire::RuntimeConfig;
 
 use crate::browser::{self, http, location, storage};
-use session::Session;
+use session::{Session, StoredSession};
 
 /// The path Entra redirects back to; registered as a Single-page application redirect URI.
 pub const CALLBACK_PATH: &str = "/sso";
@@ -112,10 +113,38 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
     let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
     let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
     let identity = check_id_token(id_token, config, &redemption.nonce, browser::now()).map_err(SignInError::IdToken)?;
-    let session = Session::new(tokens, identity, browser::now());
-    storage::save_session(&session);
+    let stored = StoredSession {
+        refresh_token: None,
+        name: identity.name.unwrap_or_default(),
+        username: identity.preferred_username.unwrap_or_default(),
+    };
+    let session = Session::new(tokens, &stored, browser::now());
+    storage::save_session(&session.stored);
     location::replace_path(redemption.return_to.as_str());
     Ok((session, redemption.return_to))
+}
+
+/// Renews the access token with the stored refresh token (at start-up and before expiry). The
+/// rotated refresh token replaces the old one in storage; on failure the stored session is
+/// dropped, so a reload cannot loop on a dead refresh token.
+pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Session, SignInError> {
+    let Some(refresh_token) = stored.refresh_token.as_ref() else {
+        storage::clear();
+        return Err(SignInError::Callback(CallbackError::NoPendingLogin));
+    };
+    let scope = format!("{OIDC_SCOPES} {}", config.api_scope);
+    let form = TokenRequestBody::refresh_token(&config.client_id, refresh_token, &scope);
+    match http::redeem(&config.token_endpoint(), &form).await {
+        Ok(tokens) => {
+            let session = Session::new(tokens, stored, browser::now());
+            storage::save_session(&session.stored);
+            Ok(session)
+        }
+        Err(error) => {
+            storage::clear();
+            Err(error)
+        }
+    }
 }
 
 /// Signs out: forgets this tab's session, then ends the Entra session and comes back to the

@@ -1,17 +1,33 @@
-//! The signed-in session of one tab.
+//! The signed-in session of one tab, and when to renew it.
+//!
+//! The access token lives in memory only. What survives a reload is a [`StoredSession`] in the
+//! tab's `sessionStorage`: the user's name and the refresh token, which renews the access token
+//! at start-up and [`RENEW_BEFORE`] seconds before it expires. Entra rotates refresh tokens; the
+//! newest one always replaces the old.
 
-use channels_protocol::secret::AccessToken;
-use channels_protocol::token::{IdTokenClaims, TokenResponse};
+use channels_protocol::secret::{AccessToken, RefreshToken};
+use channels_protocol::token::TokenResponse;
 use serde::{Deserialize, Serialize};
 
-/// Who is signed in, and the token to call the API with. The refresh token Entra returns is
-/// not kept: nothing renews the session yet, and a refresh token unused is only a risk.
-#[derive(Debug, Serialize, Deserialize)]
+/// Renew this many seconds before the access token expires.
+pub const RENEW_BEFORE: u64 = 5 * 60;
+
+/// A live session.
+#[derive(Debug)]
 pub struct Session {
-    /// The bearer token for the API.
+    /// The bearer token for the API (memory only).
     pub access_token: AccessToken,
     /// When it expires (seconds since the epoch).
     pub expires_at: u64,
+    /// What survives a reload.
+    pub stored: StoredSession,
+}
+
+/// The part of a session kept in `sessionStorage`: never the access token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoredSession {
+    /// The newest refresh token, when `offline_access` was granted.
+    pub refresh_token: Option<RefreshToken>,
     /// Display name from the ID token.
     pub name: String,
     /// Sign-in name from the ID token.
@@ -19,18 +35,18 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session from a token response and its checked ID token.
-    pub fn new(tokens: TokenResponse, identity: IdTokenClaims, now: u64) -> Self {
-        Self {
-            access_token: tokens.access_token,
-            expires_at: now + tokens.expires_in,
-            name: identity.name.unwrap_or_default(),
-            username: identity.preferred_username.unwrap_or_default(),
-        }
+    /// A session from a token response, for the user named in `previous`; a rotated refresh
+    /// token in the response replaces the previous one.
+    pub fn new(tokens: TokenResponse, previous: &StoredSession, now: u64) -> Self {
+        let refresh_token =
+            tokens.refresh_token.or_else(|| previous.refresh_token.as_ref().map(|t| RefreshToken::new(t.secret())));
+        let stored = StoredSession { refresh_token, name: previous.name.clone(), username: previous.username.clone() };
+        Self { access_token: tokens.access_token, expires_at: now + tokens.expires_in, stored }
     }
 
-    /// Whether the access token has expired.
-    pub fn is_expired(&self, now: u64) -> bool {
-        now >= self.expires_at
+    /// Seconds from `now` until the access token should be renewed (0: now), or `None` when it
+    /// cannot be (no refresh token).
+    pub fn renew_in(&self, now: u64) -> Option<u64> {
+        self.stored.refresh_token.as_ref().map(|_| self.expires_at.saturating_sub(RENEW_BEFORE).saturating_sub(now))
     }
 }

@@ -6,7 +6,7 @@ use channels_protocol::authorize::PendingLogin;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::auth::session::Session;
+use crate::auth::session::StoredSession;
 
 const PENDING_PREFIX: &str = "channels.pending.";
 const SESSION_KEY: &str = "channels.session";
@@ -40,13 +40,13 @@ pub fn take_pending(state: &str) -> Option<PendingLogin> {
     take(&format!("{PENDING_PREFIX}{state}"))
 }
 
-/// Stores the signed-in session for this tab.
-pub fn save_session(session: &Session) {
+/// Stores what of the session survives a reload (never the access token).
+pub fn save_session(session: &StoredSession) {
     put(SESSION_KEY, session);
 }
 
-/// The session of this tab, if any.
-pub fn load_session() -> Option<Session> {
+/// The stored session of this tab, if any.
+pub fn load_session() -> Option<StoredSession> {
     let json = storage().get_item(SESSION_KEY).ok().flatten()?;
     serde_json::from_str(&json).ok()
 }

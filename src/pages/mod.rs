@@ -6,14 +6,12 @@ mod sign_in;
 pub use profile::Profile;
 pub use sign_in::SignIn;
 
-use std::sync::Arc;
-
 use crate::auth::CALLBACK_PATH;
-use crate::browser::{self, location, storage};
+use crate::browser::{location, storage};
 use crate::Phase;
 
-/// The phase at page load: completing on `/sso` with a response, signed in with a live
-/// session, else signed out. A bare `/sso` is the return from Entra's sign-out (the one
+/// The phase at page load: completing on `/sso` with a response, renewing when the tab has a
+/// stored session (the access token lives in memory only), else signed out. A bare `/sso` is the return from Entra's sign-out (the one
 /// redirect URI per host serves both), so it becomes `/`.
 pub fn initial_phase() -> Phase {
     if location::path() == CALLBACK_PATH {
@@ -23,7 +21,7 @@ pub fn initial_phase() -> Phase {
         location::replace_path("/");
     }
     match storage::load_session() {
-        Some(session) if !session.is_expired(browser::now()) => Phase::SignedIn(Arc::new(session)),
-        _ => Phase::SignedOut,
+        Some(_) => Phase::Renewing,
+        None => Phase::SignedOut,
     }
 }

@@ -27,8 +27,8 @@ pub fn Profile(
             async move { http::me(&session.access_token).await }
         }
     });
-    let name = session.name.clone();
-    let username = session.username.clone();
+    let name = session.stored.name.clone();
+    let username = session.stored.username.clone();
     view! {
         <section class="card" aria-labelledby="who">
             <h1 id="who">{name}</h1>

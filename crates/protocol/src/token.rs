@@ -34,6 +34,18 @@ impl TokenRequestBody {
         )
     }
 
+    /// `grant_type=refresh_token` (RFC 6749 §6), asking again for `scope`.
+    pub fn refresh_token(client_id: &str, refresh_token: &RefreshToken, scope: &str) -> Self {
+        Self(
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("client_id", client_id)
+                .append_pair("grant_type", "refresh_token")
+                .append_pair("refresh_token", refresh_token.secret())
+                .append_pair("scope", scope)
+                .finish(),
+        )
+    }
+
     /// The encoded body, for the one place that sends it.
     pub fn as_str(&self) -> &str {
         &self.0
