@@ -21,7 +21,9 @@ for (const scheme of ['light', 'dark'] as const) {
 
     await page.getByRole('button', { name: /Dave Ng/ }).click();
     await expect(page.getByRole('note')).toBeVisible();
-    await accessible(page); // signed in, with a notice
+    await page.getByRole('button', { name: 'Check this sign-in' }).click();
+    await expect(page.getByRole('heading', { name: 'Sign-in diagnostics' })).toBeVisible();
+    await accessible(page); // signed in, with a notice and the diagnostics
 
     await page.goto('/sso?code=x&state=forged');
     await expect(page.getByRole('alert')).toBeVisible();

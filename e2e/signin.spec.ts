@@ -94,6 +94,26 @@ test('the session survives a reload through its refresh token, and sign-out clea
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 });
 
+test('diagnostics pass for alice and name the fix when something is off', async ({ page }) => {
+  await signIn(page, 'Alice Moreau');
+  await expect(channels(page)).toHaveCount(3);
+  await page.getByRole('button', { name: 'Check this sign-in' }).click();
+  const checks = page.getByRole('list', { name: 'Checks' }).getByRole('listitem');
+  await expect(checks).toHaveCount(8);
+  await expect(page.locator('.diagnostics').getByRole('status')).toHaveText('Every check passed.');
+  await page.getByText('Decoded access token claims').click();
+  await expect(page.locator('.diagnostics pre')).toContainText('"upn": "alice@contoso.example"');
+  await expect(page.locator('.diagnostics pre')).toContainText('"sub": "•••• (masked)"');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'Carol Lindqvist');
+  await page.getByRole('button', { name: 'Check this sign-in' }).click();
+  const failed = page.getByRole('list', { name: 'Checks' }).locator('li.fail');
+  await expect(failed).toHaveCount(1);
+  await expect(failed).toContainText('Groups arrive as names');
+  await expect(failed).toContainText('Add groups claim → Security groups → Access token: sAMAccountName');
+});
+
 test('a replayed callback is refused and offers a clean retry', async ({ page }) => {
   const callback = page.waitForRequest(/\/sso\?code=/);
   await signIn(page, 'Alice Moreau');

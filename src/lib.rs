@@ -111,6 +111,7 @@ pub fn Lifecycle(
         Phase::SignedIn(session) => view! {
             <pages::Profile
                 session
+                config=config.get_value()
                 on_sign_out=move || auth::sign_out(&config.get_value())
                 on_sign_in_again=sign_in_again
             />

@@ -59,3 +59,47 @@ pub fn ChannelList(
     }
     .into_any()
 }
+
+/// The diagnostics panel: every check with its verdict and fix, and the token's claims.
+#[component]
+pub fn Diagnostics(
+    /// The checks, in order.
+    checks: Vec<channels_protocol::diagnostics::Check>,
+    /// The access token's claims, masked for display.
+    claims: serde_json::Map<String, serde_json::Value>,
+) -> impl IntoView {
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    let summary = if failed == 0 {
+        "Every check passed.".to_owned()
+    } else {
+        format!("{failed} of {} checks failed.", checks.len())
+    };
+    let claims = serde_json::to_string_pretty(&claims).unwrap_or_default();
+    view! {
+        <section class="diagnostics" aria-labelledby="diagnostics">
+            <h2 id="diagnostics">"Sign-in diagnostics"</h2>
+            <p role="status">{summary}</p>
+            <ul class="checks" aria-label="Checks">
+                {checks
+                    .into_iter()
+                    .map(|check| {
+                        let verdict = if check.passed { "Pass" } else { "Fail" };
+                        view! {
+                            <li class=if check.passed { "pass" } else { "fail" }>
+                                <span class="verdict">{verdict}</span>
+                                <strong>{check.name}</strong>
+                                <span class="found">{check.found}</span>
+                                {(!check.passed)
+                                    .then(|| view! { <p class="fix"><strong>"How to fix: "</strong>{check.fix}</p> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <details>
+                <summary>"Decoded access token claims"</summary>
+                <pre>{claims}</pre>
+            </details>
+        </section>
+    }
+}

@@ -8,13 +8,15 @@ use leptos::prelude::*;
 use crate::auth::session::Session;
 use crate::auth::Explanation;
 use crate::browser::http::{self, ApiFailure};
-use crate::components::{ChannelList, ErrorPanel, NoticePanel};
+use crate::components::{ChannelList, Diagnostics, ErrorPanel, NoticePanel};
 
 /// Shows the user and their channels.
 #[component]
 pub fn Profile(
     /// The signed-in session.
     session: Arc<Session>,
+    /// The tenant and app signed in to (for the diagnostics).
+    config: channels_protocol::wire::RuntimeConfig,
     /// Signs out.
     on_sign_out: impl Fn() + Send + Sync + 'static,
     /// Starts a fresh sign-in when the API no longer accepts the session's token.
@@ -27,6 +29,8 @@ pub fn Profile(
             async move { http::me(&session.access_token).await }
         }
     });
+    let show_diagnostics = RwSignal::new(false);
+    let session_for_checks = session.clone();
     let name = session.stored.name.clone();
     let username = session.stored.username.clone();
     view! {
@@ -44,9 +48,37 @@ pub fn Profile(
                     explain_refusal(format!("The API could not be reached: {what}"), None, None)
                 }
             }}
-            <button class="secondary" on:click=move |_| on_sign_out()>"Sign out"</button>
+            <div class="actions">
+                <button class="secondary" on:click=move |_| on_sign_out()>"Sign out"</button>
+                <button class="secondary" aria-expanded=move || show_diagnostics.get().to_string()
+                    on:click=move |_| show_diagnostics.update(|shown| *shown = !*shown)>
+                    "Check this sign-in"
+                </button>
+            </div>
+            {move || show_diagnostics.get().then(|| diagnostics(&session_for_checks, &config, me.get()))}
         </section>
     }
+}
+
+/// The diagnostics of this session's access token, with the API's verdict.
+fn diagnostics(
+    session: &Session,
+    config: &channels_protocol::wire::RuntimeConfig,
+    me: Option<Result<Me, ApiFailure>>,
+) -> AnyView {
+    use channels_protocol::diagnostics::{check, decode_claims, masked};
+    let Some(claims) = decode_claims(session.access_token.secret()) else {
+        return view! { <p role="alert">"The access token is not a JWT, so it cannot be examined here."</p> }
+            .into_any();
+    };
+    let api = match me {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(ApiFailure::Unauthorized(e) | ApiFailure::Refused(e))) => Err(format!("{}: {}", e.error, e.message)),
+        Some(Err(ApiFailure::Unreachable(what))) => Err(what),
+        None => Err("no answer yet".to_owned()),
+    };
+    let checks = check(&claims, config, api, session.stored.refresh_token.is_some());
+    view! { <Diagnostics checks claims=masked(&claims) /> }.into_any()
 }
 
 /// The API's refusal, explained; a 401 offers a fresh sign-in.

@@ -11,10 +11,12 @@
 //! 5. [`provider_error`]: Entra's `AADSTS` errors, typed, explained, with the portal fix.
 //! 6. [`claims`]: the access token claims the API reads.
 //! 7. [`wire`]: the runtime configuration and the API's answers.
+//! 8. [`diagnostics`]: the checks of a signed-in token that explain a misconfiguration.
 
 pub mod authorize;
 pub mod callback;
 pub mod claims;
+pub mod diagnostics;
 pub mod pkce;
 pub mod provider_error;
 pub mod secret;
