@@ -5,7 +5,38 @@ import { defineConfig } from '@playwright/test';
 // both can run at once; Entra ignores the port of http://localhost redirect URIs.
 export const apiPort = Number(process.env.E2E_API_PORT ?? 19300);
 export const emulatorPort = Number(process.env.E2E_EMULATOR_PORT ?? 19400);
+// A second pair whose app registration is misconfigured (fixtures/misconfigured-manifest.json).
+export const misconfiguredApiPort = apiPort + 1;
+const misconfiguredEmulatorPort = emulatorPort + 1;
 const target = process.env.CARGO_TARGET_DIR ?? '../target';
+
+/** The Entra emulator on `port`, with the demo tenant (and `env` on top). */
+function emulator(port: number, env: Record<string, string> = {}) {
+  return {
+    command: `${target}/debug/entra-emulator`,
+    url: `http://127.0.0.1:${port}/`,
+    env: { ENTRA_EMULATOR_ADDR: `127.0.0.1:${port}`, RUST_LOG: 'warn', ...env },
+    reuseExistingServer: false,
+    timeout: 30_000,
+  };
+}
+
+/** The API on `port`, serving the release build of the SPA, against the emulator on `idp`. */
+function api(port: number, idp: number, database: string) {
+  return {
+    command: `${target}/debug/channels-api`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    env: {
+      CHANNELS_API_ADDR: `127.0.0.1:${port}`,
+      ENTRA_AUTHORITY: `http://127.0.0.1:${idp}`,
+      CHANNELS_SPA_DIR: '../dist',
+      CHANNELS_DATABASE_URL: `sqlite://${target}/${database}.db?mode=rwc`,
+      RUST_LOG: 'warn',
+    },
+    reuseExistingServer: false,
+    timeout: 30_000,
+  };
+}
 
 export default defineConfig({
   testDir: '.',
@@ -30,25 +61,9 @@ export default defineConfig({
     },
   },
   webServer: [
-    {
-      command: `${target}/debug/entra-emulator`,
-      url: `http://127.0.0.1:${emulatorPort}/`,
-      env: { ENTRA_EMULATOR_ADDR: `127.0.0.1:${emulatorPort}`, RUST_LOG: 'warn' },
-      reuseExistingServer: false,
-      timeout: 30_000,
-    },
-    {
-      command: `${target}/debug/channels-api`,
-      url: `http://127.0.0.1:${apiPort}/healthz`,
-      env: {
-        CHANNELS_API_ADDR: `127.0.0.1:${apiPort}`,
-        ENTRA_AUTHORITY: `http://127.0.0.1:${emulatorPort}`,
-        CHANNELS_SPA_DIR: '../dist',
-        CHANNELS_DATABASE_URL: `sqlite://${target}/e2e-members.db?mode=rwc`,
-        RUST_LOG: 'warn',
-      },
-      reuseExistingServer: false,
-      timeout: 30_000,
-    },
+    emulator(emulatorPort),
+    api(apiPort, emulatorPort, 'e2e-members'),
+    emulator(misconfiguredEmulatorPort, { ENTRA_EMULATOR_APP_MANIFEST: 'fixtures/misconfigured-manifest.json' }),
+    api(misconfiguredApiPort, misconfiguredEmulatorPort, 'e2e-misconfigured'),
   ],
 });

@@ -1,8 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
+import { misconfiguredApiPort } from './playwright.config';
 
 /** Signs in through the emulator's account picker as the user with this display name. */
-async function signIn(page: Page, name: string) {
-  await page.goto('/');
+async function signIn(page: Page, name: string, start = '/') {
+  await page.goto(start);
   await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
   await expect(page.getByRole('heading', { name: 'Pick an account' })).toBeVisible();
   await page.getByRole('button', { name: new RegExp(name) }).click();
@@ -112,6 +113,18 @@ test('diagnostics pass for alice and name the fix when something is off', async 
   await expect(failed).toHaveCount(1);
   await expect(failed).toContainText('Groups arrive as names');
   await expect(failed).toContainText('Add groups claim → Security groups → Access token: sAMAccountName');
+});
+
+test('diagnostics name the fixes for a registration without upn and with groups as object ids', async ({ page }) => {
+  await signIn(page, 'Alice Moreau', `http://localhost:${misconfiguredApiPort}/`);
+  await expect(page.getByRole('note')).toHaveAttribute('data-code', 'no_matching_groups');
+  await page.getByRole('button', { name: 'Check this sign-in' }).click();
+  const failed = page.getByRole('list', { name: 'Checks' }).locator('li.fail');
+  await expect(failed).toHaveCount(2);
+  await expect(failed.nth(0)).toContainText('The UPN is in the token');
+  await expect(failed.nth(0)).toContainText('Add optional claim → Access → upn');
+  await expect(failed.nth(1)).toContainText('Groups arrive as names');
+  await expect(failed.nth(1)).toContainText('0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001');
 });
 
 test('a replayed callback is refused and offers a clean retry', async ({ page }) => {
