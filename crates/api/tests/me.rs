@@ -414,6 +414,61 @@ async fn multi_tenant_fills_the_issuer_from_tid_and_keeps_to_the_allow_list() {
 }
 
 #[tokio::test]
+async fn duplicate_keys_odd_encodings_and_oversized_input_are_refused_without_harm() {
+    let world = world().await;
+    let key = world.emulator.emulator.key();
+    let claims = serde_json::to_string(&world.claims("alice@contoso.example")).unwrap();
+    let header = b64(format!(r#"{{"typ":"JWT","alg":"RS256","kid":"{}"}}"#, key.kid()).as_bytes());
+
+    // A correctly signed payload whose second `aud` would win in a last-wins parser.
+    let duplicate = claims.replacen('{', r#"{"aud":"11111111-2222-3333-4444-555555555555","#, 1);
+    let token = key.sign_raw(&format!("{header}.{}", b64(duplicate.as_bytes())));
+    let (_, body) = world.refused(Some(&token), 401, "malformed_token").await;
+    assert!(body.message.contains("duplicate field `aud`"), "{}", body.message);
+
+    let not_utf8 = key.sign_raw(&format!("{header}.{}", b64(&[0xff, 0xfe, b'{', b'}'])));
+    world.refused(Some(&not_utf8), 401, "malformed_token").await;
+    let (_, body) = world.refused(Some("a*c.def.ghi"), 401, "malformed_token").await;
+    assert!(body.message.contains("expected base64url"), "{}", body.message);
+
+    let huge = format!("{header}.{}.sig", "A".repeat(20_000));
+    let (_, body) = world.refused(Some(&huge), 401, "malformed_token").await;
+    assert!(body.message.starts_with("malformed token: expected a token of at most 16384 bytes"), "{}", body.message);
+
+    // Headers beyond the server's limit (1 MiB here): hyper closes the connection (a 431 would be
+    // kinder; axum::serve does not expose the setting), and the server lives on.
+    let giant = world.http.get(format!("{}/api/me", world.api)).bearer_auth("A".repeat(1 << 20)).send().await;
+    assert!(giant.map_or(true, |r| r.status() == 431 || r.status() == 413), "no crash, a 4xx or a closed connection");
+    world.refused(None, 401, "missing_token").await;
+}
+
+#[tokio::test]
+async fn key_urls_in_the_header_are_never_fetched() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let world = world().await;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let trap = axum::Router::new().fallback(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async { "{}" }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let trap_url = format!("http://{}/keys", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, trap).await.unwrap() });
+
+    let attacker = entra_emulator::keys::SigningKey::generate();
+    let claims = world.claims("alice@contoso.example");
+    let mut jku = attacker.header();
+    jku.jku = Some(trap_url.clone());
+    let mut x5u = attacker.header();
+    x5u.x5u = Some(trap_url);
+    for header in [jku, x5u] {
+        world.refused(Some(&attacker.sign_with_header(&header, &claims)), 401, "embedded_key").await;
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the attacker's URL saw no request");
+}
+
+#[tokio::test]
 async fn runtime_config_points_the_spa_at_the_tenant() {
     let world = world().await;
     let config: channels_protocol::wire::RuntimeConfig =

@@ -64,6 +64,14 @@ impl SigningKey {
         self.sign_with_header(&self.header(), claims)
     }
 
+    /// Signs a ready-made `header.payload` (base64url) as is: tests forge payloads that no
+    /// serialiser would write, such as duplicate keys.
+    pub fn sign_raw(&self, signing_input: &str) -> String {
+        let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.encoding, Algorithm::RS256)
+            .expect("RS256 signing with a valid key");
+        format!("{signing_input}.{signature}")
+    }
+
     /// Signs `claims` under any RS256 header (tests forge headers with it).
     pub fn sign_with_header<T: Serialize>(&self, header: &Header, claims: &T) -> String {
         jsonwebtoken::encode(header, claims, &self.encoding).expect("RS256 signing with a valid key")

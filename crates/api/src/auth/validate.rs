@@ -19,6 +19,10 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 /// Microsoft Graph's application id; tokens for it are not for us.
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
+/// The longest token looked at. Entra's access tokens with 200 groups are about 10 KB; anything
+/// far larger is refused before any decoding or hashing.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
 /// How many verified tokens are remembered.
 pub const VERIFIED_CACHE_CAPACITY: u64 = 100_000;
 /// The longest a verified token is remembered (never past its `exp`): a key that Entra
@@ -228,6 +232,12 @@ impl Validator {
     /// Runs every step; only a token that passes all of them becomes [`VerifiedClaims`]. A token
     /// seen before is answered from the cache, its lifetime checked again with the clock.
     pub async fn validate(&self, token: &str) -> Result<VerifiedClaims, TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Malformed(format!(
+                "expected a token of at most {MAX_TOKEN_BYTES} bytes (found {})",
+                token.len()
+            )));
+        }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(remembered) = self.verified.get(&digest) {
             let now = (self.clock)();
