@@ -183,12 +183,23 @@ fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> 
     })
 }
 
-/// `prompt=none` needs an Entra session; the emulator keeps none, so it is always AADSTS50058.
-fn no_session_for_prompt_none(checked: &Checked<'_>, params: &AuthorizeParams) -> Option<Response> {
-    (params.prompt.as_deref() == Some("none")).then(|| {
-        AadError::new("login_required", 50058, "A silent sign-in request was sent but no user is signed in.")
-            .into_redirect(&checked.redirect_uri, params.state.as_deref(), checked.fragment)
-    })
+/// [`check`], then `prompt=none`: it needs an Entra session, and the emulator keeps none, so it
+/// is always AADSTS50058. Both the page and the form post go through this.
+fn check_interactive<'a>(
+    emulator: &'a Emulator,
+    tenant: &str,
+    params: &AuthorizeParams,
+) -> Result<Checked<'a>, Response> {
+    let checked = check(emulator, tenant, params)?;
+    if params.prompt.as_deref() == Some("none") {
+        return Err(AadError::new(
+            "login_required",
+            50058,
+            "A silent sign-in request was sent but no user is signed in.",
+        )
+        .into_redirect(&checked.redirect_uri, params.state.as_deref(), checked.fragment));
+    }
+    Ok(checked)
 }
 
 /// `GET …/authorize`: the sign-in page, listing the tenant's users.
@@ -198,13 +209,10 @@ pub async fn show(
     RawQuery(raw): RawQuery,
     Query(params): Query<AuthorizeParams>,
 ) -> Response {
-    let checked = match check(&emulator, &tenant, &params) {
+    let checked = match check_interactive(&emulator, &tenant, &params) {
         Ok(checked) => checked,
         Err(response) => return response,
     };
-    if let Some(response) = no_session_for_prompt_none(&checked, &params) {
-        return response;
-    }
     let action = format!("/{}/oauth2/v2.0/authorize?{}", emulator.tenant().id, raw.unwrap_or_default());
     let users: String = emulator
         .tenant()
@@ -241,13 +249,10 @@ pub async fn sign_in(
     Query(params): Query<AuthorizeParams>,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let checked = match check(&emulator, &tenant, &params) {
+    let checked = match check_interactive(&emulator, &tenant, &params) {
         Ok(checked) => checked,
         Err(response) => return response,
     };
-    if let Some(response) = no_session_for_prompt_none(&checked, &params) {
-        return response;
-    }
     let Some(user) = emulator.tenant().user_by_upn(&form.username) else {
         return AadError::new(
             "invalid_request",
