@@ -1,28 +1,32 @@
-//! `/{tenant}/oauth2/v2.0/authorize`: checks the request in Entra's order, shows a sign-in
-//! page (a plain form that works without JavaScript), and redirects back with a code.
+//! `/{tenant}/oauth2/v2.0/authorize`: checks the request in Entra's order, signs the user in
+//! (an account picker: a plain form that works without JavaScript), asks for consent when the
+//! admin has not given it, and redirects back with a code.
 //!
-//! Errors before the redirect URI is trusted (tenant, client, redirect URI) are shown on the
-//! emulator's own page, as Entra does; later ones are redirected to the app.
+//! Errors before the redirect URI is trusted (tenant, client, redirect URI) and the user
+//! assignment error of an interactive sign-in are shown on the emulator's own page, as Entra
+//! does; the others are redirected to the app. A sign-in leaves an SSO session (a cookie), so
+//! `prompt=none` succeeds while it lasts, as it does against Entra.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use channels_protocol::pkce::ChallengeMethod;
-use rand::RngCore;
 use serde::Deserialize;
 
-use crate::directory::{AppRegistration, Platform};
+use crate::directory::{AppRegistration, Platform, Tenant, User, GRAPH_APP_ID, GRAPH_RESOURCE, GRAPH_SCOPES};
 use crate::error::{found, with_params, AadError};
 use crate::html::escape;
-use crate::Emulator;
+use crate::mint::{Authorization, Resource};
+use crate::session::SsoSession;
+use crate::{Emulator, TenantPath};
 
 /// Codes live about 10 minutes, as in Entra.
 pub const CODE_LIFETIME: u64 = 600;
 
-/// Scopes that ask for OpenID Connect rather than for a resource.
+/// Scopes that ask for OpenID Connect rather than for a resource; they need no consent.
 const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
 /// The authorize request's parameters.
@@ -38,23 +42,21 @@ pub struct AuthorizeParams {
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     prompt: Option<String>,
+    login_hint: Option<String>,
+    domain_hint: Option<String>,
 }
 
 /// What a code stands for, kept until it is redeemed or expires.
 #[derive(Clone)]
 pub struct CodeGrant {
-    /// The client it was issued to.
-    pub client_id: String,
+    /// The user, client, resource and scopes.
+    pub authorization: Authorization,
     /// The redirect URI it was issued for; redemption must repeat it.
     pub redirect_uri: String,
     /// The platform of that redirect URI.
     pub platform: Platform,
     /// The PKCE challenge and method, when the request had one.
     pub challenge: Option<(String, ChallengeMethod)>,
-    /// The signed-in user.
-    pub user_oid: String,
-    /// The API scopes granted (bare names, as in `scp`).
-    pub api_scopes: Vec<String>,
     /// Whether `openid` was asked (an ID token is due).
     pub openid: bool,
     /// Whether `offline_access` was asked (a refresh token is due).
@@ -67,36 +69,78 @@ pub struct CodeGrant {
     pub redeemed: bool,
 }
 
+/// A user's consent to one delegated permission for one client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Consent {
+    tenant_id: String,
+    user_oid: String,
+    client_id: String,
+    resource_app_id: String,
+    permission_id: String,
+}
+
+/// One requested delegated permission.
+#[derive(Debug, Clone)]
+struct Requested {
+    resource: Resource,
+    /// The resource's display name, for the consent page.
+    resource_name: String,
+    /// The resource's app id (Graph's for Graph).
+    resource_app_id: String,
+    permission_id: String,
+    value: String,
+}
+
 /// A request that passed every check.
 struct Checked<'a> {
-    app: &'a AppRegistration,
+    path: TenantPath<'a>,
+    client: &'a AppRegistration,
     redirect_uri: String,
     platform: Platform,
     fragment: bool,
-    api_scopes: Vec<String>,
-    openid: bool,
-    offline_access: bool,
+    /// The resource scopes; the token is for the first one's resource.
+    requested: Vec<Requested>,
+    /// The OpenID scopes asked (they go into a Graph token when nothing else is asked).
+    oidc: Vec<String>,
     challenge: Option<(String, ChallengeMethod)>,
 }
 
+impl Checked<'_> {
+    fn has(&self, scope: &str) -> bool {
+        self.oidc.iter().any(|s| s == scope)
+    }
+
+    /// Sends `error` back to the app in the request's response mode.
+    fn back(&self, error: AadError, state: Option<&str>) -> Response {
+        error.into_redirect(&self.redirect_uri, state, self.fragment)
+    }
+}
+
 /// Checks a request; `Err` is the response to send (an error page or an error redirect).
+#[allow(clippy::result_large_err)] // the error is the response itself, built once per request
 fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> Result<Checked<'a>, Response> {
-    emulator.check_tenant(tenant).map_err(AadError::into_page)?;
+    let path = emulator.tenant_path(tenant).map_err(AadError::into_page)?;
     let client_id = params.client_id.as_deref().ok_or_else(|| AadError::missing("client_id").into_page())?;
-    let app = emulator.app(client_id).map_err(AadError::into_page)?;
+    let client = emulator.client(path, client_id).map_err(AadError::into_page)?;
     let redirect_uri = params.redirect_uri.as_deref().ok_or_else(|| AadError::missing("redirect_uri").into_page())?;
-    let platform = app.redirect_uri(redirect_uri).ok_or_else(|| {
+    if client.redirect_uris.is_empty() {
+        return Err(
+            AadError::new("invalid_request", 500113, "No reply address is registered for the application.").into_page()
+        );
+    }
+    let platform = client.redirect_uri(redirect_uri).ok_or_else(|| {
         AadError::new(
             "invalid_request",
             50011,
             format!(
-                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{}'.",
-                app.app_id
+                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.",
+                client.app_id
             ),
         )
         .into_page()
     })?;
     // From here on the redirect URI is trusted: errors go back to the app.
+    let state = params.state.as_deref();
     let fragment = match params.response_mode.as_deref() {
         None | Some("query") => false,
         Some("fragment") => true,
@@ -106,10 +150,10 @@ fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> 
                 900144,
                 format!("response_mode '{other}' is not supported by the emulator; use 'query' or 'fragment'."),
             )
-            .into_redirect(redirect_uri, params.state.as_deref(), false))
+            .into_redirect(redirect_uri, state, false))
         }
     };
-    let back = |error: AadError| error.into_redirect(redirect_uri, params.state.as_deref(), fragment);
+    let back = |error: AadError| error.into_redirect(redirect_uri, state, fragment);
     match params.response_type.as_deref() {
         Some("code") => {}
         Some(other) if other.split(' ').any(|t| t == "id_token" || t == "token") => {
@@ -142,138 +186,198 @@ fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> 
         },
     };
     let scope = params.scope.as_deref().ok_or_else(|| back(AadError::missing("scope")))?;
-    let mut api_scopes = Vec::new();
-    for requested in scope.split(' ').filter(|s| !s.is_empty()) {
-        if OIDC_SCOPES.contains(&requested) {
-            continue;
-        }
-        match app.exposed_scope(requested) {
-            Some(name) => api_scopes.push(name.to_owned()),
-            None => {
-                let resource = requested.rsplit_once('/').map_or("https://graph.microsoft.com", |(r, _)| r);
-                return Err(back(AadError::new(
-                    "invalid_resource",
-                    500011,
-                    format!("The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", emulator.tenant().id),
-                )));
-            }
+    let mut requested = Vec::new();
+    let mut oidc = Vec::new();
+    for scope in scope.split(' ').filter(|s| !s.is_empty()) {
+        if OIDC_SCOPES.contains(&scope) {
+            oidc.push(scope.to_owned());
+        } else {
+            requested.extend(resolve_scope(emulator, client, scope).map_err(back)?);
         }
     }
-    if api_scopes.is_empty() {
-        return Err(back(AadError::new(
-            "invalid_scope",
-            70011,
-            format!(
-                "The provided value for the input parameter 'scope' is not valid: expected the API scope {}/{} beside the OpenID scopes.",
-                app.identifier_uris.first().map_or(app.app_id.as_str(), String::as_str),
-                app.scopes.first().map_or("", String::as_str)
-            ),
-        )));
-    }
-    let has = |name| scope.split(' ').any(|s| s == name);
-    Ok(Checked {
-        app,
-        redirect_uri: redirect_uri.to_owned(),
-        platform,
-        fragment,
-        api_scopes,
-        openid: has("openid"),
-        offline_access: has("offline_access"),
-        challenge,
-    })
+    Ok(Checked { path, client, redirect_uri: redirect_uri.to_owned(), platform, fragment, requested, oidc, challenge })
 }
 
-/// [`check`], then `prompt=none`: it needs an Entra session, and the emulator keeps none, so it
-/// is always AADSTS50058. Both the page and the form post go through this.
-fn check_interactive<'a>(
-    emulator: &'a Emulator,
-    tenant: &str,
-    params: &AuthorizeParams,
-) -> Result<Checked<'a>, Response> {
-    let checked = check(emulator, tenant, params)?;
-    if params.prompt.as_deref() == Some("none") {
+/// The permissions one `scope` value asks for: `api://…/Name`, `<client id>/Name`,
+/// `…/.default`, Graph's `User.Read` (bare or prefixed).
+fn resolve_scope(emulator: &Emulator, client: &AppRegistration, scope: &str) -> Result<Vec<Requested>, AadError> {
+    let (resource, value) = scope.rsplit_once('/').unwrap_or((GRAPH_RESOURCE, scope));
+    let is_graph = resource.eq_ignore_ascii_case(GRAPH_RESOURCE) || resource.eq_ignore_ascii_case(GRAPH_APP_ID);
+    let unknown_scope = |resource_id: &str| {
+        AadError::new(
+            "invalid_client",
+            650053,
+            format!("The application '{}' asked for scope '{value}' that doesn't exist on the resource '{resource_id}'. Contact the app vendor.", client.display_name),
+        )
+    };
+    let graph = |(id, value): (&str, &str)| Requested {
+        resource: Resource::Graph,
+        resource_name: "Microsoft Graph".to_owned(),
+        resource_app_id: GRAPH_APP_ID.to_owned(),
+        permission_id: id.to_owned(),
+        value: value.to_owned(),
+    };
+    if is_graph {
+        if value == ".default" {
+            return default_scopes(client, GRAPH_APP_ID, GRAPH_SCOPES.iter().map(|&(id, v)| graph((id, v))).collect());
+        }
+        let known = GRAPH_SCOPES
+            .iter()
+            .find(|(_, v)| v.eq_ignore_ascii_case(value))
+            .ok_or_else(|| unknown_scope(GRAPH_APP_ID))?;
+        return Ok(vec![graph(*known)]);
+    }
+    let api = emulator.directory().resource(resource).ok_or_else(|| {
+        AadError::new(
+            "invalid_resource",
+            500011,
+            format!("The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", emulator.tenant().display_name),
+        )
+    })?;
+    if api.app_id == client.app_id && !resource.to_ascii_lowercase().contains(&client.app_id.to_ascii_lowercase()) {
         return Err(AadError::new(
-            "login_required",
-            50058,
-            "A silent sign-in request was sent but no user is signed in.",
-        )
-        .into_redirect(&checked.redirect_uri, params.state.as_deref(), checked.fragment));
-    }
-    Ok(checked)
-}
-
-/// `GET …/authorize`: the sign-in page, listing the tenant's users.
-pub async fn show(
-    State(emulator): State<Arc<Emulator>>,
-    Path(tenant): Path<String>,
-    RawQuery(raw): RawQuery,
-    Query(params): Query<AuthorizeParams>,
-) -> Response {
-    let checked = match check_interactive(&emulator, &tenant, &params) {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
-    let action = format!("/{}/oauth2/v2.0/authorize?{}", emulator.tenant().id, raw.unwrap_or_default());
-    let users: String = emulator
-        .tenant()
-        .users
-        .iter()
-        .map(|user| {
-            format!(
-                "<button type=\"submit\" name=\"username\" value=\"{upn}\">{name} <small>{upn}</small></button>",
-                upn = escape(&user.upn),
-                name = escape(&user.name)
-            )
-        })
-        .collect();
-    let body = format!(
-        "<h1>Pick an account</h1><p>to continue to <strong>{}</strong></p>\
-         <form method=\"post\" action=\"{}\">{users}</form>",
-        escape(&checked.app.display_name),
-        escape(&action)
-    );
-    Html(crate::html::page("Sign in to your account", &body)).into_response()
-}
-
-/// The sign-in form's field.
-#[derive(Debug, Deserialize)]
-pub struct SignInForm {
-    username: String,
-}
-
-/// `POST …/authorize`: the user picked an account; the request is checked again and a code
-/// is sent to the redirect URI.
-pub async fn sign_in(
-    State(emulator): State<Arc<Emulator>>,
-    Path(tenant): Path<String>,
-    Query(params): Query<AuthorizeParams>,
-    Form(form): Form<SignInForm>,
-) -> Response {
-    let checked = match check_interactive(&emulator, &tenant, &params) {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
-    let Some(user) = emulator.tenant().user_by_upn(&form.username) else {
-        return AadError::new(
             "invalid_request",
-            50034,
-            format!("The user account {} does not exist in the {} directory.", form.username, emulator.tenant().id),
-        )
-        .into_page();
+            90009,
+            format!("Application '{}'({}) is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier.", client.app_id, client.display_name),
+        ));
+    }
+    let permission = |scope: &crate::directory::ExposedScope| Requested {
+        resource: Resource::Api { app_id: api.app_id.clone(), requested_as: resource.to_owned() },
+        resource_name: api.display_name.clone(),
+        resource_app_id: api.app_id.clone(),
+        permission_id: scope.id.clone(),
+        value: scope.value.clone(),
     };
-    let mut bytes = [0u8; 48];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let code = format!("1.A{}", URL_SAFE_NO_PAD.encode(bytes));
+    if value == ".default" {
+        return default_scopes(client, &api.app_id, api.scopes.iter().map(permission).collect());
+    }
+    api.scope(value).map(|scope| vec![permission(scope)]).ok_or_else(|| unknown_scope(&api.app_id))
+}
+
+/// `.default`: the permissions of the resource that the client's registration lists.
+fn default_scopes(
+    client: &AppRegistration,
+    resource_app_id: &str,
+    all: Vec<Requested>,
+) -> Result<Vec<Requested>, AadError> {
+    let listed: Vec<Requested> =
+        all.into_iter().filter(|p| client.requires(resource_app_id, &p.permission_id)).collect();
+    if listed.is_empty() {
+        return Err(AadError::new(
+            "invalid_client",
+            650057,
+            format!("Invalid resource. The client has requested access to a resource which is not listed in the requested permissions in the client's application registration. Client app ID: {}({}). Resource value from request: {resource_app_id}.", client.app_id, client.display_name),
+        ));
+    }
+    Ok(listed)
+}
+
+impl Emulator {
+    fn consent_key(&self, tenant: &Tenant, user: &User, client: &AppRegistration, p: &Requested) -> Consent {
+        Consent {
+            tenant_id: tenant.id.clone(),
+            user_oid: user.oid.clone(),
+            client_id: client.app_id.clone(),
+            resource_app_id: p.resource_app_id.clone(),
+            permission_id: p.permission_id.clone(),
+        }
+    }
+
+    /// Whether `permission` is consented for `client`: pre-authorized by the API, granted by
+    /// the admin (listed in the client's API permissions), or accepted earlier by the user.
+    fn is_consented(&self, tenant: &Tenant, user: &User, client: &AppRegistration, permission: &Requested) -> bool {
+        let pre_authorized = self
+            .directory()
+            .resource(&permission.resource_app_id)
+            .is_some_and(|api| api.pre_authorizes(&client.app_id, &permission.permission_id));
+        let admin = tenant.enterprise_app(&client.app_id).admin_consent
+            && client.requires(&permission.resource_app_id, &permission.permission_id);
+        pre_authorized
+            || admin
+            || self.consents.lock().expect("consent lock").contains(&self.consent_key(tenant, user, client, permission))
+    }
+}
+
+/// How the user took part.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Interaction<'f> {
+    /// `prompt=none` or SSO: no page may be shown.
+    Silent,
+    /// The user picked an account, and answered the consent page if one was shown.
+    Interactive { consent: Option<&'f str> },
+}
+
+/// Issues a code for `user`, after assignment and consent; or shows the consent page.
+fn complete(
+    emulator: &Emulator,
+    checked: &Checked<'_>,
+    params: &AuthorizeParams,
+    raw_query: &str,
+    tenant: &Tenant,
+    user: &User,
+    interaction: Interaction<'_>,
+) -> Response {
+    let state = params.state.as_deref();
+    let client = checked.client;
+    if !tenant.is_assigned(&client.app_id, user) {
+        let error = AadError::new(
+            "access_denied",
+            50105,
+            format!("Your administrator has configured the application {} ('{}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.", client.display_name, client.app_id, user.upn),
+        );
+        return match interaction {
+            Interaction::Silent => checked.back(error, state),
+            Interaction::Interactive { .. } => error.into_page(),
+        };
+    }
+    let forced = params.prompt.as_deref() == Some("consent");
+    let missing: Vec<&Requested> =
+        checked.requested.iter().filter(|p| forced || !emulator.is_consented(tenant, user, client, p)).collect();
+    match interaction {
+        Interaction::Interactive { consent: Some("decline") } => {
+            let error = AadError::new("access_denied", 65004, "User declined to consent to access the app.");
+            return checked.back(error.with_subcode("cancel"), state);
+        }
+        Interaction::Interactive { consent: Some("accept") } => {
+            let mut consents = emulator.consents.lock().expect("consent lock");
+            consents.extend(missing.iter().map(|p| emulator.consent_key(tenant, user, client, p)));
+        }
+        Interaction::Interactive { consent: _ } if !missing.is_empty() => {
+            return consent_page(checked, raw_query, user, &missing);
+        }
+        Interaction::Silent if !missing.is_empty() => {
+            return checked.back(
+                AadError::new(
+                    "consent_required",
+                    65001,
+                    format!("The user or administrator has not consented to use the application with ID '{}' named '{}'. Send an interactive authorization request for this user and resource.", client.app_id, client.display_name),
+                ),
+                state,
+            );
+        }
+        _ => {}
+    }
+    let resource = checked.requested.first().map_or(Resource::Graph, |p| p.resource.clone());
+    let scopes: Vec<String> = if checked.requested.is_empty() {
+        checked.oidc.iter().filter(|s| *s != "offline_access").cloned().collect()
+    } else {
+        checked.requested.iter().filter(|p| p.resource == resource).map(|p| p.value.clone()).collect()
+    };
+    let code = format!("1.A{}", crate::token::random_text(48));
     let now = emulator.now();
     let grant = CodeGrant {
-        client_id: checked.app.app_id.clone(),
+        authorization: Authorization {
+            tenant_id: tenant.id.clone(),
+            client_id: client.app_id.clone(),
+            user_oid: user.oid.clone(),
+            resource,
+            scopes,
+        },
         redirect_uri: checked.redirect_uri.clone(),
         platform: checked.platform,
-        challenge: checked.challenge,
-        user_oid: user.oid.clone(),
-        api_scopes: checked.api_scopes,
-        openid: checked.openid,
-        offline_access: checked.offline_access,
+        challenge: checked.challenge.clone(),
+        openid: checked.has("openid"),
+        offline_access: checked.has("offline_access"),
         nonce: params.nonce.clone(),
         issued_at: now,
         redeemed: false,
@@ -285,9 +389,165 @@ pub async fn sign_in(
     }
     let mut response = form_urlencoded::Serializer::new(String::new());
     response.append_pair("code", &code);
-    if let Some(state) = &params.state {
+    if let Some(state) = state {
         response.append_pair("state", state);
     }
     response.append_pair("session_state", &uuid::Uuid::new_v4().to_string());
     found(&with_params(&checked.redirect_uri, &response.finish(), checked.fragment))
+}
+
+/// The users the picker offers: the tenant's, or at `common` every tenant's (narrowed by
+/// `domain_hint`); the `login_hint` user first.
+fn candidates<'a>(
+    emulator: &'a Emulator,
+    checked: &Checked<'a>,
+    params: &AuthorizeParams,
+) -> Vec<(&'a Tenant, &'a User)> {
+    let tenants: Vec<&Tenant> = match checked.path {
+        TenantPath::Tenant(tenant) => vec![tenant],
+        TenantPath::Any => emulator
+            .directory()
+            .tenants
+            .iter()
+            .filter(|tenant| params.domain_hint.as_deref().is_none_or(|hint| tenant.is_named(hint)))
+            .collect(),
+    };
+    let mut users: Vec<(&Tenant, &User)> =
+        tenants.into_iter().flat_map(|tenant| tenant.users.iter().map(move |user| (tenant, user))).collect();
+    if let Some(hint) = &params.login_hint {
+        users.sort_by_key(|(_, user)| !user.upn.eq_ignore_ascii_case(hint));
+    }
+    users
+}
+
+/// `GET …/authorize`: SSO when `prompt=none` (or a `login_hint` naming the session's user),
+/// else the account picker.
+pub async fn show(
+    State(emulator): State<Arc<Emulator>>,
+    Path(tenant): Path<String>,
+    RawQuery(raw): RawQuery,
+    Query(params): Query<AuthorizeParams>,
+    headers: HeaderMap,
+) -> Response {
+    let checked = match check(&emulator, &tenant, &params) {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    let raw = raw.unwrap_or_default();
+    let session = SsoSession::from_headers(&emulator, &headers).and_then(|session| {
+        candidates(&emulator, &checked, &params).into_iter().find(|(_, u)| u.oid == session.user_oid)
+    });
+    let prompt = params.prompt.as_deref();
+    let hinted = |user: &User| params.login_hint.as_deref().is_some_and(|hint| user.upn.eq_ignore_ascii_case(hint));
+    match (prompt, session) {
+        (Some("none"), None) => checked.back(
+            AadError::new("login_required", 50058, "A silent sign-in request was sent but no user is signed in."),
+            params.state.as_deref(),
+        ),
+        (Some("none"), Some((tenant, user))) => {
+            complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent)
+        }
+        (None, Some((tenant, user))) if hinted(user) => {
+            complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent)
+        }
+        _ => picker(&emulator, &checked, &params, &tenant, &raw),
+    }
+}
+
+fn action(tenant_segment: &str, raw_query: &str) -> String {
+    format!("/{tenant_segment}/oauth2/v2.0/authorize?{raw_query}")
+}
+
+fn picker(emulator: &Emulator, checked: &Checked<'_>, params: &AuthorizeParams, segment: &str, raw: &str) -> Response {
+    let users: String = candidates(emulator, checked, params)
+        .iter()
+        .map(|(tenant, user)| {
+            format!(
+                "<button type=\"submit\" name=\"username\" value=\"{upn}\">{name} <small>{upn} · {tenant}</small></button>",
+                upn = escape(&user.upn),
+                name = escape(&user.name),
+                tenant = escape(&tenant.display_name),
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>Pick an account</h1><p>to continue to <strong>{}</strong></p>\
+         <form method=\"post\" action=\"{}\">{users}</form>",
+        escape(&checked.client.display_name),
+        escape(&action(segment, raw))
+    );
+    Html(crate::html::page("Sign in to your account", &body)).into_response()
+}
+
+fn consent_page(checked: &Checked<'_>, raw: &str, user: &User, missing: &[&Requested]) -> Response {
+    let permissions: String = missing
+        .iter()
+        .map(|p| {
+            format!("<li><strong>{}</strong> <small>({})</small></li>", escape(&p.value), escape(&p.resource_name))
+        })
+        .collect();
+    let segment = match checked.path {
+        TenantPath::Tenant(tenant) => tenant.id.as_str(),
+        TenantPath::Any => "common",
+    };
+    let body = format!(
+        "<h1>Permissions requested</h1><p><strong>{app}</strong> would like to:</p><ul>{permissions}</ul>\
+         <p><small>Signed in as {upn}. Accepting lets this app use these permissions as described; \
+         you can change it later.</small></p>\
+         <form method=\"post\" action=\"{action}\">\
+         <input type=\"hidden\" name=\"username\" value=\"{upn}\">\
+         <button type=\"submit\" name=\"consent\" value=\"accept\">Accept</button>\
+         <button type=\"submit\" name=\"consent\" value=\"decline\">Cancel</button></form>",
+        app = escape(&checked.client.display_name),
+        upn = escape(&user.upn),
+        action = escape(&action(segment, raw)),
+    );
+    Html(crate::html::page("Permissions requested", &body)).into_response()
+}
+
+/// The sign-in and consent forms' fields.
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    username: String,
+    consent: Option<String>,
+}
+
+/// `POST …/authorize`: the user picked an account (or answered the consent page); the
+/// request is checked again, an SSO session starts, and a code is sent to the redirect URI.
+pub async fn sign_in(
+    State(emulator): State<Arc<Emulator>>,
+    Path(tenant): Path<String>,
+    RawQuery(raw): RawQuery,
+    Query(params): Query<AuthorizeParams>,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let checked = match check(&emulator, &tenant, &params) {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    if params.prompt.as_deref() == Some("none") {
+        return checked.back(
+            AadError::new("interaction_required", 50058, "prompt=none does not allow an interactive sign-in."),
+            params.state.as_deref(),
+        );
+    }
+    let Some((tenant, user)) = candidates(&emulator, &checked, &params)
+        .into_iter()
+        .find(|(_, user)| user.upn.eq_ignore_ascii_case(&form.username))
+    else {
+        let directory = match checked.path {
+            TenantPath::Tenant(tenant) => tenant.id.clone(),
+            TenantPath::Any => "any served tenant".to_owned(),
+        };
+        return AadError::new(
+            "invalid_request",
+            50034,
+            format!("The user account {} does not exist in the {directory} directory. To sign into this application, the account must be added to the directory.", form.username),
+        )
+        .into_page();
+    };
+    let raw = raw.unwrap_or_default();
+    let interaction = Interaction::Interactive { consent: form.consent.as_deref() };
+    let response = complete(&emulator, &checked, &params, &raw, tenant, user, interaction);
+    SsoSession::start(&emulator, tenant, user, &checked.client.app_id, response)
 }

@@ -1,48 +1,126 @@
-//! OpenID Connect discovery: the v2 metadata document and the signing keys (JWKS).
+//! OpenID Connect discovery: the v2 and v1 metadata documents and the signing keys (JWKS),
+//! with the fields of Entra's own documents (shared/fixtures/entra-common; a test compares
+//! them). Values differ only where the emulator does less: it lists the response types and
+//! modes it serves (`code`; `query`, `fragment`). At `common` and `organizations` the issuer
+//! is the `{tenantid}` template.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde_json::{json, Map, Value};
 
-use crate::Emulator;
+use crate::{Emulator, TenantPath};
 
-/// `GET /{tenant}/v2.0/.well-known/openid-configuration`, in the shape of Entra's document.
-pub async fn openid_configuration(State(emulator): State<Arc<Emulator>>, Path(tenant): Path<String>) -> Response {
-    if let Err(error) = emulator.check_tenant(&tenant) {
-        return error.into_json(emulator.now());
+/// The tenant id as metadata shows it: the GUID, or Entra's `{tenantid}` placeholder.
+fn tenant_id_of<'a>(path: TenantPath<'a>) -> &'a str {
+    match path {
+        TenantPath::Tenant(tenant) => &tenant.id,
+        TenantPath::Any => "{tenantid}",
     }
-    let base = format!("{}/{}", emulator.origin(), emulator.tenant().id);
-    Json(serde_json::json!({
-        "issuer": emulator.issuer(),
-        "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
-        "token_endpoint": format!("{base}/oauth2/v2.0/token"),
-        "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
-        "jwks_uri": format!("{base}/discovery/v2.0/keys"),
-        "response_modes_supported": ["query", "fragment"],
-        "response_types_supported": ["code"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "code_challenge_methods_supported": ["plain", "S256"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "name", "preferred_username", "oid", "tid", "ver"],
-        "request_uri_parameter_supported": false,
-        "frontchannel_logout_supported": true,
-        "http_logout_supported": true,
-        "tenant_region_scope": "EU",
-        "cloud_instance_name": "microsoftonline.com",
-    }))
-    .into_response()
 }
 
-/// `GET /{tenant}/discovery/v2.0/keys`.
-pub async fn keys(State(emulator): State<Arc<Emulator>>, Path(tenant): Path<String>) -> Response {
-    if let Err(error) = emulator.check_tenant(&tenant) {
-        return error.into_json(emulator.now());
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!("a json! object literal"),
     }
-    let mut jwk = emulator.key().jwk().clone();
-    jwk["issuer"] = emulator.issuer().into();
-    Json(serde_json::json!({ "keys": [jwk] })).into_response()
+}
+
+/// The fields the v1 and v2 documents share.
+fn shared_fields(base: &str) -> Map<String, Value> {
+    object(json!({
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "response_modes_supported": ["query", "fragment"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code"],
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "kerberos_endpoint": format!("{base}/kerberos"),
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    }))
+}
+
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration`, in the shape of Entra's document.
+pub async fn openid_configuration(State(emulator): State<Arc<Emulator>>, Path(segment): Path<String>) -> Response {
+    let path = match emulator.tenant_path(&segment) {
+        Ok(path) => path,
+        Err(error) => return error.into_json(emulator.now()),
+    };
+    let base = format!("{}/{segment}", emulator.origin());
+    let region = match path {
+        TenantPath::Tenant(_) => Value::from("EU"),
+        TenantPath::Any => Value::Null,
+    };
+    let mut document = shared_fields(&base);
+    document.extend(object(json!({
+        "token_endpoint": format!("{base}/oauth2/v2.0/token"),
+        "jwks_uri": format!("{base}/discovery/v2.0/keys"),
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": emulator.issuer_of(tenant_id_of(path)),
+        "request_uri_parameter_supported": false,
+        "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+        "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
+        "device_authorization_endpoint": format!("{base}/oauth2/v2.0/devicecode"),
+        "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
+        "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
+            "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid",
+            "ver", "at_hash", "c_hash", "email"],
+        "tenant_region_scope": region,
+    })));
+    Json(document).into_response()
+}
+
+/// `GET /{tenant}/.well-known/openid-configuration`: the v1 document, whose issuer is Entra's
+/// literal `https://sts.windows.net/{tid}/` (the issuer of v1 access tokens).
+pub async fn v1_openid_configuration(State(emulator): State<Arc<Emulator>>, Path(segment): Path<String>) -> Response {
+    let path = match emulator.tenant_path(&segment) {
+        Ok(path) => path,
+        Err(error) => return error.into_json(emulator.now()),
+    };
+    let base = format!("{}/{segment}", emulator.origin());
+    let mut document = shared_fields(&base);
+    document.extend(object(json!({
+        "token_endpoint": format!("{base}/oauth2/token"),
+        "jwks_uri": format!("{base}/discovery/keys"),
+        "scopes_supported": ["openid"],
+        "issuer": format!("https://sts.windows.net/{}/", tenant_id_of(path)),
+        "microsoft_multi_refresh_token": true,
+        "authorization_endpoint": format!("{base}/oauth2/authorize"),
+        "device_authorization_endpoint": format!("{base}/oauth2/devicecode"),
+        "end_session_endpoint": format!("{base}/oauth2/logout"),
+        "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
+            "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "email", "given_name",
+            "family_name", "nickname"],
+        "check_session_iframe": format!("{base}/oauth2/checksession"),
+        "userinfo_endpoint": format!("{base}/openid/userinfo"),
+        "tenant_region_scope": Value::Null,
+    })));
+    Json(document).into_response()
+}
+
+/// `GET /{tenant}/discovery/v2.0/keys` and `/{tenant}/discovery/keys`: every published key,
+/// each with the issuer it signs for, as Entra publishes them.
+pub async fn keys(State(emulator): State<Arc<Emulator>>, Path(segment): Path<String>) -> Response {
+    let path = match emulator.tenant_path(&segment) {
+        Ok(path) => path,
+        Err(error) => return error.into_json(emulator.now()),
+    };
+    let issuer = emulator.issuer_of(tenant_id_of(path));
+    let keys: Vec<Value> = emulator
+        .keys()
+        .published()
+        .iter()
+        .map(|key| {
+            let mut jwk = key.jwk().clone();
+            jwk["issuer"] = issuer.clone().into();
+            jwk
+        })
+        .collect();
+    Json(json!({ "keys": keys })).into_response()
 }

@@ -18,12 +18,19 @@ pub struct AadError {
     pub code: u32,
     /// Entra's message after `AADSTS<code>: `.
     pub message: String,
+    /// `error_subcode` of a redirect (`cancel` when the user declined consent).
+    pub subcode: Option<&'static str>,
 }
 
 impl AadError {
     /// An error with Entra's code and message.
     pub fn new(error: &'static str, code: u32, message: impl Into<String>) -> Self {
-        Self { error, code, message: message.into() }
+        Self { error, code, message: message.into(), subcode: None }
+    }
+
+    /// The same error with an `error_subcode`.
+    pub fn with_subcode(self, subcode: &'static str) -> Self {
+        Self { subcode: Some(subcode), ..self }
     }
 
     /// AADSTS900144: a required parameter is missing.
@@ -71,6 +78,9 @@ impl AadError {
     pub fn into_redirect(self, redirect_uri: &str, state: Option<&str>, fragment: bool) -> Response {
         let mut params = form_urlencoded::Serializer::new(String::new());
         params.append_pair("error", self.error).append_pair("error_description", &self.description());
+        if let Some(subcode) = self.subcode {
+            params.append_pair("error_subcode", subcode);
+        }
         if let Some(state) = state {
             params.append_pair("state", state);
         }

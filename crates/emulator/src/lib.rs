@@ -1,36 +1,43 @@
 //! An Entra ID-shaped identity provider for local runs and tests.
 //!
 //! Same paths, token shapes and `AADSTS` errors as `login.microsoftonline.com`, so that what
-//! passes against it works against a real tenant. The issuer is the emulator's own origin in
-//! place of `https://login.microsoftonline.com`. A library first ([`spawn`] binds any port and
-//! takes its issuer from the bound address), a binary second.
+//! passes against it works against a real tenant. The emulator's own origin stands in for
+//! `https://login.microsoftonline.com` (v1 tokens keep Entra's literal `https://sts.windows.net/`
+//! issuer). A library first ([`spawn`] binds any port and takes its issuer from the bound
+//! address), a binary second. docs/emulator.md lists each behaviour emulated, with its test.
 //!
-//! The flow through the modules: [`discovery`] (metadata and keys) → [`authorize`] (sign-in
-//! page, code) → [`token`] (code and refresh token redemption, token minting) → `logout`.
+//! The flow through the modules: [`directory`] (tenants, users, groups, apps; [`manifest`]
+//! reads them from Microsoft's JSON shapes) → [`discovery`] (metadata and keys) → [`authorize`]
+//! (sign-in and consent pages, the SSO session, the code) → [`token`] (code and refresh token
+//! redemption) → [`mint`] (v1, v2, Graph and ID tokens) → [`session`] (sign-out, front-channel
+//! logout). [`control`] holds the emulator-only routes: key rolls and the clock.
 
 pub mod authorize;
+pub mod control;
 pub mod directory;
 pub mod discovery;
 pub mod error;
 mod html;
 pub mod keys;
 pub mod manifest;
+pub mod mint;
+pub mod session;
 pub mod token;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
 use tokio::net::TcpListener;
 
-use crate::directory::Tenant;
+use crate::directory::{AppRegistration, Audience, Directory, Tenant};
 use crate::error::AadError;
-use crate::keys::SigningKey;
+use crate::keys::{KeySet, SigningKey};
 
 /// Seconds since the Unix epoch; injected so tests can move time.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -40,37 +47,62 @@ pub fn system_clock() -> Clock {
     Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
 }
 
-/// The emulator's state: one tenant, its signing key, and the grants it has handed out.
+/// What the `{tenant}` path segment names.
+#[derive(Debug, Clone, Copy)]
+pub enum TenantPath<'a> {
+    /// A tenant, by id or verified domain.
+    Tenant(&'a Tenant),
+    /// `common` or `organizations`: the user's own tenant, decided at sign-in.
+    Any,
+}
+
+/// The emulator's state: the directory, the signing keys, and what it has handed out.
 pub struct Emulator {
-    tenant: Tenant,
-    key: SigningKey,
+    directory: Directory,
+    keys: KeySet,
     origin: String,
     clock: Clock,
+    clock_offset: AtomicU64,
     codes: Mutex<HashMap<String, authorize::CodeGrant>>,
     refresh_tokens: Mutex<HashMap<String, token::RefreshGrant>>,
+    sessions: Mutex<HashMap<String, session::SsoSession>>,
+    consents: Mutex<HashSet<authorize::Consent>>,
 }
 
 impl Emulator {
-    /// An emulator for `tenant` whose issuer is `origin` (`http://127.0.0.1:9400`).
-    pub fn new(tenant: Tenant, origin: impl Into<String>, clock: Clock) -> Self {
+    /// An emulator for `directory` whose authority is `origin` (`http://127.0.0.1:9400`).
+    pub fn new(directory: impl Into<Directory>, origin: impl Into<String>, clock: Clock) -> Self {
         Self {
-            tenant,
-            key: SigningKey::generate(),
+            directory: directory.into(),
+            keys: KeySet::generate(),
             origin: origin.into(),
             clock,
+            clock_offset: AtomicU64::new(0),
             codes: Mutex::default(),
             refresh_tokens: Mutex::default(),
+            sessions: Mutex::default(),
+            consents: Mutex::default(),
         }
     }
 
-    /// The directory served.
-    pub fn tenant(&self) -> &Tenant {
-        &self.tenant
+    /// Every tenant served.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
     }
 
-    /// The signing key (tests use it to sign tokens with one field changed).
-    pub fn key(&self) -> &SigningKey {
-        &self.key
+    /// The first tenant (the demo's Contoso).
+    pub fn tenant(&self) -> &Tenant {
+        &self.directory.tenants[0]
+    }
+
+    /// The key that signs now (tests use it to sign tokens with one field changed).
+    pub fn key(&self) -> Arc<SigningKey> {
+        self.keys.signing()
+    }
+
+    /// The published keys, to roll them.
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
     }
 
     /// The origin that stands in for `https://login.microsoftonline.com`.
@@ -78,52 +110,81 @@ impl Emulator {
         &self.origin
     }
 
-    /// The v2 issuer: `{origin}/{tenant id}/v2.0`.
+    /// The v2 issuer of the first tenant: `{origin}/{tenant id}/v2.0`.
     pub fn issuer(&self) -> String {
-        format!("{}/{}/v2.0", self.origin, self.tenant.id)
+        self.issuer_of(&self.tenant().id)
     }
 
-    fn now(&self) -> u64 {
-        (self.clock)()
+    /// The v2 issuer of `tenant_id` (`{tenantid}` for the multi-tenant template).
+    pub fn issuer_of(&self, tenant_id: &str) -> String {
+        format!("{}/{tenant_id}/v2.0", self.origin)
     }
 
-    /// The app registration with this client id, or AADSTS700016.
-    fn app(&self, client_id: &str) -> Result<&directory::AppRegistration, AadError> {
-        self.tenant.app(client_id).ok_or_else(|| {
+    /// Now, by the injected clock plus whatever [`control`] moved it forward.
+    pub fn now(&self) -> u64 {
+        (self.clock)() + self.clock_offset.load(Ordering::SeqCst)
+    }
+
+    /// Resolves the `{tenant}` path segment, or AADSTS90002.
+    fn tenant_path(&self, segment: &str) -> Result<TenantPath<'_>, AadError> {
+        if segment.eq_ignore_ascii_case("common") || segment.eq_ignore_ascii_case("organizations") {
+            return Ok(TenantPath::Any);
+        }
+        self.directory.tenant(segment).map(TenantPath::Tenant).ok_or_else(|| {
             AadError::new(
-                "unauthorized_client",
-                700016,
-                format!(
-                    "Application with identifier '{client_id}' was not found in the directory '{}'.",
-                    self.tenant.id
-                ),
+                "invalid_tenant",
+                90002,
+                format!("Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
             )
         })
     }
 
-    fn check_tenant(&self, segment: &str) -> Result<(), AadError> {
-        if self.tenant.is_named(segment) {
-            Ok(())
-        } else {
-            Err(AadError::new(
-                "invalid_tenant",
-                90002,
-                format!("Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
-            ))
+    /// The app with this client id as seen from `path`: registered in the tenant, or a
+    /// multi-tenant app from elsewhere; AADSTS700016 or, for a single-tenant app at
+    /// `common`, AADSTS50194.
+    fn client<'a>(&'a self, path: TenantPath<'a>, client_id: &str) -> Result<&'a AppRegistration, AadError> {
+        let not_found = |directory: &str| {
+            AadError::new(
+                "unauthorized_client",
+                700016,
+                format!("Application with identifier '{client_id}' was not found in the directory '{directory}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
+            )
+        };
+        match path {
+            TenantPath::Tenant(tenant) => match (tenant.app(client_id), self.directory.app(client_id)) {
+                (Some(app), _) => Ok(app),
+                (None, Some((_, app))) if app.audience == Audience::MultipleOrgs => Ok(app),
+                _ => Err(not_found(&tenant.id)),
+            },
+            TenantPath::Any => {
+                let (_, app) = self.directory.app(client_id).ok_or_else(|| not_found("common"))?;
+                if app.audience == Audience::MyOrg {
+                    return Err(AadError::new(
+                        "invalid_request",
+                        50194,
+                        format!("Application '{}'({}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.", app.app_id, app.display_name),
+                    ));
+                }
+                Ok(app)
+            }
         }
     }
 }
 
-/// The emulator's routes, Entra's paths.
+/// The emulator's routes: Entra's paths, then the emulator-only `/_emulator/` controls.
 pub fn router(emulator: Arc<Emulator>) -> Router {
     let token_cors = token::cors(&emulator);
     Router::new()
         .route("/", get(home))
         .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route("/{tenant}/.well-known/openid-configuration", get(discovery::v1_openid_configuration))
         .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
+        .route("/{tenant}/discovery/keys", get(discovery::keys))
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::show).post(authorize::sign_in))
-        .route("/{tenant}/oauth2/v2.0/token", axum::routing::post(token::redeem).layer(token_cors))
-        .route("/{tenant}/oauth2/v2.0/logout", get(logout))
+        .route("/{tenant}/oauth2/v2.0/token", post(token::redeem).layer(token_cors))
+        .route("/{tenant}/oauth2/v2.0/logout", get(session::logout))
+        .route("/_emulator/keys/roll", post(control::roll_keys))
+        .route("/_emulator/clock", post(control::advance_clock))
         .with_state(emulator)
 }
 
@@ -149,10 +210,10 @@ impl Drop for Running {
     }
 }
 
-/// Serves `tenant` on `listener`; the issuer is taken from the bound address.
-pub async fn spawn(listener: TcpListener, tenant: Tenant, clock: Clock) -> std::io::Result<Running> {
+/// Serves `directory` on `listener`; the authority is taken from the bound address.
+pub async fn spawn(listener: TcpListener, directory: impl Into<Directory>, clock: Clock) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let emulator = Arc::new(Emulator::new(tenant, format!("http://{addr}"), clock));
+    let emulator = Arc::new(Emulator::new(directory, format!("http://{addr}"), clock));
     let app = router(emulator.clone());
     let task = tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
@@ -163,46 +224,20 @@ pub async fn spawn(listener: TcpListener, tenant: Tenant, clock: Clock) -> std::
 }
 
 async fn home(State(emulator): State<Arc<Emulator>>) -> Html<String> {
-    let tenant = emulator.tenant();
-    let body = format!(
-        "<h1>Entra emulator</h1><p>Tenant <code>{}</code> ({}), {} users.</p>\
-         <p>Metadata: <a href=\"/{0}/v2.0/.well-known/openid-configuration\">openid-configuration</a></p>",
-        html::escape(&tenant.id),
-        html::escape(&tenant.domains.join(", ")),
-        tenant.users.len()
-    );
-    Html(html::page("Entra emulator", &body))
-}
-
-#[derive(Deserialize)]
-struct LogoutParams {
-    post_logout_redirect_uri: Option<String>,
-}
-
-/// `GET /{tenant}/oauth2/v2.0/logout`: the emulator keeps no sign-in session, so signing out
-/// only returns to `post_logout_redirect_uri` when it is registered on an app of the tenant.
-async fn logout(
-    State(emulator): State<Arc<Emulator>>,
-    Path(tenant): Path<String>,
-    Query(params): Query<LogoutParams>,
-) -> Response {
-    if let Err(error) = emulator.check_tenant(&tenant) {
-        return error.into_page();
-    }
-    if let Some(uri) = params.post_logout_redirect_uri {
-        if emulator.tenant.apps.iter().any(|app| app.redirect_uri(&uri).is_some()) {
-            return error::found(&uri);
-        }
-        return AadError::new(
-            "invalid_request",
-            50011,
-            format!("The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application."),
-        )
-        .into_page();
-    }
-    Html(html::page(
-        "Signed out",
-        "<h1>You signed out of your account</h1><p>It's a good idea to close all browser windows.</p>",
-    ))
-    .into_response()
+    let tenants: String = emulator
+        .directory()
+        .tenants
+        .iter()
+        .map(|tenant| {
+            format!(
+                "<li>{} <code>{}</code> ({}), {} users: \
+                 <a href=\"/{1}/v2.0/.well-known/openid-configuration\">openid-configuration</a></li>",
+                html::escape(&tenant.display_name),
+                html::escape(&tenant.id),
+                html::escape(&tenant.domains.join(", ")),
+                tenant.users.len()
+            )
+        })
+        .collect();
+    Html(html::page("Entra emulator", &format!("<h1>Entra emulator</h1><ul>{tenants}</ul>")))
 }

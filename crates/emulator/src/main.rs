@@ -1,8 +1,33 @@
-//! `entra-emulator`: serves the demo tenant on 127.0.0.1:9400 (or `ENTRA_EMULATOR_ADDR`).
-//! `ENTRA_EMULATOR_APP_MANIFEST=file.json` replaces the demo app registration by the one in a
-//! Microsoft Graph app manifest (what `channels-api manifest` prints).
+//! `entra-emulator`: serves the demo directory (Contoso and Fabrikam) on 127.0.0.1:9400.
+//!
+//! - `ENTRA_EMULATOR_ADDR`: where to listen.
+//! - `ENTRA_EMULATOR_DIRECTORY=file.json`: serve the tenants of a directory file instead
+//!   (docs/emulator.md shows its shape).
+//! - `ENTRA_EMULATOR_APP_MANIFEST=file.json`: replace the first tenant's app registration by the
+//!   one in a Microsoft Graph app manifest (what `channels-api manifest` prints); the admin is
+//!   taken to have granted consent, as docs/entra-setup.md tells them to.
 
-use entra_emulator::directory::{demo, AppRegistration};
+use entra_emulator::directory::{demo, AppRegistration, Directory, EnterpriseApp};
+
+fn read(path: &str) -> std::io::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| std::io::Error::other(format!("{path}: {e}")))
+}
+
+fn directory() -> std::io::Result<Directory> {
+    let mut directory = match std::env::var("ENTRA_EMULATOR_DIRECTORY") {
+        Ok(path) => Directory::from_json(&read(&path)?).map_err(|e| std::io::Error::other(format!("{path}: {e}")))?,
+        Err(_) => demo::directory(),
+    };
+    if let Ok(path) = std::env::var("ENTRA_EMULATOR_APP_MANIFEST") {
+        let app =
+            AppRegistration::from_manifest(&read(&path)?).map_err(|e| std::io::Error::other(format!("{path}: {e}")))?;
+        let tenant = &mut directory.tenants[0];
+        tenant.enterprise_apps =
+            vec![EnterpriseApp { app_id: app.app_id.clone(), admin_consent: true, ..EnterpriseApp::default() }];
+        tenant.apps = vec![app];
+    }
+    Ok(directory)
+}
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -10,19 +35,16 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let addr = std::env::var("ENTRA_EMULATOR_ADDR").unwrap_or_else(|_| "127.0.0.1:9400".to_owned());
-    let mut tenant = demo::tenant();
-    if let Ok(path) = std::env::var("ENTRA_EMULATOR_APP_MANIFEST") {
-        let json = std::fs::read_to_string(&path).map_err(|e| std::io::Error::other(format!("{path}: {e}")))?;
-        let app = AppRegistration::from_manifest(&json).map_err(|e| std::io::Error::other(format!("{path}: {e}")))?;
-        tenant.apps = vec![app];
-    }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let running = entra_emulator::spawn(listener, tenant, entra_emulator::system_clock()).await?;
-    tracing::info!(
-        issuer = %running.emulator.issuer(),
-        "Entra emulator serving the demo tenant; users: {}",
-        running.emulator.tenant().users.iter().map(|u| u.upn.as_str()).collect::<Vec<_>>().join(", ")
-    );
+    let running = entra_emulator::spawn(listener, directory()?, entra_emulator::system_clock()).await?;
+    for tenant in &running.emulator.directory().tenants {
+        tracing::info!(
+            issuer = %running.emulator.issuer_of(&tenant.id),
+            "Entra emulator serving {}; users: {}",
+            tenant.display_name,
+            tenant.users.iter().map(|u| u.upn.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! `/{tenant}/oauth2/v2.0/token`: redeems codes and refresh tokens, and mints tokens in
-//! Entra's v2 shapes.
+//! `/{tenant}/oauth2/v2.0/token`: redeems codes and refresh tokens (the tokens themselves
+//! come from [`crate::mint`]).
 //!
 //! Browser rules as Entra applies them: CORS answers only origins of registered SPA redirect
 //! URIs; a SPA code needs an `Origin` (AADSTS9002327) and PKCE (AADSTS9002325); a Web code
@@ -13,15 +13,14 @@ use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use channels_protocol::claims::AccessTokenClaims;
-use rand::{Rng, RngCore};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::authorize::{CodeGrant, CODE_LIFETIME};
-use crate::directory::{AppRegistration, GroupsClaim, Platform, User};
+use crate::directory::{AppRegistration, Platform};
 use crate::error::AadError;
+use crate::mint::Authorization;
 use crate::Emulator;
 
 /// The fixed lifetime of a SPA refresh token, from the first sign-in.
@@ -30,9 +29,7 @@ pub const SPA_REFRESH_LIFETIME: u64 = 24 * 60 * 60;
 /// What a refresh token stands for.
 #[derive(Debug, Clone)]
 pub struct RefreshGrant {
-    client_id: String,
-    user_oid: String,
-    api_scopes: Vec<String>,
+    authorization: Authorization,
     platform: Platform,
     expires_at: u64,
 }
@@ -70,7 +67,9 @@ pub fn cors(emulator: &Arc<Emulator>) -> CorsLayer {
     let emulator = emulator.clone();
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
-            origin.to_str().is_ok_and(|origin| emulator.tenant().apps.iter().any(|app| app.is_spa_origin(origin)))
+            origin.to_str().is_ok_and(|origin| {
+                emulator.directory().tenants.iter().flat_map(|tenant| &tenant.apps).any(|app| app.is_spa_origin(origin))
+            })
         }))
         .allow_methods([Method::POST])
         .allow_headers([header::CONTENT_TYPE])
@@ -89,9 +88,9 @@ pub async fn redeem(
 ) -> Response {
     let now = emulator.now();
     let from_browser = headers.contains_key(header::ORIGIN);
-    let result = emulator.check_tenant(&tenant).and_then(|()| {
+    let result = emulator.tenant_path(&tenant).and_then(|path| {
         let client_id = form.client_id.as_deref().ok_or_else(|| AadError::missing("client_id"))?;
-        let app = emulator.app(client_id)?;
+        let app = emulator.client(path, client_id)?;
         match form.grant_type.as_deref() {
             Some("authorization_code") => redeem_code(&emulator, app, &form, from_browser, now),
             Some("refresh_token") => redeem_refresh_token(&emulator, app, &form, from_browser, now),
@@ -139,6 +138,12 @@ fn check_client_kind(platform: Platform, from_browser: bool, form: &TokenForm) -
             7000215,
             "Invalid client secret provided. The emulator registers no client secrets.",
         )),
+        (Platform::PublicClient, true) => Err(AadError::new(
+            "invalid_request",
+            9002326,
+            "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.",
+        )),
+        (Platform::PublicClient, false) => Ok(()),
     }
 }
 
@@ -163,7 +168,7 @@ fn redeem_code(
     if grant.issued_at + CODE_LIFETIME < now {
         return Err(invalid_grant(70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."));
     }
-    if grant.client_id != app.app_id {
+    if grant.authorization.client_id != app.app_id {
         return Err(invalid_grant(
             70000,
             "Provided grant is invalid or malformed: the code was issued to another application.",
@@ -197,21 +202,23 @@ fn redeem_code(
                 "Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
             ))
         }
-        (None, Platform::Web) => {}
+        (None, Platform::Web | Platform::PublicClient) => {}
     }
     grant.redeemed = true;
     let grant = grant.clone();
     drop(codes);
-    let user = emulator.tenant().user_by_oid(&grant.user_oid).expect("codes are issued to known users");
     let refresh = grant.offline_access.then(|| RefreshGrant {
-        client_id: app.app_id.clone(),
-        user_oid: user.oid.clone(),
-        api_scopes: grant.api_scopes.clone(),
+        authorization: grant.authorization.clone(),
         platform: grant.platform,
         expires_at: now + SPA_REFRESH_LIFETIME,
     });
-    let id_token = grant.openid.then(|| emulator.id_token(app, user, grant.nonce.as_deref(), now));
-    Ok(emulator.token_body(app, user, &grant.api_scopes, id_token, refresh, now))
+    let id_token = grant.openid.then(|| {
+        let tenant =
+            emulator.directory().tenant_by_id(&grant.authorization.tenant_id).expect("codes name served tenants");
+        let user = tenant.user_by_oid(&grant.authorization.user_oid).expect("codes are issued to known users");
+        emulator.id_token(tenant, app, user, grant.nonce.as_deref(), now)
+    });
+    Ok(emulator.token_body(&grant.authorization, id_token, refresh, now))
 }
 
 fn redeem_refresh_token(
@@ -229,7 +236,7 @@ fn redeem_refresh_token(
                 "Invalid request. Request is malformed or invalid: the refresh token is not one this tenant issued.",
             )
         })?;
-    if grant.client_id != app.app_id {
+    if grant.authorization.client_id != app.app_id {
         return Err(invalid_grant(
             70000,
             "Provided grant is invalid or malformed: the refresh token was issued to another application.",
@@ -239,114 +246,41 @@ fn redeem_refresh_token(
     if now >= grant.expires_at {
         return Err(invalid_grant(700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page."));
     }
-    let user = emulator.tenant().user_by_oid(&grant.user_oid).expect("refresh tokens are issued to known users");
     // Rotation: a new refresh token with the original expiry; the old one stays valid, as in Entra.
-    Ok(emulator.token_body(app, user, &grant.api_scopes.clone(), None, Some(grant), now))
+    let authorization = grant.authorization.clone();
+    Ok(emulator.token_body(&authorization, None, Some(grant), now))
 }
 
 impl Emulator {
     fn token_body(
         &self,
-        app: &AppRegistration,
-        user: &User,
-        api_scopes: &[String],
+        authorization: &Authorization,
         id_token: Option<String>,
         refresh: Option<RefreshGrant>,
         now: u64,
     ) -> TokenBody {
-        let claims = self.access_token_claims(app, user, api_scopes, now);
-        let expires_in = claims.exp - now;
+        let access = self.access_token(authorization, now);
+        let expires_in = access.expires_at - now;
         let refresh_token_expires_in = refresh.as_ref().map(|grant| grant.expires_at - now);
         let refresh_token = refresh.map(|grant| {
             let token = format!("1.A{}", random_text(96));
             self.refresh_tokens.lock().expect("refresh token store lock").insert(token.clone(), grant);
             token
         });
-        let resource = app.identifier_uris.first().cloned().unwrap_or_else(|| app.app_id.clone());
         TokenBody {
             token_type: "Bearer",
-            scope: api_scopes.iter().map(|s| format!("{resource}/{s}")).collect::<Vec<_>>().join(" "),
+            scope: access.scope,
             expires_in,
             ext_expires_in: expires_in,
-            access_token: self.key().sign(&claims),
+            access_token: access.token,
             refresh_token,
             refresh_token_expires_in,
             id_token,
         }
     }
-
-    /// The claims of a v2 access token for `app`'s API, as Entra would issue them to `user`.
-    /// Tests change one field and sign the result with [`crate::keys::SigningKey::sign`].
-    pub fn access_token_claims(
-        &self,
-        app: &AppRegistration,
-        user: &User,
-        api_scopes: &[String],
-        now: u64,
-    ) -> AccessTokenClaims {
-        let (groups, claim_names, claim_sources) = match self.tenant().groups_claim(app, user) {
-            GroupsClaim::Absent => (None, None, None),
-            GroupsClaim::Groups(groups) => (Some(groups), None, None),
-            GroupsClaim::Overage => (
-                None,
-                Some([("groups".to_owned(), "src1".to_owned())].into()),
-                Some(serde_json::json!({ "src1": { "endpoint": format!(
-                    "https://graph.windows.net/{}/users/{}/getMemberObjects", self.tenant().id, user.oid
-                ) } })),
-            ),
-        };
-        // Entra varies access token lifetimes between 60 and 90 minutes.
-        let lifetime = rand::thread_rng().gen_range(3600..5400);
-        AccessTokenClaims {
-            aud: app.app_id.clone(),
-            iss: self.issuer(),
-            iat: now,
-            nbf: now,
-            exp: now + lifetime,
-            tid: self.tenant().id.clone(),
-            oid: user.oid.clone(),
-            sub: pairwise_subject(&user.oid, &app.app_id),
-            scp: Some(api_scopes.join(" ")),
-            roles: None,
-            upn: app.upn_claim.then(|| user.upn.clone()),
-            preferred_username: Some(user.upn.clone()),
-            name: Some(user.name.clone()),
-            groups,
-            claim_names,
-            claim_sources,
-            azp: Some(app.app_id.clone()),
-            azpacr: Some("0".to_owned()),
-            ver: Some("2.0".to_owned()),
-        }
-    }
-
-    fn id_token(&self, app: &AppRegistration, user: &User, nonce: Option<&str>, now: u64) -> String {
-        let mut claims = serde_json::json!({
-            "ver": "2.0",
-            "iss": self.issuer(),
-            "sub": pairwise_subject(&user.oid, &app.app_id),
-            "aud": app.app_id,
-            "iat": now,
-            "nbf": now,
-            "exp": now + 3600,
-            "name": user.name,
-            "preferred_username": user.upn,
-            "oid": user.oid,
-            "tid": self.tenant().id,
-        });
-        if let Some(nonce) = nonce {
-            claims["nonce"] = nonce.into();
-        }
-        self.key().sign(&claims)
-    }
 }
 
-/// Entra's `sub` is pairwise: the same user has a different subject in every app.
-fn pairwise_subject(oid: &str, app_id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{oid}:{app_id}")))
-}
-
-fn random_text(bytes: usize) -> String {
+pub(crate) fn random_text(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buffer);
     URL_SAFE_NO_PAD.encode(buffer)

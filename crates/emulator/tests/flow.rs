@@ -1,130 +1,14 @@
 //! The emulator over real HTTP on loopback, as a browser and a SPA would use it: the
 //! authorize page, code redemption with PKCE and CORS, refresh tokens, and Entra's errors.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+mod common;
 
-use channels_protocol::authorize::{start, LoginEntropy, PendingLogin, ReturnPath};
+use std::sync::atomic::Ordering;
+
 use channels_protocol::claims::AccessTokenClaims;
-use channels_protocol::token::TokenErrorBody;
-use channels_protocol::wire::RuntimeConfig;
+use common::{aadsts, param, redirect_params, world, SPA, START};
 use entra_emulator::directory::demo;
-use entra_emulator::Running;
-use reqwest::header::{ACCESS_CONTROL_ALLOW_ORIGIN, LOCATION, ORIGIN};
-use tokio::net::TcpListener;
-
-const SPA: &str = "http://localhost:8080";
-const START: u64 = 1_800_000_000;
-
-struct World {
-    emulator: Running,
-    http: reqwest::Client,
-    now: Arc<AtomicU64>,
-}
-
-async fn world() -> World {
-    let now = Arc::new(AtomicU64::new(START));
-    let clock = now.clone();
-    let emulator = entra_emulator::spawn(
-        TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        demo::tenant(),
-        Arc::new(move || clock.load(Ordering::SeqCst)),
-    )
-    .await
-    .unwrap();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    World { emulator, http, now }
-}
-
-impl World {
-    fn config(&self) -> RuntimeConfig {
-        RuntimeConfig {
-            authority: self.emulator.origin().to_owned(),
-            tenant_id: demo::TENANT_ID.into(),
-            client_id: demo::CLIENT_ID.into(),
-            api_scope: format!("api://{}/{}", demo::CLIENT_ID, demo::SCOPE),
-        }
-    }
-
-    fn login(&self) -> (String, PendingLogin) {
-        let entropy = LoginEntropy { verifier: [9; 32], state: [8; 16], nonce: [7; 16] };
-        let login = start(&self.config(), &format!("{SPA}/sso"), ReturnPath::same_origin("/"), &entropy, START);
-        (login.url, login.pending)
-    }
-
-    /// Shows the sign-in page, picks `upn`, and returns the redirect's query parameters.
-    async fn sign_in(&self, authorize_url: &str, upn: &str) -> Vec<(String, String)> {
-        let page = self.http.get(authorize_url).send().await.unwrap();
-        assert_eq!(page.status(), 200);
-        let html = page.text().await.unwrap();
-        assert!(html.contains(&format!("value=\"{upn}\"")), "the page lists {upn}");
-        let response = self.http.post(authorize_url).form(&[("username", upn)]).send().await.unwrap();
-        assert_eq!(response.status(), 302, "Entra redirects with 302 Found");
-        redirect_params(&response, &format!("{SPA}/sso?"))
-    }
-
-    async fn token(&self, form: &[(&str, &str)], origin: Option<&str>) -> reqwest::Response {
-        let url = format!("{}/{}/oauth2/v2.0/token", self.emulator.origin(), demo::TENANT_ID);
-        let request = self.http.post(url).form(form);
-        let request = match origin {
-            Some(origin) => request.header(ORIGIN, origin),
-            None => request,
-        };
-        request.send().await.unwrap()
-    }
-
-    /// Redeems a code; `verifier: None` leaves `code_verifier` out of the form.
-    async fn redeem(&self, code: &str, verifier: Option<&str>, origin: Option<&str>) -> reqwest::Response {
-        let redirect_uri = format!("{SPA}/sso");
-        let mut form = vec![
-            ("client_id", demo::CLIENT_ID),
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect_uri.as_str()),
-        ];
-        form.extend(verifier.map(|v| ("code_verifier", v)));
-        self.token(&form, origin).await
-    }
-
-    /// A code for alice, and the pending login it belongs to.
-    async fn code(&self) -> (String, PendingLogin) {
-        let (url, pending) = self.login();
-        let params = self.sign_in(&url, "alice@contoso.example").await;
-        (param(&params, "code"), pending)
-    }
-
-    /// Verifies an RS256 token against the emulator's published JWKS.
-    async fn verify<T: serde::de::DeserializeOwned>(&self, token: &str) -> T {
-        let url = format!("{}/{}/discovery/v2.0/keys", self.emulator.origin(), demo::TENANT_ID);
-        let jwks: jsonwebtoken::jwk::JwkSet = self.http.get(url).send().await.unwrap().json().await.unwrap();
-        let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
-        let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        jsonwebtoken::decode::<T>(token, &key, &validation).unwrap().claims
-    }
-}
-
-fn redirect_params(response: &reqwest::Response, prefix: &str) -> Vec<(String, String)> {
-    let location = response.headers()[LOCATION].to_str().unwrap();
-    let query = location.strip_prefix(prefix).unwrap_or_else(|| panic!("redirect to {location}"));
-    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
-}
-
-fn param(params: &[(String, String)], name: &str) -> String {
-    params.iter().find(|(k, _)| k == name).unwrap_or_else(|| panic!("no {name} in {params:?}")).1.clone()
-}
-
-async fn aadsts(response: reqwest::Response, status: u16, error: &str, code: u32) -> TokenErrorBody {
-    assert_eq!(response.status().as_u16(), status);
-    let body: TokenErrorBody = response.json().await.unwrap();
-    assert_eq!(body.error, error);
-    assert_eq!(body.error_codes, [code]);
-    assert!(body.error_description.starts_with(&format!("AADSTS{code}: ")), "{}", body.error_description);
-    assert!(!body.trace_id.is_empty() && !body.correlation_id.is_empty() && !body.timestamp.is_empty());
-    body
-}
+use reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN;
 
 #[tokio::test]
 async fn code_flow_with_pkce_gives_entra_shaped_tokens_with_cors_for_the_spa() {
@@ -234,7 +118,7 @@ async fn unregistered_redirect_uri_and_unknown_client_are_shown_not_redirected()
 }
 
 #[tokio::test]
-async fn prompt_none_without_session_and_graph_scopes_are_redirected_errors() {
+async fn prompt_none_without_session_and_unknown_resources_are_redirected_errors() {
     let world = world().await;
     let (url, pending) = world.login();
     let response = world.http.get(format!("{url}&prompt=none")).send().await.unwrap();
@@ -243,9 +127,9 @@ async fn prompt_none_without_session_and_graph_scopes_are_redirected_errors() {
     assert!(param(&params, "error_description").starts_with("AADSTS50058:"));
     assert_eq!(param(&params, "state"), pending.state.secret());
 
-    let graph = url.replace("api%3A%2F%2F6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d%2FUserProfile.ReadWrite", "User.Read");
-    assert_ne!(graph, url);
-    let response = world.http.get(graph).send().await.unwrap();
+    let unknown = url.replace("api%3A%2F%2F6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d%2F", "api%3A%2F%2Funknown%2F");
+    assert_ne!(unknown, url);
+    let response = world.http.get(unknown).send().await.unwrap();
     let params = redirect_params(&response, &format!("{SPA}/sso?"));
     assert!(param(&params, "error_description").starts_with("AADSTS500011:"));
 }

@@ -1,0 +1,42 @@
+//! Emulator-only routes under `/_emulator/` (Entra has no such paths): tests and local runs
+//! roll the signing keys and move the emulator's clock while clients keep running.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+
+use crate::Emulator;
+
+/// `?emergency=true` withdraws the signing key at once instead of a scheduled roll.
+#[derive(Deserialize)]
+pub struct RollParams {
+    #[serde(default)]
+    emergency: bool,
+}
+
+/// `POST /_emulator/keys/roll[?emergency=true]`: answers the published `kid`s, signing key first.
+pub async fn roll_keys(State(emulator): State<Arc<Emulator>>, Query(params): Query<RollParams>) -> Json<Vec<String>> {
+    let keys = emulator.keys();
+    if params.emergency {
+        keys.replace_compromised();
+    } else {
+        keys.roll();
+    }
+    Json(keys.published().iter().map(|key| key.kid().to_owned()).collect())
+}
+
+/// `?seconds=N`: how far to move the clock forward.
+#[derive(Deserialize)]
+pub struct ClockParams {
+    seconds: u64,
+}
+
+/// `POST /_emulator/clock?seconds=N`: moves the emulator's clock forward (codes, refresh tokens
+/// and token lifetimes all follow it); answers the new time.
+pub async fn advance_clock(State(emulator): State<Arc<Emulator>>, Query(params): Query<ClockParams>) -> Json<u64> {
+    emulator.clock_offset.fetch_add(params.seconds, Ordering::SeqCst);
+    Json(emulator.now())
+}

@@ -1,0 +1,318 @@
+//! Entra behaviours beyond the SPA's happy path, over real HTTP: v1 and Graph tokens, consent,
+//! user assignment, the SSO session with `prompt=none` and sign-out, `common` with several
+//! tenants, optional claims and group formats, key rolls and the emulator's clock.
+//! docs/emulator.md lists each behaviour with the test here that shows it.
+
+mod common;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use common::{aadsts, param, redirect_params, world_of, World, SPA};
+use entra_emulator::directory::{demo, Audience, Directory, GroupFormat, OnPremisesFormat, TokenVersion, GRAPH_APP_ID};
+use serde_json::Value;
+
+/// RFC 7636 Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn api_scope() -> String {
+    format!("api://{}/{}", demo::CLIENT_ID, demo::SCOPE)
+}
+
+/// An authorize URL at `segment` for `client_id`, with PKCE, state `s1` and nonce `n1`.
+fn authorize(world: &World, segment: &str, client_id: &str, scope: &str, extra: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("client_id", client_id)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", &format!("{SPA}/sso"))
+        .append_pair("scope", scope)
+        .append_pair("state", "s1")
+        .append_pair("nonce", "n1")
+        .append_pair("code_challenge", CHALLENGE)
+        .append_pair("code_challenge_method", "S256");
+    for (name, value) in extra {
+        query.append_pair(name, value);
+    }
+    format!("{}/{segment}/oauth2/v2.0/authorize?{}", world.emulator.origin(), query.finish())
+}
+
+fn demo_url(world: &World, scope: &str, extra: &[(&str, &str)]) -> String {
+    authorize(world, demo::TENANT_ID, demo::CLIENT_ID, scope, extra)
+}
+
+/// The redirect's parameters, from a 302 back to the SPA.
+fn back(response: &reqwest::Response) -> Vec<(String, String)> {
+    assert_eq!(response.status(), 302, "a redirect back to the app");
+    redirect_params(response, &format!("{SPA}/sso?"))
+}
+
+/// Redeems the code in `params` for the demo app and returns the token response.
+async fn redeem(world: &World, client_id: &str, params: &[(String, String)]) -> Value {
+    let response = world.redeem_for(client_id, &param(params, "code"), Some(VERIFIER), Some(SPA)).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn decode(token: &str, part: usize) -> Value {
+    let segment = token.split('.').nth(part).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+}
+
+fn error_of(params: &[(String, String)]) -> (String, String) {
+    let description = param(params, "error_description");
+    (param(params, "error"), description.split(':').next().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_v1_resource_gets_v1_tokens_signed_with_the_x5t_header() {
+    let mut directory = demo::directory();
+    directory.tenants[0].apps[0].token_version = TokenVersion::V1;
+    let world = world_of(directory).await;
+    let params =
+        world.sign_in(&demo_url(&world, &format!("openid {}", api_scope()), &[]), "alice@contoso.example").await;
+    let body = redeem(&world, demo::CLIENT_ID, &params).await;
+    let token = body["access_token"].as_str().unwrap();
+    let header = decode(token, 0);
+    assert_eq!(header["x5t"], header["kid"]);
+    let claims: Value = world.verify(token).await;
+    assert_eq!(claims["iss"], format!("https://sts.windows.net/{}/", demo::TENANT_ID));
+    assert_eq!(claims["aud"], format!("api://{}", demo::CLIENT_ID), "v1 aud is the resource as requested");
+    assert_eq!((claims["appid"].as_str(), claims["appidacr"].as_str()), (Some(demo::CLIENT_ID), Some("0")));
+    assert_eq!((claims["ver"].as_str(), claims["unique_name"].as_str()), (Some("1.0"), Some("alice@contoso.example")));
+    assert_eq!((claims["given_name"].as_str(), claims["family_name"].as_str()), (Some("Alice"), Some("Moreau")));
+    assert!(claims.get("azp").is_none() && claims.get("preferred_username").is_none());
+    // The v1 key path publishes the same keys.
+    let kid = header["kid"].as_str().unwrap();
+    assert!(world.jwks("discovery/keys").await.find(kid).is_some());
+}
+
+#[tokio::test]
+async fn graph_scopes_need_consent_and_give_tokens_only_graph_can_verify() {
+    let world = world_of(demo::directory()).await;
+    let url = demo_url(&world, "openid offline_access User.Read", &[]);
+    let consent = world.pick(&url, "alice@contoso.example").await;
+    assert_eq!(consent.status(), 200, "the registration does not list Graph, so the user is asked");
+    let page = consent.text().await.unwrap();
+    assert!(page.contains("Permissions requested") && page.contains("User.Read") && page.contains("Microsoft Graph"));
+    let accepted = world.post_form(&url, &[("username", "alice@contoso.example"), ("consent", "accept")]).await;
+    let body = redeem(&world, demo::CLIENT_ID, &back(&accepted)).await;
+    let token = body["access_token"].as_str().unwrap();
+    assert!(decode(token, 0)["nonce"].is_string(), "Graph tokens carry a nonce in the header");
+    let claims = decode(token, 1);
+    assert_eq!((claims["aud"].as_str(), claims["scp"].as_str()), (Some(GRAPH_APP_ID), Some("User.Read")));
+    assert_eq!(body["scope"], "User.Read");
+    let jwks = world.jwks("discovery/v2.0/keys").await;
+    let key =
+        jsonwebtoken::DecodingKey::from_jwk(jwks.find(decode(token, 0)["kid"].as_str().unwrap()).unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_aud = false;
+    validation.validate_exp = false;
+    let error = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap_err();
+    assert_eq!(error.kind(), &jsonwebtoken::errors::ErrorKind::InvalidSignature, "nobody but Graph verifies it");
+    // The consent is remembered: the same request goes through silently now.
+    let silent = world.get(&demo_url(&world, "openid User.Read", &[("prompt", "none")])).await;
+    assert!(param(&back(&silent), "code").starts_with("1.A"));
+}
+
+#[tokio::test]
+async fn declined_consent_is_aadsts65004_and_silent_requests_report_consent_required() {
+    let world = world_of(demo::directory()).await;
+    let url = demo_url(&world, "openid User.Read", &[]);
+    assert_eq!(world.pick(&url, "alice@contoso.example").await.status(), 200);
+    let declined = world.post_form(&url, &[("username", "alice@contoso.example"), ("consent", "decline")]).await;
+    let params = back(&declined);
+    assert_eq!(error_of(&params), ("access_denied".into(), "AADSTS65004".into()));
+    assert_eq!((param(&params, "error_subcode"), param(&params, "state")), ("cancel".into(), "s1".into()));
+    let silent = world.get(&demo_url(&world, "openid User.Read", &[("prompt", "none")])).await;
+    assert_eq!(error_of(&back(&silent)), ("consent_required".into(), "AADSTS65001".into()));
+    // prompt=consent asks again even for what the admin granted.
+    let forced = world.get(&demo_url(&world, &api_scope(), &[("prompt", "consent")])).await;
+    assert_eq!(forced.status(), 200);
+    let asked = world
+        .post_form(&demo_url(&world, &api_scope(), &[("prompt", "consent")]), &[("username", "alice@contoso.example")])
+        .await;
+    assert!(asked.text().await.unwrap().contains(demo::SCOPE));
+}
+
+#[tokio::test]
+async fn assignment_required_turns_unassigned_users_away_with_aadsts50105() {
+    let mut directory = demo::directory();
+    let enterprise_app = &mut directory.tenants[0].enterprise_apps[0];
+    enterprise_app.assignment_required = true;
+    enterprise_app.assigned = vec!["0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001".into()]; // Dispatch
+    let world = world_of(directory).await;
+    let url = demo_url(&world, &api_scope(), &[]);
+    let refused = world.pick(&url, "bob@contoso.example").await;
+    assert_eq!(refused.status(), 400, "Entra shows this on its own page, not at the redirect URI");
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("AADSTS50105: Your administrator has configured the application Channels"));
+    let silent = world.get(&demo_url(&world, &api_scope(), &[("prompt", "none")])).await;
+    assert_eq!(error_of(&back(&silent)), ("access_denied".into(), "AADSTS50105".into()));
+    assert!(
+        param(&world.sign_in(&url, "alice@contoso.example").await, "code").starts_with("1.A"),
+        "alice is in Dispatch"
+    );
+}
+
+#[tokio::test]
+async fn the_sso_session_serves_prompt_none_until_sign_out_which_calls_front_channel_logout() {
+    let mut directory = demo::directory();
+    directory.tenants[0].apps[0].logout_url = Some(format!("{SPA}/logout"));
+    let world = world_of(directory).await;
+    let scope = format!("openid offline_access {}", api_scope());
+    let silent_url = demo_url(&world, &scope, &[("prompt", "none")]);
+    let silent = || world.get(&silent_url);
+    assert_eq!(error_of(&back(&silent().await)), ("login_required".into(), "AADSTS50058".into()));
+    world.sign_in(&demo_url(&world, &scope, &[]), "alice@contoso.example").await;
+    let params = back(&silent().await);
+    let body = redeem(&world, demo::CLIENT_ID, &params).await;
+    assert_eq!(decode(body["id_token"].as_str().unwrap(), 1)["preferred_username"], "alice@contoso.example");
+    let hinted = world.get(&demo_url(&world, &scope, &[("login_hint", "alice@contoso.example")])).await;
+    assert_eq!(hinted.status(), 302, "a login_hint naming the session's user signs in without a page");
+    let other = world.get(&demo_url(&world, &scope, &[("login_hint", "bob@contoso.example")])).await;
+    assert_eq!(other.status(), 200, "another user gets the picker");
+
+    let logout = format!(
+        "{}/{}/oauth2/v2.0/logout?post_logout_redirect_uri={SPA}/sso",
+        world.emulator.origin(),
+        demo::TENANT_ID
+    );
+    let signed_out = world.get(&logout).await;
+    assert!(signed_out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let page = signed_out.text().await.unwrap();
+    assert!(page.contains(&format!("<iframe hidden title=\"sign-out\" src=\"{SPA}/logout\">")), "{page}");
+    assert!(page.contains(&format!("content=\"1;url={SPA}/sso\"")));
+    assert_eq!(error_of(&back(&silent().await)), ("login_required".into(), "AADSTS50058".into()));
+}
+
+#[tokio::test]
+async fn common_needs_a_multi_tenant_app_and_issues_tokens_for_the_users_tenant() {
+    let single = world_of(demo::directory()).await;
+    let page = single.get(&authorize(&single, "common", demo::CLIENT_ID, &api_scope(), &[])).await;
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("AADSTS50194"));
+
+    let mut directory = demo::directory();
+    directory.tenants[0].apps[0].audience = Audience::MultipleOrgs;
+    let world = world_of(directory).await;
+    let url = authorize(&world, "organizations", demo::CLIENT_ID, &format!("openid {}", api_scope()), &[]);
+    let picker = world.get(&url).await.text().await.unwrap();
+    assert!(picker.contains("alice@contoso.example") && picker.contains("frank@fabrikam.example"));
+    let hinted = authorize(&world, "common", demo::CLIENT_ID, &api_scope(), &[("domain_hint", "fabrikam.example")]);
+    let narrowed = world.get(&hinted).await.text().await.unwrap();
+    assert!(narrowed.contains("frank@fabrikam.example") && !narrowed.contains("alice@contoso.example"));
+
+    // Fabrikam's admin never consented to Contoso's app: Frank is asked.
+    assert_eq!(world.pick(&url, "frank@fabrikam.example").await.status(), 200);
+    let accepted = world.post_form(&url, &[("username", "frank@fabrikam.example"), ("consent", "accept")]).await;
+    let body = redeem(&world, demo::CLIENT_ID, &back(&accepted)).await;
+    let claims: Value = world.verify(body["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["tid"], demo::FABRIKAM_TENANT_ID);
+    assert_eq!(claims["iss"], world.emulator.emulator.issuer_of(demo::FABRIKAM_TENANT_ID));
+    assert_eq!(claims["groups"], serde_json::json!(["Operations", "Harbour"]), "nested groups count");
+
+    let metadata: Value = world
+        .get(&format!("{}/common/v2.0/.well-known/openid-configuration", world.emulator.origin()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["issuer"], format!("{}/{{tenantid}}/v2.0", world.emulator.origin()));
+}
+
+#[tokio::test]
+async fn scope_errors_are_entras() {
+    let mut directory = demo::directory();
+    let mut itself = directory.tenants[1].apps[0].clone();
+    itself.identifier_uris = vec!["https://channels.fabrikam.example".into()];
+    directory.tenants[1].apps[0] = itself;
+    let world = world_of(directory).await;
+    let expect = |url: String, error: &'static str, code: &'static str| {
+        let world = &world;
+        async move {
+            let response = world.get(&url).await;
+            assert_eq!(error_of(&back(&response)), (error.to_owned(), code.to_owned()), "{url}");
+        }
+    };
+    expect(demo_url(&world, &format!("api://{}/Nope", demo::CLIENT_ID), &[]), "invalid_client", "AADSTS650053").await;
+    expect(demo_url(&world, "https://graph.microsoft.com/.default", &[]), "invalid_client", "AADSTS650057").await;
+    expect(demo_url(&world, "api://nowhere/Read", &[]), "invalid_resource", "AADSTS500011").await;
+    let by_uri = authorize(
+        &world,
+        demo::FABRIKAM_TENANT_ID,
+        demo::FABRIKAM_CLIENT_ID,
+        "https://channels.fabrikam.example/UserProfile.ReadWrite",
+        &[],
+    );
+    expect(by_uri, "invalid_request", "AADSTS90009").await;
+
+    // `.default` is what the registration lists; OpenID scopes alone give a Graph token.
+    let params = world
+        .sign_in(&demo_url(&world, &format!("api://{}/.default", demo::CLIENT_ID), &[]), "alice@contoso.example")
+        .await;
+    assert_eq!(redeem(&world, demo::CLIENT_ID, &params).await["scope"], api_scope());
+    let params = world.sign_in(&demo_url(&world, "openid profile", &[]), "alice@contoso.example").await;
+    let body = redeem(&world, demo::CLIENT_ID, &params).await;
+    assert_eq!(decode(body["access_token"].as_str().unwrap(), 1)["aud"], GRAPH_APP_ID);
+}
+
+#[tokio::test]
+async fn optional_claims_and_group_formats_reach_the_access_token() {
+    let mut directory = demo::directory();
+    let app = &mut directory.tenants[0].apps[0];
+    app.access_token_claims.guest_upn = false;
+    app.access_token_claims.email = true;
+    app.group_format = GroupFormat {
+        on_premises: Some(OnPremisesFormat::NetbiosDomain),
+        emit_as_roles: true,
+        ..GroupFormat::default()
+    };
+    let world = world_of(directory).await;
+    let claims_of = |upn: &'static str| {
+        let world = &world;
+        async move {
+            let params = world.sign_in(&demo_url(world, &api_scope(), &[]), upn).await;
+            let body = redeem(world, demo::CLIENT_ID, &params).await;
+            world.verify::<Value>(body["access_token"].as_str().unwrap()).await
+        }
+    };
+    let alice = claims_of("alice@contoso.example").await;
+    assert_eq!(alice["roles"], serde_json::json!(["CONTOSO\\Dispatch", "CONTOSO\\Fire-North"]));
+    assert!(alice.get("groups").is_none(), "emit_as_roles moves groups into roles");
+    assert_eq!(
+        (alice["upn"].as_str(), alice["email"].as_str()),
+        (Some("alice@contoso.example"), Some("alice@contoso.example"))
+    );
+    let erin = claims_of("erin_partner.example#EXT#@contoso.example").await;
+    assert!(erin.get("upn").is_none(), "guests get upn only with include_externally_authenticated_upn");
+}
+
+#[tokio::test]
+async fn keys_roll_on_demand_and_the_clock_moves_forward() {
+    let world = world_of(Directory::from(demo::tenant())).await;
+    let control = |path: &str| world.http.post(format!("{}/_emulator/{path}", world.emulator.origin())).send();
+    let before: Vec<String> =
+        world.jwks("discovery/v2.0/keys").await.keys.iter().map(|k| k.common.key_id.clone().unwrap()).collect();
+    assert_eq!(before.len(), 2, "the signing key and the next one are published");
+    let after: Vec<String> = control("keys/roll").await.unwrap().json().await.unwrap();
+    assert_eq!(after[0], before[1], "a scheduled roll signs with the key published in advance");
+    assert!(after.contains(&before[0]), "the old key stays published for tokens in flight");
+    let emergency: Vec<String> = control("keys/roll?emergency=true").await.unwrap().json().await.unwrap();
+    assert!(
+        !emergency.contains(&after[0]) && !before.contains(&emergency[0]),
+        "a compromised key is withdrawn at once"
+    );
+    let (code, pending) = world.code().await;
+    let body: Value = world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await.json().await.unwrap();
+    assert_eq!(decode(body["access_token"].as_str().unwrap(), 0)["kid"], emergency[0].as_str());
+
+    let (code, pending) = world.code().await;
+    let now: u64 = control("clock?seconds=601").await.unwrap().json().await.unwrap();
+    assert_eq!(now, common::START + 601);
+    aadsts(world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await, 400, "invalid_grant", 70008).await;
+}
