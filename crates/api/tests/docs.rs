@@ -140,3 +140,20 @@ fn every_sh_block_in_the_docs_runs() {
     }
     assert!(ran >= 3, "expected the docs' sh blocks to run (found {ran})");
 }
+
+#[test]
+fn every_test_the_emulator_behaviour_table_cites_exists() {
+    let table = std::fs::read_to_string(docs().join("emulator.md")).unwrap();
+    let root = docs().join("..");
+    let mut cited = 0;
+    for reference in table.split('`').filter(|part| part.contains(".rs::")) {
+        let (file, function) = reference.split_once("::").unwrap();
+        let source = std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(
+            source.contains(&format!("fn {function}(")),
+            "docs/emulator.md cites {reference}, which does not exist"
+        );
+        cited += 1;
+    }
+    assert!(cited >= 25, "expected the behaviour table to cite its tests (found {cited})");
+}

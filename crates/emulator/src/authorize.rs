@@ -202,6 +202,13 @@ fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> 
 /// `…/.default`, Graph's `User.Read` (bare or prefixed).
 fn resolve_scope(emulator: &Emulator, client: &AppRegistration, scope: &str) -> Result<Vec<Requested>, AadError> {
     let (resource, value) = scope.rsplit_once('/').unwrap_or((GRAPH_RESOURCE, scope));
+    if value.is_empty() || resource.is_empty() {
+        return Err(AadError::new(
+            "invalid_scope",
+            70011,
+            format!("The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' ('{scope}') is not valid: expected <resource>/<scope name>, such as api://<client id>/UserProfile.ReadWrite."),
+        ));
+    }
     let is_graph = resource.eq_ignore_ascii_case(GRAPH_RESOURCE) || resource.eq_ignore_ascii_case(GRAPH_APP_ID);
     let unknown_scope = |resource_id: &str| {
         AadError::new(

@@ -241,3 +241,43 @@ async fn home(State(emulator): State<Arc<Emulator>>) -> Html<String> {
         .collect();
     Html(html::page("Entra emulator", &format!("<h1>Entra emulator</h1><ul>{tenants}</ul>")))
 }
+
+/// A running emulator on HTTPS, and the certificate to trust.
+pub struct RunningTls {
+    /// The emulator, whose origin is `https://localhost:{port}`.
+    pub running: Running,
+    /// Its self-signed certificate (PEM), for clients' trust stores.
+    pub certificate_pem: String,
+}
+
+/// Serves `directory` over HTTPS on `listener` with a self-signed certificate for `localhost`
+/// and `127.0.0.1`, made at start; the authority is `https://localhost:{port}`. For standard
+/// clients that refuse plain-http authorities.
+pub async fn spawn_tls(
+    listener: TcpListener,
+    directory: impl Into<Directory>,
+    clock: Clock,
+) -> std::io::Result<RunningTls> {
+    let addr = listener.local_addr()?;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .map_err(std::io::Error::other)?;
+    let key = rustls_pki_types::PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der());
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(std::io::Error::other)?
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key.into())
+        .map_err(std::io::Error::other)?;
+    let emulator = Arc::new(Emulator::new(directory, format!("https://localhost:{}", addr.port()), clock));
+    let app = router(emulator.clone());
+    let server = axum_server::from_tcp_rustls(
+        listener.into_std()?,
+        axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls)),
+    );
+    let task = tokio::spawn(async move {
+        if let Err(error) = server.serve(app.into_make_service()).await {
+            tracing::error!(%error, "emulator stopped");
+        }
+    });
+    Ok(RunningTls { running: Running { emulator, addr, task }, certificate_pem: certified.cert.pem() })
+}

@@ -1,6 +1,8 @@
 //! `entra-emulator`: serves the demo directory (Contoso and Fabrikam) on 127.0.0.1:9400.
 //!
 //! - `ENTRA_EMULATOR_ADDR`: where to listen.
+//! - `ENTRA_EMULATOR_TLS_CERT=file.pem`: serve HTTPS (`https://localhost:{port}`) with a
+//!   self-signed certificate made at start, written to that file for clients to trust.
 //! - `ENTRA_EMULATOR_DIRECTORY=file.json`: serve the tenants of a directory file instead
 //!   (docs/emulator.md shows its shape).
 //! - `ENTRA_EMULATOR_APP_MANIFEST=file.json`: replace the first tenant's app registration by the
@@ -36,7 +38,16 @@ async fn main() -> std::io::Result<()> {
         .init();
     let addr = std::env::var("ENTRA_EMULATOR_ADDR").unwrap_or_else(|_| "127.0.0.1:9400".to_owned());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let running = entra_emulator::spawn(listener, directory()?, entra_emulator::system_clock()).await?;
+    let clock = entra_emulator::system_clock();
+    let running = match std::env::var("ENTRA_EMULATOR_TLS_CERT") {
+        Ok(path) => {
+            let served = entra_emulator::spawn_tls(listener, directory()?, clock).await?;
+            std::fs::write(&path, &served.certificate_pem)?;
+            tracing::info!("HTTPS certificate written to {path}");
+            served.running
+        }
+        Err(_) => entra_emulator::spawn(listener, directory()?, clock).await?,
+    };
     for tenant in &running.emulator.directory().tenants {
         tracing::info!(
             issuer = %running.emulator.issuer_of(&tenant.id),

@@ -511,4 +511,17 @@ mod tests {
         let bad_app = r#"{ "tenants": [{ "id": "t", "applications": [{ "appId": "a", "signInAudience": "x" }] }] }"#;
         assert!(Directory::from_json(bad_app).unwrap_err().0.starts_with("tenant t: expected signInAudience"));
     }
+
+    #[test]
+    fn the_documented_example_directory_loads() {
+        let directory = Directory::from_json(include_str!("../examples/directory.json")).unwrap();
+        let tenant = directory.tenant("northwind.example").unwrap();
+        let (nina, omar) = (tenant.user_by_upn("nina@northwind.example").unwrap(), &tenant.users[1]);
+        assert_eq!(
+            tenant.groups_claim(&tenant.apps[0], nina),
+            crate::directory::GroupsClaim::Groups(vec!["NORTHWIND\\Ops".into(), "NORTHWIND\\NightShift".into()])
+        );
+        assert!(tenant.is_assigned(&tenant.apps[0].app_id, nina), "Night shift is assigned and Nina is in it");
+        assert!(!tenant.is_assigned(&tenant.apps[0].app_id, omar), "Omar is in no assigned group");
+    }
 }

@@ -228,6 +228,9 @@ async fn common_needs_a_multi_tenant_app_and_issues_tokens_for_the_users_tenant(
 #[tokio::test]
 async fn scope_errors_are_entras() {
     let mut directory = demo::directory();
+    let mut no_reply = directory.tenants[0].apps[0].clone();
+    (no_reply.app_id, no_reply.redirect_uris) = ("11110000-0000-4000-8000-000000000000".into(), Vec::new());
+    directory.tenants[0].apps.push(no_reply);
     let mut itself = directory.tenants[1].apps[0].clone();
     itself.identifier_uris = vec!["https://channels.fabrikam.example".into()];
     directory.tenants[1].apps[0] = itself;
@@ -242,6 +245,7 @@ async fn scope_errors_are_entras() {
     expect(demo_url(&world, &format!("api://{}/Nope", demo::CLIENT_ID), &[]), "invalid_client", "AADSTS650053").await;
     expect(demo_url(&world, "https://graph.microsoft.com/.default", &[]), "invalid_client", "AADSTS650057").await;
     expect(demo_url(&world, "api://nowhere/Read", &[]), "invalid_resource", "AADSTS500011").await;
+    expect(demo_url(&world, &format!("api://{}/", demo::CLIENT_ID), &[]), "invalid_scope", "AADSTS70011").await;
     let by_uri = authorize(
         &world,
         demo::FABRIKAM_TENANT_ID,
@@ -250,6 +254,11 @@ async fn scope_errors_are_entras() {
         &[],
     );
     expect(by_uri, "invalid_request", "AADSTS90009").await;
+
+    let page =
+        world.get(&authorize(&world, demo::TENANT_ID, "11110000-0000-4000-8000-000000000000", &api_scope(), &[])).await;
+    assert_eq!(page.status(), 400, "nothing to redirect to: Entra's own page");
+    assert!(page.text().await.unwrap().contains("AADSTS500113"));
 
     // `.default` is what the registration lists; OpenID scopes alone give a Graph token.
     let params = world
@@ -315,4 +324,43 @@ async fn keys_roll_on_demand_and_the_clock_moves_forward() {
     let now: u64 = control("clock?seconds=601").await.unwrap().json().await.unwrap();
     assert_eq!(now, common::START + 601);
     aadsts(world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await, 400, "invalid_grant", 70008).await;
+}
+
+#[tokio::test]
+async fn the_redirect_uri_platform_decides_how_a_code_is_redeemed() {
+    use entra_emulator::directory::Platform;
+    let mut directory = demo::directory();
+    let uris = &mut directory.tenants[0].apps[0].redirect_uris;
+    uris.push((Platform::Web, "http://localhost:8080/web".into()));
+    uris.push((Platform::PublicClient, "http://localhost:8080/native".into()));
+    let world = world_of(directory).await;
+    let code_for = |redirect: &'static str| {
+        let world = &world;
+        async move {
+            let url = demo_url(world, &api_scope(), &[]).replace("%2Fsso", redirect);
+            let response = world.pick(&url, "alice@contoso.example").await;
+            let params = redirect_params(&response, &format!("{SPA}{}?", redirect.replace("%2F", "/")));
+            param(&params, "code")
+        }
+    };
+    let redeem = |code: String, redirect: &'static str, origin: Option<&'static str>, secret: Option<&'static str>| {
+        let world = &world;
+        async move {
+            let redirect_uri = format!("{SPA}{}", redirect.replace("%2F", "/"));
+            let mut form = vec![
+                ("client_id", demo::CLIENT_ID),
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect_uri.as_str()),
+                ("code_verifier", VERIFIER),
+            ];
+            form.extend(secret.map(|s| ("client_secret", s)));
+            world.token(&form, origin).await
+        }
+    };
+    aadsts(redeem(code_for("%2Fweb").await, "%2Fweb", Some(SPA), None).await, 400, "invalid_request", 9002326).await;
+    aadsts(redeem(code_for("%2Fweb").await, "%2Fweb", None, None).await, 401, "invalid_client", 7000218).await;
+    aadsts(redeem(code_for("%2Fweb").await, "%2Fweb", None, Some("guess")).await, 401, "invalid_client", 7000215).await;
+    let native = redeem(code_for("%2Fnative").await, "%2Fnative", None, None).await;
+    assert_eq!(native.status(), 200, "a public client redeems from outside a browser, with PKCE and no secret");
 }

@@ -4,6 +4,8 @@
 //! with the keys the emulator publishes. Our own SPA and API agreeing with the emulator could be a
 //! mistake they share; a general-purpose relying party accepting what it serves is not.
 //!
+//! It does so over plain HTTP and over HTTPS, trusting the certificate the emulator made at start.
+//!
 //! The client is set up like the SPA's registration: public (no secret), PKCE with S256, a nonce,
 //! and redirect URI `http://localhost:8080/sso`. Entra redeems SPA codes only from cross-origin
 //! requests (AADSTS9002327 otherwise), so the client's HTTP stack sends the SPA's `Origin` header,
@@ -49,27 +51,38 @@ fn api_scope() -> String {
     format!("api://{}/{}", demo::CLIENT_ID, demo::SCOPE)
 }
 
-/// The relying party's HTTP client. It follows no redirects, as `openidconnect` advises against
-/// SSRF, and sends the SPA's `Origin` header.
-fn relying_party_http() -> reqwest::Client {
+/// An HTTP client that follows no redirects (as `openidconnect` advises, against SSRF) and trusts
+/// the emulator's certificate when it serves HTTPS.
+fn http_client(trust: Option<&str>) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder().redirect(redirect::Policy::none());
+    match trust {
+        Some(pem) => builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()),
+        None => builder,
+    }
+}
+
+/// The relying party's HTTP client, which also sends the SPA's `Origin` header.
+fn relying_party_http(trust: Option<&str>) -> reqwest::Client {
     let mut headers = header::HeaderMap::new();
     headers.insert(header::ORIGIN, header::HeaderValue::from_static(SPA_ORIGIN));
-    reqwest::Client::builder().redirect(redirect::Policy::none()).default_headers(headers).build().unwrap()
+    http_client(trust).default_headers(headers).build().unwrap()
 }
 
 /// Discovery, authorization (alice picked on the sign-in page) and code redemption, all done by
-/// `openidconnect`. The test itself only plays the browser.
-async fn sign_in() -> SignIn {
-    let emulator = entra_emulator::spawn(
-        TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        demo::tenant(),
-        // The crate checks `exp` against the system clock, so the emulator keeps real time.
-        entra_emulator::system_clock(),
-    )
-    .await
-    .unwrap();
+/// `openidconnect`, over HTTP or HTTPS. The test itself only plays the browser.
+async fn sign_in(tls: bool) -> SignIn {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // The crate checks `exp` against the system clock, so the emulator keeps real time.
+    let clock = entra_emulator::system_clock();
+    let (emulator, trust) = if tls {
+        let served = entra_emulator::spawn_tls(listener, demo::tenant(), clock).await.unwrap();
+        (served.running, Some(served.certificate_pem))
+    } else {
+        (entra_emulator::spawn(listener, demo::tenant(), clock).await.unwrap(), None)
+    };
+    assert_eq!(emulator.origin().starts_with("https://"), tls);
     let issuer = format!("{}/{}/v2.0", emulator.origin(), demo::TENANT_ID);
-    let http = relying_party_http();
+    let http = relying_party_http(trust.as_deref());
 
     let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &http)
         .await
@@ -89,7 +102,7 @@ async fn sign_in() -> SignIn {
         .add_scope(Scope::new(api_scope()))
         .set_pkce_challenge(challenge)
         .url();
-    let callback = browser_signs_in(&authorize_url, ALICE).await;
+    let callback = browser_signs_in(&http_client(trust.as_deref()).build().unwrap(), &authorize_url, ALICE).await;
     assert_eq!(query_param(&callback, "state").as_deref(), Some(state.secret().as_str()), "state comes back");
     let code = query_param(&callback, "code").expect("the redirect carries a code");
 
@@ -105,8 +118,7 @@ async fn sign_in() -> SignIn {
 
 /// Plays the browser: opens the authorize URL, submits the sign-in form for `upn`, and returns
 /// the redirect's target. The redirect is not followed, because the SPA is not running.
-async fn browser_signs_in(authorize_url: &Url, upn: &str) -> Url {
-    let browser = reqwest::Client::builder().redirect(redirect::Policy::none()).build().unwrap();
+async fn browser_signs_in(browser: &reqwest::Client, authorize_url: &Url, upn: &str) -> Url {
     let page = browser.get(authorize_url.as_str()).send().await.unwrap();
     assert_eq!(page.status(), 200, "the sign-in page");
     let html = page.text().await.unwrap();
@@ -142,7 +154,7 @@ fn query_param(url: &Url, name: &str) -> Option<String> {
 
 #[tokio::test]
 async fn a_standard_client_signs_in_and_verifies_the_id_token() {
-    let signed_in = sign_in().await;
+    let signed_in = sign_in(false).await;
     let SignIn { issuer, http, client, nonce, token, .. } = &signed_in;
 
     let id_token = token.id_token().expect("an ID token, since openid was asked for");
@@ -176,7 +188,7 @@ async fn a_standard_client_signs_in_and_verifies_the_id_token() {
 
 #[tokio::test]
 async fn the_standard_client_rejects_another_nonce_and_a_forged_id_token() {
-    let signed_in = sign_in().await;
+    let signed_in = sign_in(false).await;
     let id_token = signed_in.token.id_token().expect("an ID token, since openid was asked for");
     let verifier = signed_in.client.id_token_verifier();
     assert!(id_token.claims(&verifier, &signed_in.nonce).is_ok(), "the genuine token with its own nonce");
@@ -195,4 +207,16 @@ async fn the_standard_client_rejects_another_nonce_and_a_forged_id_token() {
     let forged: CoreIdToken = format!("{}.{payload}.{}", parts[0], parts[2]).parse().expect("a well-formed JWT");
     let result = forged.claims(&verifier, &signed_in.nonce);
     assert!(matches!(result, Err(ClaimsVerificationError::SignatureVerification(_))), "a forged payload: {result:?}");
+}
+
+#[tokio::test]
+async fn a_standard_client_signs_in_over_https_trusting_only_the_emulators_certificate() {
+    let signed_in = sign_in(true).await;
+    let id_token = signed_in.token.id_token().expect("an ID token, since openid was asked for");
+    let claims = id_token.claims(&signed_in.client.id_token_verifier(), &signed_in.nonce).unwrap();
+    assert!(claims.issuer().as_str().starts_with("https://localhost:"));
+    // Without the emulator's certificate in the trust store, the same discovery fails.
+    let untrusted = relying_party_http(None);
+    let issuer = IssuerUrl::new(signed_in.issuer.clone()).unwrap();
+    assert!(CoreProviderMetadata::discover_async(issuer, &untrusted).await.is_err());
 }
