@@ -28,5 +28,9 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.goto('/sso?code=x&state=forged');
     await expect(page.getByRole('alert')).toBeVisible();
     await accessible(page); // an error
+
+    await page.goto('/logout');
+    await expect(page.getByRole('status')).toContainText('You were signed out');
+    await accessible(page); // signed out, with the reason
   });
 }

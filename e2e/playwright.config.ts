@@ -8,6 +8,9 @@ export const emulatorPort = Number(process.env.E2E_EMULATOR_PORT ?? 19400);
 // A second pair whose app registration is misconfigured (fixtures/misconfigured-manifest.json).
 export const misconfiguredApiPort = apiPort + 1;
 const misconfiguredEmulatorPort = emulatorPort + 1;
+// A third API against the first emulator whose SPA asks for Microsoft Graph's User.Read instead
+// of the API's scope (the misconfiguration ICE warns about).
+export const graphScopeApiPort = apiPort + 2;
 const target = process.env.CARGO_TARGET_DIR ?? '../target';
 
 /** The Entra emulator on `port`, with the demo tenant (and `env` on top). */
@@ -22,7 +25,7 @@ function emulator(port: number, env: Record<string, string> = {}) {
 }
 
 /** The API on `port`, serving the release build of the SPA, against the emulator on `idp`. */
-function api(port: number, idp: number, database: string) {
+function api(port: number, idp: number, database: string, env: Record<string, string> = {}) {
   return {
     command: `${target}/debug/channels-api`,
     url: `http://127.0.0.1:${port}/healthz`,
@@ -32,6 +35,7 @@ function api(port: number, idp: number, database: string) {
       CHANNELS_SPA_DIR: '../dist',
       CHANNELS_DATABASE_URL: `sqlite://${target}/${database}.db?mode=rwc`,
       RUST_LOG: 'warn',
+      ...env,
     },
     reuseExistingServer: false,
     timeout: 30_000,
@@ -65,5 +69,6 @@ export default defineConfig({
     api(apiPort, emulatorPort, 'e2e-members'),
     emulator(misconfiguredEmulatorPort, { ENTRA_EMULATOR_APP_MANIFEST: 'fixtures/misconfigured-manifest.json' }),
     api(misconfiguredApiPort, misconfiguredEmulatorPort, 'e2e-misconfigured'),
+    api(graphScopeApiPort, emulatorPort, 'e2e-graph-scope', { CHANNELS_SPA_SCOPE: 'User.Read' }),
   ],
 });

@@ -1,18 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { channels, signIn } from './helpers';
 import { misconfiguredApiPort } from './playwright.config';
-
-/** Signs in through the emulator's account picker as the user with this display name. */
-async function signIn(page: Page, name: string, start = '/') {
-  await page.goto(start);
-  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
-  await expect(page.getByRole('heading', { name: 'Pick an account' })).toBeVisible();
-  await page.getByRole('button', { name: new RegExp(name) }).click();
-  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
-}
-
-function channels(page: Page) {
-  return page.getByRole('list', { name: 'Your channels' }).getByRole('listitem');
-}
 
 test('alice signs in with PKCE and sees exactly her three channels', async ({ page, baseURL }) => {
   const authorize = page.waitForRequest(/\/oauth2\/v2\.0\/authorize\?/);

@@ -33,6 +33,9 @@ pub enum Phase {
     SignedIn(Arc<Session>),
     /// The sign-in failed; the explanation says why and what fixes it.
     Failed(Explanation),
+    /// Signed out with a reason (the session ended, or the user signed out elsewhere): the
+    /// sign-in page, with the reason above it.
+    Ended(Explanation),
 }
 
 /// The root component: loads the runtime configuration, then runs the sign-in lifecycle.
@@ -67,9 +70,19 @@ pub fn Lifecycle(
     let settle = move |outcome: Result<auth::session::Session, auth::SignInError>| {
         phase.set(match outcome {
             Ok(session) => Phase::SignedIn(Arc::new(session)),
+            // The page is leaving for a silent sign-in: keep saying so.
+            Err(auth::SignInError::LeftForEntra) => Phase::Renewing,
+            Err(error @ auth::SignInError::SessionEnded(_)) => Phase::Ended(error.explain()),
             Err(error) => Phase::Failed(error.explain()),
         })
     };
+    // A sign-out in another tab, or a front-channel logout from Entra, ends this tab's session.
+    browser::on_sign_out(move || {
+        browser::storage::clear();
+        if matches!(phase.get_untracked(), Phase::SignedIn(_) | Phase::Renewing) {
+            phase.set(Phase::Ended(pages::signed_out_elsewhere()));
+        }
+    });
     match phase.get_untracked() {
         Phase::Completing => leptos::task::spawn_local(async move {
             settle(auth::complete(&config.get_value()).await.map(|(session, _return_to)| session));
@@ -105,7 +118,8 @@ pub fn Lifecycle(
         sign_in();
     });
     move || match phase.get() {
-        Phase::SignedOut => view! { <pages::SignIn on_sign_in=sign_in /> }.into_any(),
+        Phase::SignedOut => view! { <pages::SignIn on_sign_in=sign_in notice=None /> }.into_any(),
+        Phase::Ended(reason) => view! { <pages::SignIn on_sign_in=sign_in notice=Some(reason) /> }.into_any(),
         Phase::Completing => view! { <p class="muted" role="status">"Signing you in…"</p> }.into_any(),
         Phase::Renewing => view! { <p class="muted" role="status">"Restoring your session…"</p> }.into_any(),
         Phase::SignedIn(session) => view! {

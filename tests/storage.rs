@@ -5,7 +5,7 @@
 use channels_protocol::authorize::{start, LoginEntropy, PendingLogin, ReturnPath};
 use channels_protocol::token::TokenResponse;
 use channels_protocol::wire::RuntimeConfig;
-use channels_spa::auth::session::{Session, StoredSession, RENEW_BEFORE};
+use channels_spa::auth::session::{recovery, Recovery, Session, StoredSession, RENEW_BEFORE, SILENT_RETRY_AFTER};
 use channels_spa::browser::storage;
 use wasm_bindgen_test::*;
 
@@ -93,4 +93,20 @@ fn renewal_is_due_five_minutes_before_expiry_and_keeps_the_newest_refresh_token(
     let without =
         Session::new(response(None), &StoredSession { refresh_token: None, name: "A".into(), username: "a".into() }, 0);
     assert_eq!(without.renew_in(0), None, "no refresh token, no renewal");
+}
+
+#[wasm_bindgen_test]
+fn a_rejected_refresh_token_is_followed_by_one_silent_sign_in_per_ten_minutes_never_a_loop() {
+    let now = 1_800_000_000;
+    assert_eq!(recovery(true, None, now), Recovery::Silent, "AADSTS700084: try Entra's session first");
+    assert_eq!(recovery(false, None, now), Recovery::Interactive, "a network failure is not cured by a redirect");
+    assert_eq!(recovery(true, Some(now - 60), now), Recovery::Interactive, "a silent try a minute ago failed");
+    assert_eq!(recovery(true, Some(now - SILENT_RETRY_AFTER), now), Recovery::Silent);
+    assert_eq!(recovery(true, Some(now + 60), now), Recovery::Interactive, "a clock set back does not reopen it");
+
+    // The loop guard outlives the session: clearing on sign-out or failure keeps it.
+    storage::note_silent_attempt(now);
+    storage::clear();
+    assert_eq!(storage::last_silent_attempt(), Some(now));
+    browser_storage(false).remove_item("channels.silent-attempt").unwrap();
 }

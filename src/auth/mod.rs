@@ -14,10 +14,14 @@ use channels_protocol::token::{check_id_token, IdTokenError, TokenRequestBody};
 use channels_protocol::wire::RuntimeConfig;
 
 use crate::browser::{self, http, location, storage};
-use session::{Session, StoredSession};
+use session::{Recovery, Session, StoredSession};
 
 /// The path Entra redirects back to; registered as a Single-page application redirect URI.
 pub const CALLBACK_PATH: &str = "/sso";
+
+/// The front-channel logout URL's path (Authentication → Front-channel logout URL): Entra
+/// loads it when the user signs out elsewhere, and it ends this origin's sessions.
+pub const FRONT_CHANNEL_LOGOUT_PATH: &str = "/logout";
 
 /// Why a sign-in did not complete.
 #[derive(Debug)]
@@ -34,6 +38,11 @@ pub enum SignInError {
     TokenEndpointUnreachable,
     /// Any other network failure.
     Network(String),
+    /// The session has ended (the refresh token's 24 hours, and Entra's session too): the user
+    /// signs in again. Entra's answer to the silent sign-in, if there was one.
+    SessionEnded(Option<ProviderError>),
+    /// Not an error: the tab is leaving for a silent sign-in at Entra.
+    LeftForEntra,
 }
 
 /// What the user reads when sign-in fails.
@@ -79,6 +88,18 @@ impl SignInError {
                 ),
                 detail: None,
             },
+            Self::SessionEnded(answer) => Explanation {
+                message: "Your sign-in has ended. Microsoft Entra keeps a browser app signed in for at most 24 \
+                          hours, and it could not sign you in again without asking. Sign in to continue."
+                    .to_owned(),
+                fix: None,
+                detail: answer.as_ref().map(|error| error.description.clone()),
+            },
+            Self::LeftForEntra => {
+                Explanation {
+                    message: "Signing you in again at Microsoft Entra…".to_owned(), fix: None, detail: None
+                }
+            }
             Self::Network(what) => Explanation {
                 message: "The sign-in could not be completed because of a network error.".to_owned(),
                 fix: None,
@@ -88,12 +109,29 @@ impl SignInError {
     }
 }
 
-/// Starts a sign-in: keeps a pending login for this tab and leaves for Entra.
-pub fn begin(config: &RuntimeConfig) {
+/// Where this page is, as a path to come back to after signing in.
+fn here() -> (String, ReturnPath) {
     let redirect_uri = format!("{}{CALLBACK_PATH}", location::origin());
     let here = location::path_and_query();
-    let return_to = ReturnPath::same_origin(if here.starts_with(CALLBACK_PATH) { "/" } else { &here });
+    let special = here.starts_with(CALLBACK_PATH) || here.starts_with(FRONT_CHANNEL_LOGOUT_PATH);
+    (redirect_uri, ReturnPath::same_origin(if special { "/" } else { &here }))
+}
+
+/// Starts a sign-in: keeps a pending login for this tab and leaves for Entra.
+pub fn begin(config: &RuntimeConfig) {
+    let (redirect_uri, return_to) = here();
     let login = authorize::start(config, &redirect_uri, return_to, &browser::login_entropy(), browser::now());
+    storage::save_pending(&login.pending);
+    location::navigate(&login.url);
+}
+
+/// Starts a silent sign-in (`prompt=none`) for `username`, noting the attempt so that a
+/// failing one is never repeated within [`session::SILENT_RETRY_AFTER`].
+fn begin_silent(config: &RuntimeConfig, username: &str) {
+    let (redirect_uri, return_to) = here();
+    let now = browser::now();
+    let login = authorize::start_silent(config, &redirect_uri, return_to, username, &browser::login_entropy(), now);
+    storage::note_silent_attempt(now);
     storage::save_pending(&login.pending);
     location::navigate(&login.url);
 }
@@ -108,8 +146,14 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
     // text (which anyone can put in a link) is not shown.
     let pending =
         callback.state().and_then(storage::take_pending).ok_or(SignInError::Callback(CallbackError::NoPendingLogin))?;
-    let redemption =
-        callback::complete(pending, callback, &config.client_id, browser::now()).map_err(SignInError::Callback)?;
+    let silent = pending.silent;
+    let redemption = callback::complete(pending, callback, &config.client_id, browser::now()).map_err(|error| {
+        match error {
+            // A silent sign-in that Entra answered with an error: the user signs in again.
+            CallbackError::Provider(answer) if silent => SignInError::SessionEnded(Some(answer)),
+            other => SignInError::Callback(other),
+        }
+    })?;
     let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
     let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
     let identity = check_id_token(id_token, config, &redemption.nonce, browser::now()).map_err(SignInError::IdToken)?;
@@ -126,11 +170,13 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
 
 /// Renews the access token with the stored refresh token (at start-up and before expiry). The
 /// rotated refresh token replaces the old one in storage; on failure the stored session is
-/// dropped, so a reload cannot loop on a dead refresh token.
+/// dropped, so a reload cannot loop on a dead refresh token. When Entra rejects the refresh
+/// token (its 24 hours are over) the tab leaves for a silent sign-in, at most once per
+/// [`session::SILENT_RETRY_AFTER`]; after that, the user is asked to sign in.
 pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Session, SignInError> {
     let Some(refresh_token) = stored.refresh_token.as_ref() else {
         storage::clear();
-        return Err(SignInError::Callback(CallbackError::NoPendingLogin));
+        return Err(SignInError::SessionEnded(None));
     };
     let scope = format!("{OIDC_SCOPES} {}", config.api_scope);
     let form = TokenRequestBody::refresh_token(&config.client_id, refresh_token, &scope);
@@ -142,14 +188,27 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
         }
         Err(error) => {
             storage::clear();
-            Err(error)
+            let rejected = matches!(&error, SignInError::Provider(answer) if answer.error == "invalid_grant");
+            match session::recovery(rejected, storage::last_silent_attempt(), browser::now()) {
+                Recovery::Silent => {
+                    begin_silent(config, &stored.username);
+                    Err(SignInError::LeftForEntra)
+                }
+                Recovery::Interactive if rejected => match error {
+                    SignInError::Provider(answer) => Err(SignInError::SessionEnded(Some(answer))),
+                    other => Err(other),
+                },
+                Recovery::Interactive => Err(error),
+            }
         }
     }
 }
 
-/// Signs out: forgets this tab's session, then ends the Entra session and comes back to the
-/// registered redirect URI (Entra accepts only registered URIs after sign-out).
+/// Signs out: forgets this tab's session and tells this origin's other tabs, then ends the
+/// Entra session and comes back to the registered redirect URI (Entra accepts only registered
+/// URIs after sign-out).
 pub fn sign_out(config: &RuntimeConfig) {
     storage::clear();
+    browser::broadcast_sign_out();
     location::navigate(&config.logout_url(&format!("{}{CALLBACK_PATH}", location::origin())));
 }

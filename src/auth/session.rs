@@ -12,6 +12,31 @@ use serde::{Deserialize, Serialize};
 /// Renew this many seconds before the access token expires.
 pub const RENEW_BEFORE: u64 = 5 * 60;
 
+/// After a silent sign-in, wait this long before another: a failing one cannot loop.
+pub const SILENT_RETRY_AFTER: u64 = 10 * 60;
+
+/// How to get a fresh session when renewal with the refresh token failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// A top-level `prompt=none` sign-in: Entra's own session brings the user back unseen.
+    Silent,
+    /// The user signs in again.
+    Interactive,
+}
+
+/// Entra rejected the refresh token (`refresh_rejected`: `invalid_grant`, such as AADSTS700084
+/// at the SPA's fixed 24 hours): try once silently, unless a silent sign-in was tried in the
+/// last [`SILENT_RETRY_AFTER`] seconds. Anything else (the network, Entra down) is not cured
+/// by a redirect.
+pub fn recovery(refresh_rejected: bool, last_silent_attempt: Option<u64>, now: u64) -> Recovery {
+    let tried_lately = last_silent_attempt.is_some_and(|at| now.saturating_sub(at) < SILENT_RETRY_AFTER);
+    if refresh_rejected && !tried_lately {
+        Recovery::Silent
+    } else {
+        Recovery::Interactive
+    }
+}
+
 /// A live session.
 #[derive(Debug)]
 pub struct Session {

@@ -6,6 +6,11 @@ pub mod location;
 pub mod storage;
 
 use channels_protocol::authorize::LoginEntropy;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::JsCast;
+
+/// The channel on which this origin's tabs tell each other that the user signed out.
+const SIGN_OUT_CHANNEL: &str = "channels.sign-out";
 
 fn window() -> web_sys::Window {
     web_sys::window().expect("the SPA runs in a browser window")
@@ -26,4 +31,23 @@ pub fn login_entropy() -> LoginEntropy {
     entropy.state.copy_from_slice(&bytes[32..48]);
     entropy.nonce.copy_from_slice(&bytes[48..]);
     entropy
+}
+
+/// Tells this origin's tabs that the user signed out (they each forget their session).
+pub fn broadcast_sign_out() {
+    if let Ok(channel) = web_sys::BroadcastChannel::new(SIGN_OUT_CHANNEL) {
+        let _ = channel.post_message(&"signed-out".into());
+        channel.close();
+    }
+}
+
+/// Calls `signed_out` whenever a tab of this origin signs out or receives a front-channel
+/// logout, for as long as the page lives.
+pub fn on_sign_out(signed_out: impl Fn() + 'static) {
+    let Ok(channel) = web_sys::BroadcastChannel::new(SIGN_OUT_CHANNEL) else { return };
+    let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| signed_out());
+    channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
+    // Both live as long as the page: the listener is the page's, not a component's.
+    listener.forget();
+    std::mem::forget(channel);
 }

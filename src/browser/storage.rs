@@ -10,6 +10,9 @@ use crate::auth::session::StoredSession;
 
 const PENDING_PREFIX: &str = "channels.pending.";
 const SESSION_KEY: &str = "channels.session";
+/// When this tab last tried a silent sign-in; it outlives [`clear`], so no sign-out or failed
+/// renewal can reset the loop guard.
+const SILENT_KEY: &str = "channels.silent-attempt";
 
 fn storage() -> web_sys::Storage {
     super::window().session_storage().ok().flatten().expect("sessionStorage is available")
@@ -61,4 +64,15 @@ pub fn clear() {
     for key in keys {
         let _ = storage.remove_item(&key);
     }
+}
+
+/// Notes that a silent sign-in starts now.
+pub fn note_silent_attempt(now: u64) {
+    put(SILENT_KEY, &now);
+}
+
+/// When this tab last tried a silent sign-in.
+pub fn last_silent_attempt() -> Option<u64> {
+    let json = storage().get_item(SILENT_KEY).ok().flatten()?;
+    serde_json::from_str(&json).ok()
 }

@@ -6,14 +6,30 @@ mod sign_in;
 pub use profile::Profile;
 pub use sign_in::SignIn;
 
-use crate::auth::CALLBACK_PATH;
-use crate::browser::{location, storage};
+use crate::auth::{Explanation, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
+use crate::browser::{self, location, storage};
 use crate::Phase;
 
+/// Why the tab is signed out when the sign-out happened elsewhere.
+pub fn signed_out_elsewhere() -> Explanation {
+    Explanation {
+        message: "You were signed out, in another tab or at Microsoft. Sign in to continue.".to_owned(),
+        fix: None,
+        detail: None,
+    }
+}
+
 /// The phase at page load: completing on `/sso` with a response, renewing when the tab has a
-/// stored session (the access token lives in memory only), else signed out. A bare `/sso` is the return from Entra's sign-out (the one
-/// redirect URI per host serves both), so it becomes `/`.
+/// stored session (the access token lives in memory only), else signed out. A bare `/sso` is
+/// the return from Entra's sign-out (the one redirect URI per host serves both), so it becomes
+/// `/`. The front-channel logout URL ends the sessions of this origin's tabs.
 pub fn initial_phase() -> Phase {
+    if location::path() == FRONT_CHANNEL_LOGOUT_PATH {
+        storage::clear();
+        browser::broadcast_sign_out();
+        location::replace_path("/");
+        return Phase::Ended(signed_out_elsewhere());
+    }
     if location::path() == CALLBACK_PATH {
         if !location::query().is_empty() {
             return Phase::Completing;

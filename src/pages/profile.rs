@@ -8,7 +8,11 @@ use leptos::prelude::*;
 use crate::auth::session::Session;
 use crate::auth::Explanation;
 use crate::browser::http::{self, ApiFailure};
+use crate::browser::location;
 use crate::components::{ChannelList, Diagnostics, ErrorPanel, NoticePanel};
+
+/// The diagnostics' own path.
+pub const DIAGNOSTICS_PATH: &str = "/diagnostics";
 
 /// Shows the user and their channels.
 #[component]
@@ -29,7 +33,8 @@ pub fn Profile(
             async move { http::me(&session.access_token).await }
         }
     });
-    let show_diagnostics = RwSignal::new(false);
+    // The diagnostics have their own address, so a link (or a sign-in started there) opens them.
+    let show_diagnostics = RwSignal::new(location::path() == DIAGNOSTICS_PATH);
     let session_for_checks = session.clone();
     let name = session.stored.name.clone();
     let username = session.stored.username.clone();
@@ -51,7 +56,10 @@ pub fn Profile(
             <div class="actions">
                 <button class="secondary" on:click=move |_| on_sign_out()>"Sign out"</button>
                 <button class="secondary" aria-expanded=move || show_diagnostics.get().to_string()
-                    on:click=move |_| show_diagnostics.update(|shown| *shown = !*shown)>
+                    on:click=move |_| {
+                        show_diagnostics.update(|shown| *shown = !*shown);
+                        location::replace_path(if show_diagnostics.get_untracked() { DIAGNOSTICS_PATH } else { "/" });
+                    }>
                     "Check this sign-in"
                 </button>
             </div>

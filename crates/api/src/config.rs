@@ -39,6 +39,8 @@ pub struct ApiConfig {
     pub audiences: Vec<String>,
     /// The delegated scope every call needs (bare name, as in `scp`).
     pub scope: String,
+    /// The full scope the SPA asks Entra for (default `api://<client id>/<scope>`).
+    pub spa_scope: String,
     /// Accepted access token versions.
     pub token_versions: Vec<TokenVersion>,
     /// Clock skew accepted on `exp` and `nbf`, seconds.
@@ -181,6 +183,14 @@ struct RawConfig {
     database: RawDatabase,
     #[serde(default)]
     members: RawMembers,
+    #[serde(default)]
+    spa: RawSpa,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpa {
+    scope: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -248,7 +258,8 @@ impl ApiConfig {
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| {
             ConfigError::new("the configuration file", "valid TOML with the documented keys", e.to_string())
         })?;
-        let overrides: [(&str, &mut Option<String>); 5] = [
+        let overrides: [(&str, &mut Option<String>); 6] = [
+            ("CHANNELS_SPA_SCOPE", &mut raw.spa.scope),
             ("CHANNELS_DATABASE_URL", &mut raw.database.url),
             ("CHANNELS_API_ADDR", &mut raw.server.listen),
             ("ENTRA_AUTHORITY", &mut raw.entra.authority),
@@ -293,14 +304,14 @@ impl ApiConfig {
             authority: self.authority.as_str().to_owned(),
             tenant_id: self.tenant_id.clone(),
             client_id: self.client_id.clone(),
-            api_scope: self.full_scope(),
+            api_scope: self.spa_scope.clone(),
         }
     }
 }
 
 impl RawConfig {
     fn validate(self) -> Result<ApiConfig, ConfigError> {
-        let RawConfig { server, entra, channels, database, members } = self;
+        let RawConfig { server, entra, channels, database, members, spa } = self;
         let database_url = DatabaseUrl::parse(database.url.as_deref().unwrap_or("sqlite://channels.db?mode=rwc"))?;
         let default_roles = members.default_roles.unwrap_or_else(|| vec!["member".to_owned()]);
         let listen = server.listen.unwrap_or_else(|| "127.0.0.1:9300".to_owned());
@@ -360,6 +371,14 @@ impl RawConfig {
                 scope,
             ));
         }
+        let spa_scope = spa.scope.unwrap_or_else(|| format!("api://{client_id}/{scope}"));
+        if spa_scope.is_empty() || spa_scope.contains(char::is_whitespace) {
+            return Err(ConfigError::new(
+                "spa.scope (CHANNELS_SPA_SCOPE)",
+                "one full scope, e.g. api://<client id>/UserProfile.ReadWrite",
+                spa_scope,
+            ));
+        }
         let token_versions = entra
             .token_versions
             .unwrap_or_else(|| vec!["2.0".to_owned()])
@@ -389,6 +408,7 @@ impl RawConfig {
             client_id,
             audiences,
             scope,
+            spa_scope,
             token_versions,
             clock_skew,
             channels: ChannelMap::new(channels),

@@ -40,3 +40,10 @@ pub async fn advance_clock(State(emulator): State<Arc<Emulator>>, Query(params):
     emulator.clock_offset.fetch_add(params.seconds, Ordering::SeqCst);
     Json(emulator.now())
 }
+
+/// `POST /_emulator/refresh-tokens/expire`: every refresh token issued so far reaches the SPA
+/// lifetime's end now (its next use is AADSTS700084), without moving the clock that access
+/// tokens are checked against. Answers how many were expired.
+pub async fn expire_refresh_tokens(State(emulator): State<Arc<Emulator>>) -> Json<usize> {
+    Json(crate::token::expire_all(&emulator))
+}

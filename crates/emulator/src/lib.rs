@@ -185,6 +185,7 @@ pub fn router(emulator: Arc<Emulator>) -> Router {
         .route("/{tenant}/oauth2/v2.0/logout", get(session::logout))
         .route("/_emulator/keys/roll", post(control::roll_keys))
         .route("/_emulator/clock", post(control::advance_clock))
+        .route("/_emulator/refresh-tokens/expire", post(control::expire_refresh_tokens))
         .with_state(emulator)
 }
 

@@ -280,6 +280,14 @@ impl Emulator {
     }
 }
 
+/// Ends the 24-hour life of every refresh token now; returns how many there were.
+pub(crate) fn expire_all(emulator: &Emulator) -> usize {
+    let now = emulator.now();
+    let mut tokens = emulator.refresh_tokens.lock().expect("refresh token store lock");
+    tokens.values_mut().for_each(|grant| grant.expires_at = grant.expires_at.min(now));
+    tokens.len()
+}
+
 pub(crate) fn random_text(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buffer);

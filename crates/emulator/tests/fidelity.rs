@@ -302,7 +302,7 @@ async fn optional_claims_and_group_formats_reach_the_access_token() {
 }
 
 #[tokio::test]
-async fn keys_roll_on_demand_and_the_clock_moves_forward() {
+async fn keys_roll_refresh_tokens_expire_and_the_clock_moves_on_demand() {
     let world = world_of(Directory::from(demo::tenant())).await;
     let control = |path: &str| world.http.post(format!("{}/_emulator/{path}", world.emulator.origin())).send();
     let before: Vec<String> =
@@ -319,6 +319,11 @@ async fn keys_roll_on_demand_and_the_clock_moves_forward() {
     let (code, pending) = world.code().await;
     let body: Value = world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await.json().await.unwrap();
     assert_eq!(decode(body["access_token"].as_str().unwrap(), 0)["kid"], emergency[0].as_str());
+    let expired: usize = control("refresh-tokens/expire").await.unwrap().json().await.unwrap();
+    assert_eq!(expired, 1);
+    let refresh_token = body["refresh_token"].as_str().unwrap();
+    let form = [("client_id", demo::CLIENT_ID), ("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+    aadsts(world.token(&form, Some(SPA)).await, 400, "invalid_grant", 700084).await;
 
     let (code, pending) = world.code().await;
     let now: u64 = control("clock?seconds=601").await.unwrap().json().await.unwrap();

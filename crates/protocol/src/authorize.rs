@@ -39,6 +39,10 @@ pub struct PendingLogin {
     pub return_to: ReturnPath,
     /// When the login started (seconds since the epoch), to expire abandoned logins.
     pub started_at: u64,
+    /// A `prompt=none` login (renewal after the refresh token's end): if Entra answers with
+    /// an error, the user signs in again interactively, never silently once more.
+    #[serde(default)]
+    pub silent: bool,
 }
 
 /// The URL to navigate to and what to keep until the user comes back.
@@ -58,12 +62,40 @@ pub fn start(
     entropy: &LoginEntropy,
     now: u64,
 ) -> LoginStart {
+    build(config, redirect_uri, return_to, entropy, now, None)
+}
+
+/// Builds a silent request (`prompt=none`, `login_hint`): Entra's session cookie signs the
+/// same user in again without a page, or Entra redirects back with an error
+/// (`login_required`, `interaction_required`, `consent_required`). The way back in after the
+/// SPA refresh token's fixed 24 hours (AADSTS700084), without a hidden iframe, so blocked
+/// third-party cookies do not matter.
+pub fn start_silent(
+    config: &RuntimeConfig,
+    redirect_uri: &str,
+    return_to: ReturnPath,
+    login_hint: &str,
+    entropy: &LoginEntropy,
+    now: u64,
+) -> LoginStart {
+    build(config, redirect_uri, return_to, entropy, now, Some(login_hint))
+}
+
+fn build(
+    config: &RuntimeConfig,
+    redirect_uri: &str,
+    return_to: ReturnPath,
+    entropy: &LoginEntropy,
+    now: u64,
+    silent_hint: Option<&str>,
+) -> LoginStart {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
     let verifier = CodeVerifier::from_random_bytes(&entropy.verifier);
     let state = State::new(URL_SAFE_NO_PAD.encode(entropy.state));
     let nonce = Nonce::new(URL_SAFE_NO_PAD.encode(entropy.nonce));
     let scope = format!("{OIDC_SCOPES} {}", config.api_scope);
-    let query = form_urlencoded::Serializer::new(String::new())
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
         .append_pair("client_id", &config.client_id)
         .append_pair("response_type", "code")
         .append_pair("redirect_uri", redirect_uri)
@@ -72,8 +104,14 @@ pub fn start(
         .append_pair("state", state.secret())
         .append_pair("nonce", nonce.secret())
         .append_pair("code_challenge", verifier.challenge().as_str())
-        .append_pair("code_challenge_method", "S256")
-        .finish();
+        .append_pair("code_challenge_method", "S256");
+    if let Some(hint) = silent_hint {
+        query.append_pair("prompt", "none");
+        if !hint.is_empty() {
+            query.append_pair("login_hint", hint);
+        }
+    }
+    let query = query.finish();
     LoginStart {
         url: format!("{}?{query}", config.authorize_endpoint()),
         pending: PendingLogin {
@@ -83,6 +121,7 @@ pub fn start(
             redirect_uri: redirect_uri.to_owned(),
             return_to,
             started_at: now,
+            silent: silent_hint.is_some(),
         },
     }
 }
@@ -169,5 +208,24 @@ mod tests {
             assert_eq!(ReturnPath::same_origin(hostile).as_str(), "/", "{hostile:?}");
         }
         assert_eq!(ReturnPath::same_origin("/channels?tab=2").as_str(), "/channels?tab=2");
+    }
+
+    #[test]
+    fn a_silent_login_asks_for_no_page_and_names_the_user() {
+        let entropy = LoginEntropy { verifier: [7; 32], state: [1; 16], nonce: [2; 16] };
+        let silent = start_silent(
+            &config(),
+            "http://localhost:8080/sso",
+            ReturnPath::same_origin("/diagnostics"),
+            "alice@contoso.example",
+            &entropy,
+            1000,
+        );
+        let params = params(&silent.url);
+        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        assert_eq!((get("prompt"), get("login_hint")), (Some("none"), Some("alice@contoso.example")));
+        assert!(silent.pending.silent);
+        let interactive = start(&config(), "http://localhost:8080/sso", ReturnPath::same_origin("/"), &entropy, 1000);
+        assert!(!interactive.pending.silent && !interactive.url.contains("prompt="));
     }
 }

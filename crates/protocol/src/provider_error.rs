@@ -61,7 +61,8 @@ macro_rules! known {
     };
 }
 
-/// Every code in shared/ENTRA.md §6, with its meaning and fix.
+/// Every code in shared/ENTRA.md §6, and the other codes a misconfiguration of this app can
+/// cause (the emulator produces each), with its meaning and fix.
 pub const KNOWN_ERRORS: &[KnownError] = &[
     known!([50011], "The redirect URI of this app is not registered in Entra.",
         "Admin: App registrations → this app → Authentication → Single-page application → add this site's exact /sso URI."),
@@ -103,6 +104,12 @@ pub const KNOWN_ERRORS: &[KnownError] = &[
         "Sign in interactively."),
     known!([54005], "This sign-in code was already used.",
         "Start the sign-in again; never reload the /sso page."),
+    known!([650053], "The app asked for a scope that its API does not expose.",
+        "Admin: App registrations → the API → Expose an API → check the scope name (UserProfile.ReadWrite) and that it is enabled; fix spa.scope if it was changed."),
+    known!([50194], "The app is registered for one organisation but signed in through the multi-tenant 'common' endpoint.",
+        "Admin: set entra.tenant_id to the tenant GUID, or App registrations → this app → Authentication → Supported account types → multitenant."),
+    known!([90002], "Entra has no tenant with this id or domain.",
+        "Admin: set entra.tenant_id to the Directory (tenant) ID from Entra ID → Overview."),
 ];
 
 #[cfg(test)]
@@ -122,7 +129,7 @@ mod tests {
     fn every_code_of_the_entra_table_is_known() {
         let table = [
             50011, 500113, 9002326, 9002327, 7000218, 700054, 65001, 65004, 650057, 500011, 50105, 50076, 50079, 53003,
-            700016, 90009, 501481, 50148, 70011, 28003, 700084, 50058, 54005,
+            700016, 90009, 501481, 50148, 70011, 28003, 700084, 50058, 54005, 650053, 50194, 90002,
         ];
         for code in table {
             let error = ProviderError::new("invalid_request", format!("AADSTS{code}: x"));

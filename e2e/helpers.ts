@@ -1,0 +1,15 @@
+import { expect, type Page } from '@playwright/test';
+
+/** Signs in through the emulator's account picker as the user with this display name. */
+export async function signIn(page: Page, name: string, start = '/') {
+  await page.goto(start);
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await expect(page.getByRole('heading', { name: 'Pick an account' })).toBeVisible();
+  await page.getByRole('button', { name: new RegExp(name) }).click();
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+}
+
+/** The channel cards of the signed-in page. */
+export function channels(page: Page) {
+  return page.getByRole('list', { name: 'Your channels' }).getByRole('listitem');
+}

@@ -1,0 +1,155 @@
+import { expect, test, type Page, type Request } from '@playwright/test';
+import { channels, signIn } from './helpers';
+import { emulatorPort, graphScopeApiPort } from './playwright.config';
+
+const emulator = `http://127.0.0.1:${emulatorPort}`;
+const silentRequests = (requests: Request[]) =>
+  requests.filter((r) => r.url().includes('/oauth2/v2.0/authorize?') && new URL(r.url()).searchParams.get('prompt') === 'none');
+
+/** Records every request the page makes to the emulator's authorize endpoint. */
+function authorizeRequests(page: Page) {
+  const requests: Request[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/oauth2/v2.0/authorize?')) requests.push(request);
+  });
+  return requests;
+}
+
+test('past the 24-hour refresh limit the session comes back silently, and without a loop when it cannot', async ({
+  page,
+  context,
+  request,
+}) => {
+  await page.clock.install();
+  const authorizations = authorizeRequests(page);
+  await signIn(page, 'Alice Moreau');
+  await expect(channels(page)).toHaveCount(3);
+
+  // Entra's 24 hours are over: the refresh token is refused (AADSTS700084) and the tab goes
+  // back to Entra with prompt=none; Entra's session cookie signs alice in again unseen.
+  expect(await (await request.post(`${emulator}/_emulator/refresh-tokens/expire`)).json()).toBeGreaterThan(0);
+  const refused = page.waitForResponse((r) => r.url().endsWith('/oauth2/v2.0/token') && r.status() === 400);
+  await page.reload();
+  expect((await (await refused).json()).error_codes).toEqual([700084]);
+  await expect(channels(page)).toHaveCount(3);
+  const silent = silentRequests(authorizations);
+  expect(silent).toHaveLength(1);
+  expect(new URL(silent[0].url()).searchParams.get('login_hint')).toBe('alice@contoso.example');
+  expect(page.url()).toMatch(/\/$/);
+
+  // Later, with Entra's session gone too: one silent try, then the sign-in page with the reason.
+  await request.post(`${emulator}/_emulator/refresh-tokens/expire`);
+  await context.clearCookies();
+  await page.clock.fastForward('00:11:00'); // past the ten minutes between silent tries
+  await page.reload();
+  await expect(page.getByRole('status')).toContainText('Your sign-in has ended');
+  await expect(page.getByRole('status')).toContainText('AADSTS50058');
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  expect(silentRequests(authorizations)).toHaveLength(2);
+  await page.clock.fastForward('00:00:05');
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  expect(silentRequests(authorizations)).toHaveLength(2); // no loop
+});
+
+test('a front-channel logout, or a sign-out in another tab, ends the session of every tab', async ({ context }) => {
+  const [first, second] = [await context.newPage(), await context.newPage()];
+  await signIn(first, 'Bob Okafor');
+  await signIn(second, 'Alice Moreau');
+  const third = await context.newPage();
+  await third.goto('/logout'); // what Entra loads when the user signs out elsewhere
+  for (const tab of [first, second, third]) {
+    await expect(tab.getByRole('status')).toContainText('You were signed out');
+    await expect(tab.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+    expect(await tab.evaluate(() => sessionStorage.getItem('channels.session'))).toBeNull();
+  }
+  // The same through the Sign out button of one tab.
+  await signIn(first, 'Bob Okafor');
+  await signIn(second, 'Alice Moreau');
+  await second.getByRole('button', { name: 'Sign out' }).click();
+  await expect(first.getByRole('status')).toContainText('You were signed out');
+});
+
+test('after sign-in the user lands where they started, and never off the origin', async ({ page, baseURL }) => {
+  await signIn(page, 'Alice Moreau', '/diagnostics');
+  expect(page.url()).toBe(`${baseURL}/diagnostics`);
+  await expect(page.getByRole('heading', { name: 'Sign-in diagnostics' })).toBeVisible();
+
+  for (const hostile of ['//evil.example/', '/\\evil.example/', '/%5Cevil.example/', '/%2F%2Fevil.example/']) {
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn(page, 'Alice Moreau', `${baseURL}${hostile}`);
+    expect(new URL(page.url()).origin).toBe(baseURL);
+    expect(new URL(page.url()).pathname).toBe('/');
+  }
+});
+
+test('a SPA asking for Microsoft Graph gets a Graph token; the API and the diagnostics name the fix', async ({ page }) => {
+  await page.goto(`http://localhost:${graphScopeApiPort}/`);
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  // The registration does not list Graph, so Entra asks alice to consent to User.Read.
+  await expect(page.getByRole('heading', { name: 'Permissions requested' })).toBeVisible();
+  await expect(page.getByText('User.Read')).toBeVisible();
+  await page.getByRole('button', { name: 'Accept' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Alice Moreau' })).toBeVisible();
+  await expect(page.getByRole('alert')).toContainText('Microsoft Graph');
+  await page.getByRole('button', { name: 'Check this sign-in' }).click();
+  const audience = page.getByRole('list', { name: 'Checks' }).locator('li.fail').first();
+  await expect(audience).toContainText('00000003-0000-0000-c000-000000000000 (Microsoft Graph)');
+  await expect(audience).toContainText('How to fix');
+});
+
+/** Starts a sign-in, changes the authorize request with `change`, and returns the alert. */
+async function withChangedRequest(page: Page, change: (url: URL) => void) {
+  const authorize = page.waitForRequest(/\/oauth2\/v2\.0\/authorize\?/);
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  const url = new URL((await authorize).url());
+  change(url);
+  await page.goto(url.toString());
+}
+
+const clientId = '6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d';
+const requestErrors: [string, (url: URL) => void][] = [
+  ['AADSTS650053', (url) => url.searchParams.set('scope', `openid api://${clientId}/Nope`)],
+  ['AADSTS70011', (url) => url.searchParams.set('scope', `openid api://${clientId}/`)],
+  ['AADSTS700054', (url) => url.searchParams.set('response_type', 'id_token')],
+  ['AADSTS50058', (url) => url.searchParams.set('prompt', 'none')],
+];
+
+for (const [code, change] of requestErrors) {
+  test(`${code} from Entra is explained with its fix`, async ({ page }) => {
+    await withChangedRequest(page, change);
+    const alert = page.getByRole('alert');
+    await expect(alert).toContainText(`${code}:`);
+    await expect(alert).toContainText('How to fix:');
+    await expect(alert.getByRole('button', { name: 'Try again' })).toBeVisible();
+  });
+}
+
+test('declined consent (AADSTS65004) and consent required silently (AADSTS65001) are explained', async ({ page }) => {
+  // Bob: nobody consents to Graph for him in this suite (alice does, in the Graph scope test).
+  await withChangedRequest(page, (url) => url.searchParams.set('scope', 'openid User.Read'));
+  await page.getByRole('button', { name: /Bob Okafor/ }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('alert')).toContainText('AADSTS65004:');
+  await expect(page.getByRole('alert')).toContainText('How to fix:');
+  await withChangedRequest(page, (url) => {
+    url.searchParams.set('scope', 'openid User.Read');
+    url.searchParams.set('prompt', 'none'); // bob has an Entra session now, but no consent
+  });
+  await expect(page.getByRole('alert')).toContainText('AADSTS65001:');
+  await expect(page.getByRole('alert')).toContainText('How to fix:');
+});
+
+test('a tampered code verifier (AADSTS501481) is explained', async ({ page }) => {
+  await page.route('**/oauth2/v2.0/token', async (route) => {
+    const body = route.request().postData()!.replace(/code_verifier=[^&]+/, `code_verifier=${'x'.repeat(43)}`);
+    await route.continue({ postData: body });
+  });
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  await expect(page.getByRole('alert')).toContainText('AADSTS501481:');
+  await expect(page.getByRole('alert')).toContainText('How to fix:');
+});
