@@ -11,6 +11,8 @@ const misconfiguredEmulatorPort = emulatorPort + 1;
 // A third API against the first emulator whose SPA asks for Microsoft Graph's User.Read instead
 // of the API's scope (the misconfiguration ICE warns about).
 export const graphScopeApiPort = apiPort + 2;
+// A fourth API serving two organisations (fixtures/organisations.toml): the SPA asks which.
+export const organisationsApiPort = apiPort + 3;
 const target = process.env.CARGO_TARGET_DIR ?? '../target';
 
 /** The Entra emulator on `port`, with the demo tenant (and `env` on top). */
@@ -70,5 +72,6 @@ export default defineConfig({
     emulator(misconfiguredEmulatorPort, { ENTRA_EMULATOR_APP_MANIFEST: 'fixtures/misconfigured-manifest.json' }),
     api(misconfiguredApiPort, misconfiguredEmulatorPort, 'e2e-misconfigured'),
     api(graphScopeApiPort, emulatorPort, 'e2e-graph-scope', { CHANNELS_SPA_SCOPE: 'User.Read' }),
+    api(organisationsApiPort, emulatorPort, 'e2e-organisations', { CHANNELS_CONFIG: 'fixtures/organisations.toml' }),
   ],
 });

@@ -13,7 +13,7 @@ pub mod pages;
 
 use std::sync::Arc;
 
-use channels_protocol::wire::RuntimeConfig;
+use channels_protocol::wire::{RuntimeConfig, SpaConfig};
 use leptos::prelude::*;
 
 use crate::auth::session::Session;
@@ -53,10 +53,45 @@ pub fn App() -> impl IntoView {
                     let explanation = Explanation { message, fix: None, detail: None };
                     view! { <ErrorPanel title="The app could not start" explanation retry=None /> }.into_any()
                 }
-                Some(Ok(config)) => view! { <Lifecycle config /> }.into_any(),
+                Some(Ok(spa)) => view! { <Organisation spa /> }.into_any(),
             }}
         </main>
     }
+}
+
+/// With several organisations configured, lets the user pick one (remembered), then runs the
+/// lifecycle for it; with one, runs the lifecycle at once.
+#[component]
+pub fn Organisation(
+    /// What `/config.json` served.
+    spa: SpaConfig,
+) -> impl IntoView {
+    if spa.profiles.len() < 2 {
+        return view! { <Lifecycle config=spa.sign_in organisation=None /> }.into_any();
+    }
+    let spa = StoredValue::new(spa);
+    let chosen = RwSignal::new(
+        browser::storage::remembered_profile().filter(|name| spa.with_value(|spa| spa.profile(name).is_some())),
+    );
+    let change = Callback::new(move |()| {
+        browser::storage::forget_profile();
+        chosen.set(None);
+    });
+    (move || match chosen.get() {
+        Some(name) => {
+            let config = spa.with_value(|spa| spa.profile(&name)).expect("a chosen profile exists");
+            view! { <Lifecycle config organisation=Some((name, change)) /> }.into_any()
+        }
+        None => {
+            let names: Vec<String> = spa.with_value(|spa| spa.profiles.iter().map(|p| p.name.clone()).collect());
+            let pick = Callback::new(move |name: String| {
+                browser::storage::remember_profile(&name);
+                chosen.set(Some(name));
+            });
+            view! { <pages::ChooseOrganisation names on_pick=pick /> }.into_any()
+        }
+    })
+    .into_any()
 }
 
 /// Runs the sign-in lifecycle for one configuration.
@@ -64,6 +99,8 @@ pub fn App() -> impl IntoView {
 pub fn Lifecycle(
     /// The tenant and app to sign in to.
     config: RuntimeConfig,
+    /// The organisation picked, and how to pick another, when there is a choice.
+    organisation: Option<(String, Callback<()>)>,
 ) -> impl IntoView {
     let config = StoredValue::new(config);
     let phase = RwSignal::new(pages::initial_phase());
@@ -118,8 +155,13 @@ pub fn Lifecycle(
         sign_in();
     });
     move || match phase.get() {
-        Phase::SignedOut => view! { <pages::SignIn on_sign_in=sign_in notice=None /> }.into_any(),
-        Phase::Ended(reason) => view! { <pages::SignIn on_sign_in=sign_in notice=Some(reason) /> }.into_any(),
+        Phase::SignedOut => {
+            view! { <pages::SignIn on_sign_in=sign_in notice=None organisation=organisation.clone() /> }.into_any()
+        }
+        Phase::Ended(reason) => {
+            view! { <pages::SignIn on_sign_in=sign_in notice=Some(reason) organisation=organisation.clone() /> }
+                .into_any()
+        }
         Phase::Completing => view! { <p class="muted" role="status">"Signing you in…"</p> }.into_any(),
         Phase::Renewing => view! { <p class="muted" role="status">"Restoring your session…"</p> }.into_any(),
         Phase::SignedIn(session) => view! {

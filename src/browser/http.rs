@@ -3,13 +3,13 @@
 use channels_protocol::provider_error::ProviderError;
 use channels_protocol::secret::AccessToken;
 use channels_protocol::token::{TokenErrorBody, TokenRequestBody, TokenResponse};
-use channels_protocol::wire::{ApiError, Me, RuntimeConfig};
+use channels_protocol::wire::{ApiError, Me, SpaConfig};
 use gloo_net::http::Request;
 
 use crate::auth::SignInError;
 
 /// `GET /config.json` from the server that served the SPA.
-pub async fn runtime_config() -> Result<RuntimeConfig, String> {
+pub async fn runtime_config() -> Result<SpaConfig, String> {
     let response =
         Request::get("/config.json").send().await.map_err(|e| format!("Could not load /config.json: {e}"))?;
     if !response.ok() {

@@ -1,6 +1,7 @@
 //! The tab's `sessionStorage`: pending logins keyed by their `state` (two tabs, or two clicks,
-//! never overwrite each other's verifier) and the signed-in session. Never `localStorage`:
-//! tokens stay in this tab and die with it.
+//! never overwrite each other's verifier) and the signed-in session. Tokens never go to
+//! `localStorage`: they stay in this tab and die with it. The one thing `localStorage` keeps
+//! is the organisation the user picked (a name, no secret), so every tab and visit uses it.
 
 use channels_protocol::authorize::PendingLogin;
 use serde::de::DeserializeOwned;
@@ -13,6 +14,8 @@ const SESSION_KEY: &str = "channels.session";
 /// When this tab last tried a silent sign-in; it outlives [`clear`], so no sign-out or failed
 /// renewal can reset the loop guard.
 const SILENT_KEY: &str = "channels.silent-attempt";
+/// The organisation picked among several (`localStorage`).
+const PROFILE_KEY: &str = "channels.organisation";
 
 fn storage() -> web_sys::Storage {
     super::window().session_storage().ok().flatten().expect("sessionStorage is available")
@@ -75,4 +78,27 @@ pub fn note_silent_attempt(now: u64) {
 pub fn last_silent_attempt() -> Option<u64> {
     let json = storage().get_item(SILENT_KEY).ok().flatten()?;
     serde_json::from_str(&json).ok()
+}
+
+fn local() -> Option<web_sys::Storage> {
+    super::window().local_storage().ok().flatten()
+}
+
+/// Remembers the organisation picked, for every tab and later visits.
+pub fn remember_profile(name: &str) {
+    if let Some(local) = local() {
+        let _ = local.set_item(PROFILE_KEY, name);
+    }
+}
+
+/// The organisation picked earlier, if any.
+pub fn remembered_profile() -> Option<String> {
+    local()?.get_item(PROFILE_KEY).ok().flatten()
+}
+
+/// Forgets the organisation picked, so the user chooses again.
+pub fn forget_profile() {
+    if let Some(local) = local() {
+        let _ = local.remove_item(PROFILE_KEY);
+    }
 }

@@ -1,8 +1,10 @@
 //! One component per phase of the lifecycle.
 
+mod organisation;
 mod profile;
 mod sign_in;
 
+pub use organisation::ChooseOrganisation;
 pub use profile::Profile;
 pub use sign_in::SignIn;
 

@@ -102,6 +102,7 @@ fn Channels(
     me: Me,
 ) -> impl IntoView {
     view! {
+        <p class="upn">"Tenant " <code>{me.tenant_id}</code></p>
         <h2>"Your channels"</h2>
         <ChannelList channels=me.channels />
         {me.notice.map(|notice| view! { <NoticePanel notice /> })}

@@ -11,6 +11,8 @@ pub fn SignIn(
     on_sign_in: impl Fn() + 'static,
     /// Why the user is signed out (session ended, signed out elsewhere).
     notice: Option<Explanation>,
+    /// The organisation picked and how to pick another, when there is a choice.
+    organisation: Option<(String, Callback<()>)>,
 ) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="welcome">
@@ -32,6 +34,12 @@ pub fn SignIn(
                 </svg>
                 <span>"Sign in with Microsoft"</span>
             </button>
+            {organisation.map(|(name, change)| view! {
+                <p class="organisation">
+                    "Organisation: " <strong>{name}</strong> " "
+                    <button class="link" on:click=move |_| change.run(())>"Change organisation"</button>
+                </p>
+            })}
         </section>
     }
 }

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use channels_protocol::wire::RuntimeConfig;
+use channels_protocol::wire::{Profile, RuntimeConfig, SpaConfig};
 use serde::Deserialize;
 
 use crate::channels::{Channel, ChannelMap, GroupRef};
@@ -41,6 +41,8 @@ pub struct ApiConfig {
     pub scope: String,
     /// The full scope the SPA asks Entra for (default `api://<client id>/<scope>`).
     pub spa_scope: String,
+    /// Organisations the SPA lets the user choose from, each with its own registration.
+    pub profiles: Vec<Profile>,
     /// Accepted access token versions.
     pub token_versions: Vec<TokenVersion>,
     /// Clock skew accepted on `exp` and `nbf`, seconds.
@@ -191,6 +193,17 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawSpa {
     scope: Option<String>,
+    #[serde(default)]
+    profiles: Vec<RawProfile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: String,
+    tenant_id: String,
+    client_id: String,
+    scope: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -298,7 +311,12 @@ impl ApiConfig {
             .collect()
     }
 
-    /// What the SPA loads at start-up.
+    /// What `/config.json` serves: the default sign-in and the profiles to choose from.
+    pub fn spa_config(&self) -> SpaConfig {
+        SpaConfig { sign_in: self.runtime_config(), profiles: self.profiles.clone() }
+    }
+
+    /// The default sign-in of the SPA.
     pub fn runtime_config(&self) -> RuntimeConfig {
         RuntimeConfig {
             authority: self.authority.as_str().to_owned(),
@@ -359,10 +377,9 @@ impl RawConfig {
         } else {
             tenant_id
         };
-        let audiences = entra
-            .audiences
-            .filter(|a| !a.is_empty())
-            .unwrap_or_else(|| vec![client_id.clone(), format!("api://{client_id}")]);
+        let explicit_audiences = entra.audiences.filter(|a| !a.is_empty());
+        let mut audiences =
+            explicit_audiences.clone().unwrap_or_else(|| vec![client_id.clone(), format!("api://{client_id}")]);
         let scope = entra.scope.unwrap_or_else(|| "UserProfile.ReadWrite".to_owned());
         if scope.is_empty() || scope.contains(char::is_whitespace) || scope.contains('/') {
             return Err(ConfigError::new(
@@ -378,6 +395,42 @@ impl RawConfig {
                 "one full scope, e.g. api://<client id>/UserProfile.ReadWrite",
                 spa_scope,
             ));
+        }
+        let mut profiles = Vec::new();
+        for (i, raw) in spa.profiles.into_iter().enumerate() {
+            let key = |what: &str| format!("spa.profiles[{i}].{what}");
+            if raw.name.trim().is_empty() || profiles.iter().any(|p: &Profile| p.name == raw.name) {
+                return Err(ConfigError::new(
+                    key("name"),
+                    "a name shown to users, unique among the profiles",
+                    raw.name,
+                ));
+            }
+            let tenant_id = guid(Some(&raw.tenant_id), &key("tenant_id"), "the organisation's Directory (tenant) ID")?;
+            if !allowed_tenants.contains(&tenant_id) {
+                return Err(ConfigError::new(
+                    key("tenant_id"),
+                    "one of entra.allowed_tenants, or its users' tokens would be refused",
+                    tenant_id,
+                ));
+            }
+            let profile_client =
+                guid(Some(&raw.client_id), &key("client_id"), "the registration's Application (client) ID")?;
+            match &explicit_audiences {
+                Some(listed) if !listed.contains(&profile_client) => {
+                    return Err(ConfigError::new(
+                        "entra.audiences",
+                        format!(
+                            "to include {profile_client} (spa.profiles[{i}].client_id), or its tokens would be refused"
+                        ),
+                        listed.join(", "),
+                    ))
+                }
+                Some(_) => {}
+                None => audiences.extend([profile_client.clone(), format!("api://{profile_client}")]),
+            }
+            let api_scope = format!("api://{profile_client}/{}", raw.scope.as_deref().unwrap_or(&scope));
+            profiles.push(Profile { name: raw.name, tenant_id, client_id: profile_client, api_scope });
         }
         let token_versions = entra
             .token_versions
@@ -409,6 +462,7 @@ impl RawConfig {
             audiences,
             scope,
             spa_scope,
+            profiles,
             token_versions,
             clock_skew,
             channels: ChannelMap::new(channels),
@@ -581,5 +635,30 @@ mod tests {
             let error = Authority::parse(bad).unwrap_err();
             assert_eq!(error.found, bad, "{bad}");
         }
+    }
+
+    #[test]
+    fn several_organisations_each_get_a_profile_and_their_tokens_are_accepted() {
+        let text = include_str!("../../../e2e/fixtures/organisations.toml");
+        let config = ApiConfig::parse(text, |_| None).unwrap();
+        let spa = config.spa_config();
+        assert_eq!(spa.profiles.len(), 2);
+        let fabrikam = spa.profile("Fabrikam").unwrap();
+        assert_eq!(fabrikam.api_scope, "api://2d4f6a8c-0b1d-4e3f-8a5c-7e9b1d3f5a70/UserProfile.ReadWrite");
+        assert!(config.audiences.contains(&fabrikam.client_id), "its tokens' aud is accepted");
+        assert!(config.allowed_tenants.contains(&fabrikam.tenant_id));
+
+        let foreign = text.replace(
+            "tenant_id = \"9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d\"\nclient_id",
+            "tenant_id = \"11111111-2222-4333-8444-555555555555\"\nclient_id",
+        );
+        let error = ApiConfig::parse(&foreign, |_| None).unwrap_err().to_string();
+        assert!(error.starts_with("spa.profiles[1].tenant_id: expected one of entra.allowed_tenants"), "{error}");
+        let listed = text.replace("[entra]\n", "[entra]\naudiences = [\"6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d\"]\n");
+        let error = ApiConfig::parse(&listed, |_| None).unwrap_err().to_string();
+        assert!(
+            error.starts_with("entra.audiences: expected to include 2d4f6a8c-0b1d-4e3f-8a5c-7e9b1d3f5a70"),
+            "{error}"
+        );
     }
 }

@@ -127,7 +127,7 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
 }
 
 async fn runtime_config(State(state): State<AppState>) -> impl IntoResponse {
-    Json(state.config.runtime_config())
+    Json(state.config.spa_config())
 }
 
 /// `GET /readyz`: ready when the tenant's signing keys are loaded (fetched now if need be) and

@@ -1,12 +1,15 @@
 //! `/api/me` end to end on loopback: a real emulator (its OIDC metadata and JWKS over HTTP)
 //! and a real API server; tokens are the emulator's, with one field changed per negative case.
 
+mod common;
+
 use std::sync::Arc;
 
 use channels_api::config::ApiConfig;
-use channels_api::{router, AppState};
+use channels_api::AppState;
 use channels_protocol::claims::AccessTokenClaims;
 use channels_protocol::wire::{ApiError, Me};
+use common::serve;
 use entra_emulator::directory::demo;
 use entra_emulator::Running;
 use tokio::net::TcpListener;
@@ -28,14 +31,6 @@ fn config(authority: &str) -> (ApiConfig, tempfile::TempDir) {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
     config.database_url = channels_api::config::DatabaseUrl::parse(&url).unwrap();
     (config, dir)
-}
-
-async fn serve(state: AppState) -> String {
-    let app = router(state).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    api
 }
 
 async fn world() -> World {

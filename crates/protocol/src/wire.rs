@@ -45,6 +45,44 @@ impl RuntimeConfig {
     }
 }
 
+/// What `/config.json` serves: the sign-in to use, and, when the deployment serves several
+/// organisations with their own registrations (several "Entra profiles"), the ones to choose
+/// from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaConfig {
+    /// The default sign-in.
+    #[serde(flatten)]
+    pub sign_in: RuntimeConfig,
+    /// The organisations to choose from; with fewer than two there is no choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<Profile>,
+}
+
+/// One organisation's sign-in: its tenant, its registration and the scope to ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// What the user picks, e.g. `Fabrikam`.
+    pub name: String,
+    /// The directory (tenant) id.
+    pub tenant_id: String,
+    /// The registration's client id in that tenant.
+    pub client_id: String,
+    /// The full API scope to ask for.
+    pub api_scope: String,
+}
+
+impl SpaConfig {
+    /// The sign-in for the profile named `name` (the default sign-in's authority), if any.
+    pub fn profile(&self, name: &str) -> Option<RuntimeConfig> {
+        self.profiles.iter().find(|p| p.name == name).map(|p| RuntimeConfig {
+            authority: self.sign_in.authority.clone(),
+            tenant_id: p.tenant_id.clone(),
+            client_id: p.client_id.clone(),
+            api_scope: p.api_scope.clone(),
+        })
+    }
+}
+
 /// A condition the user or the admin should know about, with the step that fixes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
@@ -128,5 +166,28 @@ mod tests {
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
         );
         assert_eq!(config.issuer(), "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0");
+    }
+
+    #[test]
+    fn the_spa_configuration_keeps_the_single_tenant_shape_and_names_its_profiles() {
+        let single: SpaConfig = serde_json::from_str(
+            r#"{"authority":"https://login.microsoftonline.com","tenant_id":"t","client_id":"c","api_scope":"api://c/S"}"#,
+        )
+        .unwrap();
+        assert!(single.profiles.is_empty());
+        assert_eq!(serde_json::to_value(&single).unwrap().as_object().unwrap().len(), 4, "no profiles key");
+        let several = SpaConfig {
+            profiles: vec![Profile {
+                name: "Fabrikam".into(),
+                tenant_id: "f".into(),
+                client_id: "fc".into(),
+                api_scope: "api://fc/S".into(),
+            }],
+            ..single.clone()
+        };
+        let fabrikam = several.profile("Fabrikam").unwrap();
+        assert_eq!((fabrikam.tenant_id.as_str(), fabrikam.client_id.as_str()), ("f", "fc"));
+        assert_eq!(fabrikam.authority, single.sign_in.authority);
+        assert!(several.profile("Contoso").is_none());
     }
 }
