@@ -309,7 +309,76 @@ function markdown(r) {
   return lines.join('\n');
 }
 
-main().catch((error) => {
+/** `node bench/run.mjs soak`: 60 s at 64 connections after a 10 s warm-up, RSS sampled every 5 s. */
+async function soak() {
+  const SOAK = { users: 1000, warmup: 10, seconds: 60, sample_ms: 5000, max_rss_growth: 0.1 };
+  log(`soak: minting ${SOAK.users} users' tokens`);
+  const tokens = path.join(work, `tokens-${SOAK.users}.txt`);
+  const idp = start(path.join(release, 'channels-bench'), ['idp', `127.0.0.1:${PORTS.idp}`, String(SOAK.users), tokens], {}, true);
+  await new Promise((resolve, reject) => {
+    idp.stdout.on('data', (d) => String(d).includes('ready') && resolve());
+    idp.on('exit', () => reject(new Error('channels-bench idp stopped')));
+  });
+  const api = await startApi();
+  log(`soak: warm-up ${SOAK.warmup} s`);
+  wrk(PORTS.api, tokens, SOAK.warmup);
+  const baseline = rssKiB(api.pid);
+  const samples = [{ at_s: 0, rss_kib: baseline }];
+  const t0 = Date.now();
+  const timer = setInterval(() => samples.push({ at_s: Math.round((Date.now() - t0) / 1000), rss_kib: rssKiB(api.pid) }), SOAK.sample_ms);
+  log(`soak: ${SOAK.seconds} s at ${LOAD.connections} connections`);
+  const args = ['-t', String(LOAD.threads), '-c', String(LOAD.connections), '-d', `${SOAK.seconds}s`, '--latency',
+    '-s', path.join(root, 'bench', 'wrk', 'tokens.lua'), `http://127.0.0.1:${PORTS.api}/api/me`, '--', tokens, String(LOAD.threads)];
+  const text = await new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`wrk exited with ${code}`))));
+  });
+  clearInterval(timer);
+  const end = rssKiB(api.pid);
+  samples.push({ at_s: SOAK.seconds, rss_kib: end });
+  await stop(api);
+  await stop(idp);
+  const r = JSON.parse(text.trim().split('\n').at(-1));
+  const errors = r.socket_errors + r.non_2xx;
+  const growth = (end - baseline) / baseline;
+  const results = {
+    date: new Date().toISOString(),
+    command: './dev soak',
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model },
+    load: `wrk ${args.join(' ')}`.replaceAll(root + '/', ''),
+    users: SOAK.users,
+    requests: r.requests,
+    rps: r.requests / (r.duration_us / 1e6),
+    errors,
+    p99_us: r.p99_us,
+    rss_kib: { after_warmup: baseline, end, max: Math.max(...samples.map((x) => x.rss_kib)), samples },
+    rss_growth: growth,
+    targets: { errors: 0, rss_growth_at_most: SOAK.max_rss_growth },
+    met: errors === 0 && growth <= SOAK.max_rss_growth,
+  };
+  fs.writeFileSync(path.join(out, 'soak.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(out, 'soak.md'), [
+    '# Soak',
+    '',
+    `Measured ${results.date} with \`./dev soak\` on ${results.machine.cpus} × ${results.machine.cpu}: ` +
+      `\`GET /api/me\` with valid tokens for ${SOAK.users} users, ${LOAD.connections} connections, ${SOAK.seconds} s after a ${SOAK.warmup} s warm-up.`,
+    '',
+    '| requests | requests/s | errors | p99 ms | RSS after warm-up MiB | RSS at end MiB | RSS max MiB | growth | targets |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    `| ${r.requests} | ${results.rps.toFixed(0)} | ${errors} | ${(r.p99_us / 1000).toFixed(2)} | ${(baseline / 1024).toFixed(1)} | ` +
+      `${(end / 1024).toFixed(1)} | ${(results.rss_kib.max / 1024).toFixed(1)} | ${(growth * 100).toFixed(1)} % | ` +
+      `0 errors, growth ≤ 10 %: **${results.met ? 'met' : 'not met'}** |`,
+    '',
+    `Command: \`${results.load}\``,
+    '',
+  ].join('\n'));
+  log(`soak: ${r.requests} requests, ${errors} errors, RSS ${baseline} → ${end} KiB (${(growth * 100).toFixed(1)} %)`);
+  if (!results.met) throw new Error('soak targets not met');
+}
+
+(process.argv[2] === 'soak' ? soak() : main()).catch((error) => {
   console.error('bench:', error);
   process.exitCode = 1;
 }).finally(() => children.forEach((c) => c.kill('SIGKILL')));

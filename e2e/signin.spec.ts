@@ -182,6 +182,8 @@ test('the SPA is served under a strict Content Security Policy, with cache heade
   expect(csp).toContain("default-src 'none'");
   expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval' 'sha256-[A-Za-z0-9+/=]+';/);
   expect(csp).not.toContain('unsafe-inline');
+  for (const directive of ["frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"]) expect(csp).toContain(directive);
+  expect(response!.headers()['x-content-type-options']).toBe('nosniff');
   expect(response!.headers()['referrer-policy']).toBe('no-referrer');
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
 });

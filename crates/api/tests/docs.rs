@@ -141,19 +141,39 @@ fn every_sh_block_in_the_docs_runs() {
     assert!(ran >= 3, "expected the docs' sh blocks to run (found {ran})");
 }
 
-#[test]
-fn every_test_the_emulator_behaviour_table_cites_exists() {
-    let table = std::fs::read_to_string(docs().join("emulator.md")).unwrap();
+/// Checks that every test `doc` cites exists: `file.rs::function` (a `fn function(` in that
+/// file) and `e2e/file.spec.ts › title` (a `test('title'` in that spec). Returns how many.
+fn cited_tests_exist(doc: &str) -> usize {
+    let text = std::fs::read_to_string(docs().join(doc)).unwrap();
     let root = docs().join("..");
     let mut cited = 0;
-    for reference in table.split('`').filter(|part| part.contains(".rs::")) {
-        let (file, function) = reference.split_once("::").unwrap();
-        let source = std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert!(
-            source.contains(&format!("fn {function}(")),
-            "docs/emulator.md cites {reference}, which does not exist"
-        );
+    for reference in text.split('`') {
+        let (file, needle) = if let Some((file, function)) = reference.split_once(".rs::") {
+            (format!("{file}.rs"), format!("fn {function}("))
+        } else if let Some((file, title)) = reference.split_once(" › ") {
+            (file.to_owned(), format!("test('{title}'"))
+        } else {
+            continue;
+        };
+        if !file.contains('/') {
+            continue; // the legend's `file::function`, not a citation
+        }
+        let source =
+            std::fs::read_to_string(root.join(&file)).unwrap_or_else(|e| panic!("docs/{doc} cites {file}: {e}"));
+        assert!(source.contains(&needle), "docs/{doc} cites {reference}, which does not exist");
         cited += 1;
     }
+    cited
+}
+
+#[test]
+fn every_test_the_emulator_behaviour_table_cites_exists() {
+    let cited = cited_tests_exist("emulator.md");
     assert!(cited >= 25, "expected the behaviour table to cite its tests (found {cited})");
+}
+
+#[test]
+fn every_test_the_security_report_cites_exists() {
+    let cited = cited_tests_exist("security.md");
+    assert!(cited >= 60, "expected the security report to cite its tests (found {cited})");
 }

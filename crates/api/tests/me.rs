@@ -254,6 +254,24 @@ async fn keys_carried_in_the_header_are_refused() {
 }
 
 #[tokio::test]
+async fn kids_shaped_like_paths_queries_or_urls_are_only_unknown_keys_and_a_missing_kid_is_named() {
+    let world = world().await;
+    let claims = world.claims("alice@contoso.example");
+    // Signed by the tenant's real key: only the kid is the attacker's. A kid is a lookup in
+    // the cached key set, never a path, a query or a URL.
+    let key = world.emulator.emulator.key();
+    for kid in ["../../../../etc/passwd", "' OR '1'='1' --", "http://127.0.0.1:1/keys", "%00", ""] {
+        let mut header = key.header();
+        header.kid = Some(kid.to_owned());
+        world.refused(Some(&key.sign_with_header(&header, &claims)), 401, "unknown_key").await;
+    }
+    let mut header = key.header();
+    header.kid = None;
+    let (_, body) = world.refused(Some(&key.sign_with_header(&header, &claims)), 401, "malformed_token").await;
+    assert!(body.message.contains("expected a `kid` header (found none)"), "{}", body.message);
+}
+
+#[tokio::test]
 async fn another_tenant_and_graph_header_nonce_are_refused() {
     let world = world().await;
     let mut claims = world.claims("alice@contoso.example");
