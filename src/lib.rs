@@ -67,7 +67,7 @@ pub fn Organisation(
     spa: SpaConfig,
 ) -> impl IntoView {
     if spa.profiles.len() < 2 {
-        return view! { <Lifecycle config=spa.sign_in organisation=None /> }.into_any();
+        return view! { <Lifecycle config=spa.sign_in() organisation=None /> }.into_any();
     }
     let spa = StoredValue::new(spa);
     let chosen = RwSignal::new(

@@ -313,7 +313,7 @@ impl ApiConfig {
 
     /// What `/config.json` serves: the default sign-in and the profiles to choose from.
     pub fn spa_config(&self) -> SpaConfig {
-        SpaConfig { sign_in: self.runtime_config(), profiles: self.profiles.clone() }
+        SpaConfig::new(self.runtime_config(), self.profiles.clone())
     }
 
     /// The default sign-in of the SPA.

@@ -91,6 +91,7 @@ async fn load(api: &str, pool: Arc<Mutex<Vec<String>>>, duration: Duration) -> H
 
 fn only_ok(statuses: &HashMap<u16, usize>, phase: &str) -> usize {
     let ok = statuses.get(&200).copied().unwrap_or(0);
+    println!("{phase}: {statuses:?} (status: requests)");
     assert_eq!(statuses.values().sum::<usize>(), ok, "{phase}: every request succeeds ({statuses:?})");
     assert!(ok > 0, "{phase}: requests were made");
     ok
@@ -192,6 +193,7 @@ async fn sigkill_during_a_burst_of_first_sign_ins_loses_and_duplicates_no_member
         "the kill landed mid-burst ({})",
         acknowledged.len()
     );
+    println!("SIGKILL after {} of {BURST} first sign-ins were answered", acknowledged.len());
 
     // After a restart every user signs in again: the acknowledged ones are found as they were
     // (same creation time), the others are created now, each exactly once.

@@ -47,12 +47,18 @@ impl RuntimeConfig {
 
 /// What `/config.json` serves: the sign-in to use, and, when the deployment serves several
 /// organisations with their own registrations (several "Entra profiles"), the ones to choose
-/// from.
+/// from. The default sign-in's fields are spelled out rather than flattened in, because serde's
+/// `flatten` costs the SPA's wasm several kilobytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpaConfig {
-    /// The default sign-in.
-    #[serde(flatten)]
-    pub sign_in: RuntimeConfig,
+    /// See [`RuntimeConfig::authority`].
+    pub authority: String,
+    /// See [`RuntimeConfig::tenant_id`].
+    pub tenant_id: String,
+    /// See [`RuntimeConfig::client_id`].
+    pub client_id: String,
+    /// See [`RuntimeConfig::api_scope`].
+    pub api_scope: String,
     /// The organisations to choose from; with fewer than two there is no choice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<Profile>,
@@ -72,10 +78,26 @@ pub struct Profile {
 }
 
 impl SpaConfig {
+    /// The default sign-in and the profiles to choose from.
+    pub fn new(sign_in: RuntimeConfig, profiles: Vec<Profile>) -> Self {
+        let RuntimeConfig { authority, tenant_id, client_id, api_scope } = sign_in;
+        Self { authority, tenant_id, client_id, api_scope, profiles }
+    }
+
+    /// The default sign-in.
+    pub fn sign_in(&self) -> RuntimeConfig {
+        RuntimeConfig {
+            authority: self.authority.clone(),
+            tenant_id: self.tenant_id.clone(),
+            client_id: self.client_id.clone(),
+            api_scope: self.api_scope.clone(),
+        }
+    }
+
     /// The sign-in for the profile named `name` (the default sign-in's authority), if any.
     pub fn profile(&self, name: &str) -> Option<RuntimeConfig> {
         self.profiles.iter().find(|p| p.name == name).map(|p| RuntimeConfig {
-            authority: self.sign_in.authority.clone(),
+            authority: self.authority.clone(),
             tenant_id: p.tenant_id.clone(),
             client_id: p.client_id.clone(),
             api_scope: p.api_scope.clone(),
@@ -187,7 +209,8 @@ mod tests {
         };
         let fabrikam = several.profile("Fabrikam").unwrap();
         assert_eq!((fabrikam.tenant_id.as_str(), fabrikam.client_id.as_str()), ("f", "fc"));
-        assert_eq!(fabrikam.authority, single.sign_in.authority);
+        assert_eq!(fabrikam.authority, single.authority);
+        assert_eq!(SpaConfig::new(single.sign_in(), Vec::new()), single);
         assert!(several.profile("Contoso").is_none());
     }
 }
