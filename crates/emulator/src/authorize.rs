@@ -308,10 +308,27 @@ impl Emulator {
 /// How the user took part.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Interaction<'f> {
-    /// `prompt=none` or SSO: no page may be shown.
-    Silent,
-    /// The user picked an account, and answered the consent page if one was shown.
-    Interactive { consent: Option<&'f str> },
+    /// `prompt=none` or SSO: no page may be shown. `mfa`: the session's sign-in did MFA.
+    Silent { mfa: bool },
+    /// The user picked an account, approved the MFA prompt if one was shown (`mfa`), and
+    /// answered the consent page if one was shown.
+    Interactive { consent: Option<&'f str>, mfa: bool },
+}
+
+impl Interaction<'_> {
+    fn mfa(self) -> bool {
+        match self {
+            Self::Silent { mfa } | Self::Interactive { mfa, .. } => mfa,
+        }
+    }
+
+    /// Entra's own page for an interactive sign-in, the app's redirect URI for a silent one.
+    fn refuse(self, checked: &Checked<'_>, error: AadError, state: Option<&str>) -> Response {
+        match self {
+            Self::Silent { .. } => checked.back(error, state),
+            Self::Interactive { .. } => error.into_page(),
+        }
+    }
 }
 
 /// Issues a code for `user`, after assignment and consent; or shows the consent page.
@@ -332,27 +349,47 @@ fn complete(
             50105,
             format!("Your administrator has configured the application {} ('{}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.", client.display_name, client.app_id, user.upn),
         );
+        return interaction.refuse(checked, error, state);
+    }
+    // Conditional Access, as the tenant's admin set it for this app.
+    let policy = tenant.enterprise_app(&client.app_id);
+    if policy.conditional_access_block {
+        let error = AadError::new(
+            "access_denied",
+            53003,
+            "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+        );
+        return interaction.refuse(checked, error, state);
+    }
+    if policy.mfa_required && !interaction.mfa() {
         return match interaction {
-            Interaction::Silent => checked.back(error, state),
-            Interaction::Interactive { .. } => error.into_page(),
+            Interaction::Silent { .. } => checked.back(
+                AadError::new(
+                    "interaction_required",
+                    50076,
+                    format!("Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{}'.", client.app_id),
+                ),
+                state,
+            ),
+            Interaction::Interactive { consent, .. } => mfa_page(checked, raw_query, user, consent),
         };
     }
     let forced = params.prompt.as_deref() == Some("consent");
     let missing: Vec<&Requested> =
         checked.requested.iter().filter(|p| forced || !emulator.is_consented(tenant, user, client, p)).collect();
     match interaction {
-        Interaction::Interactive { consent: Some("decline") } => {
+        Interaction::Interactive { consent: Some("decline"), .. } => {
             let error = AadError::new("access_denied", 65004, "User declined to consent to access the app.");
             return checked.back(error.with_subcode("cancel"), state);
         }
-        Interaction::Interactive { consent: Some("accept") } => {
+        Interaction::Interactive { consent: Some("accept"), .. } => {
             let mut consents = emulator.consents.lock().expect("consent lock");
             consents.extend(missing.iter().map(|p| emulator.consent_key(tenant, user, client, p)));
         }
-        Interaction::Interactive { consent: _ } if !missing.is_empty() => {
-            return consent_page(checked, raw_query, user, &missing);
+        Interaction::Interactive { mfa, .. } if !missing.is_empty() => {
+            return consent_page(checked, raw_query, user, &missing, mfa);
         }
-        Interaction::Silent if !missing.is_empty() => {
+        Interaction::Silent { .. } if !missing.is_empty() => {
             return checked.back(
                 AadError::new(
                     "consent_required",
@@ -442,7 +479,9 @@ pub async fn show(
     };
     let raw = raw.unwrap_or_default();
     let session = SsoSession::from_headers(&emulator, &headers).and_then(|session| {
-        candidates(&emulator, &checked, &params).into_iter().find(|(_, u)| u.oid == session.user_oid)
+        let (tenant, user) =
+            candidates(&emulator, &checked, &params).into_iter().find(|(_, u)| u.oid == session.user_oid)?;
+        Some((tenant, user, session.mfa))
     });
     let prompt = params.prompt.as_deref();
     let hinted = |user: &User| params.login_hint.as_deref().is_some_and(|hint| user.upn.eq_ignore_ascii_case(hint));
@@ -451,11 +490,11 @@ pub async fn show(
             AadError::new("login_required", 50058, "A silent sign-in request was sent but no user is signed in."),
             params.state.as_deref(),
         ),
-        (Some("none"), Some((tenant, user))) => {
-            complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent)
+        (Some("none"), Some((tenant, user, mfa))) => {
+            complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent { mfa })
         }
-        (None, Some((tenant, user))) if hinted(user) => {
-            complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent)
+        (None, Some((tenant, user, mfa))) if hinted(user) => {
+            complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent { mfa })
         }
         _ => picker(&emulator, &checked, &params, &tenant, &raw),
     }
@@ -486,28 +525,59 @@ fn picker(emulator: &Emulator, checked: &Checked<'_>, params: &AuthorizeParams, 
     Html(crate::html::page("Sign in to your account", &body)).into_response()
 }
 
-fn consent_page(checked: &Checked<'_>, raw: &str, user: &User, missing: &[&Requested]) -> Response {
+/// The hidden field that carries an approved MFA prompt to the next form.
+fn mfa_field(mfa: bool) -> &'static str {
+    if mfa {
+        "<input type=\"hidden\" name=\"mfa\" value=\"approved\">"
+    } else {
+        ""
+    }
+}
+
+fn segment_of<'a>(checked: &'a Checked<'_>) -> &'a str {
+    match checked.path {
+        TenantPath::Tenant(tenant) => tenant.id.as_str(),
+        TenantPath::Any => "common",
+    }
+}
+
+/// The multi-factor prompt a Conditional Access policy asks for (approve on the "phone").
+fn mfa_page(checked: &Checked<'_>, raw: &str, user: &User, consent: Option<&str>) -> Response {
+    let consent = consent
+        .map(|answer| format!("<input type=\"hidden\" name=\"consent\" value=\"{}\">", escape(answer)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Approve sign-in request</h1><p>Your organisation requires multi-factor authentication for \
+         <strong>{app}</strong>. Approve the request on your device.</p><p><small>{upn}</small></p>\
+         <form method=\"post\" action=\"{action}\">\
+         <input type=\"hidden\" name=\"username\" value=\"{upn}\">{consent}\
+         <button type=\"submit\" name=\"mfa\" value=\"approved\">Approve</button></form>",
+        app = escape(&checked.client.display_name),
+        upn = escape(&user.upn),
+        action = escape(&action(segment_of(checked), raw)),
+    );
+    Html(crate::html::page("Approve sign-in request", &body)).into_response()
+}
+
+fn consent_page(checked: &Checked<'_>, raw: &str, user: &User, missing: &[&Requested], mfa: bool) -> Response {
     let permissions: String = missing
         .iter()
         .map(|p| {
             format!("<li><strong>{}</strong> <small>({})</small></li>", escape(&p.value), escape(&p.resource_name))
         })
         .collect();
-    let segment = match checked.path {
-        TenantPath::Tenant(tenant) => tenant.id.as_str(),
-        TenantPath::Any => "common",
-    };
     let body = format!(
         "<h1>Permissions requested</h1><p><strong>{app}</strong> would like to:</p><ul>{permissions}</ul>\
          <p><small>Signed in as {upn}. Accepting lets this app use these permissions as described; \
          you can change it later.</small></p>\
          <form method=\"post\" action=\"{action}\">\
-         <input type=\"hidden\" name=\"username\" value=\"{upn}\">\
+         <input type=\"hidden\" name=\"username\" value=\"{upn}\">{mfa}\
          <button type=\"submit\" name=\"consent\" value=\"accept\">Accept</button>\
          <button type=\"submit\" name=\"consent\" value=\"decline\">Cancel</button></form>",
         app = escape(&checked.client.display_name),
         upn = escape(&user.upn),
-        action = escape(&action(segment, raw)),
+        action = escape(&action(segment_of(checked), raw)),
+        mfa = mfa_field(mfa),
     );
     Html(crate::html::page("Permissions requested", &body)).into_response()
 }
@@ -517,6 +587,7 @@ fn consent_page(checked: &Checked<'_>, raw: &str, user: &User, missing: &[&Reque
 pub struct SignInForm {
     username: String,
     consent: Option<String>,
+    mfa: Option<String>,
 }
 
 /// `POST …/authorize`: the user picked an account (or answered the consent page); the
@@ -526,6 +597,7 @@ pub async fn sign_in(
     Path(tenant): Path<String>,
     RawQuery(raw): RawQuery,
     Query(params): Query<AuthorizeParams>,
+    headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
     let checked = match check(&emulator, &tenant, &params) {
@@ -554,7 +626,10 @@ pub async fn sign_in(
         .into_page();
     };
     let raw = raw.unwrap_or_default();
-    let interaction = Interaction::Interactive { consent: form.consent.as_deref() };
+    // MFA done now, or earlier in this browser's session for the same user.
+    let earlier = SsoSession::from_headers(&emulator, &headers).is_some_and(|s| s.mfa && s.user_oid == user.oid);
+    let mfa = form.mfa.as_deref() == Some("approved") || earlier;
+    let interaction = Interaction::Interactive { consent: form.consent.as_deref(), mfa };
     let response = complete(&emulator, &checked, &params, &raw, tenant, user, interaction);
-    SsoSession::start(&emulator, tenant, user, &checked.client.app_id, response)
+    SsoSession::start(&emulator, tenant, user, &checked.client.app_id, mfa, response)
 }

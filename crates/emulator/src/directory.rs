@@ -227,6 +227,10 @@ pub struct EnterpriseApp {
     pub assigned: Vec<String>,
     /// "Grant admin consent": the app's `requiredResourceAccess` is consented for everyone.
     pub admin_consent: bool,
+    /// A Conditional Access policy requires multi-factor authentication for this app.
+    pub mfa_required: bool,
+    /// A Conditional Access policy blocks this app (AADSTS53003).
+    pub conditional_access_block: bool,
 }
 
 /// The groups of one token.

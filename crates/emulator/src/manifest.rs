@@ -326,6 +326,12 @@ struct ServicePrincipalFile {
     assigned_to: Vec<String>,
     #[serde(default)]
     admin_consent_granted: bool,
+    /// Emulator-specific: a Conditional Access policy requiring MFA for this app.
+    #[serde(default)]
+    mfa_required: bool,
+    /// Emulator-specific: a Conditional Access policy blocking this app.
+    #[serde(default)]
+    conditional_access_block: bool,
 }
 
 impl Directory {
@@ -393,6 +399,8 @@ impl TenantFile {
                     assignment_required: sp.app_role_assignment_required,
                     assigned: sp.assigned_to,
                     admin_consent: sp.admin_consent_granted,
+                    mfa_required: sp.mfa_required,
+                    conditional_access_block: sp.conditional_access_block,
                 })
                 .collect(),
         })

@@ -28,6 +28,8 @@ pub struct SsoSession {
     pub user_oid: String,
     /// Client ids signed in to through this session, for front-channel logout.
     pub clients: Vec<String>,
+    /// Whether the sign-in did multi-factor authentication.
+    pub mfa: bool,
 }
 
 fn cookie_value(headers: &HeaderMap) -> Option<&str> {
@@ -46,17 +48,19 @@ impl SsoSession {
         emulator.sessions.lock().expect("session lock").get(id).cloned()
     }
 
-    /// Opens a session for `user` (signed in to `client_id`) and sets its cookie on `response`.
+    /// Opens a session for `user` (signed in to `client_id`, with MFA or not) and sets its
+    /// cookie on `response`.
     pub fn start(
         emulator: &Emulator,
         tenant: &Tenant,
         user: &User,
         client_id: &str,
+        mfa: bool,
         mut response: Response,
     ) -> Response {
         let id = crate::token::random_text(32);
         let session =
-            Self { tenant_id: tenant.id.clone(), user_oid: user.oid.clone(), clients: vec![client_id.to_owned()] };
+            Self { tenant_id: tenant.id.clone(), user_oid: user.oid.clone(), clients: vec![client_id.to_owned()], mfa };
         emulator.sessions.lock().expect("session lock").insert(id.clone(), session);
         // Lax: sent on the top-level navigations that authorize requests are.
         let cookie = format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax");

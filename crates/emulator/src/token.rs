@@ -44,6 +44,7 @@ pub struct TokenForm {
     code_verifier: Option<String>,
     refresh_token: Option<String>,
     client_secret: Option<String>,
+    scope: Option<String>,
 }
 
 /// The success body, as Entra sends it.
@@ -155,6 +156,13 @@ fn redeem_code(
     now: u64,
 ) -> Result<TokenBody, AadError> {
     let code = form.code.as_deref().ok_or_else(|| AadError::missing("code"))?;
+    if form.scope.as_deref().is_some_and(|scope| scope.trim().is_empty()) {
+        return Err(AadError::new(
+            "invalid_scope",
+            28003,
+            "Provided value for the input parameter scope cannot be empty when requesting an access token using the provided authorization code. Please specify a valid scope.",
+        ));
+    }
     let mut codes = emulator.codes.lock().expect("code store lock");
     let grant: &mut CodeGrant = codes.get_mut(code).ok_or_else(|| {
         invalid_grant(

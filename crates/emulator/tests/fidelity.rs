@@ -369,3 +369,45 @@ async fn the_redirect_uri_platform_decides_how_a_code_is_redeemed() {
     let native = redeem(code_for("%2Fnative").await, "%2Fnative", None, None).await;
     assert_eq!(native.status(), 200, "a public client redeems from outside a browser, with PKCE and no secret");
 }
+
+#[tokio::test]
+async fn conditional_access_asks_for_mfa_interactively_refuses_silently_and_can_block() {
+    let mut directory = demo::directory();
+    directory.tenants[0].enterprise_apps[0].mfa_required = true;
+    let world = world_of(directory).await;
+    let scope = format!("openid {}", api_scope());
+    let url = demo_url(&world, &scope, &[]);
+    let prompt = world.pick(&url, "alice@contoso.example").await;
+    assert_eq!(prompt.status(), 200);
+    assert!(prompt.text().await.unwrap().contains("Approve sign-in request"));
+    // Without approving, a silent request needs interaction (the session has no MFA).
+    let silent_url = demo_url(&world, &scope, &[("prompt", "none")]);
+    assert_eq!(error_of(&back(&world.get(&silent_url).await)), ("interaction_required".into(), "AADSTS50076".into()));
+    let approved = world.post_form(&url, &[("username", "alice@contoso.example"), ("mfa", "approved")]).await;
+    assert!(param(&back(&approved), "code").starts_with("1.A"));
+    assert!(param(&back(&world.get(&silent_url).await), "code").starts_with("1.A"), "the session carries the MFA");
+
+    let mut directory = demo::directory();
+    directory.tenants[0].enterprise_apps[0].conditional_access_block = true;
+    let blocked = world_of(directory).await;
+    let page = blocked.pick(&demo_url(&blocked, &scope, &[]), "alice@contoso.example").await;
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("AADSTS53003: Access has been blocked by Conditional Access policies"));
+}
+
+#[tokio::test]
+async fn an_empty_scope_at_code_redemption_is_aadsts28003() {
+    let world = world_of(demo::directory()).await;
+    let params = world.sign_in(&demo_url(&world, &api_scope(), &[]), "alice@contoso.example").await;
+    let redirect_uri = format!("{SPA}/sso");
+    let code = param(&params, "code");
+    let form = [
+        ("client_id", demo::CLIENT_ID),
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code_verifier", VERIFIER),
+        ("scope", " "),
+    ];
+    aadsts(world.token(&form, Some(SPA)).await, 400, "invalid_scope", 28003).await;
+}
