@@ -449,11 +449,30 @@ async fn duplicate_keys_odd_encodings_and_oversized_input_are_refused_without_ha
     let (_, body) = world.refused(Some(&huge), 401, "malformed_token").await;
     assert!(body.message.starts_with("malformed token: expected a token of at most 16384 bytes"), "{}", body.message);
 
-    // Headers beyond the server's limit (1 MiB here): hyper closes the connection (a 431 would be
-    // kinder; axum::serve does not expose the setting), and the server lives on.
-    let giant = world.http.get(format!("{}/api/me", world.api)).bearer_auth("A".repeat(1 << 20)).send().await;
-    assert!(giant.map_or(true, |r| r.status() == 431 || r.status() == 413), "no crash, a 4xx or a closed connection");
+    // Headers beyond the server's limit (hyper's, about 400 KiB): 431, then the connection is
+    // closed, and the server lives on. Over raw TCP, because an HTTP client still sending the
+    // rest of the header sees only the closed connection.
+    assert_eq!(giant_header_status(&world.api, 1 << 20).await, "431", "no crash: 431 Request Header Fields Too Large");
     world.refused(None, 401, "missing_token").await;
+}
+
+/// The status code the server answers to a request with one header of `size` bytes. The
+/// server may reset the connection right after its answer; a few tries rule out that race.
+async fn giant_header_status(api: &str, size: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = api.trim_start_matches("http://");
+    let request = format!("GET /api/me HTTP/1.1\r\nHost: {addr}\r\nX-Big: {}\r\n\r\n", "a".repeat(size));
+    for _ in 0..5 {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = stream.write_all(request.as_bytes()).await;
+        let mut answer = vec![0u8; 64];
+        if let Ok(Ok(n)) = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut answer)).await {
+            if let Some(status) = String::from_utf8_lossy(&answer[..n]).strip_prefix("HTTP/1.1 ") {
+                return status.chars().take(3).collect();
+            }
+        }
+    }
+    "no answer".to_owned()
 }
 
 #[tokio::test]
