@@ -156,6 +156,31 @@ async fn wrong_signature_is_refused() {
 }
 
 #[tokio::test]
+async fn stripped_signatures_a_missing_expiry_a_future_nbf_and_another_tenants_genuine_token_are_refused() {
+    let world = world().await;
+    let token = world.token(&world.claims("alice@contoso.example"));
+    let (head, _) = token.rsplit_once('.').unwrap();
+    world.refused(Some(&format!("{head}.")), 401, "bad_signature").await;
+    world.refused(Some(head), 401, "malformed_token").await;
+
+    // Correctly signed, but without `exp`.
+    let mut claims = serde_json::to_value(world.claims("alice@contoso.example")).unwrap();
+    claims.as_object_mut().unwrap().remove("exp");
+    world.refused(Some(&world.emulator.emulator.key().sign(&claims)), 401, "malformed_token").await;
+
+    let mut claims = world.claims("alice@contoso.example");
+    claims.nbf = NOW + 301;
+    world.refused(Some(&world.token(&claims)), 401, "token_not_yet_valid").await;
+
+    // A genuine token of another tenant, signed by the same (shared) Entra keys.
+    let mut claims = world.claims("alice@contoso.example");
+    claims.tid = demo::FABRIKAM_TENANT_ID.into();
+    claims.iss = world.emulator.emulator.issuer_of(demo::FABRIKAM_TENANT_ID);
+    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "tenant_not_allowed").await;
+    assert!(body.message.contains(demo::FABRIKAM_TENANT_ID), "{}", body.message);
+}
+
+#[tokio::test]
 async fn wrong_audience_issuer_and_expiry_are_refused_with_what_was_expected() {
     let world = world().await;
     let mut claims = world.claims("alice@contoso.example");
