@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { organisationsApiPort } from './playwright.config';
 
 /** axe-core finds no WCAG 2.1 A/AA violation on the page as it is now. */
 async function accessible(page: Page) {
@@ -32,5 +33,23 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.goto('/logout');
     await expect(page.getByRole('status')).toContainText('You were signed out');
     await accessible(page); // signed out, with the reason
+
+    await page.goto(`http://localhost:${organisationsApiPort}/`);
+    await expect(page.getByRole('heading', { name: 'Choose your organisation' })).toBeVisible();
+    await accessible(page); // the organisation picker
+    await page.getByRole('button', { name: 'Fabrikam' }).click();
+    await expect(page.getByText('Organisation: Fabrikam')).toBeVisible();
+    await accessible(page); // signing in to the organisation picked
+
+    // The emulator's consent page: a Graph scope the registration does not list.
+    const authorize = page.waitForRequest(/\/oauth2\/v2\.0\/authorize\?/);
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+    const url = new URL((await authorize).url());
+    url.searchParams.set('scope', 'openid User.Read');
+    await page.goto(url.toString());
+    await page.getByRole('button', { name: /Carol Lindqvist/ }).click();
+    await expect(page.getByRole('heading', { name: 'Permissions requested' })).toBeVisible();
+    await accessible(page);
   });
 }

@@ -105,6 +105,11 @@ pub fn Lifecycle(
     let config = StoredValue::new(config);
     let phase = RwSignal::new(pages::initial_phase());
     let settle = move |outcome: Result<auth::session::Session, auth::SignInError>| {
+        // A sign-out elsewhere while this renewal ran wins: its result is dropped, unsaved.
+        if matches!(phase.try_get_untracked(), None | Some(Phase::Ended(_))) {
+            browser::storage::clear();
+            return;
+        }
         phase.set(match outcome {
             Ok(session) => Phase::SignedIn(Arc::new(session)),
             // The page is leaving for a silent sign-in: keep saying so.
@@ -113,11 +118,13 @@ pub fn Lifecycle(
             Err(error) => Phase::Failed(error.explain()),
         })
     };
-    // A sign-out in another tab, or a front-channel logout from Entra, ends this tab's session.
+    // A sign-out in another tab, or the front-channel logout route, ends this tab's session.
+    // The listener lives as long as the page; after a change of organisation this lifecycle's
+    // signal is gone, hence the `try_` forms.
     browser::on_sign_out(move || {
         browser::storage::clear();
-        if matches!(phase.get_untracked(), Phase::SignedIn(_) | Phase::Renewing) {
-            phase.set(Phase::Ended(pages::signed_out_elsewhere()));
+        if matches!(phase.try_get_untracked(), Some(Phase::SignedIn(_) | Phase::Renewing)) {
+            phase.try_set(Phase::Ended(pages::signed_out_elsewhere()));
         }
     });
     match phase.get_untracked() {
@@ -125,9 +132,15 @@ pub fn Lifecycle(
             settle(auth::complete(&config.get_value()).await.map(|(session, _return_to)| session));
         }),
         Phase::Renewing => leptos::task::spawn_local(async move {
-            match browser::storage::load_session() {
-                Some(stored) => settle(auth::renew(&config.get_value(), &stored).await),
-                None => phase.set(Phase::SignedOut),
+            // A session belongs to the registration that issued it: after a change of
+            // organisation (in another tab) it is dropped, not renewed at the wrong tenant.
+            let config = config.get_value();
+            match browser::storage::load_session().filter(|stored| stored.client_id == config.client_id) {
+                Some(stored) => settle(auth::renew(&config, &stored).await),
+                None => {
+                    browser::storage::clear();
+                    phase.set(Phase::SignedOut)
+                }
             }
         }),
         _ => {}

@@ -52,8 +52,12 @@ fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
         "refresh_token": "rt-456"
     }))
     .unwrap();
-    let signed_in =
-        StoredSession { refresh_token: None, name: "Alice Moreau".into(), username: "alice@contoso.example".into() };
+    let signed_in = StoredSession {
+        refresh_token: None,
+        name: "Alice Moreau".into(),
+        username: "alice@contoso.example".into(),
+        client_id: "c".into(),
+    };
     let session = Session::new(tokens, &signed_in, 1000);
     storage::save_session(&session.stored);
     storage::save_pending(&pending(3));
@@ -63,6 +67,7 @@ fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
     let loaded = storage::load_session().expect("the session is stored");
     assert_eq!(loaded.refresh_token.as_ref().map(|t| t.secret()), Some("rt-456"));
     assert_eq!(loaded.name, "Alice Moreau");
+    assert_eq!(loaded.client_id, "c", "a session remembers the registration that issued it");
     assert_eq!(browser_storage(true).length().unwrap(), 0, "nothing in localStorage");
 
     storage::clear();
@@ -81,7 +86,7 @@ fn renewal_is_due_five_minutes_before_expiry_and_keeps_the_newest_refresh_token(
     };
     let first = Session::new(
         response(Some("rt-1")),
-        &StoredSession { refresh_token: None, name: "A".into(), username: "a".into() },
+        &StoredSession { refresh_token: None, name: "A".into(), username: "a".into(), client_id: "c".into() },
         1000,
     );
     assert_eq!(first.renew_in(1000), Some(3600 - RENEW_BEFORE));
@@ -90,8 +95,11 @@ fn renewal_is_due_five_minutes_before_expiry_and_keeps_the_newest_refresh_token(
     assert_eq!(rotated.stored.refresh_token.as_ref().unwrap().secret(), "rt-2", "the newest replaces the old");
     let kept = Session::new(response(None), &rotated.stored, 3000);
     assert_eq!(kept.stored.refresh_token.as_ref().unwrap().secret(), "rt-2");
-    let without =
-        Session::new(response(None), &StoredSession { refresh_token: None, name: "A".into(), username: "a".into() }, 0);
+    let without = Session::new(
+        response(None),
+        &StoredSession { refresh_token: None, name: "A".into(), username: "a".into(), client_id: "c".into() },
+        0,
+    );
     assert_eq!(without.renew_in(0), None, "no refresh token, no renewal");
 }
 

@@ -19,8 +19,11 @@ use session::{Recovery, Session, StoredSession};
 /// The path Entra redirects back to; registered as a Single-page application redirect URI.
 pub const CALLBACK_PATH: &str = "/sso";
 
-/// The front-channel logout URL's path (Authentication → Front-channel logout URL): Entra
-/// loads it when the user signs out elsewhere, and it ends this origin's sessions.
+/// The front-channel logout route: opened as a page, it ends the sessions of every tab of this
+/// origin. Entra loads a registered front-channel logout URL in an iframe on its own sign-out
+/// page, where `frame-ancestors 'none'` and the browsers' partitioning of third-party frames
+/// keep it from reaching the tabs (docs/security.md); the route serves sign-out links and
+/// top-level redirects. Anyone can link to it: the worst it does is sign the user out.
 pub const FRONT_CHANNEL_LOGOUT_PATH: &str = "/logout";
 
 /// Why a sign-in did not complete.
@@ -161,6 +164,7 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
         refresh_token: None,
         name: identity.name.unwrap_or_default(),
         username: identity.preferred_username.unwrap_or_default(),
+        client_id: config.client_id.clone(),
     };
     let session = Session::new(tokens, &stored, browser::now());
     storage::save_session(&session.stored);

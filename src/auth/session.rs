@@ -57,6 +57,9 @@ pub struct StoredSession {
     pub name: String,
     /// Sign-in name from the ID token.
     pub username: String,
+    /// The client id of the registration that issued the refresh token.
+    #[serde(default)]
+    pub client_id: String,
 }
 
 impl Session {
@@ -65,7 +68,12 @@ impl Session {
     pub fn new(tokens: TokenResponse, previous: &StoredSession, now: u64) -> Self {
         let refresh_token =
             tokens.refresh_token.or_else(|| previous.refresh_token.as_ref().map(|t| RefreshToken::new(t.secret())));
-        let stored = StoredSession { refresh_token, name: previous.name.clone(), username: previous.username.clone() };
+        let stored = StoredSession {
+            refresh_token,
+            name: previous.name.clone(),
+            username: previous.username.clone(),
+            client_id: previous.client_id.clone(),
+        };
         Self { access_token: tokens.access_token, expires_at: now + tokens.expires_in, stored }
     }
 

@@ -203,7 +203,6 @@ struct RawProfile {
     name: String,
     tenant_id: String,
     client_id: String,
-    scope: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -396,6 +395,13 @@ impl RawConfig {
                 spa_scope,
             ));
         }
+        if spa.profiles.len() == 1 {
+            return Err(ConfigError::new(
+                "spa.profiles",
+                "two or more organisations to choose from (with one, set entra.tenant_id and entra.client_id instead)",
+                "one",
+            ));
+        }
         let mut profiles = Vec::new();
         for (i, raw) in spa.profiles.into_iter().enumerate() {
             let key = |what: &str| format!("spa.profiles[{i}].{what}");
@@ -429,7 +435,8 @@ impl RawConfig {
                 Some(_) => {}
                 None => audiences.extend([profile_client.clone(), format!("api://{profile_client}")]),
             }
-            let api_scope = format!("api://{profile_client}/{}", raw.scope.as_deref().unwrap_or(&scope));
+            // Every profile asks for the one scope the API requires (`entra.scope`).
+            let api_scope = format!("api://{profile_client}/{scope}");
             profiles.push(Profile { name: raw.name, tenant_id, client_id: profile_client, api_scope });
         }
         let token_versions = entra
@@ -654,6 +661,9 @@ mod tests {
         );
         let error = ApiConfig::parse(&foreign, |_| None).unwrap_err().to_string();
         assert!(error.starts_with("spa.profiles[1].tenant_id: expected one of entra.allowed_tenants"), "{error}");
+        let single = &text[..text.rfind("[[spa.profiles]]").unwrap()];
+        let error = ApiConfig::parse(single, |_| None).unwrap_err().to_string();
+        assert!(error.starts_with("spa.profiles: expected two or more organisations"), "{error}");
         let listed = text.replace("[entra]\n", "[entra]\naudiences = [\"6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d\"]\n");
         let error = ApiConfig::parse(&listed, |_| None).unwrap_err().to_string();
         assert!(

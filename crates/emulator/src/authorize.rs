@@ -490,11 +490,22 @@ pub async fn show(
             AadError::new("login_required", 50058, "A silent sign-in request was sent but no user is signed in."),
             params.state.as_deref(),
         ),
+        // The session belongs to someone else than the hinted user: Entra would ask who.
+        (Some("none"), Some((_, user, _))) if params.login_hint.is_some() && !hinted(user) => checked.back(
+            AadError::new(
+                "interaction_required",
+                16000,
+                "Either multiple user identities are available for the current request or selected account is not supported for the scenario.",
+            ),
+            params.state.as_deref(),
+        ),
         (Some("none"), Some((tenant, user, mfa))) => {
             complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent { mfa })
         }
+        // SSO for the hinted user, but an interactive request: pages (MFA, consent, errors) may show.
         (None, Some((tenant, user, mfa))) if hinted(user) => {
-            complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent { mfa })
+            let interaction = Interaction::Interactive { consent: None, mfa };
+            complete(&emulator, &checked, &params, &raw, tenant, user, interaction)
         }
         _ => picker(&emulator, &checked, &params, &tenant, &raw),
     }

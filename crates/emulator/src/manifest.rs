@@ -48,6 +48,8 @@ struct Manifest {
     optional_claims: ManifestOptionalClaims,
     #[serde(default)]
     required_resource_access: Vec<ResourceAccess>,
+    #[serde(default)]
+    app_roles: Vec<serde_json::Value>,
 }
 
 #[derive(Default, Deserialize)]
@@ -218,6 +220,12 @@ impl AppRegistration {
                 "cloud_displayname needs groupMembershipClaims ApplicationGroup, as in Entra (found another value)"
                     .into(),
             ));
+        }
+        if !manifest.app_roles.is_empty() {
+            return Err(ManifestError(format!(
+                "expected no appRoles: app role assignments are not emulated (found {} role(s)); map channels by groups",
+                manifest.app_roles.len()
+            )));
         }
         let implicit = &manifest.web.implicit_grant_settings;
         if implicit.enable_access_token_issuance || implicit.enable_id_token_issuance {
@@ -472,6 +480,7 @@ mod tests {
         let refused = |json: &str| AppRegistration::from_manifest(json).unwrap_err().0;
         assert!(refused(r#"{"appId":"a","groupMembershipClaims":"DirectoryRole"}"#).contains("DirectoryRole"));
         assert!(refused(r#"{"appId":"a","signInAudience":"PersonalMicrosoftAccount"}"#).contains("personal"));
+        assert!(refused(r#"{"appId":"a","appRoles":[{"value":"Supervisor"}]}"#).contains("appRoles"));
         assert!(refused(r#"{"appId":"a","web":{"implicitGrantSettings":{"enableIdTokenIssuance":true}}}"#)
             .contains("implicit"));
         assert!(refused(

@@ -173,7 +173,13 @@ async fn the_sso_session_serves_prompt_none_until_sign_out_which_calls_front_cha
     let body = redeem(&world, demo::CLIENT_ID, &params).await;
     assert_eq!(decode(body["id_token"].as_str().unwrap(), 1)["preferred_username"], "alice@contoso.example");
     let hinted = world.get(&demo_url(&world, &scope, &[("login_hint", "alice@contoso.example")])).await;
-    assert_eq!(hinted.status(), 302, "a login_hint naming the session's user signs in without a page");
+    assert!(param(&back(&hinted), "code").starts_with("1.A"), "a login_hint naming the session's user: no page");
+    let not_hers = demo_url(&world, &scope, &[("prompt", "none"), ("login_hint", "bob@contoso.example")]);
+    assert_eq!(
+        error_of(&back(&world.get(&not_hers).await)),
+        ("interaction_required".into(), "AADSTS16000".into()),
+        "a silent request for someone else than the session's user is not answered with her"
+    );
     let other = world.get(&demo_url(&world, &scope, &[("login_hint", "bob@contoso.example")])).await;
     assert_eq!(other.status(), 200, "another user gets the picker");
 
@@ -383,6 +389,9 @@ async fn conditional_access_asks_for_mfa_interactively_refuses_silently_and_can_
     // Without approving, a silent request needs interaction (the session has no MFA).
     let silent_url = demo_url(&world, &scope, &[("prompt", "none")]);
     assert_eq!(error_of(&back(&world.get(&silent_url).await)), ("interaction_required".into(), "AADSTS50076".into()));
+    let hinted = world.get(&demo_url(&world, &scope, &[("login_hint", "alice@contoso.example")])).await;
+    assert_eq!(hinted.status(), 200, "SSO by login_hint is still interactive: the MFA prompt shows");
+    assert!(hinted.text().await.unwrap().contains("Approve sign-in request"));
     let approved = world.post_form(&url, &[("username", "alice@contoso.example"), ("mfa", "approved")]).await;
     assert!(param(&back(&approved), "code").starts_with("1.A"));
     assert!(param(&back(&world.get(&silent_url).await), "code").starts_with("1.A"), "the session carries the MFA");
