@@ -68,7 +68,10 @@ fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or_default();
     let stem = file.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+    // Trunk writes its 64-bit content hash in hex without leading zeros: usually 16 digits,
+    // 15 one time in 16, fewer ever more rarely.
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| (10..=16).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -79,6 +82,7 @@ mod tests {
     fn only_content_hashed_assets_are_immutable() {
         assert!(is_hashed_asset("/channels-spa-973cbe7e33109466.js"));
         assert!(is_hashed_asset("/channels-spa-973cbe7e33109466_bg.wasm"));
+        assert!(is_hashed_asset("/channels-spa-a00dfb71a076fb5_bg.wasm"), "a hash with a leading zero dropped");
         assert!(is_hashed_asset("/main-f7caac1c215d0df2.css"));
         assert!(!is_hashed_asset("/"));
         assert!(!is_hashed_asset("/index.html"));
