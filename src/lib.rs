@@ -41,7 +41,9 @@ pub enum Phase {
 /// The root component: loads the runtime configuration, then runs the sign-in lifecycle.
 #[component]
 pub fn App() -> impl IntoView {
-    let config = LocalResource::new(config::load);
+    // Loaded once: a signal and a task, lighter in the wasm than a resource.
+    let config = RwSignal::new(None::<Result<SpaConfig, String>>);
+    leptos::task::spawn_local(async move { config.set(Some(config::load().await)) });
     view! {
         <header class="bar">
             <span class="brand">"Channels"</span>

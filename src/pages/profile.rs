@@ -26,11 +26,13 @@ pub fn Profile(
     /// Starts a fresh sign-in when the API no longer accepts the session's token.
     on_sign_in_again: Callback<()>,
 ) -> impl IntoView {
-    let me = LocalResource::new({
+    // One call per signed-in page: a signal and a task, lighter in the wasm than a resource.
+    let me = RwSignal::new(None::<Result<Me, ApiFailure>>);
+    leptos::task::spawn_local({
         let session = session.clone();
-        move || {
-            let session = session.clone();
-            async move { http::me(&session.access_token).await }
+        async move {
+            let answer = http::me(&session.access_token).await;
+            me.try_set(Some(answer)); // the page may be gone (signed out meanwhile)
         }
     });
     // The diagnostics have their own address, so a link (or a sign-in started there) opens them.
