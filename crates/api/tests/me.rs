@@ -527,11 +527,39 @@ async fn key_urls_in_the_header_are_never_fetched() {
 }
 
 #[tokio::test]
-async fn runtime_config_points_the_spa_at_the_tenant() {
+async fn runtime_config_points_the_spa_at_the_tenant_whatever_forwarded_headers_say() {
     let world = world().await;
     let config: channels_protocol::wire::RuntimeConfig =
         world.http.get(format!("{}/config.json", world.api)).send().await.unwrap().json().await.unwrap();
     assert_eq!(config.authority, world.emulator.origin());
     assert_eq!(config.tenant_id, demo::TENANT_ID);
     assert_eq!(config.api_scope, format!("api://{}/UserProfile.ReadWrite", demo::CLIENT_ID));
+
+    // Forwarded headers name no authority, tenant or scope: the configuration does.
+    let forwarded: channels_protocol::wire::RuntimeConfig = world
+        .http
+        .get(format!("{}/config.json", world.api))
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "http")
+        .header("forwarded", "host=evil.example;proto=http")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(forwarded, config);
+    let token = world.token(&world.claims("alice@contoso.example"));
+    let me: Me = world
+        .http
+        .get(format!("{}/api/me", world.api))
+        .bearer_auth(token)
+        .header("x-forwarded-host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me.upn, "alice@contoso.example", "identity comes from the token only");
 }

@@ -500,12 +500,16 @@ pub async fn show(
             params.state.as_deref(),
         ),
         (Some("none"), Some((tenant, user, mfa))) => {
-            complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent { mfa })
+            let response = complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent { mfa });
+            SsoSession::join(&emulator, &headers, &checked.client.app_id, &response);
+            response
         }
         // SSO for the hinted user, but an interactive request: pages (MFA, consent, errors) may show.
         (None, Some((tenant, user, mfa))) if hinted(user) => {
             let interaction = Interaction::Interactive { consent: None, mfa };
-            complete(&emulator, &checked, &params, &raw, tenant, user, interaction)
+            let response = complete(&emulator, &checked, &params, &raw, tenant, user, interaction);
+            SsoSession::join(&emulator, &headers, &checked.client.app_id, &response);
+            response
         }
         _ => picker(&emulator, &checked, &params, &tenant, &raw),
     }

@@ -69,6 +69,25 @@ impl SsoSession {
     }
 }
 
+impl SsoSession {
+    /// Adds `client_id` to the session the request's cookie names when `response` issued a
+    /// code: Entra signs the session in to every app it gives a code to, silently or not, and
+    /// calls each one's front-channel logout URL at sign-out.
+    pub fn join(emulator: &Emulator, headers: &HeaderMap, client_id: &str, response: &Response) {
+        let issued = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .is_some_and(|location| location.contains("?code=") || location.contains("#code="));
+        let Some(id) = cookie_value(headers).filter(|_| issued) else { return };
+        if let Some(session) = emulator.sessions.lock().expect("session lock").get_mut(id) {
+            if !session.clients.iter().any(|client| client == client_id) {
+                session.clients.push(client_id.to_owned());
+            }
+        }
+    }
+}
+
 /// The sign-out request's parameters.
 #[derive(Deserialize)]
 pub struct LogoutParams {

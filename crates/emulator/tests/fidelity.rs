@@ -161,8 +161,13 @@ async fn assignment_required_turns_unassigned_users_away_with_aadsts50105() {
 
 #[tokio::test]
 async fn the_sso_session_serves_prompt_none_until_sign_out_which_calls_front_channel_logout() {
+    const ROTA: &str = "40da0000-0000-4000-8000-00000000a0da";
     let mut directory = demo::directory();
     directory.tenants[0].apps[0].logout_url = Some(format!("{SPA}/logout"));
+    let mut rota = directory.tenants[0].apps[0].clone();
+    (rota.app_id, rota.display_name, rota.logout_url) =
+        (ROTA.into(), "Rota".into(), Some(format!("{SPA}/rota-logout")));
+    directory.tenants[0].apps.push(rota);
     let world = world_of(directory).await;
     let scope = format!("openid offline_access {}", api_scope());
     let silent_url = demo_url(&world, &scope, &[("prompt", "none")]);
@@ -183,6 +188,10 @@ async fn the_sso_session_serves_prompt_none_until_sign_out_which_calls_front_cha
     let other = world.get(&demo_url(&world, &scope, &[("login_hint", "bob@contoso.example")])).await;
     assert_eq!(other.status(), 200, "another user gets the picker");
 
+    // A second app signed in to silently joins the session: sign-out calls it too.
+    let rota = world.get(&authorize(&world, demo::TENANT_ID, ROTA, "openid profile", &[("prompt", "none")])).await;
+    assert!(param(&back(&rota), "code").starts_with("1.A"));
+
     let logout = format!(
         "{}/{}/oauth2/v2.0/logout?post_logout_redirect_uri={SPA}/sso",
         world.emulator.origin(),
@@ -192,6 +201,7 @@ async fn the_sso_session_serves_prompt_none_until_sign_out_which_calls_front_cha
     assert!(signed_out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     let page = signed_out.text().await.unwrap();
     assert!(page.contains(&format!("<iframe hidden title=\"sign-out\" src=\"{SPA}/logout\">")), "{page}");
+    assert!(page.contains(&format!("src=\"{SPA}/rota-logout\"")), "the silently joined app too: {page}");
     assert!(page.contains(&format!("content=\"1;url={SPA}/sso\"")));
     assert_eq!(error_of(&back(&silent().await)), ("login_required".into(), "AADSTS50058".into()));
 }
