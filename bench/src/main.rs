@@ -36,15 +36,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     (t..count)
                         .step_by(threads)
                         .map(|n| {
-                            let user = User {
-                                oid: format!("{n:08x}-0000-4000-8000-00000000b0b0"),
-                                upn: format!("user{n}@contoso.example"),
-                                name: format!("User {n}"),
-                                given_name: None,
-                                family_name: None,
-                                email: None,
-                                member_of: member_of.clone(),
-                            };
+                            let user = User::member(
+                                format!("{n:08x}-0000-4000-8000-00000000b0b0"),
+                                format!("user{n}@contoso.example"),
+                                &format!("User {n}"),
+                                member_of,
+                            );
                             (n, emulator.key().sign(&emulator.access_token_claims(app, &user, scopes, now)))
                         })
                         .collect::<Vec<_>>()

@@ -13,7 +13,7 @@ use std::time::Duration;
 use channels_api::config::{ApiConfig, Authority, DatabaseUrl};
 use channels_api::AppState;
 use channels_protocol::wire::Me;
-use common::{emulator, serve};
+use common::{emulator, json, serve};
 use entra_emulator::directory::{demo, User};
 use entra_emulator::Emulator;
 
@@ -28,15 +28,12 @@ fn now() -> u64 {
 fn new_user(n: usize) -> User {
     let tenant = demo::tenant();
     let alice = tenant.user_by_upn("alice@contoso.example").unwrap();
-    User {
-        oid: format!("{n:08x}-0000-4000-8000-0000000fa017"),
-        upn: format!("burst{n}@contoso.example"),
-        name: format!("Burst {n}"),
-        given_name: None,
-        family_name: None,
-        email: None,
-        member_of: alice.member_of.clone(),
-    }
+    User::member(
+        format!("{n:08x}-0000-4000-8000-0000000fa017"),
+        format!("burst{n}@contoso.example"),
+        &format!("Burst {n}"),
+        &alice.member_of,
+    )
 }
 
 /// An access token for `user`, signed by the emulator's current signing key.
@@ -199,7 +196,7 @@ async fn sigkill_during_a_burst_of_first_sign_ins_loses_and_duplicates_no_member
     // (same creation time), the others are created now, each exactly once.
     let (_child, api) = start_api(running.origin(), &database).await;
     for (n, token) in tokens.iter().enumerate() {
-        let me: Me = http.get(format!("{api}/api/me")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        let me: Me = json(http.get(format!("{api}/api/me")).bearer_auth(token)).await;
         if let Some(created_at) = acknowledged.get(&n) {
             assert_eq!(me.member.unwrap().created_at, *created_at, "member {n} survived the kill");
         }

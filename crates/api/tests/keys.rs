@@ -32,7 +32,7 @@ async fn identity_provider(key: &SigningKey, counters: Arc<Counters>) -> String 
                 let counters = counters.clone();
                 move || async move {
                     counters.metadata_fetches.fetch_add(1, Ordering::SeqCst);
-                    up(&counters).then(|| Json(metadata)).ok_or(axum::http::StatusCode::SERVICE_UNAVAILABLE)
+                    up(&counters).then_some(Json(metadata)).ok_or(axum::http::StatusCode::SERVICE_UNAVAILABLE)
                 }
             }),
         )
@@ -40,7 +40,7 @@ async fn identity_provider(key: &SigningKey, counters: Arc<Counters>) -> String 
             "/t/discovery/v2.0/keys",
             get(move || async move {
                 counters.key_set_fetches.fetch_add(1, Ordering::SeqCst);
-                up(&counters).then(|| Json(keys)).ok_or(axum::http::StatusCode::SERVICE_UNAVAILABLE)
+                up(&counters).then_some(Json(keys)).ok_or(axum::http::StatusCode::SERVICE_UNAVAILABLE)
             }),
         );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

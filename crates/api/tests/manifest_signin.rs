@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use channels_api::config::{ApiConfig, Authority, DatabaseUrl};
 use channels_api::{admin, router, AppState};
+mod common;
+
 use channels_protocol::authorize::{start, LoginEntropy, ReturnPath};
 use channels_protocol::wire::Me;
+use common::json;
 use entra_emulator::directory::{demo, AppRegistration};
 use tokio::net::TcpListener;
 
@@ -43,26 +46,14 @@ async fn the_printed_manifest_signs_alice_in_through_the_emulator() {
     let callback = channels_protocol::callback::parse(query).unwrap();
     let redemption = channels_protocol::callback::complete(login.pending, callback, &runtime.client_id, 0).unwrap();
 
-    let tokens: channels_protocol::token::TokenResponse = http
-        .post(runtime.token_endpoint())
-        .header("origin", spa)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(redemption.form.as_str().to_owned())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let me: Me = http
-        .get(format!("{api}/api/me"))
-        .bearer_auth(tokens.access_token.secret())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens: channels_protocol::token::TokenResponse = json(
+        http.post(runtime.token_endpoint())
+            .header("origin", spa)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(redemption.form.as_str().to_owned()),
+    )
+    .await;
+    let me: Me = json(http.get(format!("{api}/api/me")).bearer_auth(tokens.access_token.secret())).await;
     assert_eq!(me.upn, "alice@contoso.example");
     assert_eq!(me.channels, ["All Call", "Dispatch Ops", "Fire North Tac"]);
 }

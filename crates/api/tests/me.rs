@@ -9,7 +9,7 @@ use channels_api::config::ApiConfig;
 use channels_api::AppState;
 use channels_protocol::claims::AccessTokenClaims;
 use channels_protocol::wire::{ApiError, Me};
-use common::serve;
+use common::{json, serve};
 use entra_emulator::directory::demo;
 use entra_emulator::Running;
 use tokio::net::TcpListener;
@@ -370,20 +370,10 @@ async fn verified_tokens_are_remembered_but_never_past_their_expiry() {
 async fn readyz_and_the_channel_list() {
     let world = world().await;
     // The emulator publishes its signing key and the next one, as Entra does.
-    let ready: serde_json::Value =
-        world.http.get(format!("{}/readyz", world.api)).send().await.unwrap().json().await.unwrap();
+    let ready: serde_json::Value = json(world.http.get(format!("{}/readyz", world.api))).await;
     assert_eq!(ready, serde_json::json!({ "ready": true, "signing_keys": 2, "database": "ok" }));
     let token = world.token(&world.claims("bob@contoso.example"));
-    let list: serde_json::Value = world
-        .http
-        .get(format!("{}/api/channels", world.api))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = json(world.http.get(format!("{}/api/channels", world.api)).bearer_auth(token)).await;
     assert_eq!(
         list,
         serde_json::json!([
@@ -530,36 +520,26 @@ async fn key_urls_in_the_header_are_never_fetched() {
 async fn runtime_config_points_the_spa_at_the_tenant_whatever_forwarded_headers_say() {
     let world = world().await;
     let config: channels_protocol::wire::RuntimeConfig =
-        world.http.get(format!("{}/config.json", world.api)).send().await.unwrap().json().await.unwrap();
+        json(world.http.get(format!("{}/config.json", world.api))).await;
     assert_eq!(config.authority, world.emulator.origin());
     assert_eq!(config.tenant_id, demo::TENANT_ID);
     assert_eq!(config.api_scope, format!("api://{}/UserProfile.ReadWrite", demo::CLIENT_ID));
 
     // Forwarded headers name no authority, tenant or scope: the configuration does.
-    let forwarded: channels_protocol::wire::RuntimeConfig = world
-        .http
-        .get(format!("{}/config.json", world.api))
-        .header("x-forwarded-host", "evil.example")
-        .header("x-forwarded-proto", "http")
-        .header("forwarded", "host=evil.example;proto=http")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let forwarded: channels_protocol::wire::RuntimeConfig = json(
+        world
+            .http
+            .get(format!("{}/config.json", world.api))
+            .header("x-forwarded-host", "evil.example")
+            .header("x-forwarded-proto", "http")
+            .header("forwarded", "host=evil.example;proto=http"),
+    )
+    .await;
     assert_eq!(forwarded, config);
     let token = world.token(&world.claims("alice@contoso.example"));
-    let me: Me = world
-        .http
-        .get(format!("{}/api/me", world.api))
-        .bearer_auth(token)
-        .header("x-forwarded-host", "evil.example")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Me = json(
+        world.http.get(format!("{}/api/me", world.api)).bearer_auth(token).header("x-forwarded-host", "evil.example"),
+    )
+    .await;
     assert_eq!(me.upn, "alice@contoso.example", "identity comes from the token only");
 }

@@ -73,6 +73,24 @@ pub struct User {
     pub member_of: Vec<String>,
 }
 
+impl User {
+    /// A member of the tenant (no guest) with these groups; given and family name come from
+    /// `name`, the email is the UPN.
+    pub fn member(oid: impl Into<String>, upn: impl Into<String>, name: &str, member_of: &[String]) -> Self {
+        let upn = upn.into();
+        let (given, family) = name.split_once(' ').unwrap_or((name, ""));
+        Self {
+            oid: oid.into(),
+            email: (!upn.contains("#EXT#")).then(|| upn.clone()),
+            upn,
+            name: name.to_owned(),
+            given_name: Some(given.to_owned()),
+            family_name: (!family.is_empty()).then(|| family.to_owned()),
+            member_of: member_of.to_vec(),
+        }
+    }
+}
+
 /// A security group.
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -476,17 +494,8 @@ pub mod demo {
     }
 
     fn user(oid: &str, upn: &str, name: &str, member_of: &[&str]) -> User {
-        let (given, family) = name.split_once(' ').unwrap_or((name, ""));
-        let mail = (!upn.contains("#EXT#")).then(|| upn.to_owned());
-        User {
-            oid: oid.to_owned(),
-            upn: upn.to_owned(),
-            name: name.to_owned(),
-            given_name: Some(given.to_owned()),
-            family_name: (!family.is_empty()).then(|| family.to_owned()),
-            email: mail,
-            member_of: member_of.iter().map(|s| s.to_string()).collect(),
-        }
+        let member_of: Vec<String> = member_of.iter().map(|s| s.to_string()).collect();
+        User::member(oid, upn, name, &member_of)
     }
 
     /// The Channels registration as docs/entra-setup.md tells an admin to make it.

@@ -19,3 +19,8 @@ pub async fn serve(state: AppState) -> String {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     api
 }
+
+/// Sends `request` and reads its JSON answer.
+pub async fn json<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> T {
+    request.send().await.unwrap().json().await.unwrap()
+}
