@@ -2,13 +2,14 @@
 //! entirely in the browser) and shows the channels their directory groups grant.
 //!
 //! The story, top to bottom: [`config`] loads where to sign in → [`auth`] runs the sign-in
-//! with the pure steps of `channels_protocol` → [`pages`] show each phase → the profile page
-//! calls the API. [`browser`] is the only module that touches the browser.
+//! with the pure steps of `channels_protocol` → [`pages`] show each phase, as [`markup`] →
+//! the profile page calls the API. [`browser`] is the only module that touches the browser.
 
 pub mod auth;
 pub mod browser;
 pub mod components;
 pub mod config;
+pub mod markup;
 pub mod pages;
 
 use std::sync::Arc;
@@ -18,7 +19,8 @@ use leptos::prelude::*;
 
 use crate::auth::session::Session;
 use crate::auth::Explanation;
-use crate::components::ErrorPanel;
+use crate::components::{error_panel, status};
+use crate::markup::{el, Markup};
 
 /// Where the user is in the sign-in lifecycle.
 #[derive(Debug, Clone)]
@@ -38,38 +40,30 @@ pub enum Phase {
     Ended(Explanation),
 }
 
-/// The root component: loads the runtime configuration, then runs the sign-in lifecycle.
-#[component]
-pub fn App() -> impl IntoView {
-    // Loaded once: a signal and a task, lighter in the wasm than a resource.
+/// The whole app: loads the runtime configuration, then runs the sign-in lifecycle.
+pub fn app() -> Markup {
+    // Loaded once.
     let config = RwSignal::new(None::<Result<SpaConfig, String>>);
     leptos::task::spawn_local(async move { config.set(Some(config::load().await)) });
-    view! {
-        <header class="bar">
-            <span class="brand">"Channels"</span>
-        </header>
-        <main class="page">
-            {move || match config.get() {
-                None => view! { <p class="muted" role="status">"Loading…"</p> }.into_any(),
-                Some(Err(message)) => {
-                    let explanation = Explanation { message, fix: None, detail: None };
-                    view! { <ErrorPanel title="The app could not start" explanation retry=None /> }.into_any()
-                }
-                Some(Ok(spa)) => view! { <Organisation spa /> }.into_any(),
-            }}
-        </main>
-    }
+    let content = Markup::reactive(move || match config.get() {
+        None => status("Loading…"),
+        Some(Err(message)) => {
+            let explanation = Explanation { message, fix: None, detail: None };
+            error_panel("The app could not start", explanation, None)
+        }
+        Some(Ok(spa)) => organisation(spa),
+    });
+    Markup::Fragment(vec![
+        el("header").class("bar").child(el("span").class("brand").text("Channels")).into(),
+        el("main").class("page").child(content).into(),
+    ])
 }
 
-/// With several organisations configured, lets the user pick one (remembered), then runs the
-/// lifecycle for it; with one, runs the lifecycle at once.
-#[component]
-pub fn Organisation(
-    /// What `/config.json` served.
-    spa: SpaConfig,
-) -> impl IntoView {
+/// With several organisations configured (`spa`, as `/config.json` served it), lets the user
+/// pick one (remembered), then runs the lifecycle for it; with one, runs the lifecycle at once.
+pub fn organisation(spa: SpaConfig) -> Markup {
     if spa.profiles.len() < 2 {
-        return view! { <Lifecycle config=spa.sign_in() organisation=None /> }.into_any();
+        return lifecycle(spa.sign_in(), None);
     }
     let spa = StoredValue::new(spa);
     let chosen = RwSignal::new(
@@ -79,10 +73,10 @@ pub fn Organisation(
         browser::storage::forget_profile();
         chosen.set(None);
     });
-    (move || match chosen.get() {
+    Markup::reactive(move || match chosen.get() {
         Some(name) => {
             let config = spa.with_value(|spa| spa.profile(&name)).expect("a chosen profile exists");
-            view! { <Lifecycle config organisation=Some((name, change)) /> }.into_any()
+            lifecycle(config, Some((name, change)))
         }
         None => {
             let names: Vec<String> = spa.with_value(|spa| spa.profiles.iter().map(|p| p.name.clone()).collect());
@@ -90,20 +84,14 @@ pub fn Organisation(
                 browser::storage::remember_profile(&name);
                 chosen.set(Some(name));
             });
-            view! { <pages::ChooseOrganisation names on_pick=pick /> }.into_any()
+            pages::choose_organisation(names, pick)
         }
     })
-    .into_any()
 }
 
-/// Runs the sign-in lifecycle for one configuration.
-#[component]
-pub fn Lifecycle(
-    /// The tenant and app to sign in to.
-    config: RuntimeConfig,
-    /// The organisation picked, and how to pick another, when there is a choice.
-    organisation: Option<(String, Callback<()>)>,
-) -> impl IntoView {
+/// Runs the sign-in lifecycle for one configuration (the tenant and app to sign in to);
+/// `organisation` is the organisation picked, and how to pick another, when there is a choice.
+pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<()>)>) -> Markup {
     let config = StoredValue::new(config);
     let phase = RwSignal::new(pages::initial_phase());
     let settle = move |outcome: Result<auth::session::Session, auth::SignInError>| {
@@ -164,33 +152,18 @@ pub fn Lifecycle(
             std::time::Duration::from_secs(seconds),
         );
     });
-    let sign_in = move || auth::begin(&config.get_value());
+    let sign_in = Callback::new(move |()| auth::begin(&config.get_value()));
     let sign_in_again = Callback::new(move |()| {
         browser::storage::clear();
-        sign_in();
+        sign_in.run(());
     });
-    move || match phase.get() {
-        Phase::SignedOut => {
-            view! { <pages::SignIn on_sign_in=sign_in notice=None organisation=organisation.clone() /> }.into_any()
-        }
-        Phase::Ended(reason) => {
-            view! { <pages::SignIn on_sign_in=sign_in notice=Some(reason) organisation=organisation.clone() /> }
-                .into_any()
-        }
-        Phase::Completing => view! { <p class="muted" role="status">"Signing you in…"</p> }.into_any(),
-        Phase::Renewing => view! { <p class="muted" role="status">"Restoring your session…"</p> }.into_any(),
-        Phase::SignedIn(session) => view! {
-            <pages::Profile
-                session
-                config=config.get_value()
-                on_sign_out=move || auth::sign_out(&config.get_value())
-                on_sign_in_again=sign_in_again
-            />
-        }
-        .into_any(),
-        Phase::Failed(explanation) => view! {
-            <ErrorPanel title="Sign-in failed" explanation retry=Some(sign_in_again) />
-        }
-        .into_any(),
-    }
+    let sign_out = Callback::new(move |()| auth::sign_out(&config.get_value()));
+    Markup::reactive(move || match phase.get() {
+        Phase::SignedOut => pages::sign_in(sign_in, None, organisation.clone()),
+        Phase::Ended(reason) => pages::sign_in(sign_in, Some(reason), organisation.clone()),
+        Phase::Completing => status("Signing you in…"),
+        Phase::Renewing => status("Restoring your session…"),
+        Phase::SignedIn(session) => pages::profile(session, config.get_value(), sign_out, sign_in_again),
+        Phase::Failed(explanation) => error_panel("Sign-in failed", explanation, Some(sign_in_again)),
+    })
 }

@@ -1,5 +1,5 @@
-//! Mounts the app; everything else lives in the library.
+//! Mounts the app on the page's body.
 
 fn main() {
-    leptos::mount::mount_to_body(channels_spa::App);
+    leptos::mount::mount_to_body(|| channels_spa::app().render());
 }

@@ -4,7 +4,8 @@ use channels_protocol::provider_error::ProviderError;
 use channels_protocol::secret::AccessToken;
 use channels_protocol::token::{TokenErrorBody, TokenRequestBody, TokenResponse};
 use channels_protocol::wire::{ApiError, Me, SpaConfig};
-use gloo_net::http::Request;
+use gloo_net::http::{Request, Response};
+use serde::de::DeserializeOwned;
 
 use crate::auth::SignInError;
 
@@ -15,7 +16,12 @@ pub async fn runtime_config() -> Result<SpaConfig, String> {
     if !response.ok() {
         return Err(format!("Could not load /config.json: expected 200 (found {})", response.status()));
     }
-    response.json().await.map_err(|e| format!("/config.json is not the expected configuration: {e}"))
+    json(&response).await.map_err(|e| format!("/config.json is not the expected configuration: {e}"))
+}
+
+/// The body of `response` as a `T`.
+async fn json<T: DeserializeOwned>(response: &Response) -> Result<T, String> {
+    super::json::parse(&response.text().await.map_err(|e| e.to_string())?)
 }
 
 /// Redeems a code at Entra's token endpoint: a cross-origin POST with no secret.
@@ -26,9 +32,9 @@ pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<Tok
         .map_err(|e| SignInError::Network(e.to_string()))?;
     let response = request.send().await.map_err(|_| SignInError::TokenEndpointUnreachable)?;
     if response.ok() {
-        return response.json().await.map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
+        return json(&response).await.map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
     }
-    match response.json::<TokenErrorBody>().await {
+    match json::<TokenErrorBody>(&response).await {
         Ok(body) => Err(SignInError::Provider(ProviderError::from(body))),
         Err(_) => Err(SignInError::Network(format!("token endpoint answered {}", response.status()))),
     }
@@ -53,10 +59,10 @@ pub async fn me(token: &AccessToken) -> Result<Me, ApiFailure> {
         .await
         .map_err(|e| ApiFailure::Unreachable(e.to_string()))?;
     if response.ok() {
-        return response.json().await.map_err(|e| ApiFailure::Unreachable(e.to_string()));
+        return json(&response).await.map_err(ApiFailure::Unreachable);
     }
     let status = response.status();
     let error: ApiError =
-        response.json().await.map_err(|_| ApiFailure::Unreachable(format!("the API answered {status}")))?;
+        json(&response).await.map_err(|_| ApiFailure::Unreachable(format!("the API answered {status}")))?;
     Err(if status == 401 { ApiFailure::Unauthorized(error) } else { ApiFailure::Refused(error) })
 }

@@ -1,7 +1,8 @@
 //! The only place that touches the browser: storage, randomness, the clock, the address bar
-//! and the network. Everything else in the SPA is plain Rust over `channels_protocol`.
+//! the network and JSON. Everything else in the SPA is plain Rust over `channels_protocol`.
 
 pub mod http;
+pub mod json;
 pub mod location;
 pub mod storage;
 

@@ -22,8 +22,7 @@ fn storage() -> web_sys::Storage {
 }
 
 fn put<T: Serialize>(key: &str, value: &T) {
-    let json = serde_json::to_string(value).expect("serialisable value");
-    if let Err(error) = storage().set_item(key, &json) {
+    if let Err(error) = storage().set_item(key, &super::json::stringify(value)) {
         web_sys::console::error_2(&"sessionStorage write failed".into(), &error);
     }
 }
@@ -32,7 +31,7 @@ fn take<T: DeserializeOwned>(key: &str) -> Option<T> {
     let storage = storage();
     let json = storage.get_item(key).ok().flatten()?;
     let _ = storage.remove_item(key);
-    serde_json::from_str(&json).ok()
+    super::json::parse(&json).ok()
 }
 
 /// Keeps a pending login until the callback for its state arrives.
@@ -54,7 +53,7 @@ pub fn save_session(session: &StoredSession) {
 /// The stored session of this tab, if any.
 pub fn load_session() -> Option<StoredSession> {
     let json = storage().get_item(SESSION_KEY).ok().flatten()?;
-    serde_json::from_str(&json).ok()
+    super::json::parse(&json).ok()
 }
 
 /// Forgets the session and every pending login of this tab.
@@ -77,7 +76,7 @@ pub fn note_silent_attempt(now: u64) {
 /// When this tab last tried a silent sign-in.
 pub fn last_silent_attempt() -> Option<u64> {
     let json = storage().get_item(SILENT_KEY).ok().flatten()?;
-    serde_json::from_str(&json).ok()
+    super::json::parse(&json).ok()
 }
 
 fn local() -> Option<web_sys::Storage> {

@@ -1,105 +1,98 @@
 //! Small building blocks shared by the pages.
 
+use channels_protocol::diagnostics::Check;
 use channels_protocol::wire::Notice;
-use leptos::prelude::*;
+use leptos::prelude::Callback;
 
 use crate::auth::Explanation;
+use crate::markup::{el, Markup};
+
+/// A line saying what the app is waiting for, announced to screen readers.
+pub fn status(text: &'static str) -> Markup {
+    el("p").class("muted").attr("role", "status").text(text).into()
+}
+
+/// "How to fix: …", when there is a fix.
+fn fix(fix: Option<impl Into<String>>) -> Markup {
+    fix.map(|fix| el("p").class("fix").child(el("strong").text("How to fix: ")).text(fix)).into()
+}
+
+/// Entra's own words, for support.
+fn detail(detail: Option<String>) -> Markup {
+    detail.map(|detail| el("p").class("detail").child(el("code").text(detail))).into()
+}
 
 /// An error with its explanation, its fix and, when given, a way to start again.
-#[component]
-pub fn ErrorPanel(
-    /// The heading.
-    title: &'static str,
-    /// What happened and how to fix it.
-    explanation: Explanation,
-    /// Starts a clean sign-in.
-    retry: Option<Callback<()>>,
-) -> impl IntoView {
-    let Explanation { message, fix, detail } = explanation;
-    view! {
-        <div class="panel error" role="alert">
-            <h2>{title}</h2>
-            <p>{message}</p>
-            {fix.map(|fix| view! { <p class="fix"><strong>"How to fix: "</strong>{fix}</p> })}
-            {detail.map(|detail| view! { <p class="detail"><code>{detail}</code></p> })}
-            {retry.map(|retry| view! {
-                <button class="primary" on:click=move |_| retry.run(())>"Try again"</button>
-            })}
-        </div>
-    }
+pub fn error_panel(title: &'static str, explanation: Explanation, retry: Option<Callback<()>>) -> Markup {
+    let Explanation { message, fix: how, detail: words } = explanation;
+    el("div")
+        .class("panel error")
+        .attr("role", "alert")
+        .child(el("h2").text(title))
+        .child(el("p").text(message))
+        .child(fix(how))
+        .child(detail(words))
+        .child(retry.map(|retry| el("button").class("primary").on_click(retry).text("Try again")))
+        .into()
+}
+
+/// Why the user is signed out, above the sign-in button.
+pub fn signed_out_notice(notice: Explanation) -> Markup {
+    el("div")
+        .class("panel notice")
+        .attr("role", "status")
+        .child(el("p").text(notice.message))
+        .child(detail(notice.detail))
+        .into()
 }
 
 /// Why the channel list is empty or incomplete.
-#[component]
-pub fn NoticePanel(
-    /// The API's notice.
-    notice: Notice,
-) -> impl IntoView {
-    view! {
-        <div class="panel notice" role="note" data-code=notice.code>
-            <p>{notice.message}</p>
-            {notice.fix.map(|fix| view! { <p class="fix"><strong>"How to fix: "</strong>{fix}</p> })}
-        </div>
-    }
+pub fn notice_panel(notice: Notice) -> Markup {
+    el("div")
+        .class("panel notice")
+        .attr("role", "note")
+        .attr("data-code", notice.code)
+        .child(el("p").text(notice.message))
+        .child(fix(notice.fix))
+        .into()
 }
 
 /// The user's channels, or a plain statement that there are none.
-#[component]
-pub fn ChannelList(
-    /// Channel names, in order.
-    channels: Vec<String>,
-) -> impl IntoView {
+pub fn channel_list(channels: Vec<String>) -> Markup {
     if channels.is_empty() {
-        return view! { <p class="muted">"You have no channels."</p> }.into_any();
+        return el("p").class("muted").text("You have no channels.").into();
     }
-    view! {
-        <ul class="channels" aria-label="Your channels">
-            {channels.into_iter().map(|channel| view! { <li>{channel}</li> }).collect_view()}
-        </ul>
-    }
-    .into_any()
+    el("ul")
+        .class("channels")
+        .attr("aria-label", "Your channels")
+        .children(channels.into_iter().map(|channel| el("li").text(channel).into()))
+        .into()
 }
 
-/// The diagnostics panel: every check with its verdict and fix, and the token's claims.
-#[component]
-pub fn Diagnostics(
-    /// The checks, in order.
-    checks: Vec<channels_protocol::diagnostics::Check>,
-    /// The access token's claims, masked for display.
-    claims: serde_json::Map<String, serde_json::Value>,
-) -> impl IntoView {
+/// The diagnostics panel: every check with its verdict and fix, and the token's claims
+/// (indented JSON, masked).
+pub fn diagnostics(checks: Vec<Check>, claims: String) -> Markup {
     let failed = checks.iter().filter(|c| !c.passed).count();
     let summary = if failed == 0 {
         "Every check passed.".to_owned()
     } else {
-        format!("{failed} of {} checks failed.", checks.len())
+        failed.to_string() + " of " + &checks.len().to_string() + " checks failed."
     };
-    let claims = serde_json::to_string_pretty(&claims).unwrap_or_default();
-    view! {
-        <section class="diagnostics" aria-labelledby="diagnostics">
-            <h2 id="diagnostics">"Sign-in diagnostics"</h2>
-            <p role="status">{summary}</p>
-            <ul class="checks" aria-label="Checks">
-                {checks
-                    .into_iter()
-                    .map(|check| {
-                        let verdict = if check.passed { "Pass" } else { "Fail" };
-                        view! {
-                            <li class=if check.passed { "pass" } else { "fail" }>
-                                <span class="verdict">{verdict}</span>
-                                <strong>{check.name}</strong>
-                                <span class="found">{check.found}</span>
-                                {(!check.passed)
-                                    .then(|| view! { <p class="fix"><strong>"How to fix: "</strong>{check.fix}</p> })}
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
-            <details>
-                <summary>"Decoded access token claims"</summary>
-                <pre>{claims}</pre>
-            </details>
-        </section>
-    }
+    let items = checks.into_iter().map(|check| {
+        el("li")
+            .class(if check.passed { "pass" } else { "fail" })
+            .child(el("span").class("verdict").text(if check.passed { "Pass" } else { "Fail" }))
+            .child(el("strong").text(check.name))
+            .child(el("span").class("found").text(check.found))
+            .child(fix((!check.passed).then_some(check.fix)))
+            .into()
+    });
+    el("section")
+        .class("diagnostics")
+        .attr("aria-labelledby", "diagnostics")
+        .child(el("h2").attr("id", "diagnostics").text("Sign-in diagnostics"))
+        .child(el("p").attr("role", "status").text(summary))
+        .child(el("ul").class("checks").attr("aria-label", "Checks").children(items))
+        .child(el("details").child(el("summary").text("Decoded access token claims")).child(el("pre").text(claims)))
+        .into()
 }

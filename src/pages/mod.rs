@@ -1,12 +1,12 @@
-//! One component per phase of the lifecycle.
+//! One page per phase of the lifecycle.
 
 mod organisation;
 mod profile;
 mod sign_in;
 
-pub use organisation::ChooseOrganisation;
-pub use profile::Profile;
-pub use sign_in::SignIn;
+pub use organisation::choose_organisation;
+pub use profile::profile;
+pub use sign_in::sign_in;
 
 use crate::auth::{Explanation, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
 use crate::browser::{self, location, storage};

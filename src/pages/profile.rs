@@ -2,31 +2,29 @@
 
 use std::sync::Arc;
 
-use channels_protocol::wire::Me;
+use channels_protocol::diagnostics::{check, ObservedClaims, MASKED_CLAIMS};
+use channels_protocol::wire::{Me, RuntimeConfig};
 use leptos::prelude::*;
 
 use crate::auth::session::Session;
 use crate::auth::Explanation;
 use crate::browser::http::{self, ApiFailure};
-use crate::browser::location;
-use crate::components::{ChannelList, Diagnostics, ErrorPanel, NoticePanel};
+use crate::browser::{json, location};
+use crate::components::{channel_list, diagnostics, error_panel, notice_panel, status};
+use crate::markup::{el, Markup};
 
 /// The diagnostics' own path.
 pub const DIAGNOSTICS_PATH: &str = "/diagnostics";
 
-/// Shows the user and their channels.
-#[component]
-pub fn Profile(
-    /// The signed-in session.
+/// Shows the user and their channels; `on_sign_in_again` starts a fresh sign-in when the API
+/// no longer accepts the session's token.
+pub fn profile(
     session: Arc<Session>,
-    /// The tenant and app signed in to (for the diagnostics).
-    config: channels_protocol::wire::RuntimeConfig,
-    /// Signs out.
-    on_sign_out: impl Fn() + Send + Sync + 'static,
-    /// Starts a fresh sign-in when the API no longer accepts the session's token.
+    config: RuntimeConfig,
+    on_sign_out: Callback<()>,
     on_sign_in_again: Callback<()>,
-) -> impl IntoView {
-    // One call per signed-in page: a signal and a task, lighter in the wasm than a resource.
+) -> Markup {
+    // One call per signed-in page.
     let me = RwSignal::new(None::<Result<Me, ApiFailure>>);
     leptos::task::spawn_local({
         let session = session.clone();
@@ -37,76 +35,76 @@ pub fn Profile(
     });
     // The diagnostics have their own address, so a link (or a sign-in started there) opens them.
     let show_diagnostics = RwSignal::new(location::path() == DIAGNOSTICS_PATH);
-    let session_for_checks = session.clone();
+    let toggle_diagnostics = Callback::new(move |()| {
+        show_diagnostics.update(|shown| *shown = !*shown);
+        location::replace_path(if show_diagnostics.get_untracked() { DIAGNOSTICS_PATH } else { "/" });
+    });
+    let channels = Markup::reactive(move || match me.get() {
+        None => status("Loading your channels…"),
+        Some(Ok(me)) => channels(me),
+        Some(Err(ApiFailure::Unauthorized(error))) => explain_refusal(error.message, error.fix, Some(on_sign_in_again)),
+        Some(Err(ApiFailure::Refused(error))) => explain_refusal(error.message, error.fix, None),
+        Some(Err(ApiFailure::Unreachable(what))) => {
+            explain_refusal("The API could not be reached: ".to_owned() + &what, None, None)
+        }
+    });
     let name = session.stored.name.clone();
     let username = session.stored.username.clone();
-    view! {
-        <section class="card" aria-labelledby="who">
-            <h1 id="who">{name}</h1>
-            <p class="upn">{username}</p>
-            {move || match me.get() {
-                None => view! { <p class="muted" role="status">"Loading your channels…"</p> }.into_any(),
-                Some(Ok(me)) => view! { <Channels me /> }.into_any(),
-                Some(Err(ApiFailure::Unauthorized(error))) => {
-                    explain_refusal(error.message, error.fix, Some(on_sign_in_again))
-                }
-                Some(Err(ApiFailure::Refused(error))) => explain_refusal(error.message, error.fix, None),
-                Some(Err(ApiFailure::Unreachable(what))) => {
-                    explain_refusal(format!("The API could not be reached: {what}"), None, None)
-                }
-            }}
-            <div class="actions">
-                <button class="secondary" on:click=move |_| on_sign_out()>"Sign out"</button>
-                <button class="secondary" aria-expanded=move || show_diagnostics.get().to_string()
-                    on:click=move |_| {
-                        show_diagnostics.update(|shown| *shown = !*shown);
-                        location::replace_path(if show_diagnostics.get_untracked() { DIAGNOSTICS_PATH } else { "/" });
-                    }>
-                    "Check this sign-in"
-                </button>
-            </div>
-            {move || show_diagnostics.get().then(|| diagnostics(&session_for_checks, &config, me.get()))}
-        </section>
-    }
+    let checks = Markup::reactive(move || show_diagnostics.get().then(|| examine(&session, &config, me.get())).into());
+    el("section")
+        .class("card")
+        .attr("aria-labelledby", "who")
+        .child(el("h1").attr("id", "who").text(name))
+        .child(el("p").class("upn").text(username))
+        .child(channels)
+        .child(
+            el("div")
+                .class("actions")
+                .child(el("button").class("secondary").on_click(on_sign_out).text("Sign out"))
+                .child(
+                    el("button")
+                        .class("secondary")
+                        .reactive_attr("aria-expanded", move || show_diagnostics.get().to_string())
+                        .on_click(toggle_diagnostics)
+                        .text("Check this sign-in"),
+                ),
+        )
+        .child(checks)
+        .into()
 }
 
 /// The diagnostics of this session's access token, with the API's verdict.
-fn diagnostics(
-    session: &Session,
-    config: &channels_protocol::wire::RuntimeConfig,
-    me: Option<Result<Me, ApiFailure>>,
-) -> AnyView {
-    use channels_protocol::diagnostics::{check, decode_claims, masked};
-    let Some(claims) = decode_claims(session.access_token.secret()) else {
-        return view! { <p role="alert">"The access token is not a JWT, so it cannot be examined here."</p> }
-            .into_any();
+fn examine(session: &Session, config: &RuntimeConfig, me: Option<Result<Me, ApiFailure>>) -> Markup {
+    let payload = channels_protocol::jwt::unverified_payload(session.access_token.secret()).ok();
+    let shown = payload.as_deref().and_then(|payload| json::masked_claims(payload, &MASKED_CLAIMS));
+    let observed =
+        payload.as_deref().and_then(|payload| json::parse::<ObservedClaims>(std::str::from_utf8(payload).ok()?).ok());
+    let (Some(claims), Some(observed)) = (shown, observed) else {
+        return el("p")
+            .attr("role", "alert")
+            .text("The access token is not a JWT, so it cannot be examined here.")
+            .into();
     };
     let api = match me {
         Some(Ok(_)) => Ok(()),
-        Some(Err(ApiFailure::Unauthorized(e) | ApiFailure::Refused(e))) => Err(format!("{}: {}", e.error, e.message)),
+        Some(Err(ApiFailure::Unauthorized(e) | ApiFailure::Refused(e))) => Err(e.error + ": " + &e.message),
         Some(Err(ApiFailure::Unreachable(what))) => Err(what),
         None => Err("no answer yet".to_owned()),
     };
-    let checks = check(&claims, config, api, session.stored.refresh_token.is_some());
-    view! { <Diagnostics checks claims=masked(&claims) /> }.into_any()
+    diagnostics(check(&observed, config, api, session.stored.refresh_token.is_some()), claims)
 }
 
 /// The API's refusal, explained; a 401 offers a fresh sign-in.
-fn explain_refusal(message: String, fix: Option<String>, retry: Option<Callback<()>>) -> AnyView {
-    let explanation = Explanation { message, fix, detail: None };
-    view! { <ErrorPanel title="The API refused your sign-in" explanation retry /> }.into_any()
+fn explain_refusal(message: String, fix: Option<String>, retry: Option<Callback<()>>) -> Markup {
+    error_panel("The API refused your sign-in", Explanation { message, fix, detail: None }, retry)
 }
 
 /// The channels part of the profile.
-#[component]
-fn Channels(
-    /// The API's answer.
-    me: Me,
-) -> impl IntoView {
-    view! {
-        <p class="upn">"Tenant " <code>{me.tenant_id}</code></p>
-        <h2>"Your channels"</h2>
-        <ChannelList channels=me.channels />
-        {me.notice.map(|notice| view! { <NoticePanel notice /> })}
-    }
+fn channels(me: Me) -> Markup {
+    Markup::Fragment(vec![
+        el("p").class("upn").text("Tenant ").child(el("code").text(me.tenant_id)).into(),
+        el("h2").text("Your channels").into(),
+        channel_list(me.channels),
+        me.notice.map(notice_panel).into(),
+    ])
 }

@@ -7,7 +7,8 @@
 //! 1. [`pkce`]: the verifier and its S256 challenge (RFC 7636).
 //! 2. [`authorize`]: the `/authorize` URL and the [`authorize::PendingLogin`] kept for the return.
 //! 3. [`callback`]: what comes back to `/sso`, checked against the pending login.
-//! 4. [`token`]: the code redemption request, Entra's token response and the ID token checks.
+//! 4. [`token`]: the code redemption request, Entra's token response and the ID token checks
+//!    ([`jwt`] reads a token's payload without verifying it).
 //! 5. [`provider_error`]: Entra's `AADSTS` errors, typed, explained, with the portal fix.
 //! 6. [`claims`]: the access token claims the API reads.
 //! 7. [`wire`]: the runtime configuration and the API's answers.
@@ -17,6 +18,7 @@ pub mod authorize;
 pub mod callback;
 pub mod claims;
 pub mod diagnostics;
+pub mod jwt;
 pub mod pkce;
 pub mod provider_error;
 pub mod secret;

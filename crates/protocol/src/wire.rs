@@ -135,8 +135,10 @@ pub struct Me {
     /// Why the channel list may be incomplete or empty, when the API knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,
-    /// The stored member record.
+    /// The stored member record. The browser app does not show it, and reading its free-form
+    /// preferences would bring a JSON value type into the wasm: there it is skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub member: Option<MemberRecord>,
 }
 

@@ -1,0 +1,146 @@
+//! The pages' markup as plain data, rendered by one function.
+//!
+//! Each `view!` compiles to types of its own, and Leptos's renderer is monomorphised for every
+//! one of them: in this app that was most of the wasm. Pages here describe their HTML as a
+//! [`Markup`] tree instead, built with [`el`] and its methods, and [`Markup::render`] turns
+//! any tree into DOM with the same few functions. Reactivity is kept where it belongs: a
+//! [`Markup::reactive`] region re-renders when the signals it reads change, and
+//! [`Element::reactive_attr`] updates one attribute in place (so a toggled button keeps focus).
+//! The README gives the figures.
+
+use std::sync::Arc;
+
+use leptos::attr::custom::custom_attribute;
+use leptos::html::custom;
+use leptos::prelude::*;
+use leptos::tachys::html::attribute::any_attribute::{AnyAttribute, IntoAnyAttribute};
+
+/// A piece of a page.
+pub enum Markup {
+    /// Text, escaped as text.
+    Text(String),
+    /// An element with its attributes and children.
+    Element(Element),
+    /// Siblings without an element around them.
+    Fragment(Vec<Markup>),
+    /// A region rebuilt whenever the signals its function reads change.
+    Reactive(Arc<dyn Fn() -> Markup + Send + Sync>),
+    /// Nothing (an absent optional part).
+    Empty,
+}
+
+/// An HTML element under construction.
+pub struct Element {
+    tag: &'static str,
+    attributes: Vec<AnyAttribute>,
+    children: Vec<Markup>,
+}
+
+// The builder's methods are called hundreds of times; kept out of line, each call site is a
+// call, not a copy of the attribute and child machinery.
+
+/// Starts an element, e.g. `el("p").class("fix").text("…")`.
+#[inline(never)]
+pub fn el(tag: &'static str) -> Element {
+    Element { tag, attributes: Vec::new(), children: Vec::new() }
+}
+
+impl Element {
+    /// Sets an attribute.
+    pub fn attr(self, name: &'static str, value: impl Into<String>) -> Self {
+        self.set(name, value.into())
+    }
+
+    #[inline(never)]
+    fn set(mut self, name: &'static str, value: String) -> Self {
+        self.attributes.push(custom_attribute(name, value).into_any_attr());
+        self
+    }
+
+    /// Sets the `class` attribute.
+    pub fn class(self, value: &'static str) -> Self {
+        self.set("class", value.to_owned())
+    }
+
+    /// An attribute whose value follows the signals `value` reads.
+    #[inline(never)]
+    pub fn reactive_attr(mut self, name: &'static str, value: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        let value: Arc<dyn Fn() -> String + Send + Sync> = Arc::new(value);
+        self.attributes.push(custom_attribute(name, move || value()).into_any_attr());
+        self
+    }
+
+    /// Runs `action` on every click.
+    #[inline(never)]
+    pub fn on_click(mut self, action: Callback<()>) -> Self {
+        self.attributes.push(leptos::ev::on(leptos::ev::click, move |_| action.run(())).into_any_attr());
+        self
+    }
+
+    /// Appends a child.
+    pub fn child(self, child: impl Into<Markup>) -> Self {
+        self.push(child.into())
+    }
+
+    #[inline(never)]
+    fn push(mut self, child: Markup) -> Self {
+        self.children.push(child);
+        self
+    }
+
+    /// Appends children.
+    pub fn children(mut self, children: impl IntoIterator<Item = Markup>) -> Self {
+        self.children.extend(children);
+        self
+    }
+
+    /// Appends text.
+    pub fn text(self, text: impl Into<String>) -> Self {
+        self.push(Markup::Text(text.into()))
+    }
+}
+
+impl From<Element> for Markup {
+    fn from(element: Element) -> Self {
+        Self::Element(element)
+    }
+}
+
+impl From<&'static str> for Markup {
+    fn from(text: &'static str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<String> for Markup {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl<T: Into<Markup>> From<Option<T>> for Markup {
+    fn from(part: Option<T>) -> Self {
+        part.map_or(Self::Empty, Into::into)
+    }
+}
+
+impl Markup {
+    /// A region rebuilt whenever the signals `build` reads change.
+    pub fn reactive(build: impl Fn() -> Markup + Send + Sync + 'static) -> Self {
+        Self::Reactive(Arc::new(build))
+    }
+
+    /// The DOM for this tree.
+    pub fn render(self) -> AnyView {
+        match self {
+            Self::Text(text) => text.into_any(),
+            Self::Element(Element { tag, attributes, children }) => custom(tag)
+                .add_any_attr(attributes)
+                .child(children.into_iter().map(Self::render).collect::<Vec<_>>())
+                .into_any(),
+            Self::Fragment(parts) => parts.into_iter().map(Self::render).collect::<Vec<_>>().into_any(),
+            Self::Reactive(build) => (move || build().render()).into_any(),
+            Self::Empty => ().into_any(),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The browser's own JSON, mapped to the protocol's types: what the SPA reads from Entra and
+//! the API parses the way serde_json does on the host, and what it writes reads back.
+#![cfg(target_arch = "wasm32")]
+
+use channels_protocol::diagnostics::ObservedClaims;
+use channels_protocol::jwt::unverified_payload;
+use channels_protocol::token::{IdTokenClaims, TokenErrorBody, TokenResponse};
+use channels_protocol::wire::{Me, SpaConfig};
+use channels_spa::auth::session::StoredSession;
+use channels_spa::browser::json;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn entra_and_api_answers_parse_as_serde_json_parses_them() {
+    let samples = [
+        r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3599,"scope":"s","refresh_token":"r","id_token":"i"}"#,
+        r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3599}"#,
+    ];
+    for sample in samples {
+        let in_browser: TokenResponse = json::parse(sample).unwrap();
+        let on_host: TokenResponse = serde_json::from_str(sample).unwrap();
+        assert_eq!(format!("{in_browser:?}"), format!("{on_host:?}"));
+        assert_eq!(in_browser.expires_in, 3599);
+    }
+    let error = r#"{"error":"invalid_grant","error_description":"AADSTS700084: The refresh token was issued to a single page app.","error_codes":[700084],"timestamp":"t","trace_id":"x","correlation_id":"y"}"#;
+    assert_eq!(json::parse::<TokenErrorBody>(error).unwrap(), serde_json::from_str::<TokenErrorBody>(error).unwrap());
+    // The member record (free-form preferences) is the API's business, skipped in the browser.
+    let me = r#"{"upn":"alice@contoso.example","name":"Alice","tenant_id":"t","object_id":"o","groups":["Dispatch"],"channels":["All Call"],"notice":{"code":"c","message":"m"},"member":{"roles":[],"preferences":{"theme":"dark"},"created_at":1,"last_seen_at":2,"provisioning":"created"}}"#;
+    let parsed: Me = json::parse(me).unwrap();
+    assert_eq!(
+        (parsed.channels, parsed.notice.unwrap().code, parsed.member),
+        (vec!["All Call".to_owned()], "c".to_owned(), None)
+    );
+    let config =
+        r#"{"authority":"https://login.microsoftonline.com","tenant_id":"t","client_id":"c","api_scope":"api://c/S"}"#;
+    assert_eq!(json::parse::<SpaConfig>(config).unwrap(), serde_json::from_str::<SpaConfig>(config).unwrap());
+}
+
+#[wasm_bindgen_test]
+fn bad_json_is_refused_saying_what_was_expected() {
+    assert_eq!(json::parse::<SpaConfig>("<html>").unwrap_err(), "expected JSON (found text that is not JSON)");
+    let missing = json::parse::<SpaConfig>(r#"{"authority":"a"}"#).unwrap_err();
+    assert!(missing.contains("tenant_id"), "{missing}");
+    let fractional = json::parse::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":1.5}"#);
+    assert!(fractional.is_err(), "expires_in is a whole number of seconds");
+}
+
+#[wasm_bindgen_test]
+fn what_is_written_reads_back() {
+    let stored =
+        StoredSession { refresh_token: None, name: "Zoë \"Z\"".into(), username: "z@x".into(), client_id: "c".into() };
+    let text = json::stringify(&stored);
+    assert_eq!(text, serde_json::to_string(&stored).unwrap(), "the same text serde_json writes");
+    let back: StoredSession = json::parse(&text).unwrap();
+    assert_eq!((back.name, back.refresh_token.is_none()), (stored.name, true));
+}
+
+/// A token with these claims, as Entra shapes it (the signature is not read here).
+fn token(claims: serde_json::Value) -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    let part = |json: String| URL_SAFE_NO_PAD.encode(json);
+    part(r#"{"typ":"JWT","alg":"RS256","kid":"k"}"#.into()) + "." + &part(claims.to_string()) + ".c2ln"
+}
+
+#[wasm_bindgen_test]
+fn token_claims_are_read_and_shown_with_opaque_values_masked() {
+    let access = token(serde_json::json!({
+        "aud": "c", "scp": "UserProfile.ReadWrite", "ver": "2.0", "groups": ["Dispatch"],
+        "sub": "pairwise-subject", "uti": "unique-token-id", "name": "Alice", "exp": 1700000000
+    }));
+    let payload = unverified_payload(&access).unwrap();
+    let observed: ObservedClaims = json::parse(std::str::from_utf8(&payload).unwrap()).unwrap();
+    assert_eq!((observed.aud.as_str(), observed.groups.len(), observed.upn), ("c", 1, None));
+    let shown = json::masked_claims(&payload, &channels_protocol::diagnostics::MASKED_CLAIMS).unwrap();
+    assert!(shown.contains("\"sub\": \"•••• (masked)\"") && shown.contains("\"uti\": \"•••• (masked)\""), "{shown}");
+    assert!(!shown.contains("pairwise-subject") && !shown.contains("unique-token-id"));
+    assert!(shown.contains("\"name\": \"Alice\"") && shown.contains("\"exp\": 1700000000"), "{shown}");
+    assert_eq!(json::masked_claims(b"[1,2]", &["sub"]), None, "a payload must be an object");
+
+    let id = token(serde_json::json!({ "iss": "i", "aud": "c", "exp": 1700000000, "nonce": "n" }));
+    let claims: IdTokenClaims = json::parse(std::str::from_utf8(&unverified_payload(&id).unwrap()).unwrap()).unwrap();
+    assert_eq!((claims.exp, claims.nonce.as_deref()), (1700000000, Some("n")));
+}
