@@ -44,7 +44,11 @@ fn bad_json_is_refused_saying_what_was_expected() {
     let missing = json::parse::<SpaConfig>(r#"{"authority":"a"}"#).unwrap_err();
     assert!(missing.contains("tenant_id"), "{missing}");
     let fractional = json::parse::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":1.5}"#);
-    assert!(fractional.is_err(), "expires_in is a whole number of seconds");
+    assert_eq!(fractional.unwrap_err(), "expected a whole number (found a fraction, or one too large)");
+    let text = json::parse::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#);
+    assert_eq!(text.unwrap_err(), "expected u64 (found another type)");
+    let not_an_object = json::parse::<SpaConfig>("true").unwrap_err();
+    assert!(not_an_object.starts_with("expected struct SpaConfig"), "{not_an_object}");
 }
 
 #[wasm_bindgen_test]
