@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { organisationsApiPort } from './playwright.config';
+import { organisationsApiPort, policiesApiPort } from './playwright.config';
 
 /** axe-core finds no WCAG 2.1 A/AA violation on the page as it is now. */
 async function accessible(page: Page) {
@@ -50,6 +50,13 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.goto(url.toString());
     await page.getByRole('button', { name: /Carol Lindqvist/ }).click();
     await expect(page.getByRole('heading', { name: 'Permissions requested' })).toBeVisible();
+    await accessible(page);
+
+    // The emulator's MFA prompt (Conditional Access on the app).
+    await page.goto(`http://localhost:${policiesApiPort}/`);
+    await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+    await page.getByRole('button', { name: /Nina Berg/ }).click();
+    await expect(page.getByRole('heading', { name: 'Approve sign-in request' })).toBeVisible();
     await accessible(page);
   });
 }

@@ -1,6 +1,6 @@
 import { expect, test, type Page, type Request } from '@playwright/test';
 import { channels, signIn } from './helpers';
-import { emulatorPort, graphScopeApiPort, organisationsApiPort } from './playwright.config';
+import { emulatorPort, graphScopeApiPort, organisationsApiPort, policiesApiPort, policiesClientIds } from './playwright.config';
 
 const emulator = `http://127.0.0.1:${emulatorPort}`;
 const silentRequests = (requests: Request[]) =>
@@ -115,9 +115,9 @@ test('a SPA asking for Microsoft Graph gets a Graph token; the API and the diagn
 });
 
 /** Starts a sign-in, changes the authorize request with `change`, and returns the alert. */
-async function withChangedRequest(page: Page, change: (url: URL) => void) {
+async function withChangedRequest(page: Page, change: (url: URL) => void, start = '/') {
   const authorize = page.waitForRequest(/\/oauth2\/v2\.0\/authorize\?/);
-  await page.goto('/');
+  await page.goto(start);
   await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
   const url = new URL((await authorize).url());
   change(url);
@@ -130,6 +130,7 @@ const requestErrors: [string, (url: URL) => void][] = [
   ['AADSTS70011', (url) => url.searchParams.set('scope', `openid api://${clientId}/`)],
   ['AADSTS700054', (url) => url.searchParams.set('response_type', 'id_token')],
   ['AADSTS50058', (url) => url.searchParams.set('prompt', 'none')],
+  ['AADSTS650057', (url) => url.searchParams.set('scope', 'openid https://graph.microsoft.com/.default')],
 ];
 
 for (const [code, change] of requestErrors) {
@@ -189,4 +190,52 @@ test('with several organisations the user picks one, which is remembered and can
   await signIn(page, 'Alice Moreau', `${base}/`);
   await expect(channels(page)).toHaveText(['All Call']);
   expect(await page.evaluate(() => Object.keys(localStorage))).toEqual(['channels.organisation']); // a name, no token
+});
+
+/** The SPA's alert names the code and the fix. */
+async function explained(page: Page, code: string) {
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText(`${code}:`);
+  await expect(alert).toContainText('How to fix:');
+}
+
+test('an app asking for itself by an App ID URI without its client id (AADSTS90009) is explained', async ({ page }) => {
+  await withChangedRequest(
+    page,
+    (url) => {
+      url.searchParams.set('client_id', policiesClientIds.namedByUri);
+      url.searchParams.set('scope', 'openid https://channels.northwind.example/UserProfile.ReadWrite');
+    },
+    `http://localhost:${policiesApiPort}/`,
+  );
+  await explained(page, 'AADSTS90009');
+});
+
+test('Conditional Access (MFA, AADSTS50076, AADSTS53003) and user assignment (AADSTS50105) are explained', async ({ page }) => {
+  const start = `http://localhost:${policiesApiPort}/`;
+  await page.goto(start);
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await page.getByRole('button', { name: /Omar Haddad/ }).click();
+  // Entra's MFA prompt; Omar now has a session at Entra, without MFA.
+  await expect(page.getByRole('heading', { name: 'Approve sign-in request' })).toBeVisible();
+
+  // Silent requests from that session: each policy's refusal comes back to the SPA.
+  const silently = (clientId: string) => (url: URL) => {
+    url.searchParams.set('prompt', 'none');
+    url.searchParams.set('client_id', clientId);
+    url.searchParams.set('scope', `openid offline_access api://${clientId}/UserProfile.ReadWrite`);
+  };
+  await withChangedRequest(page, silently(policiesClientIds.mfa), start);
+  await explained(page, 'AADSTS50076');
+  await withChangedRequest(page, silently(policiesClientIds.assignedOnly), start); // Omar is in no assigned group
+  await explained(page, 'AADSTS50105');
+  await withChangedRequest(page, silently(policiesClientIds.blocked), start);
+  await explained(page, 'AADSTS53003');
+
+  // Approving the MFA prompt signs Omar in.
+  await page.getByRole('alert').getByRole('button', { name: 'Try again' }).click();
+  await page.getByRole('button', { name: /Omar Haddad/ }).click();
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Omar Haddad' })).toBeVisible();
+  await expect(page.getByText('You have no channels.')).toBeVisible();
 });

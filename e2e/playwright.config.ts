@@ -13,6 +13,17 @@ const misconfiguredEmulatorPort = emulatorPort + 1;
 export const graphScopeApiPort = apiPort + 2;
 // A fourth API serving two organisations (fixtures/organisations.toml): the SPA asks which.
 export const organisationsApiPort = apiPort + 3;
+// A fifth pair whose tenant has policies on its apps (fixtures/policies-directory.json): the
+// SPA's app needs MFA, another admits assigned users only, a third is blocked, a fourth is
+// named by an App ID URI without its client id.
+export const policiesApiPort = apiPort + 4;
+export const policiesClientIds = {
+  mfa: '5b0a0000-0000-4000-8000-00000000a001',
+  assignedOnly: '5b0a0000-0000-4000-8000-00000000a002',
+  blocked: '5b0a0000-0000-4000-8000-00000000a003',
+  namedByUri: '5b0a0000-0000-4000-8000-00000000a004',
+};
+const policiesEmulatorPort = emulatorPort + 4;
 const target = process.env.CARGO_TARGET_DIR ?? '../target';
 
 /** The Entra emulator on `port`, with the demo tenant (and `env` on top). */
@@ -73,5 +84,7 @@ export default defineConfig({
     api(misconfiguredApiPort, misconfiguredEmulatorPort, 'e2e-misconfigured'),
     api(graphScopeApiPort, emulatorPort, 'e2e-graph-scope', { CHANNELS_SPA_SCOPE: 'User.Read' }),
     api(organisationsApiPort, emulatorPort, 'e2e-organisations', { CHANNELS_CONFIG: 'fixtures/organisations.toml' }),
+    emulator(policiesEmulatorPort, { ENTRA_EMULATOR_DIRECTORY: 'fixtures/policies-directory.json' }),
+    api(policiesApiPort, policiesEmulatorPort, 'e2e-policies', { CHANNELS_CONFIG: 'fixtures/policies.toml' }),
   ],
 });

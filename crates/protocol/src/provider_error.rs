@@ -102,6 +102,8 @@ pub const KNOWN_ERRORS: &[KnownError] = &[
         "Sign in again."),
     known!([50058], "You have no active Entra session for a silent sign-in.",
         "Sign in interactively."),
+    known!([16000], "You are signed in at Microsoft with another account than this app's session.",
+        "Sign in again and pick your account."),
     known!([54005], "This sign-in code was already used.",
         "Start the sign-in again; never reload the /sso page."),
     known!([650053], "The app asked for a scope that its API does not expose.",
@@ -130,6 +132,7 @@ mod tests {
         let table = [
             50011, 500113, 9002326, 9002327, 7000218, 700054, 65001, 65004, 650057, 500011, 50105, 50076, 50079, 53003,
             700016, 90009, 501481, 50148, 70011, 28003, 700084, 50058, 54005, 650053, 50194, 90002,
+            16000, // the emulator: a silent request for another account than the session's
         ];
         for code in table {
             let error = ProviderError::new("invalid_request", format!("AADSTS{code}: x"));
