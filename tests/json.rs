@@ -15,7 +15,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 fn entra_and_api_answers_parse_as_serde_json_parses_them() {
     let samples = [
-        r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3599,"scope":"s","refresh_token":"r","id_token":"i"}"#,
+        // Entra's real answer has fields this app does not read (ext_expires_in): skipped.
+        r#"{"token_type":"Bearer","scope":"s","expires_in":3599,"ext_expires_in":3599,"access_token":"a.b.c","refresh_token":"r","id_token":"i"}"#,
         r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3599}"#,
     ];
     for sample in samples {
@@ -47,6 +48,12 @@ fn bad_json_is_refused_saying_what_was_expected() {
     assert_eq!(fractional.unwrap_err(), "expected a whole number (found a fraction, or one too large)");
     let text = json::parse::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#);
     assert_eq!(text.unwrap_err(), "expected u64 (found another type)");
+    let negative = json::parse::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#);
+    assert_eq!(negative.unwrap_err(), "expected a number of 0 or more (found a negative one)");
+    let codes = json::parse::<channels_protocol::token::TokenErrorBody>(
+        r#"{"error":"e","error_description":"d","error_codes":7}"#,
+    );
+    assert_eq!(codes.unwrap_err(), "expected a sequence (found another type)");
     let not_an_object = json::parse::<SpaConfig>("true").unwrap_err();
     assert!(not_an_object.starts_with("expected struct SpaConfig"), "{not_an_object}");
 }

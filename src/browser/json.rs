@@ -86,51 +86,134 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 /// A value `JSON.parse` returned, read by serde.
 pub struct Value(JsValue);
 
+impl Value {
+    fn is_nothing(&self) -> bool {
+        self.0.is_null() || self.0.is_undefined()
+    }
+
+    /// The value as a whole number, or why not.
+    fn whole_number(&self, expected: &dyn Expected) -> Result<f64, Error> {
+        let number =
+            self.0.as_f64().ok_or_else(|| <Error as de::Error>::invalid_type(Unexpected::Other(""), expected))?;
+        if number.fract() != 0.0 || number.abs() > MAX_SAFE_INTEGER {
+            return Err(Error("expected a whole number (found a fraction, or one too large)".to_owned()));
+        }
+        Ok(number)
+    }
+}
+
+/// Refuses a value of another JSON type than `visitor` expects.
+fn other_type<'de, V: Visitor<'de>, T>(visitor: V) -> Result<T, Error> {
+    Err(<Error as de::Error>::invalid_type(Unexpected::Other(""), &visitor))
+}
+
+// Each typed method calls only the visitor method its type needs, so the code serde derives for
+// the others (a struct read from an array, say) is never reached and never linked.
 impl<'de> de::Deserializer<'de> for Value {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let value = self.0;
-        if value.is_null() || value.is_undefined() {
+        if self.is_nothing() {
             return visitor.visit_unit();
         }
-        if let Some(flag) = value.as_bool() {
+        if let Some(flag) = self.0.as_bool() {
             return visitor.visit_bool(flag);
         }
-        if let Some(number) = value.as_f64() {
-            if number.fract() != 0.0 || number.abs() > MAX_SAFE_INTEGER {
-                return Err(Error("expected a whole number (found a fraction, or one too large)".to_owned()));
-            }
+        if self.0.as_f64().is_some() {
+            let number = self.whole_number(&visitor)?;
             return if number < 0.0 { visitor.visit_i64(number as i64) } else { visitor.visit_u64(number as u64) };
         }
-        if let Some(text) = value.as_string() {
-            return visitor.visit_string(text);
+        if self.0.as_string().is_some() {
+            return self.deserialize_string(visitor);
         }
-        if Array::is_array(&value) {
-            return visitor.visit_seq(Items { items: value.unchecked_into(), next: 0 });
+        if Array::is_array(&self.0) {
+            return self.deserialize_seq(visitor);
         }
-        if value.is_object() {
-            let entries = Object::entries(value.unchecked_ref());
-            return visitor.visit_map(Entries { entries, next: 0, value: None });
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0.as_bool() {
+            Some(flag) => visitor.visit_bool(flag),
+            None => other_type(visitor),
         }
-        Err(Error("expected a JSON value (found something JSON.parse does not return)".to_owned()))
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let number = self.whole_number(&visitor)?;
+        if number < 0.0 {
+            return Err(Error("expected a number of 0 or more (found a negative one)".to_owned()));
+        }
+        visitor.visit_u64(number as u64)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let number = self.whole_number(&visitor)?;
+        visitor.visit_i64(number as i64)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0.as_string() {
+            Some(text) => visitor.visit_string(text),
+            None => other_type(visitor),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if self.0.is_null() || self.0.is_undefined() {
+        if self.is_nothing() {
             visitor.visit_none()
         } else {
             visitor.visit_some(self)
         }
     }
 
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if !Array::is_array(&self.0) {
+            return other_type(visitor);
+        }
+        visitor.visit_seq(Items { items: self.0.unchecked_into(), next: 0 })
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if !self.0.is_object() || Array::is_array(&self.0) {
+            return other_type(visitor);
+        }
+        let entries = Object::entries(self.0.unchecked_ref());
+        visitor.visit_map(Entries { entries, next: 0, value: None })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_newtype_struct(self)
     }
 
+    /// A field the type does not know: skipped unread.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
+        i8 i16 i32 i128 u8 u16 u128 f32 f64 char bytes byte_buf unit unit_struct tuple tuple_struct enum
     }
 }
 
