@@ -94,20 +94,7 @@ pub fn organisation(spa: SpaConfig) -> Markup {
 pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<()>)>) -> Markup {
     let config = StoredValue::new(config);
     let phase = RwSignal::new(pages::initial_phase());
-    let settle = move |outcome: Result<auth::session::Session, auth::SignInError>| {
-        // A sign-out elsewhere while this renewal ran wins: its result is dropped, unsaved.
-        if matches!(phase.try_get_untracked(), None | Some(Phase::Ended(_))) {
-            browser::storage::clear();
-            return;
-        }
-        phase.set(match outcome {
-            Ok(session) => Phase::SignedIn(Arc::new(session)),
-            // The page is leaving for a silent sign-in: keep saying so.
-            Err(auth::SignInError::LeftForEntra) => Phase::Renewing,
-            Err(error @ auth::SignInError::SessionEnded(_)) => Phase::Ended(error.explain()),
-            Err(error) => Phase::Failed(error.explain()),
-        })
-    };
+    let settle = move |outcome| settle(phase, config, outcome);
     // A sign-out in another tab, or the front-channel logout route, ends this tab's session.
     // The listener lives as long as the page; after a change of organisation this lifecycle's
     // signal is gone, hence the `try_` forms.
@@ -135,23 +122,6 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
         }),
         _ => {}
     }
-    // Renew before the access token expires; a newer session (or sign-out) makes a pending
-    // renewal moot.
-    Effect::new(move |_| {
-        let Phase::SignedIn(session) = phase.get() else { return };
-        let Some(seconds) = session.renew_in(browser::now()) else { return };
-        set_timeout(
-            move || {
-                let current = matches!(phase.get_untracked(), Phase::SignedIn(now) if Arc::ptr_eq(&now, &session));
-                if current {
-                    leptos::task::spawn_local(async move {
-                        settle(auth::renew(&config.get_value(), &session.stored).await);
-                    });
-                }
-            },
-            std::time::Duration::from_secs(seconds),
-        );
-    });
     let sign_in = Callback::new(move |()| auth::begin(&config.get_value()));
     let sign_in_again = Callback::new(move |()| {
         browser::storage::clear();
@@ -166,4 +136,39 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
         Phase::SignedIn(session) => pages::profile(session, config.get_value(), sign_out, sign_in_again),
         Phase::Failed(explanation) => error_panel("Sign-in failed", explanation, Some(sign_in_again)),
     })
+}
+
+/// Shows the outcome of a sign-in or a renewal, and schedules the next renewal.
+fn settle(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, outcome: Result<Session, auth::SignInError>) {
+    // A sign-out elsewhere while this renewal ran wins: its result is dropped, unsaved.
+    if matches!(phase.try_get_untracked(), None | Some(Phase::Ended(_))) {
+        browser::storage::clear();
+        return;
+    }
+    phase.set(match outcome {
+        Ok(session) => {
+            let session = Arc::new(session);
+            renew_before_expiry(phase, config, session.clone());
+            Phase::SignedIn(session)
+        }
+        // The page is leaving for a silent sign-in: keep saying so.
+        Err(auth::SignInError::LeftForEntra) => Phase::Renewing,
+        Err(error @ auth::SignInError::SessionEnded(_)) => Phase::Ended(error.explain()),
+        Err(error) => Phase::Failed(error.explain()),
+    })
+}
+
+/// Renews `session` before its access token expires, unless by then a newer session (or a
+/// sign-out, or another organisation) has replaced it.
+fn renew_before_expiry(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, session: Arc<Session>) {
+    let Some(seconds) = session.renew_in(browser::now()) else { return };
+    let renew = move || {
+        let current = matches!(phase.try_get_untracked(), Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now, &session));
+        let Some(registration) = config.try_get_value().filter(|_| current) else { return };
+        leptos::task::spawn_local(async move {
+            let renewed = auth::renew(&registration, &session.stored).await;
+            settle(phase, config, renewed)
+        });
+    };
+    set_timeout(renew, std::time::Duration::from_secs(seconds));
 }

@@ -59,13 +59,18 @@ fn bad_json_is_refused_saying_what_was_expected() {
 }
 
 #[wasm_bindgen_test]
-fn what_is_written_reads_back() {
+fn what_is_written_reads_back_and_is_the_text_serde_json_writes() {
+    let awkward = "Zoë \"Z\" \\ \u{1}\u{8}\u{c}\n\r\t/ \u{7f} 😀";
     let stored =
-        StoredSession { refresh_token: None, name: "Zoë \"Z\"".into(), username: "z@x".into(), client_id: "c".into() };
-    let text = json::stringify(&stored);
-    assert_eq!(text, serde_json::to_string(&stored).unwrap(), "the same text serde_json writes");
+        StoredSession { refresh_token: None, name: awkward.into(), username: "z@x".into(), client_id: "c".into() };
+    let text = json::stringify(&stored).unwrap();
+    assert_eq!(text, serde_json::to_string(&stored).unwrap());
     let back: StoredSession = json::parse(&text).unwrap();
-    assert_eq!((back.name, back.refresh_token.is_none()), (stored.name, true));
+    assert_eq!((back.name.as_str(), back.refresh_token.is_none()), (awkward, true));
+    let rotated = StoredSession { refresh_token: Some(channels_protocol::secret::RefreshToken::new("r")), ..stored };
+    assert_eq!(json::stringify(&rotated).unwrap(), serde_json::to_string(&rotated).unwrap());
+    assert_eq!(json::stringify(&vec![1u64, 2]).unwrap(), "[1,2]");
+    assert_eq!(json::stringify(&1.5f64), None, "no floats in what this app stores");
 }
 
 /// A token with these claims, as Entra shapes it (the signature is not read here).

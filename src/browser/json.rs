@@ -1,18 +1,22 @@
 //! JSON, read and written by the browser's own `JSON` object (no JSON parser in the wasm: it
 //! was the largest single part of the SPA's download), mapped to the protocol's serde types.
 //!
-//! Writing goes through serde-wasm-bindgen. Reading goes through [`Value`], a serde
-//! `Deserializer` over a parsed `JsValue`, written here because serde-wasm-bindgen's errors use
-//! serde's default messages, whose "invalid type: floating point `1.5`" links Rust's whole
-//! float formatting into the wasm (about 13 KB before compression, measured with twiggy).
-//! JSON from Entra and the API carries whole numbers only (seconds, AADSTS codes), and our
-//! messages name what was expected without echoing the value.
+//! Reading goes through [`Value`], a serde `Deserializer` over a parsed `JsValue`; writing
+//! through [`Writer`], a serde `Serializer` to JSON text for `sessionStorage`. Both are written
+//! here rather than taken from serde-wasm-bindgen, because size is the point of this module
+//! (twiggy, after wasm-opt): serde-wasm-bindgen's errors use serde's default messages, whose
+//! "invalid type: floating point `1.5`" links Rust's whole float formatting (about 13 KB), its
+//! generic dispatch links visitor code no type here needs (6 KB gzip), and its writer builds JS
+//! objects across the boundary before `JSON.stringify` (0.9 KB gzip more than writing text).
+//! JSON from Entra and the API carries whole numbers only (seconds, AADSTS codes), our messages
+//! name what was expected without echoing the value, and what we write is a few flat records;
+//! tests/json.rs holds both to serde_json's behaviour.
 
 use std::fmt;
 
 use js_sys::{Array, Object};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Expected, MapAccess, SeqAccess, Unexpected, Visitor};
-use serde::Serialize;
+use serde::ser::{self, Impossible, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Parses `text` as a `T`; the error says what was expected.
@@ -21,14 +25,12 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     T::deserialize(Value(value)).map_err(|Error(message)| message)
 }
 
-/// `value` as JSON text, the way `serde_json` would write it (`None` as `null`).
-pub fn stringify<T: Serialize>(value: &T) -> String {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .ok()
-        .and_then(|value| js_sys::JSON::stringify(&value).ok())
-        .map(String::from)
-        .unwrap_or_default()
+/// `value` as JSON text, as `serde_json` writes it; `None` when it holds what JSON cannot
+/// (a float, bytes, a map or an enum with data: no type stored here does).
+pub fn stringify<T: Serialize>(value: &T) -> Option<String> {
+    let mut writer = Writer(String::new());
+    value.serialize(&mut writer).ok()?;
+    Some(writer.0)
 }
 
 /// A JWT payload, indented for reading, with the values of `masked` claims replaced; `None`
@@ -65,6 +67,12 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        Self(message.to_string())
+    }
+}
 
 impl de::Error for Error {
     fn custom<T: fmt::Display>(message: T) -> Self {
@@ -257,5 +265,233 @@ impl<'de> MapAccess<'de> for Entries {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         seed.deserialize(Value(self.value.take().unwrap_or(JsValue::UNDEFINED)))
+    }
+}
+
+/// Writes JSON text.
+pub struct Writer(String);
+
+impl Writer {
+    fn string(&mut self, text: &str) {
+        self.0.push('"');
+        for c in text.chars() {
+            match c {
+                '"' => self.0.push_str("\\\""),
+                '\\' => self.0.push_str("\\\\"),
+                '\n' => self.0.push_str("\\n"),
+                '\r' => self.0.push_str("\\r"),
+                '\t' => self.0.push_str("\\t"),
+                '\u{8}' => self.0.push_str("\\b"),
+                '\u{c}' => self.0.push_str("\\f"),
+                c if u32::from(c) < 0x20 => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    self.0.push_str("\\u00");
+                    self.0.push(char::from(HEX[(u32::from(c) >> 4) as usize]));
+                    self.0.push(char::from(HEX[(u32::from(c) & 15) as usize]));
+                }
+                c => self.0.push(c),
+            }
+        }
+        self.0.push('"');
+    }
+
+    fn unsupported() -> Error {
+        Error("expected a record of strings, whole numbers, booleans and lists".to_owned())
+    }
+}
+
+/// The elements of a list, or the fields of a record, being written.
+pub struct Compound<'a> {
+    writer: &'a mut Writer,
+    first: bool,
+}
+
+impl Compound<'_> {
+    fn separate(&mut self) {
+        if !std::mem::take(&mut self.first) {
+            self.writer.0.push(',');
+        }
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.separate();
+        value.serialize(&mut *self.writer)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.writer.0.push(']');
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+        self.separate();
+        self.writer.string(key);
+        self.writer.0.push(':');
+        value.serialize(&mut *self.writer)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.writer.0.push('}');
+        Ok(())
+    }
+}
+
+impl<'a> ser::Serializer for &'a mut Writer {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'a>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = Impossible<(), Error>;
+    type SerializeStruct = Compound<'a>;
+    type SerializeStructVariant = Impossible<(), Error>;
+
+    fn serialize_bool(self, value: bool) -> Result<(), Error> {
+        self.0.push_str(if value { "true" } else { "false" });
+        Ok(())
+    }
+
+    fn serialize_i8(self, value: i8) -> Result<(), Error> {
+        self.serialize_i64(value.into())
+    }
+
+    fn serialize_i16(self, value: i16) -> Result<(), Error> {
+        self.serialize_i64(value.into())
+    }
+
+    fn serialize_i32(self, value: i32) -> Result<(), Error> {
+        self.serialize_i64(value.into())
+    }
+
+    fn serialize_i64(self, value: i64) -> Result<(), Error> {
+        self.0.push_str(&value.to_string());
+        Ok(())
+    }
+
+    fn serialize_u8(self, value: u8) -> Result<(), Error> {
+        self.serialize_u64(value.into())
+    }
+
+    fn serialize_u16(self, value: u16) -> Result<(), Error> {
+        self.serialize_u64(value.into())
+    }
+
+    fn serialize_u32(self, value: u32) -> Result<(), Error> {
+        self.serialize_u64(value.into())
+    }
+
+    fn serialize_u64(self, value: u64) -> Result<(), Error> {
+        self.0.push_str(&value.to_string());
+        Ok(())
+    }
+
+    fn serialize_f32(self, _value: f32) -> Result<(), Error> {
+        Err(Writer::unsupported())
+    }
+
+    fn serialize_f64(self, _value: f64) -> Result<(), Error> {
+        Err(Writer::unsupported())
+    }
+
+    fn serialize_char(self, value: char) -> Result<(), Error> {
+        self.string(value.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+
+    fn serialize_str(self, value: &str) -> Result<(), Error> {
+        self.string(value);
+        Ok(())
+    }
+
+    fn serialize_bytes(self, _value: &[u8]) -> Result<(), Error> {
+        Err(Writer::unsupported())
+    }
+
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.0.push_str("null");
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), Error> {
+        Err(Writer::unsupported())
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, Error> {
+        self.0.push('[');
+        Ok(Compound { writer: self, first: true })
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(Writer::unsupported())
+    }
+
+    fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(Writer::unsupported())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(Writer::unsupported())
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(Writer::unsupported())
+    }
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>, Error> {
+        self.0.push('{');
+        Ok(Compound { writer: self, first: true })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(Writer::unsupported())
     }
 }

@@ -22,7 +22,8 @@ fn storage() -> web_sys::Storage {
 }
 
 fn put<T: Serialize>(key: &str, value: &T) {
-    if let Err(error) = storage().set_item(key, &super::json::stringify(value)) {
+    let json = super::json::stringify(value).expect("the records stored are plain JSON");
+    if let Err(error) = storage().set_item(key, &json) {
         web_sys::console::error_2(&"sessionStorage write failed".into(), &error);
     }
 }
