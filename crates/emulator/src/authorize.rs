@@ -186,13 +186,18 @@ fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> 
         },
     };
     let scope = params.scope.as_deref().ok_or_else(|| back(AadError::missing("scope")))?;
+    // How Entra names the tenant in its messages: the one in the path, by display name.
+    let tenant_name = match path {
+        TenantPath::Tenant(tenant) => tenant.display_name.as_str(),
+        TenantPath::Any => tenant,
+    };
     let mut requested = Vec::new();
     let mut oidc = Vec::new();
     for scope in scope.split(' ').filter(|s| !s.is_empty()) {
         if OIDC_SCOPES.contains(&scope) {
             oidc.push(scope.to_owned());
         } else {
-            requested.extend(resolve_scope(emulator, client, scope).map_err(back)?);
+            requested.extend(resolve_scope(emulator, tenant_name, client, scope).map_err(back)?);
         }
     }
     Ok(Checked { path, client, redirect_uri: redirect_uri.to_owned(), platform, fragment, requested, oidc, challenge })
@@ -200,7 +205,12 @@ fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> 
 
 /// The permissions one `scope` value asks for: `api://…/Name`, `<client id>/Name`,
 /// `…/.default`, Graph's `User.Read` (bare or prefixed).
-fn resolve_scope(emulator: &Emulator, client: &AppRegistration, scope: &str) -> Result<Vec<Requested>, AadError> {
+fn resolve_scope(
+    emulator: &Emulator,
+    tenant_name: &str,
+    client: &AppRegistration,
+    scope: &str,
+) -> Result<Vec<Requested>, AadError> {
     let (resource, value) = scope.rsplit_once('/').unwrap_or((GRAPH_RESOURCE, scope));
     if value.is_empty() || resource.is_empty() {
         return Err(AadError::new(
@@ -238,7 +248,7 @@ fn resolve_scope(emulator: &Emulator, client: &AppRegistration, scope: &str) -> 
         AadError::new(
             "invalid_resource",
             500011,
-            format!("The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", emulator.tenant().display_name),
+            format!("The resource principal named {resource} was not found in the tenant named {tenant_name}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
         )
     })?;
     if api.app_id == client.app_id && !resource.to_ascii_lowercase().contains(&client.app_id.to_ascii_lowercase()) {

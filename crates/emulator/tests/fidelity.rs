@@ -270,6 +270,10 @@ async fn scope_errors_are_entras() {
         &[],
     );
     expect(by_uri, "invalid_request", "AADSTS90009").await;
+    // Entra names the tenant of the request in its message.
+    let elsewhere = authorize(&world, demo::FABRIKAM_TENANT_ID, demo::FABRIKAM_CLIENT_ID, "api://nowhere/Read", &[]);
+    let description = param(&back(&world.get(&elsewhere).await), "error_description");
+    assert!(description.contains("not found in the tenant named Fabrikam."), "{description}");
 
     let page =
         world.get(&authorize(&world, demo::TENANT_ID, "11110000-0000-4000-8000-000000000000", &api_scope(), &[])).await;
