@@ -67,6 +67,29 @@ test('past the 24-hour refresh limit the session comes back silently, and withou
   expect(refusals).toEqual([[700084], [700084], [700084]]);
 });
 
+test('a silent sign-in that comes back with another account is refused, not adopted', async ({ page, request }) => {
+  await signIn(page, 'Bob Okafor');
+  // From now on the token endpoint answers a code redemption for someone else: Entra itself
+  // refuses this (AADSTS16000), so the answer is changed on its way to the SPA.
+  await page.route('**/oauth2/v2.0/token', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    if (body.id_token) {
+      const [header, payload, signature] = body.id_token.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      claims.preferred_username = 'mallory@contoso.example';
+      body.id_token = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+    }
+    await route.fulfill({ response, json: body });
+  });
+  await request.post(`${emulator}/_emulator/refresh-tokens/expire`);
+  await page.reload(); // refresh refused (AADSTS700084) → prompt=none with login_hint=bob
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('expected bob@contoso.example (found mallory@contoso.example)');
+  await expect(alert.getByRole('button', { name: 'Try again' })).toBeVisible();
+  expect(await page.evaluate(() => sessionStorage.getItem('channels.session'))).toBeNull();
+});
+
 test('a front-channel logout, or a sign-out in another tab, ends the session of every tab', async ({ context }) => {
   const [first, second] = [await context.newPage(), await context.newPage()];
   await signIn(first, 'Bob Okafor');

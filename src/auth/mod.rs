@@ -11,7 +11,7 @@ use channels_protocol::authorize::{self, ReturnPath};
 use channels_protocol::callback::{self, CallbackError};
 use channels_protocol::jwt;
 use channels_protocol::provider_error::ProviderError;
-use channels_protocol::token::{check_id_token, IdTokenError, TokenRequestBody};
+use channels_protocol::token::{check_id_token, check_same_account, IdTokenError, TokenRequestBody};
 use channels_protocol::wire::RuntimeConfig;
 
 use crate::browser::{self, http, location, storage};
@@ -165,6 +165,7 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
         .and_then(|payload| browser::json::parse(std::str::from_utf8(&payload).unwrap_or_default()))
         .map_err(|what| SignInError::IdToken(IdTokenError::Malformed(what)))?;
     let identity = check_id_token(claims, config, &redemption.nonce, browser::now()).map_err(SignInError::IdToken)?;
+    check_same_account(&identity, redemption.login_hint.as_deref()).map_err(SignInError::IdToken)?;
     let stored = StoredSession {
         refresh_token: None,
         name: identity.name.unwrap_or_default(),

@@ -43,6 +43,10 @@ pub struct PendingLogin {
     /// an error, the user signs in again interactively, never silently once more.
     #[serde(default)]
     pub silent: bool,
+    /// The account a silent login asked for (`login_hint`): the ID token must be that user's,
+    /// so a tab never turns into another account signed in at Microsoft meanwhile.
+    #[serde(default)]
+    pub login_hint: Option<String>,
 }
 
 /// The URL to navigate to and what to keep until the user comes back.
@@ -122,6 +126,7 @@ fn build(
             return_to,
             started_at: now,
             silent: silent_hint.is_some(),
+            login_hint: silent_hint.filter(|hint| !hint.is_empty()).map(str::to_owned),
         },
     }
 }
@@ -225,6 +230,7 @@ mod tests {
         let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         assert_eq!((get("prompt"), get("login_hint")), (Some("none"), Some("alice@contoso.example")));
         assert!(silent.pending.silent);
+        assert_eq!(silent.pending.login_hint.as_deref(), Some("alice@contoso.example"), "the ID token must name her");
         let interactive = start(&config(), "http://localhost:8080/sso", ReturnPath::same_origin("/"), &entropy, 1000);
         assert!(!interactive.pending.silent && !interactive.url.contains("prompt="));
     }

@@ -118,6 +118,8 @@ pub struct CodeRedemption {
     pub nonce: Nonce,
     /// Where to send the user afterwards.
     pub return_to: ReturnPath,
+    /// The account a silent login asked for, which the ID token must name.
+    pub login_hint: Option<String>,
 }
 
 /// Consumes the pending login with its callback. `now` is seconds since the epoch.
@@ -147,6 +149,7 @@ pub fn complete(
         ),
         nonce: pending.nonce,
         return_to: pending.return_to,
+        login_hint: pending.login_hint,
     })
 }
 

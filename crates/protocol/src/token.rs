@@ -148,6 +148,8 @@ pub enum IdTokenError {
     Nonce,
     /// `exp` is in the past.
     Expired { exp: u64, now: u64 },
+    /// A silent sign-in for one account came back with another.
+    OtherAccount { expected: String, found: String },
 }
 
 impl std::fmt::Display for IdTokenError {
@@ -165,6 +167,11 @@ impl std::fmt::Display for IdTokenError {
             }
             Self::Nonce => f.write_str(
                 "The ID token does not carry the nonce this sign-in sent (replayed or injected). Start again.",
+            ),
+            Self::OtherAccount { expected, found } => write!(
+                f,
+                "Microsoft signed in another account than this tab's: expected {expected} (found {found}). Sign in \
+                 again with the account you want."
             ),
             Self::Expired { exp, now } => {
                 write!(f, "The ID token expired at {exp}, before now ({now}): check this device's clock.")
@@ -209,6 +216,19 @@ pub fn check_id_token(
         return Err(IdTokenError::Expired { exp, now });
     }
     Ok(claims)
+}
+
+/// After a silent sign-in for `login_hint`, checks that the ID token names that account
+/// (UPNs compare without case). Entra refuses such a mismatch itself (AADSTS16000); this keeps
+/// the tab from switching accounts whatever the identity provider does.
+pub fn check_same_account(claims: &IdTokenClaims, login_hint: Option<&str>) -> Result<(), IdTokenError> {
+    let Some(expected) = login_hint else { return Ok(()) };
+    let found = claims.preferred_username.as_deref().unwrap_or_default();
+    if found.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        Err(IdTokenError::OtherAccount { expected: expected.to_owned(), found: found.to_owned() })
+    }
 }
 
 fn is_guid(value: &str) -> bool {
@@ -285,6 +305,20 @@ mod tests {
         ));
         let no_exp: Result<IdTokenClaims, _> = serde_json::from_value(serde_json::json!({"iss": "i", "aud": "c"}));
         assert!(no_exp.is_err(), "an ID token without exp does not even parse");
+    }
+
+    #[test]
+    fn a_silent_sign_in_must_return_the_account_it_asked_for() {
+        let alice = id_token(claims("n-1", "c", 2000));
+        assert_eq!(check_same_account(&alice, None), Ok(()), "an interactive sign-in takes whoever signs in");
+        assert_eq!(check_same_account(&alice, Some("Alice@Contoso.Example")), Ok(()));
+        assert_eq!(
+            check_same_account(&alice, Some("bob@contoso.example")),
+            Err(IdTokenError::OtherAccount {
+                expected: "bob@contoso.example".into(),
+                found: "alice@contoso.example".into()
+            })
+        );
     }
 
     #[test]
