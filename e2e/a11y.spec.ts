@@ -60,3 +60,15 @@ for (const scheme of ['light', 'dark'] as const) {
     await accessible(page);
   });
 }
+
+test("Microsoft's logo keeps its colours in high-contrast (forced colours) mode", async ({ page }) => {
+  await page.emulateMedia({ forcedColors: 'active' });
+  await page.goto('/');
+  const logo = page.locator('.microsoft .logo');
+  await expect(logo).toBeVisible();
+  // Forced colours drop gradient backgrounds unless the element opts out; the four squares are
+  // gradients.
+  const background = await logo.evaluate((element) => getComputedStyle(element).backgroundImage);
+  expect(background.match(/linear-gradient/g)).toHaveLength(4);
+  await accessible(page);
+});

@@ -6,11 +6,12 @@ const emulator = `http://127.0.0.1:${emulatorPort}`;
 const silentRequests = (requests: Request[]) =>
   requests.filter((r) => r.url().includes('/oauth2/v2.0/authorize?') && new URL(r.url()).searchParams.get('prompt') === 'none');
 
-/** Records every request the page makes to the emulator's authorize endpoint. */
+/** Records every request the page sends to the emulator's authorize endpoint (not the forms
+ * posted back from its pages). */
 function authorizeRequests(page: Page) {
   const requests: Request[] = [];
   page.on('request', (request) => {
-    if (request.url().includes('/oauth2/v2.0/authorize?')) requests.push(request);
+    if (request.method() === 'GET' && request.url().includes('/oauth2/v2.0/authorize?')) requests.push(request);
   });
   return requests;
 }
@@ -69,15 +70,18 @@ test('past the 24-hour refresh limit the session comes back silently, and withou
 
 test('a silent sign-in that comes back with another account is refused, not adopted', async ({ page, request }) => {
   await signIn(page, 'Bob Okafor');
+  const authorizations = authorizeRequests(page);
   // From now on the token endpoint answers a code redemption for someone else: Entra itself
-  // refuses this (AADSTS16000), so the answer is changed on its way to the SPA.
+  // refuses this (AADSTS16000), so the answer is changed on its way to the SPA, once. Only the
+  // ids count: the impostor has Bob's sign-in name on another object (deleted and re-created).
+  const impostors = [{ oid: '0dd0b0b0-0000-4000-8000-000000000001', preferred_username: 'bob@contoso.example' }];
   await page.route('**/oauth2/v2.0/token', async (route) => {
     const response = await route.fetch();
     const body = await response.json();
-    if (body.id_token) {
+    const impostor = body.id_token && impostors.shift();
+    if (impostor) {
       const [header, payload, signature] = body.id_token.split('.');
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-      claims.preferred_username = 'mallory@contoso.example';
+      const claims = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), ...impostor };
       body.id_token = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
     }
     await route.fulfill({ response, json: body });
@@ -85,9 +89,18 @@ test('a silent sign-in that comes back with another account is refused, not adop
   await request.post(`${emulator}/_emulator/refresh-tokens/expire`);
   await page.reload(); // refresh refused (AADSTS700084) → prompt=none with login_hint=bob
   const alert = page.getByRole('alert');
-  await expect(alert).toContainText('expected bob@contoso.example (found mallory@contoso.example)');
-  await expect(alert.getByRole('button', { name: 'Try again' })).toBeVisible();
+  await expect(alert).toContainText('expected bob@contoso.example with oid ');
+  await expect(alert).toContainText('(found bob@contoso.example with oid 0dd0b0b0-0000-4000-8000-000000000001)');
   expect(await page.evaluate(() => sessionStorage.getItem('channels.session'))).toBeNull();
+
+  // "Try again" opens Entra's account picker (prompt=select_account): without it, Entra's
+  // session would sign the same account in again.
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await page.getByRole('button', { name: /Bob Okafor/ }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Bob Okafor' })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  const prompts = authorizations.map((r) => new URL(r.url()).searchParams.get('prompt'));
+  expect(prompts).toEqual(['none', 'select_account']);
 });
 
 test('a front-channel logout, or a sign-out in another tab, ends the session of every tab', async ({ context }) => {

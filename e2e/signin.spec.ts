@@ -36,13 +36,26 @@ test('alice signs in with PKCE and sees exactly her three channels', async ({ pa
 
 test('the access token is renewed silently before it expires', async ({ page }) => {
   await page.clock.install();
+  const apiCalls: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/me')) apiCalls.push(r.url());
+  });
   await signIn(page, 'Bob Okafor');
   await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
+  const toggle = page.getByRole('button', { name: 'Check this sign-in' });
+  await toggle.click();
+  const claims = page.locator('.diagnostics pre');
+  const before = await claims.textContent();
+  await page.waitForTimeout(1100); // so that the next token's iat differs
   const renewal = page.waitForRequest((r) => r.url().endsWith('/oauth2/v2.0/token') && r.postData()!.includes('grant_type=refresh_token'));
   const refreshed = page.waitForResponse((r) => r.url().endsWith('/oauth2/v2.0/token') && r.request().postData()!.includes('refresh_token'));
   await page.clock.fastForward('01:30:00'); // past any Entra access-token lifetime (60-90 min)
   await renewal;
   expect((await refreshed).status()).toBe(200);
+  // The diagnostics show the new token, on the same page: nothing refetched, focus kept.
+  await expect(claims).not.toHaveText(before!);
+  await expect(toggle).toBeFocused();
+  expect(apiCalls).toHaveLength(1);
   await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toHaveCount(0);
 });
@@ -113,6 +126,40 @@ test('diagnostics name the fixes for a registration without upn and with groups 
   await expect(failed.nth(0)).toContainText('Add optional claim → Access → upn');
   await expect(failed.nth(1)).toContainText('Groups arrive as names');
   await expect(failed.nth(1)).toContainText('0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001');
+});
+
+test('diagnostics say why a token cannot be examined, and still show its claims', async ({ page }) => {
+  // The access token is changed on its way to the SPA: first one with claims of types Entra
+  // never issues, then (after a reload renews it) one that is not a JWT at all.
+  const tokens = [
+    (token: string) => {
+      const [header, payload, signature] = token.split('.');
+      const claims = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), scp: null, groups: [42] };
+      return [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+    },
+    () => 'an-opaque-token',
+  ];
+  await page.route('**/oauth2/v2.0/token', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    const change = tokens.shift();
+    if (body.access_token && change) body.access_token = change(body.access_token);
+    await route.fulfill({ response, json: body });
+  });
+  await signIn(page, 'Alice Moreau');
+  await expect(page.getByRole('alert')).toContainText('The API refused your sign-in'); // the signature no longer holds
+  await page.getByRole('button', { name: 'Check this sign-in' }).click();
+  const diagnostics = page.locator('.diagnostics');
+  await expect(diagnostics.getByRole('alert')).toHaveText(
+    "The access token's claims are not of the types Entra issues, so they cannot be checked: expected a string (found another type).",
+  );
+  await page.getByText('Decoded access token claims').click();
+  await expect(diagnostics.locator('pre')).toContainText('"scp": null');
+
+  await page.reload(); // renewed with the refresh token: the next access token is opaque
+  await expect(page.locator('.card').getByRole('alert').last()).toContainText(
+    'The access token is not a JWT with a JSON payload, so it cannot be examined here.',
+  );
 });
 
 test('a replayed callback is refused and offers a clean retry', async ({ page }) => {

@@ -14,6 +14,7 @@ pub mod pages;
 
 use std::sync::Arc;
 
+use channels_protocol::authorize::Prompt;
 use channels_protocol::wire::{RuntimeConfig, SpaConfig};
 use leptos::prelude::*;
 
@@ -31,10 +32,12 @@ pub enum Phase {
     Completing,
     /// A reload: renewing the access token with the stored refresh token.
     Renewing,
-    /// Signed in.
-    SignedIn(Arc<Session>),
-    /// The sign-in failed; the explanation says why and what fixes it.
-    Failed(Explanation),
+    /// Signed in. Renewals replace the session in this signal, so the page stays as it is
+    /// (no refetch, focus kept) and reads the newest token when it needs one.
+    SignedIn(ArcRwSignal<Arc<Session>>),
+    /// The sign-in failed; the explanation says why and what fixes it, and "Try again" signs in
+    /// with the prompt given.
+    Failed(Explanation, Prompt),
     /// Signed out with a reason (the session ended, or the user signed out elsewhere): the
     /// sign-in page, with the reason above it.
     Ended(Explanation),
@@ -122,19 +125,23 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
         }),
         _ => {}
     }
-    let sign_in = Callback::new(move |()| auth::begin(&config.get_value()));
-    let sign_in_again = Callback::new(move |()| {
-        browser::storage::clear();
-        sign_in.run(());
-    });
+    let sign_in = Callback::new(move |()| auth::begin(&config.get_value(), Prompt::Default));
+    let sign_in_again = move |prompt: Prompt| {
+        Callback::new(move |()| {
+            browser::storage::clear();
+            auth::begin(&config.get_value(), prompt.clone());
+        })
+    };
     let sign_out = Callback::new(move |()| auth::sign_out(&config.get_value()));
     Markup::reactive(move || match phase.get() {
         Phase::SignedOut => pages::sign_in(sign_in, None, organisation.clone()),
         Phase::Ended(reason) => pages::sign_in(sign_in, Some(reason), organisation.clone()),
         Phase::Completing => status("Signing you in…"),
         Phase::Renewing => status("Restoring your session…"),
-        Phase::SignedIn(session) => pages::profile(session, config.get_value(), sign_out, sign_in_again),
-        Phase::Failed(explanation) => error_panel("Sign-in failed", explanation, Some(sign_in_again)),
+        Phase::SignedIn(session) => {
+            pages::profile(session, config.get_value(), sign_out, sign_in_again(Prompt::Default))
+        }
+        Phase::Failed(explanation, retry) => error_panel("Sign-in failed", explanation, Some(sign_in_again(retry))),
     })
 }
 
@@ -145,17 +152,22 @@ fn settle(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, outcome: R
         browser::storage::clear();
         return;
     }
-    phase.set(match outcome {
+    let next = match outcome {
         Ok(session) => {
             let session = Arc::new(session);
             renew_before_expiry(phase, config, session.clone());
-            Phase::SignedIn(session)
+            match phase.get_untracked() {
+                // A renewal: the same page, with the newer token.
+                Phase::SignedIn(current) => return current.set(session),
+                _ => Phase::SignedIn(ArcRwSignal::new(session)),
+            }
         }
         // The page is leaving for a silent sign-in: keep saying so.
         Err(auth::SignInError::LeftForEntra) => Phase::Renewing,
         Err(error @ auth::SignInError::SessionEnded(_)) => Phase::Ended(error.explain()),
-        Err(error) => Phase::Failed(error.explain()),
-    })
+        Err(error) => Phase::Failed(error.explain(), error.retry_prompt()),
+    };
+    phase.set(next);
 }
 
 /// Renews `session` before its access token expires, unless by then a newer session (or a
@@ -163,7 +175,8 @@ fn settle(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, outcome: R
 fn renew_before_expiry(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, session: Arc<Session>) {
     let Some(seconds) = session.renew_in(browser::now()) else { return };
     let renew = move || {
-        let current = matches!(phase.try_get_untracked(), Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now, &session));
+        let current = matches!(phase.try_get_untracked(),
+            Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now.get_untracked(), &session));
         let Some(registration) = config.try_get_value().filter(|_| current) else { return };
         leptos::task::spawn_local(async move {
             let renewed = auth::renew(&registration, &session.stored).await;

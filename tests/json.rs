@@ -2,6 +2,7 @@
 //! the API parses the way serde_json does on the host, and what it writes reads back.
 #![cfg(target_arch = "wasm32")]
 
+use channels_protocol::authorize::Account;
 use channels_protocol::diagnostics::ObservedClaims;
 use channels_protocol::jwt::unverified_payload;
 use channels_protocol::token::{IdTokenClaims, TokenErrorBody, TokenResponse};
@@ -61,8 +62,8 @@ fn bad_json_is_refused_saying_what_was_expected() {
 #[wasm_bindgen_test]
 fn what_is_written_reads_back_and_is_the_text_serde_json_writes() {
     let awkward = "Zoë \"Z\" \\ \u{1}\u{8}\u{c}\n\r\t/ \u{7f} 😀";
-    let stored =
-        StoredSession { refresh_token: None, name: awkward.into(), username: "z@x".into(), client_id: "c".into() };
+    let account = Account { tid: "t".into(), oid: "o".into(), username: "z@x".into() };
+    let stored = StoredSession { refresh_token: None, name: awkward.into(), account, client_id: "c".into() };
     let text = json::stringify(&stored).unwrap();
     assert_eq!(text, serde_json::to_string(&stored).unwrap());
     let back: StoredSession = json::parse(&text).unwrap();
@@ -71,6 +72,35 @@ fn what_is_written_reads_back_and_is_the_text_serde_json_writes() {
     assert_eq!(json::stringify(&rotated).unwrap(), serde_json::to_string(&rotated).unwrap());
     assert_eq!(json::stringify(&vec![1u64, 2]).unwrap(), "[1,2]");
     assert_eq!(json::stringify(&1.5f64), None, "no floats in what this app stores");
+}
+
+#[wasm_bindgen_test]
+fn enums_and_tuples_are_written_as_they_are_read_and_variants_with_data_neither() {
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    enum Prompt {
+        Default,
+        SelectAccount,
+        None(String),
+    }
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Record {
+        prompt: Prompt,
+        pair: (u64, String),
+    }
+    let record = Record { prompt: Prompt::SelectAccount, pair: (7, "x".into()) };
+    let text = json::stringify(&record).unwrap();
+    assert_eq!(text, serde_json::to_string(&record).unwrap());
+    assert_eq!(json::parse::<Record>(&text).unwrap(), record);
+    assert_eq!(json::parse::<Prompt>(r#""Default""#).unwrap(), Prompt::Default);
+    assert_eq!(
+        json::parse::<Prompt>(r#""Maybe""#).unwrap_err(),
+        serde_json::from_str::<Prompt>(r#""Maybe""#).unwrap_err().to_string().split(" at line").next().unwrap()
+    );
+    // A variant with data is refused both ways, never written in a shape that does not read back.
+    let with_data = Prompt::None("alice".into());
+    assert_eq!(json::stringify(&with_data), None);
+    let written_by_serde_json = serde_json::to_string(&with_data).unwrap();
+    assert_eq!(json::parse::<Prompt>(&written_by_serde_json).unwrap_err(), "expected enum Prompt (found another type)");
 }
 
 /// A token with these claims, as Entra shapes it (the signature is not read here).

@@ -2,7 +2,7 @@
 //! nothing ever written to `localStorage`.
 #![cfg(target_arch = "wasm32")]
 
-use channels_protocol::authorize::{start, LoginEntropy, PendingLogin, ReturnPath};
+use channels_protocol::authorize::{start, Account, LoginEntropy, PendingLogin, ReturnPath};
 use channels_protocol::token::TokenResponse;
 use channels_protocol::wire::RuntimeConfig;
 use channels_spa::auth::session::{recovery, Recovery, Session, StoredSession, RENEW_BEFORE, SILENT_RETRY_AFTER};
@@ -20,6 +20,11 @@ fn pending(seed: u8) -> PendingLogin {
     };
     let entropy = LoginEntropy { verifier: [seed; 32], state: [seed; 16], nonce: [seed.wrapping_add(1); 16] };
     start(&config, "http://localhost/sso", ReturnPath::same_origin("/here"), &entropy, 42).pending
+}
+
+fn signed_in(name: &str, username: &str) -> StoredSession {
+    let account = Account { tid: "t".into(), oid: "o".into(), username: username.into() };
+    StoredSession { refresh_token: None, name: name.into(), account, client_id: "c".into() }
 }
 
 fn browser_storage(local: bool) -> web_sys::Storage {
@@ -52,13 +57,7 @@ fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
         "refresh_token": "rt-456"
     }))
     .unwrap();
-    let signed_in = StoredSession {
-        refresh_token: None,
-        name: "Alice Moreau".into(),
-        username: "alice@contoso.example".into(),
-        client_id: "c".into(),
-    };
-    let session = Session::new(tokens, &signed_in, 1000);
+    let session = Session::new(tokens, &signed_in("Alice Moreau", "alice@contoso.example"), 1000);
     storage::save_session(&session.stored);
     storage::save_pending(&pending(3));
 
@@ -68,11 +67,20 @@ fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
     assert_eq!(loaded.refresh_token.as_ref().map(|t| t.secret()), Some("rt-456"));
     assert_eq!(loaded.name, "Alice Moreau");
     assert_eq!(loaded.client_id, "c", "a session remembers the registration that issued it");
+    assert_eq!((loaded.account.tid.as_str(), loaded.account.oid.as_str()), ("t", "o"), "and whose it is");
     assert_eq!(browser_storage(true).length().unwrap(), 0, "nothing in localStorage");
 
     storage::clear();
     assert!(storage::load_session().is_none());
     assert_eq!(browser_storage(false).length().unwrap(), 0);
+
+    // A session stored by a version that did not keep the account's ids is not restored: a
+    // silent sign-in could not check whose session comes back.
+    browser_storage(false)
+        .set_item("channels.session", r#"{"refresh_token":"rt-1","name":"A","username":"a","client_id":"c"}"#)
+        .unwrap();
+    assert!(storage::load_session().is_none());
+    storage::clear();
 }
 
 #[wasm_bindgen_test]
@@ -84,22 +92,14 @@ fn renewal_is_due_five_minutes_before_expiry_and_keeps_the_newest_refresh_token(
         }
         serde_json::from_value(body).unwrap()
     };
-    let first = Session::new(
-        response(Some("rt-1")),
-        &StoredSession { refresh_token: None, name: "A".into(), username: "a".into(), client_id: "c".into() },
-        1000,
-    );
+    let first = Session::new(response(Some("rt-1")), &signed_in("A", "a"), 1000);
     assert_eq!(first.renew_in(1000), Some(3600 - RENEW_BEFORE));
     assert_eq!(first.renew_in(1000 + 3600), Some(0), "overdue: now");
     let rotated = Session::new(response(Some("rt-2")), &first.stored, 2000);
     assert_eq!(rotated.stored.refresh_token.as_ref().unwrap().secret(), "rt-2", "the newest replaces the old");
     let kept = Session::new(response(None), &rotated.stored, 3000);
     assert_eq!(kept.stored.refresh_token.as_ref().unwrap().secret(), "rt-2");
-    let without = Session::new(
-        response(None),
-        &StoredSession { refresh_token: None, name: "A".into(), username: "a".into(), client_id: "c".into() },
-        0,
-    );
+    let without = Session::new(response(None), &signed_in("A", "a"), 0);
     assert_eq!(without.renew_in(0), None, "no refresh token, no renewal");
 }
 

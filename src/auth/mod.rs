@@ -7,7 +7,7 @@
 pub mod session;
 
 use channels_protocol::authorize::OIDC_SCOPES;
-use channels_protocol::authorize::{self, ReturnPath};
+use channels_protocol::authorize::{self, Account, Prompt, ReturnPath};
 use channels_protocol::callback::{self, CallbackError};
 use channels_protocol::jwt;
 use channels_protocol::provider_error::ProviderError;
@@ -34,7 +34,8 @@ pub enum SignInError {
     Callback(CallbackError),
     /// Entra refused, at `/authorize` or at the token endpoint.
     Provider(ProviderError),
-    /// The ID token does not belong to this sign-in.
+    /// The ID token does not belong to this sign-in (or, after a silent one, to this tab's
+    /// account: [`IdTokenError::OtherAccount`]).
     IdToken(IdTokenError),
     /// The token response had no ID token although `openid` was asked.
     MissingIdToken,
@@ -61,6 +62,15 @@ pub struct Explanation {
 }
 
 impl SignInError {
+    /// How "Try again" signs in: with the account picker after the wrong account came back,
+    /// since Entra's session would otherwise sign that account in again.
+    pub fn retry_prompt(&self) -> Prompt {
+        match self {
+            Self::IdToken(IdTokenError::OtherAccount { .. }) => Prompt::SelectAccount,
+            _ => Prompt::Default,
+        }
+    }
+
     /// A plain explanation with the fix.
     pub fn explain(&self) -> Explanation {
         match self {
@@ -121,21 +131,16 @@ fn here() -> (String, ReturnPath) {
     (redirect_uri, ReturnPath::same_origin(if special { "/" } else { &here }))
 }
 
-/// Starts a sign-in: keeps a pending login for this tab and leaves for Entra.
-pub fn begin(config: &RuntimeConfig) {
-    let (redirect_uri, return_to) = here();
-    let login = authorize::start(config, &redirect_uri, return_to, &browser::login_entropy(), browser::now());
-    storage::save_pending(&login.pending);
-    location::navigate(&login.url);
-}
-
-/// Starts a silent sign-in (`prompt=none`) for `username`, noting the attempt so that a
-/// failing one is never repeated within [`session::SILENT_RETRY_AFTER`].
-fn begin_silent(config: &RuntimeConfig, username: &str) {
+/// Starts a sign-in: keeps a pending login for this tab and leaves for Entra, which may show
+/// what `prompt` allows. A silent one (`prompt=none`) is noted, so that a failing one is never
+/// repeated within [`session::SILENT_RETRY_AFTER`].
+pub fn begin(config: &RuntimeConfig, prompt: Prompt) {
     let (redirect_uri, return_to) = here();
     let now = browser::now();
-    let login = authorize::start_silent(config, &redirect_uri, return_to, username, &browser::login_entropy(), now);
-    storage::note_silent_attempt(now);
+    if matches!(prompt, Prompt::None(_)) {
+        storage::note_silent_attempt(now);
+    }
+    let login = authorize::start_with_prompt(config, &redirect_uri, return_to, prompt, &browser::login_entropy(), now);
     storage::save_pending(&login.pending);
     location::navigate(&login.url);
 }
@@ -165,11 +170,15 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
         .and_then(|payload| browser::json::parse(std::str::from_utf8(&payload).unwrap_or_default()))
         .map_err(|what| SignInError::IdToken(IdTokenError::Malformed(what)))?;
     let identity = check_id_token(claims, config, &redemption.nonce, browser::now()).map_err(SignInError::IdToken)?;
-    check_same_account(&identity, redemption.login_hint.as_deref()).map_err(SignInError::IdToken)?;
+    check_same_account(&identity, redemption.account.as_ref()).map_err(SignInError::IdToken)?;
     let stored = StoredSession {
         refresh_token: None,
         name: identity.name.unwrap_or_default(),
-        username: identity.preferred_username.unwrap_or_default(),
+        account: Account {
+            tid: identity.tid.unwrap_or_default(),
+            oid: identity.oid.unwrap_or_default(),
+            username: identity.preferred_username.unwrap_or_default(),
+        },
         client_id: config.client_id.clone(),
     };
     let session = Session::new(tokens, &stored, browser::now());
@@ -181,8 +190,9 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
 /// Renews the access token with the stored refresh token (at start-up and before expiry). The
 /// rotated refresh token replaces the old one in storage; on failure the stored session is
 /// dropped, so a reload cannot loop on a dead refresh token. When Entra rejects the refresh
-/// token (its 24 hours are over) the tab leaves for a silent sign-in, at most once per
-/// [`session::SILENT_RETRY_AFTER`]; after that, the user is asked to sign in.
+/// token (its 24 hours are over) the tab leaves for a silent sign-in for the same account, at
+/// most once per [`session::SILENT_RETRY_AFTER`]; after that, or when the session does not know
+/// its account's ids, the user is asked to sign in.
 pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Session, SignInError> {
     let Some(refresh_token) = stored.refresh_token.as_ref() else {
         storage::clear();
@@ -199,9 +209,10 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
         Err(error) => {
             storage::clear();
             let rejected = matches!(&error, SignInError::Provider(answer) if answer.error == "invalid_grant");
-            match session::recovery(rejected, storage::last_silent_attempt(), browser::now()) {
+            let silent_possible = rejected && stored.account.is_identified();
+            match session::recovery(silent_possible, storage::last_silent_attempt(), browser::now()) {
                 Recovery::Silent => {
-                    begin_silent(config, &stored.username);
+                    begin(config, Prompt::None(stored.account.clone()));
                     Err(SignInError::LeftForEntra)
                 }
                 Recovery::Interactive if rejected => match error {

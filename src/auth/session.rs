@@ -5,6 +5,7 @@
 //! at start-up and [`RENEW_BEFORE`] seconds before it expires. Entra rotates refresh tokens; the
 //! newest one always replaces the old.
 
+use channels_protocol::authorize::Account;
 use channels_protocol::secret::{AccessToken, RefreshToken};
 use channels_protocol::token::TokenResponse;
 use serde::{Deserialize, Serialize};
@@ -55,8 +56,9 @@ pub struct StoredSession {
     pub refresh_token: Option<RefreshToken>,
     /// Display name from the ID token.
     pub name: String,
-    /// Sign-in name from the ID token.
-    pub username: String,
+    /// Who signed in, from the ID token: a silent sign-in must bring back this account. A
+    /// session stored without it (by an older version) does not load: the user signs in again.
+    pub account: Account,
     /// The client id of the registration that issued the refresh token.
     #[serde(default)]
     pub client_id: String,
@@ -71,7 +73,7 @@ impl Session {
         let stored = StoredSession {
             refresh_token,
             name: previous.name.clone(),
-            username: previous.username.clone(),
+            account: previous.account.clone(),
             client_id: previous.client_id.clone(),
         };
         Self { access_token: tokens.access_token, expires_at: now + tokens.expires_in, stored }

@@ -26,8 +26,9 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     T::deserialize(Value(value)).map_err(|Error(message)| message)
 }
 
-/// `value` as JSON text, as `serde_json` writes it; `None` when it holds what JSON cannot
-/// (a float, bytes, a map or an enum with data: no type stored here does).
+/// `value` as JSON text, as `serde_json` writes it; `None` when it holds what this module does
+/// not read back (a float, bytes, a map or an enum variant with data: no type stored here
+/// does). Enum variants without data are written as their names, tuples as arrays.
 pub fn stringify<T: Serialize>(value: &T) -> Option<String> {
     let mut writer = Writer(String::new());
     value.serialize(&mut writer).ok()?;
@@ -216,13 +217,27 @@ impl<'de> de::Deserializer<'de> for Value {
         visitor.visit_newtype_struct(self)
     }
 
+    /// A variant without data, written as its name; variants with data are not read (nor
+    /// written).
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.0.as_string() {
+            Some(variant) => visitor.visit_enum(de::IntoDeserializer::<Error>::into_deserializer(variant)),
+            None => other_type(visitor),
+        }
+    }
+
     /// A field the type does not know: skipped unread.
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_unit()
     }
 
     serde::forward_to_deserialize_any! {
-        i8 i16 i32 i128 u8 u16 u128 f32 f64 char bytes byte_buf unit unit_struct tuple tuple_struct enum
+        i8 i16 i32 i128 u8 u16 u128 f32 f64 char bytes byte_buf unit unit_struct tuple tuple_struct
     }
 }
 
@@ -330,6 +345,19 @@ impl ser::SerializeSeq for Compound<'_> {
     }
 }
 
+impl ser::SerializeTuple for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
 impl ser::SerializeStruct for Compound<'_> {
     type Ok = ();
     type Error = Error;
@@ -351,7 +379,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
     type Ok = ();
     type Error = Error;
     type SerializeSeq = Compound<'a>;
-    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTuple = Compound<'a>;
     type SerializeTupleStruct = Impossible<(), Error>;
     type SerializeTupleVariant = Impossible<(), Error>;
     type SerializeMap = Impossible<(), Error>;
@@ -459,8 +487,8 @@ impl<'a> ser::Serializer for &'a mut Writer {
         Ok(Compound { writer: self, first: true })
     }
 
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(Writer::unsupported())
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Error> {
+        self.serialize_seq(Some(len))
     }
 
     fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeTupleStruct, Error> {

@@ -43,12 +43,16 @@ pub fn broadcast_sign_out() {
 }
 
 /// Calls `signed_out` whenever a tab of this origin signs out or receives a front-channel
-/// logout, for as long as the page lives.
+/// logout, until the reactive owner that asked is cleaned up (the lifecycle of an
+/// organisation, replaced when the user picks another): then the channel closes.
 pub fn on_sign_out(signed_out: impl Fn() + 'static) {
     let Ok(channel) = web_sys::BroadcastChannel::new(SIGN_OUT_CHANNEL) else { return };
     let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| signed_out());
     channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
-    // Both live as long as the page: the listener is the page's, not a component's.
-    listener.forget();
-    std::mem::forget(channel);
+    if leptos::prelude::Owner::current().is_none() {
+        return listener.forget(); // no owner to end it: it lives as long as the page
+    }
+    // Cleanups may run on any thread in Leptos' model; in the browser there is one.
+    let held = send_wrapper::SendWrapper::new((channel, listener));
+    leptos::prelude::on_cleanup(move || held.take().0.close());
 }

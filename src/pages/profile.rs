@@ -17,19 +17,20 @@ use crate::markup::{el, Markup};
 pub const DIAGNOSTICS_PATH: &str = "/diagnostics";
 
 /// Shows the user and their channels; `on_sign_in_again` starts a fresh sign-in when the API
-/// no longer accepts the session's token.
+/// no longer accepts the session's token. `session` is the newest session (renewals replace it).
 pub fn profile(
-    session: Arc<Session>,
+    session: ArcRwSignal<Arc<Session>>,
     config: RuntimeConfig,
     on_sign_out: Callback<()>,
     on_sign_in_again: Callback<()>,
 ) -> Markup {
     // One call per signed-in page.
     let me = RwSignal::new(None::<Result<Me, ApiFailure>>);
+    let signed_in = session.get_untracked();
     leptos::task::spawn_local({
-        let session = session.clone();
+        let signed_in = signed_in.clone();
         async move {
-            let answer = http::me(&session.access_token).await;
+            let answer = http::me(&signed_in.access_token).await;
             me.try_set(Some(answer)); // the page may be gone (signed out meanwhile)
         }
     });
@@ -48,9 +49,10 @@ pub fn profile(
             explain_refusal("The API could not be reached: ".to_owned() + &what, None, None)
         }
     });
-    let name = session.stored.name.clone();
-    let username = session.stored.username.clone();
-    let checks = Markup::reactive(move || show_diagnostics.get().then(|| examine(&session, &config, me.get())).into());
+    let name = signed_in.stored.name.clone();
+    let username = signed_in.stored.account.username.clone();
+    let checks =
+        Markup::reactive(move || show_diagnostics.get().then(|| examine(&session.get(), &config, me.get())).into());
     el("section")
         .class("card")
         .attr("aria-labelledby", "who")
@@ -75,14 +77,12 @@ pub fn profile(
 
 /// The diagnostics of this session's access token, with the API's verdict.
 fn examine(session: &Session, config: &RuntimeConfig, me: Option<Result<Me, ApiFailure>>) -> Markup {
-    let payload = channels_protocol::jwt::unverified_payload(session.access_token.secret()).ok();
-    let shown = payload.as_deref().and_then(|payload| json::masked_claims(payload, &MASKED_CLAIMS));
-    let observed =
-        payload.as_deref().and_then(|payload| json::parse::<ObservedClaims>(std::str::from_utf8(payload).ok()?).ok());
-    let (Some(claims), Some(observed)) = (shown, observed) else {
+    let payload = channels_protocol::jwt::unverified_payload(session.access_token.secret());
+    let shown = payload.as_deref().ok().and_then(|payload| json::masked_claims(payload, &MASKED_CLAIMS));
+    let (Ok(payload), Some(claims)) = (payload, shown) else {
         return el("p")
             .attr("role", "alert")
-            .text("The access token is not a JWT, so it cannot be examined here.")
+            .text("The access token is not a JWT with a JSON payload, so it cannot be examined here.")
             .into();
     };
     let api = match me {
@@ -91,7 +91,16 @@ fn examine(session: &Session, config: &RuntimeConfig, me: Option<Result<Me, ApiF
         Some(Err(ApiFailure::Unreachable(what))) => Err(what),
         None => Err("no answer yet".to_owned()),
     };
-    diagnostics(check(&observed, config, api, session.stored.refresh_token.is_some()), claims)
+    // A claim of another type than Entra issues (`"scp": null`, a group that is not a string)
+    // is reported as such, above the claims as they are.
+    let checks = json::parse::<ObservedClaims>(std::str::from_utf8(&payload).unwrap_or_default())
+        .map(|observed| check(&observed, config, api, session.stored.refresh_token.is_some()))
+        .map_err(|why| {
+            "The access token's claims are not of the types Entra issues, so they cannot be checked: ".to_owned()
+                + &why
+                + "."
+        });
+    diagnostics(checks, claims)
 }
 
 /// The API's refusal, explained; a 401 offers a fresh sign-in.

@@ -43,10 +43,46 @@ pub struct PendingLogin {
     /// an error, the user signs in again interactively, never silently once more.
     #[serde(default)]
     pub silent: bool,
-    /// The account a silent login asked for (`login_hint`): the ID token must be that user's,
-    /// so a tab never turns into another account signed in at Microsoft meanwhile.
+    /// The account a silent login restores: the ID token must be that account's, so a tab
+    /// never turns into another account signed in at Microsoft meanwhile. A silent login
+    /// without one is refused ([`crate::callback::complete`]).
     #[serde(default)]
-    pub login_hint: Option<String>,
+    pub account: Option<Account>,
+}
+
+/// Who is signed in, by the ID token's immutable ids: the tenant (`tid`) and the user's object
+/// id in it (`oid`). The sign-in name can change (a renamed UPN); these cannot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The tenant's id.
+    pub tid: String,
+    /// The user's object id.
+    pub oid: String,
+    /// The sign-in name (`preferred_username`), for `login_hint` and for people to read.
+    pub username: String,
+}
+
+impl Account {
+    /// Whether both ids are known: only then can a later sign-in be matched to this account.
+    pub fn is_identified(&self) -> bool {
+        !self.tid.is_empty() && !self.oid.is_empty()
+    }
+}
+
+/// What Entra may show at `/authorize`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// Entra's choice: its session signs the user in, or it asks who.
+    Default,
+    /// The account picker even when Entra has a session (`prompt=select_account`): after a
+    /// sign-in came back with the wrong account.
+    SelectAccount,
+    /// No page at all (`prompt=none`, `login_hint`): Entra's session signs this account in
+    /// again, or Entra redirects back with an error (`login_required`,
+    /// `interaction_required`, `consent_required`). The way back in after the SPA refresh
+    /// token's fixed 24 hours (AADSTS700084), without a hidden iframe, so blocked third-party
+    /// cookies do not matter.
+    None(Account),
 }
 
 /// The URL to navigate to and what to keep until the user comes back.
@@ -66,32 +102,17 @@ pub fn start(
     entropy: &LoginEntropy,
     now: u64,
 ) -> LoginStart {
-    build(config, redirect_uri, return_to, entropy, now, None)
+    start_with_prompt(config, redirect_uri, return_to, Prompt::Default, entropy, now)
 }
 
-/// Builds a silent request (`prompt=none`, `login_hint`): Entra's session cookie signs the
-/// same user in again without a page, or Entra redirects back with an error
-/// (`login_required`, `interaction_required`, `consent_required`). The way back in after the
-/// SPA refresh token's fixed 24 hours (AADSTS700084), without a hidden iframe, so blocked
-/// third-party cookies do not matter.
-pub fn start_silent(
+/// Builds the authorization request with what Entra may show ([`Prompt`]).
+pub fn start_with_prompt(
     config: &RuntimeConfig,
     redirect_uri: &str,
     return_to: ReturnPath,
-    login_hint: &str,
+    prompt: Prompt,
     entropy: &LoginEntropy,
     now: u64,
-) -> LoginStart {
-    build(config, redirect_uri, return_to, entropy, now, Some(login_hint))
-}
-
-fn build(
-    config: &RuntimeConfig,
-    redirect_uri: &str,
-    return_to: ReturnPath,
-    entropy: &LoginEntropy,
-    now: u64,
-    silent_hint: Option<&str>,
 ) -> LoginStart {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
     let verifier = CodeVerifier::from_random_bytes(&entropy.verifier);
@@ -109,12 +130,20 @@ fn build(
         .append_pair("nonce", nonce.secret())
         .append_pair("code_challenge", verifier.challenge().as_str())
         .append_pair("code_challenge_method", "S256");
-    if let Some(hint) = silent_hint {
-        query.append_pair("prompt", "none");
-        if !hint.is_empty() {
-            query.append_pair("login_hint", hint);
+    let account = match prompt {
+        Prompt::Default => None,
+        Prompt::SelectAccount => {
+            query.append_pair("prompt", "select_account");
+            None
         }
-    }
+        Prompt::None(account) => {
+            query.append_pair("prompt", "none");
+            if !account.username.is_empty() {
+                query.append_pair("login_hint", &account.username);
+            }
+            Some(account)
+        }
+    };
     let query = query.finish();
     LoginStart {
         url: format!("{}?{query}", config.authorize_endpoint()),
@@ -125,8 +154,8 @@ fn build(
             redirect_uri: redirect_uri.to_owned(),
             return_to,
             started_at: now,
-            silent: silent_hint.is_some(),
-            login_hint: silent_hint.filter(|hint| !hint.is_empty()).map(str::to_owned),
+            silent: account.is_some(),
+            account,
         },
     }
 }
@@ -216,22 +245,32 @@ mod tests {
     }
 
     #[test]
-    fn a_silent_login_asks_for_no_page_and_names_the_user() {
+    fn each_prompt_asks_entra_for_what_it_may_show_and_a_silent_login_keeps_its_account() {
         let entropy = LoginEntropy { verifier: [7; 32], state: [1; 16], nonce: [2; 16] };
-        let silent = start_silent(
-            &config(),
-            "http://localhost:8080/sso",
-            ReturnPath::same_origin("/diagnostics"),
-            "alice@contoso.example",
-            &entropy,
-            1000,
+        let alice = Account { tid: "t-1".into(), oid: "o-1".into(), username: "alice@contoso.example".into() };
+        let begin = |prompt| {
+            let login = start_with_prompt(
+                &config(),
+                "http://localhost:8080/sso",
+                ReturnPath::same_origin("/"),
+                prompt,
+                &entropy,
+                1,
+            );
+            let params = params(&login.url);
+            let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.to_owned());
+            (get("prompt"), get("login_hint"), login.pending)
+        };
+        let (prompt, hint, pending) = begin(Prompt::None(alice.clone()));
+        assert_eq!((prompt.as_deref(), hint.as_deref()), (Some("none"), Some("alice@contoso.example")));
+        assert!(pending.silent);
+        assert_eq!(pending.account, Some(alice), "the ID token must be hers");
+        let (prompt, hint, pending) = begin(Prompt::SelectAccount);
+        assert_eq!(
+            (prompt.as_deref(), hint, pending.silent, pending.account),
+            (Some("select_account"), None, false, None)
         );
-        let params = params(&silent.url);
-        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        assert_eq!((get("prompt"), get("login_hint")), (Some("none"), Some("alice@contoso.example")));
-        assert!(silent.pending.silent);
-        assert_eq!(silent.pending.login_hint.as_deref(), Some("alice@contoso.example"), "the ID token must name her");
-        let interactive = start(&config(), "http://localhost:8080/sso", ReturnPath::same_origin("/"), &entropy, 1000);
-        assert!(!interactive.pending.silent && !interactive.url.contains("prompt="));
+        let (prompt, hint, pending) = begin(Prompt::Default);
+        assert_eq!((prompt, hint, pending.silent, pending.account), (None, None, false, None));
     }
 }

@@ -3,7 +3,7 @@
 //! [`parse`] reads the query; the caller finds the [`PendingLogin`] saved under the callback's
 //! `state`; [`complete`] consumes it, checks the state again and yields the token request.
 
-use crate::authorize::{PendingLogin, ReturnPath};
+use crate::authorize::{Account, PendingLogin, ReturnPath};
 use crate::provider_error::ProviderError;
 use crate::secret::{constant_time_eq, AuthorizationCode, Nonce};
 
@@ -56,6 +56,9 @@ pub enum CallbackError {
         /// Its age in seconds.
         age: u64,
     },
+    /// A silent login that does not say whose session it restores: nothing to check the ID
+    /// token against, so it is not redeemed.
+    UnknownAccount,
 }
 
 impl std::fmt::Display for CallbackError {
@@ -73,6 +76,10 @@ impl std::fmt::Display for CallbackError {
             Self::Expired { age } => write!(
                 f,
                 "This sign-in was started {age} s ago; expected at most {PENDING_LOGIN_MAX_AGE} s. Start again."
+            ),
+            Self::UnknownAccount => f.write_str(
+                "This silent sign-in does not say whose session it restores (expected the account's tid and oid; \
+                 found none), so its answer cannot be checked. Sign in again.",
             ),
         }
     }
@@ -118,8 +125,9 @@ pub struct CodeRedemption {
     pub nonce: Nonce,
     /// Where to send the user afterwards.
     pub return_to: ReturnPath,
-    /// The account a silent login asked for, which the ID token must name.
-    pub login_hint: Option<String>,
+    /// The account a silent login restores, which the ID token must be; `None` after an
+    /// interactive login, where whoever signs in is the account.
+    pub account: Option<Account>,
 }
 
 /// Consumes the pending login with its callback. `now` is seconds since the epoch.
@@ -140,6 +148,9 @@ pub fn complete(
     if age > PENDING_LOGIN_MAX_AGE {
         return Err(CallbackError::Expired { age });
     }
+    if pending.silent && !pending.account.as_ref().is_some_and(Account::is_identified) {
+        return Err(CallbackError::UnknownAccount);
+    }
     Ok(CodeRedemption {
         form: crate::token::TokenRequestBody::authorization_code(
             client_id,
@@ -149,7 +160,7 @@ pub fn complete(
         ),
         nonce: pending.nonce,
         return_to: pending.return_to,
-        login_hint: pending.login_hint,
+        account: pending.account,
     })
 }
 
@@ -204,6 +215,26 @@ mod tests {
         let callback = parse(&format!("code=abc&state={}", pending.state.secret())).unwrap();
         let result = complete(pending, callback, "c", 100 + PENDING_LOGIN_MAX_AGE + 1);
         assert!(matches!(result, Err(CallbackError::Expired { age }) if age == PENDING_LOGIN_MAX_AGE + 1));
+    }
+
+    #[test]
+    fn a_silent_login_that_does_not_name_its_account_is_not_redeemed() {
+        use crate::authorize::Account;
+        let silent = |account: Option<Account>| {
+            let pending = PendingLogin { silent: true, account, ..pending() };
+            let callback = parse(&format!("code=abc&state={}", pending.state.secret())).unwrap();
+            complete(pending, callback, "c", 100)
+        };
+        // Saved by an older version (no account), or for a session whose ID token had no oid.
+        assert!(matches!(silent(None), Err(CallbackError::UnknownAccount)));
+        let unidentified = Account { tid: "t".into(), oid: String::new(), username: "alice@contoso.example".into() };
+        assert!(matches!(silent(Some(unidentified)), Err(CallbackError::UnknownAccount)));
+        let alice = Account { tid: "t".into(), oid: "o".into(), username: "alice@contoso.example".into() };
+        assert_eq!(
+            silent(Some(alice.clone())).unwrap().account,
+            Some(alice),
+            "the ID token will be checked against her"
+        );
     }
 
     #[test]

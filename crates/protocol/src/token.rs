@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::authorize::Account;
 use crate::pkce::CodeVerifier;
 use crate::provider_error::ProviderError;
 use crate::secret::{constant_time_eq, AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken};
@@ -218,17 +219,23 @@ pub fn check_id_token(
     Ok(claims)
 }
 
-/// After a silent sign-in for `login_hint`, checks that the ID token names that account
-/// (UPNs compare without case). Entra refuses such a mismatch itself (AADSTS16000); this keeps
-/// the tab from switching accounts whatever the identity provider does.
-pub fn check_same_account(claims: &IdTokenClaims, login_hint: Option<&str>) -> Result<(), IdTokenError> {
-    let Some(expected) = login_hint else { return Ok(()) };
-    let found = claims.preferred_username.as_deref().unwrap_or_default();
-    if found.eq_ignore_ascii_case(expected) {
-        Ok(())
-    } else {
-        Err(IdTokenError::OtherAccount { expected: expected.to_owned(), found: found.to_owned() })
+/// After a silent sign-in restoring `expected`, checks that the ID token is that account's:
+/// the same `tid` and `oid` (GUIDs compare without case), whatever its sign-in name says.
+/// Entra refuses such a mismatch itself (AADSTS16000); this keeps the tab from switching
+/// accounts whatever the identity provider does. An interactive sign-in (`None`) takes
+/// whoever signed in.
+pub fn check_same_account(claims: &IdTokenClaims, expected: Option<&Account>) -> Result<(), IdTokenError> {
+    let Some(expected) = expected else { return Ok(()) };
+    let (tid, oid) = (claims.tid.as_deref().unwrap_or_default(), claims.oid.as_deref().unwrap_or_default());
+    if expected.is_identified() && tid.eq_ignore_ascii_case(&expected.tid) && oid.eq_ignore_ascii_case(&expected.oid) {
+        return Ok(());
     }
+    let found = claims.preferred_username.as_deref().unwrap_or_default();
+    // The same name on another object (an account deleted and created again) needs the ids.
+    let same_name = found.eq_ignore_ascii_case(&expected.username);
+    let name =
+        |username: &str, oid: &str| if same_name { format!("{username} with oid {oid}") } else { username.to_owned() };
+    Err(IdTokenError::OtherAccount { expected: name(&expected.username, &expected.oid), found: name(found, oid) })
 }
 
 fn is_guid(value: &str) -> bool {
@@ -309,16 +316,36 @@ mod tests {
 
     #[test]
     fn a_silent_sign_in_must_return_the_account_it_asked_for() {
-        let alice = id_token(claims("n-1", "c", 2000));
+        let mut token = claims("n-1", "c", 2000);
+        token["oid"] = "a11ce000-0000-4000-8000-000000000001".into();
+        let alice = id_token(token);
+        let account = |username: &str, oid: &str| Account {
+            tid: TENANT.to_uppercase(),
+            oid: oid.into(),
+            username: username.into(),
+        };
         assert_eq!(check_same_account(&alice, None), Ok(()), "an interactive sign-in takes whoever signs in");
-        assert_eq!(check_same_account(&alice, Some("Alice@Contoso.Example")), Ok(()));
+        let her = account("alice@contoso.example", "A11CE000-0000-4000-8000-000000000001");
+        assert_eq!(check_same_account(&alice, Some(&her)), Ok(()), "her ids, whatever their case");
+        let renamed = account("alice.moreau@contoso.example", "a11ce000-0000-4000-8000-000000000001");
+        assert_eq!(check_same_account(&alice, Some(&renamed)), Ok(()), "a renamed UPN is still her");
         assert_eq!(
-            check_same_account(&alice, Some("bob@contoso.example")),
+            check_same_account(&alice, Some(&account("bob@contoso.example", "b0b00000-0000-4000-8000-000000000002"))),
             Err(IdTokenError::OtherAccount {
                 expected: "bob@contoso.example".into(),
                 found: "alice@contoso.example".into()
             })
         );
+        assert_eq!(
+            check_same_account(&alice, Some(&account("alice@contoso.example", "01d0a11c-0000-4000-8000-000000000003"))),
+            Err(IdTokenError::OtherAccount {
+                expected: "alice@contoso.example with oid 01d0a11c-0000-4000-8000-000000000003".into(),
+                found: "alice@contoso.example with oid a11ce000-0000-4000-8000-000000000001".into()
+            }),
+            "the same name on another object is another account"
+        );
+        let unidentified = account("alice@contoso.example", "");
+        assert!(check_same_account(&alice, Some(&unidentified)).is_err(), "nothing to compare is refused");
     }
 
     #[test]
