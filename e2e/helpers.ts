@@ -13,3 +13,12 @@ export async function signIn(page: Page, name: string, start = '/') {
 export function channels(page: Page) {
   return page.getByRole('list', { name: 'Your channels' }).getByRole('listitem');
 }
+
+/** Signs out with the page's button and waits until Entra's sign-out has sent the tab back to
+ * the redirect URI (the sign-in button shows before the tab leaves). */
+export async function signOut(page: Page) {
+  const origin = new URL(page.url()).origin;
+  const back = page.waitForRequest((r) => r.isNavigationRequest() && r.url() === `${origin}/sso`);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await back;
+}

@@ -1,5 +1,5 @@
 import { expect, test, type Page, type Request } from '@playwright/test';
-import { channels, signIn } from './helpers';
+import { channels, signIn, signOut } from './helpers';
 import { emulatorPort, graphScopeApiPort, organisationsApiPort, policiesApiPort, policiesClientIds } from './playwright.config';
 
 const emulator = `http://127.0.0.1:${emulatorPort}`;
@@ -219,7 +219,7 @@ test('with several organisations the user picks one, which is remembered and can
   await expect(channels(page)).toHaveText(['All Call', 'Harbour Ops']); // Harbour, nested in Operations
   await expect(page.getByText('9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d')).toBeVisible();
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signOut(page);
   await expect(page.getByText('Organisation: Fabrikam')).toBeVisible(); // remembered
   await page.getByRole('button', { name: 'Change organisation' }).click();
   await page.getByRole('button', { name: 'Contoso' }).click();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { channels, signIn } from './helpers';
+import { channels, signIn, signOut } from './helpers';
 import { misconfiguredApiPort } from './playwright.config';
 
 test('alice signs in with PKCE and sees exactly her three channels', async ({ page, baseURL }) => {
@@ -90,9 +90,9 @@ test('the session survives a reload through its refresh token, and sign-out clea
   const stored = await page.evaluate(() => Object.values(sessionStorage).join(' '));
   expect(stored).toContain('Erin Walsh');
   expect(stored).not.toContain('eyJ');
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signOut(page);
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
-  expect(page.url()).toBe(`${baseURL}/`);
+  await expect(page).toHaveURL(`${baseURL}/`);
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 });
 
@@ -107,7 +107,7 @@ test('diagnostics pass for alice and name the fix when something is off', async 
   await expect(page.locator('.diagnostics pre')).toContainText('"upn": "alice@contoso.example"');
   await expect(page.locator('.diagnostics pre')).toContainText('"sub": "•••• (masked)"');
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signOut(page);
   await signIn(page, 'Carol Lindqvist');
   await page.getByRole('button', { name: 'Check this sign-in' }).click();
   const failed = page.getByRole('list', { name: 'Checks' }).locator('li.fail');

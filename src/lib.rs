@@ -132,7 +132,12 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
             auth::begin(&config.get_value(), prompt.clone());
         })
     };
-    let sign_out = Callback::new(move |()| auth::sign_out(&config.get_value()));
+    let sign_out = Callback::new(move |()| {
+        // Signed out here first, so this tab's own broadcast does not tell it "signed out
+        // elsewhere" while it leaves for Entra's sign-out.
+        phase.set(Phase::SignedOut);
+        auth::sign_out(&config.get_value());
+    });
     Markup::reactive(move || match phase.get() {
         Phase::SignedOut => pages::sign_in(sign_in, None, organisation.clone()),
         Phase::Ended(reason) => pages::sign_in(sign_in, Some(reason), organisation.clone()),
