@@ -99,8 +99,9 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
     let phase = RwSignal::new(pages::initial_phase());
     let settle = move |outcome| settle(phase, config, outcome);
     // A sign-out in another tab, or the front-channel logout route, ends this tab's session.
-    // The listener lives as long as the page; after a change of organisation this lifecycle's
-    // signal is gone, hence the `try_` forms.
+    // The listener is closed when this lifecycle is replaced (another organisation); a message
+    // already on its way may still arrive after this lifecycle's signal is gone, hence the
+    // `try_` forms.
     browser::on_sign_out(move || {
         browser::storage::clear();
         if matches!(phase.try_get_untracked(), Some(Phase::SignedIn(_) | Phase::Renewing)) {
@@ -163,7 +164,10 @@ fn settle(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, outcome: R
             renew_before_expiry(phase, config, session.clone());
             match phase.get_untracked() {
                 // A renewal: the same page, with the newer token.
-                Phase::SignedIn(current) => return current.set(session),
+                Phase::SignedIn(current) => {
+                    current.set(session);
+                    return;
+                }
                 _ => Phase::SignedIn(ArcRwSignal::new(session)),
             }
         }

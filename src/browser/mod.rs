@@ -50,7 +50,8 @@ pub fn on_sign_out(signed_out: impl Fn() + 'static) {
     let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| signed_out());
     channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
     if leptos::prelude::Owner::current().is_none() {
-        return listener.forget(); // no owner to end it: it lives as long as the page
+        listener.forget(); // no owner to end it: it lives as long as the page
+        return;
     }
     // Cleanups may run on any thread in Leptos' model; in the browser there is one.
     let held = send_wrapper::SendWrapper::new((channel, listener));
