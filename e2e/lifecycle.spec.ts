@@ -60,6 +60,10 @@ test('past the 24-hour refresh limit the session comes back silently, and withou
   await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
   await page.getByRole('button', { name: /Alice Moreau/ }).click();
   await expect(channels(page)).toHaveCount(3);
+  // That sign-in was for the account whose session ended: Entra is told whom (login_hint),
+  // which matters when it holds several (AADSTS16000), and the user may still pick another.
+  const again = new URL(authorizations[authorizations.length - 1].url()).searchParams;
+  expect([again.get('prompt'), again.get('login_hint')]).toEqual([null, 'alice@contoso.example']);
   await request.post(`${emulator}/_emulator/refresh-tokens/expire`);
   await page.clock.fastForward('00:01:00');
   await page.reload();

@@ -39,8 +39,8 @@ pub enum Phase {
     /// with the prompt given.
     Failed(Explanation, Prompt),
     /// Signed out with a reason (the session ended, or the user signed out elsewhere): the
-    /// sign-in page, with the reason above it.
-    Ended(Explanation),
+    /// sign-in page, with the reason above it, signing in with the prompt given.
+    Ended(Explanation, Prompt),
 }
 
 /// The whole app: loads the runtime configuration, then runs the sign-in lifecycle.
@@ -105,7 +105,7 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
     browser::on_sign_out(move || {
         browser::storage::clear();
         if matches!(phase.try_get_untracked(), Some(Phase::SignedIn(_) | Phase::Renewing)) {
-            phase.try_set(Phase::Ended(pages::signed_out_elsewhere()));
+            phase.try_set(Phase::Ended(pages::signed_out_elsewhere(), Prompt::Default));
         }
     });
     match phase.get_untracked() {
@@ -116,7 +116,8 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
             // A session belongs to the registration that issued it: after a change of
             // organisation (in another tab) it is dropped, not renewed at the wrong tenant.
             let config = config.get_value();
-            match browser::storage::load_session().filter(|stored| stored.client_id == config.client_id) {
+            let stored = browser::storage::load_session().ok().flatten();
+            match stored.filter(|stored| stored.client_id == config.client_id) {
                 Some(stored) => settle(auth::renew(&config, &stored).await),
                 None => {
                     browser::storage::clear();
@@ -141,7 +142,7 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
     });
     Markup::reactive(move || match phase.get() {
         Phase::SignedOut => pages::sign_in(sign_in, None, organisation.clone()),
-        Phase::Ended(reason) => pages::sign_in(sign_in, Some(reason), organisation.clone()),
+        Phase::Ended(reason, prompt) => pages::sign_in(sign_in_again(prompt), Some(reason), organisation.clone()),
         Phase::Completing => status("Signing you in…"),
         Phase::Renewing => status("Restoring your session…"),
         Phase::SignedIn(session) => {
@@ -154,7 +155,7 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
 /// Shows the outcome of a sign-in or a renewal, and schedules the next renewal.
 fn settle(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, outcome: Result<Session, auth::SignInError>) {
     // A sign-out elsewhere while this renewal ran wins: its result is dropped, unsaved.
-    if matches!(phase.try_get_untracked(), None | Some(Phase::Ended(_))) {
+    if matches!(phase.try_get_untracked(), None | Some(Phase::Ended(..))) {
         browser::storage::clear();
         return;
     }
@@ -173,7 +174,7 @@ fn settle(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, outcome: R
         }
         // The page is leaving for a silent sign-in: keep saying so.
         Err(auth::SignInError::LeftForEntra) => Phase::Renewing,
-        Err(error @ auth::SignInError::SessionEnded(_)) => Phase::Ended(error.explain()),
+        Err(error @ auth::SignInError::SessionEnded { .. }) => Phase::Ended(error.explain(), error.retry_prompt()),
         Err(error) => Phase::Failed(error.explain(), error.retry_prompt()),
     };
     phase.set(next);

@@ -46,15 +46,22 @@ fn bad_json_is_refused_saying_what_was_expected() {
     let missing = json::parse::<SpaConfig>(r#"{"authority":"a"}"#).unwrap_err();
     assert!(missing.contains("tenant_id"), "{missing}");
     let fractional = json::parse::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":1.5}"#);
-    assert_eq!(fractional.unwrap_err(), "expected a whole number (found a fraction, or one too large)");
+    assert_eq!(fractional.unwrap_err(), "expires_in: expected a whole number (found a fraction, or one too large)");
     let text = json::parse::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#);
-    assert_eq!(text.unwrap_err(), "expected u64 (found another type)");
+    assert_eq!(text.unwrap_err(), "expires_in: expected u64 (found another type)");
     let negative = json::parse::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#);
-    assert_eq!(negative.unwrap_err(), "expected a number of 0 or more (found a negative one)");
+    assert_eq!(negative.unwrap_err(), "expires_in: expected a number of 0 or more (found a negative one)");
     let codes = json::parse::<channels_protocol::token::TokenErrorBody>(
         r#"{"error":"e","error_description":"d","error_codes":7}"#,
     );
-    assert_eq!(codes.unwrap_err(), "expected a sequence (found another type)");
+    assert_eq!(codes.unwrap_err(), "error_codes: expected a sequence (found another type)");
+    // Where the error is, through objects and arrays: the path to the value.
+    let group = json::parse::<ObservedClaims>(r#"{"aud":"a","groups":["Dispatch",7]}"#);
+    assert_eq!(group.unwrap_err(), "groups[1]: expected a string (found another type)");
+    let nested = json::parse::<Me>(
+        r#"{"upn":"u","name":"n","tenant_id":"t","object_id":"o","groups":[],"channels":[],"notice":{"code":1,"message":"m"}}"#,
+    );
+    assert_eq!(nested.unwrap_err(), "notice.code: expected a string (found another type)");
     let not_an_object = json::parse::<SpaConfig>("true").unwrap_err();
     assert!(not_an_object.starts_with("expected struct SpaConfig"), "{not_an_object}");
 }
@@ -83,11 +90,14 @@ fn enums_and_tuples_are_written_as_they_are_read_and_variants_with_data_neither(
         None(String),
     }
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Pair(u64, String);
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct Record {
         prompt: Prompt,
         pair: (u64, String),
+        named_pair: Pair,
     }
-    let record = Record { prompt: Prompt::SelectAccount, pair: (7, "x".into()) };
+    let record = Record { prompt: Prompt::SelectAccount, pair: (7, "x".into()), named_pair: Pair(8, "y".into()) };
     let text = json::stringify(&record).unwrap();
     assert_eq!(text, serde_json::to_string(&record).unwrap());
     assert_eq!(json::parse::<Record>(&text).unwrap(), record);

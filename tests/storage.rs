@@ -63,7 +63,7 @@ fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
 
     let stored = browser_storage(false).get_item("channels.session").unwrap().unwrap();
     assert!(!stored.contains("eyJ.access.token"), "the access token stays in memory: {stored}");
-    let loaded = storage::load_session().expect("the session is stored");
+    let loaded = storage::load_session().unwrap().expect("the session is stored");
     assert_eq!(loaded.refresh_token.as_ref().map(|t| t.secret()), Some("rt-456"));
     assert_eq!(loaded.name, "Alice Moreau");
     assert_eq!(loaded.client_id, "c", "a session remembers the registration that issued it");
@@ -71,7 +71,7 @@ fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
     assert_eq!(browser_storage(true).length().unwrap(), 0, "nothing in localStorage");
 
     storage::clear();
-    assert!(storage::load_session().is_none());
+    assert!(storage::load_session().unwrap().is_none());
     assert_eq!(browser_storage(false).length().unwrap(), 0);
 
     // A session stored by a version that did not keep the account's ids is not restored: a
@@ -79,7 +79,7 @@ fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
     browser_storage(false)
         .set_item("channels.session", r#"{"refresh_token":"rt-1","name":"A","username":"a","client_id":"c"}"#)
         .unwrap();
-    assert!(storage::load_session().is_none());
+    assert_eq!(storage::load_session().unwrap_err(), "missing field `account`");
     storage::clear();
 }
 
@@ -117,4 +117,21 @@ fn a_rejected_refresh_token_is_followed_by_one_silent_sign_in_per_ten_minutes_ne
     storage::clear();
     assert_eq!(storage::last_silent_attempt(), Some(now));
     browser_storage(false).remove_item("channels.silent-attempt").unwrap();
+}
+
+#[wasm_bindgen_test]
+fn signing_in_again_after_a_failure_asks_entra_for_the_right_account() {
+    use channels_protocol::authorize::Prompt;
+    use channels_protocol::provider_error::ProviderError;
+    use channels_protocol::token::IdTokenError;
+    use channels_spa::auth::SignInError;
+
+    let alice = signed_in("Alice", "alice@contoso.example").account;
+    let other = IdTokenError::OtherAccount { expected: "alice".into(), found: "bob".into() };
+    assert_eq!(SignInError::IdToken(other).retry_prompt(), Prompt::SelectAccount, "the picker, not the same SSO again");
+    let answer = ProviderError::new("interaction_required", "AADSTS16000: Either multiple user identities…");
+    let ended = SignInError::SessionEnded { answer: Some(answer), account: Some(alice.clone()) };
+    assert_eq!(ended.retry_prompt(), Prompt::LoginHint(alice), "her account, named to Entra");
+    assert_eq!(SignInError::SessionEnded { answer: None, account: None }.retry_prompt(), Prompt::Default);
+    assert_eq!(SignInError::Network("offline".into()).retry_prompt(), Prompt::Default);
 }

@@ -44,8 +44,13 @@ pub enum SignInError {
     /// Any other network failure.
     Network(String),
     /// The session has ended (the refresh token's 24 hours, and Entra's session too): the user
-    /// signs in again. Entra's answer to the silent sign-in, if there was one.
-    SessionEnded(Option<ProviderError>),
+    /// signs in again, as `account` if they will.
+    SessionEnded {
+        /// Entra's answer to the silent sign-in, if there was one.
+        answer: Option<ProviderError>,
+        /// Whose session it was.
+        account: Option<Account>,
+    },
     /// Not an error: the tab is leaving for a silent sign-in at Entra.
     LeftForEntra,
 }
@@ -62,11 +67,13 @@ pub struct Explanation {
 }
 
 impl SignInError {
-    /// How "Try again" signs in: with the account picker after the wrong account came back,
-    /// since Entra's session would otherwise sign that account in again.
+    /// How "Try again" (or "Sign in") signs in: with the account picker after the wrong account
+    /// came back, since Entra's session would otherwise sign that account in again; for the
+    /// same account after a session ended, since Entra may hold several (AADSTS16000).
     pub fn retry_prompt(&self) -> Prompt {
         match self {
             Self::IdToken(IdTokenError::OtherAccount { .. }) => Prompt::SelectAccount,
+            Self::SessionEnded { account: Some(account), .. } => Prompt::LoginHint(account.clone()),
             _ => Prompt::Default,
         }
     }
@@ -102,7 +109,7 @@ impl SignInError {
                 ),
                 detail: None,
             },
-            Self::SessionEnded(answer) => Explanation {
+            Self::SessionEnded { answer, .. } => Explanation {
                 message: "Your sign-in has ended. Microsoft Entra keeps a browser app signed in for at most 24 \
                           hours, and it could not sign you in again without asking. Sign in to continue."
                     .to_owned(),
@@ -155,11 +162,11 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
     // text (which anyone can put in a link) is not shown.
     let pending =
         callback.state().and_then(storage::take_pending).ok_or(SignInError::Callback(CallbackError::NoPendingLogin))?;
-    let silent = pending.silent;
+    let (silent, account) = (pending.silent, pending.account.clone());
     let redemption = callback::complete(pending, callback, &config.client_id, browser::now()).map_err(|error| {
         match error {
             // A silent sign-in that Entra answered with an error: the user signs in again.
-            CallbackError::Provider(answer) if silent => SignInError::SessionEnded(Some(answer)),
+            CallbackError::Provider(answer) if silent => SignInError::SessionEnded { answer: Some(answer), account },
             other => SignInError::Callback(other),
         }
     })?;
@@ -196,7 +203,7 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
 pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Session, SignInError> {
     let Some(refresh_token) = stored.refresh_token.as_ref() else {
         storage::clear();
-        return Err(SignInError::SessionEnded(None));
+        return Err(SignInError::SessionEnded { answer: None, account: Some(stored.account.clone()) });
     };
     let scope = format!("{OIDC_SCOPES} {}", config.api_scope);
     let form = TokenRequestBody::refresh_token(&config.client_id, refresh_token, &scope);
@@ -216,7 +223,9 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
                     Err(SignInError::LeftForEntra)
                 }
                 Recovery::Interactive if rejected => match error {
-                    SignInError::Provider(answer) => Err(SignInError::SessionEnded(Some(answer))),
+                    SignInError::Provider(answer) => {
+                        Err(SignInError::SessionEnded { answer: Some(answer), account: Some(stored.account.clone()) })
+                    }
                     other => Err(other),
                 },
                 Recovery::Interactive => Err(error),

@@ -55,5 +55,10 @@ pub fn on_sign_out(signed_out: impl Fn() + 'static) {
     }
     // Cleanups may run on any thread in Leptos' model; in the browser there is one.
     let held = send_wrapper::SendWrapper::new((channel, listener));
-    leptos::prelude::on_cleanup(move || held.take().0.close());
+    leptos::prelude::on_cleanup(move || {
+        let (channel, _listener) = held.take();
+        // Detached before the listener is freed, so no late event can call a dropped closure.
+        channel.set_onmessage(None);
+        channel.close();
+    });
 }

@@ -51,10 +51,11 @@ pub fn save_session(session: &StoredSession) {
     put(SESSION_KEY, session);
 }
 
-/// The stored session of this tab, if any.
-pub fn load_session() -> Option<StoredSession> {
-    let json = storage().get_item(SESSION_KEY).ok().flatten()?;
-    super::json::parse(&json).ok()
+/// The stored session of this tab, if any; `Err` (why) when one is stored that cannot be read,
+/// such as one saved by an earlier version in another shape.
+pub fn load_session() -> Result<Option<StoredSession>, String> {
+    let Some(json) = storage().get_item(SESSION_KEY).ok().flatten() else { return Ok(None) };
+    super::json::parse(&json).map(Some)
 }
 
 /// Forgets the session and every pending login of this tab.

@@ -69,38 +69,41 @@ pub fn channel_list(channels: Vec<String>) -> Markup {
         .into()
 }
 
-/// The diagnostics panel: every check with its verdict and fix (or why the token could not be
-/// checked), and the token's claims (indented JSON, masked).
-pub fn diagnostics(checks: Result<Vec<Check>, String>, claims: String) -> Markup {
-    let verdicts = match checks {
-        Ok(checks) => {
-            let failed = checks.iter().filter(|c| !c.passed).count();
-            let summary = if failed == 0 {
-                "Every check passed.".to_owned()
-            } else {
-                failed.to_string() + " of " + &checks.len().to_string() + " checks failed."
-            };
-            let items = checks.into_iter().map(|check| {
-                el("li")
-                    .class(if check.passed { "pass" } else { "fail" })
-                    .child(el("span").class("verdict").text(if check.passed { "Pass" } else { "Fail" }))
-                    .child(el("strong").text(check.name))
-                    .child(el("span").class("found").text(check.found))
-                    .child(fix((!check.passed).then_some(check.fix)))
-                    .into()
-            });
-            Markup::Fragment(vec![
-                el("p").attr("role", "status").text(summary).into(),
-                el("ul").class("checks").attr("aria-label", "Checks").children(items).into(),
-            ])
-        }
-        Err(why) => el("p").attr("role", "alert").text(why).into(),
+/// Every check with its verdict and fix, or why the token could not be checked.
+pub fn check_list(checks: Result<Vec<Check>, String>) -> Markup {
+    let checks = match checks {
+        Ok(checks) => checks,
+        Err(why) => return el("p").attr("role", "alert").text(why).into(),
     };
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    let summary = if failed == 0 {
+        "Every check passed.".to_owned()
+    } else {
+        failed.to_string() + " of " + &checks.len().to_string() + " checks failed."
+    };
+    let items = checks.into_iter().map(|check| {
+        el("li")
+            .class(if check.passed { "pass" } else { "fail" })
+            .child(el("span").class("verdict").text(if check.passed { "Pass" } else { "Fail" }))
+            .child(el("strong").text(check.name))
+            .child(el("span").class("found").text(check.found))
+            .child(fix((!check.passed).then_some(check.fix)))
+            .into()
+    });
+    Markup::Fragment(vec![
+        el("p").attr("role", "status").text(summary).into(),
+        el("ul").class("checks").attr("aria-label", "Checks").children(items).into(),
+    ])
+}
+
+/// The diagnostics panel: the checks ([`check_list`]) and the token's claims (indented JSON,
+/// masked), each of which may be a reactive region.
+pub fn diagnostics(checks: Markup, claims: Markup) -> Markup {
     el("section")
         .class("diagnostics")
         .attr("aria-labelledby", "diagnostics")
         .child(el("h2").attr("id", "diagnostics").text("Sign-in diagnostics"))
-        .child(verdicts)
-        .child(el("details").child(el("summary").text("Decoded access token claims")).child(el("pre").text(claims)))
+        .child(checks)
+        .child(el("details").child(el("summary").text("Decoded access token claims")).child(el("pre").child(claims)))
         .into()
 }

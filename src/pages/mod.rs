@@ -8,6 +8,8 @@ pub use organisation::choose_organisation;
 pub use profile::profile;
 pub use sign_in::sign_in;
 
+use channels_protocol::authorize::Prompt;
+
 use crate::auth::{Explanation, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
 use crate::browser::{self, location, storage};
 use crate::Phase;
@@ -16,6 +18,17 @@ use crate::Phase;
 pub fn signed_out_elsewhere() -> Explanation {
     Explanation {
         message: "You were signed out, in another tab or at Microsoft. Sign in to continue.".to_owned(),
+        fix: None,
+        detail: None,
+    }
+}
+
+/// Why the tab is signed out when its stored session could not be read.
+fn session_unreadable() -> Explanation {
+    Explanation {
+        message: "This tab's session was saved by an earlier version of this app and cannot be restored. Sign in \
+                  to continue."
+            .to_owned(),
         fix: None,
         detail: None,
     }
@@ -30,7 +43,7 @@ pub fn initial_phase() -> Phase {
         storage::clear();
         browser::broadcast_sign_out();
         location::replace_path("/");
-        return Phase::Ended(signed_out_elsewhere());
+        return Phase::Ended(signed_out_elsewhere(), Prompt::Default);
     }
     if location::path() == CALLBACK_PATH {
         if !location::query().is_empty() {
@@ -39,7 +52,11 @@ pub fn initial_phase() -> Phase {
         location::replace_path("/");
     }
     match storage::load_session() {
-        Some(_) => Phase::Renewing,
-        None => Phase::SignedOut,
+        Ok(Some(_)) => Phase::Renewing,
+        Ok(None) => Phase::SignedOut,
+        Err(_) => {
+            storage::clear();
+            Phase::Ended(session_unreadable(), Prompt::Default)
+        }
     }
 }

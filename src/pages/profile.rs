@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use channels_protocol::diagnostics::{check, ObservedClaims, MASKED_CLAIMS};
+use channels_protocol::diagnostics::{check, Check, ObservedClaims, MASKED_CLAIMS};
 use channels_protocol::wire::{Me, RuntimeConfig};
 use leptos::prelude::*;
 
@@ -10,7 +10,7 @@ use crate::auth::session::Session;
 use crate::auth::Explanation;
 use crate::browser::http::{self, ApiFailure};
 use crate::browser::{json, location};
-use crate::components::{channel_list, diagnostics, error_panel, notice_panel, status};
+use crate::components::{channel_list, check_list, diagnostics, error_panel, notice_panel, status};
 use crate::markup::{el, Markup};
 
 /// The diagnostics' own path.
@@ -24,13 +24,15 @@ pub fn profile(
     on_sign_out: Callback<()>,
     on_sign_in_again: Callback<()>,
 ) -> Markup {
-    // One call per signed-in page.
+    // One call per signed-in page; its answer is also the diagnostics' verdict on that token.
     let me = RwSignal::new(None::<Result<Me, ApiFailure>>);
     let signed_in = session.get_untracked();
+    let verdict = RwSignal::new(ApiVerdict { about: signed_in.clone(), answer: None });
     leptos::task::spawn_local({
         let signed_in = signed_in.clone();
         async move {
             let answer = http::me(&signed_in.access_token).await;
+            record(verdict, &signed_in, &answer);
             me.try_set(Some(answer)); // the page may be gone (signed out meanwhile)
         }
     });
@@ -51,8 +53,9 @@ pub fn profile(
     });
     let name = signed_in.stored.name.clone();
     let username = signed_in.stored.account.username.clone();
-    let checks =
-        Markup::reactive(move || show_diagnostics.get().then(|| examine(&session.get(), &config, me.get())).into());
+    let checks = Markup::reactive(move || {
+        show_diagnostics.get().then(|| diagnostics_panel(session.clone(), config.clone(), verdict)).into()
+    });
     el("section")
         .class("card")
         .attr("aria-labelledby", "who")
@@ -75,32 +78,81 @@ pub fn profile(
         .into()
 }
 
-/// The diagnostics of this session's access token, with the API's verdict.
-fn examine(session: &Session, config: &RuntimeConfig, me: Option<Result<Me, ApiFailure>>) -> Markup {
-    let payload = channels_protocol::jwt::unverified_payload(session.access_token.secret());
-    let shown = payload.as_deref().ok().and_then(|payload| json::masked_claims(payload, &MASKED_CLAIMS));
-    let (Ok(payload), Some(claims)) = (payload, shown) else {
-        return el("p")
-            .attr("role", "alert")
-            .text("The access token is not a JWT with a JSON payload, so it cannot be examined here.")
-            .into();
+/// What the API said about one access token (`None`: asked, no answer yet).
+#[derive(Clone)]
+struct ApiVerdict {
+    about: Arc<Session>,
+    answer: Option<Result<(), String>>,
+}
+
+/// Keeps the API's `answer` about `session`'s token, unless the verdict is about another one by now.
+fn record(verdict: RwSignal<ApiVerdict>, session: &Arc<Session>, answer: &Result<Me, ApiFailure>) {
+    let answer = match answer {
+        Ok(_) => Ok(()),
+        Err(ApiFailure::Unauthorized(e) | ApiFailure::Refused(e)) => Err(e.error.clone() + ": " + &e.message),
+        Err(ApiFailure::Unreachable(what)) => Err(what.clone()),
     };
-    let api = match me {
-        Some(Ok(_)) => Ok(()),
-        Some(Err(ApiFailure::Unauthorized(e) | ApiFailure::Refused(e))) => Err(e.error + ": " + &e.message),
-        Some(Err(ApiFailure::Unreachable(what))) => Err(what),
-        None => Err("no answer yet".to_owned()),
-    };
+    verdict.try_update(|verdict| {
+        if Arc::ptr_eq(&verdict.about, session) {
+            verdict.answer = Some(answer);
+        }
+    });
+}
+
+/// The diagnostics of the newest access token. A renewal updates the checks and the claims in
+/// place (an open claims list stays open) and asks the API about the new token, so the verdict
+/// shown is always about the token examined.
+fn diagnostics_panel(
+    session: ArcRwSignal<Arc<Session>>,
+    config: RuntimeConfig,
+    verdict: RwSignal<ApiVerdict>,
+) -> Markup {
+    let checks = Markup::reactive({
+        let session = session.clone();
+        move || {
+            let examined = session.get();
+            let answer = verdict.with(|verdict| Arc::ptr_eq(&verdict.about, &examined).then(|| verdict.answer.clone()));
+            match answer {
+                Some(Some(api)) => check_list(examine(&examined, &config, api)),
+                Some(None) => status("Asking the API about this token…"),
+                None => {
+                    ask(verdict, examined);
+                    status("Asking the API about this token…")
+                }
+            }
+        }
+    });
+    let claims = Markup::reactive(move || {
+        let payload = channels_protocol::jwt::unverified_payload(session.get().access_token.secret());
+        let shown = payload.ok().and_then(|payload| json::masked_claims(&payload, &MASKED_CLAIMS));
+        shown.unwrap_or_else(|| "(none: the access token is not a JWT with a JSON payload)".to_owned()).into()
+    });
+    diagnostics(checks, claims)
+}
+
+/// Asks the API about `session`'s token, for the diagnostics.
+fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>) {
+    verdict.set(ApiVerdict { about: session.clone(), answer: None });
+    leptos::task::spawn_local(async move {
+        let answer = http::me(&session.access_token).await;
+        record(verdict, &session, &answer);
+    });
+}
+
+/// Runs the checks on `session`'s access token, with the API's verdict on it; or says why the
+/// token cannot be checked.
+fn examine(session: &Session, config: &RuntimeConfig, api: Result<(), String>) -> Result<Vec<Check>, String> {
+    let payload = channels_protocol::jwt::unverified_payload(session.access_token.secret())
+        .map_err(|_| "The access token is not a JWT with a JSON payload, so it cannot be examined here.".to_owned())?;
     // A claim of another type than Entra issues (`"scp": null`, a group that is not a string)
-    // is reported as such, above the claims as they are.
-    let checks = json::parse::<ObservedClaims>(std::str::from_utf8(&payload).unwrap_or_default())
+    // is named, above the claims as they are.
+    json::parse::<ObservedClaims>(std::str::from_utf8(&payload).unwrap_or_default())
         .map(|observed| check(&observed, config, api, session.stored.refresh_token.is_some()))
         .map_err(|why| {
             "The access token's claims are not of the types Entra issues, so they cannot be checked: ".to_owned()
                 + &why
                 + "."
-        });
-    diagnostics(checks, claims)
+        })
 }
 
 /// The API's refusal, explained; a 401 offers a fresh sign-in.

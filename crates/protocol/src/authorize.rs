@@ -69,6 +69,15 @@ impl Account {
     }
 }
 
+/// An id as people read it in a message: `(none)` when it is missing.
+pub(crate) fn shown(id: &str) -> &str {
+    if id.is_empty() {
+        "(none)"
+    } else {
+        id
+    }
+}
+
 /// What Entra may show at `/authorize`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
@@ -77,6 +86,11 @@ pub enum Prompt {
     /// The account picker even when Entra has a session (`prompt=select_account`): after a
     /// sign-in came back with the wrong account.
     SelectAccount,
+    /// Entra's choice, for this account (`login_hint`): its session signs that account in, or
+    /// Entra asks for it with the name filled in (the picker, when it holds other accounts).
+    /// After a session ended that a silent sign-in could not restore. Whoever signs in is
+    /// taken: the user chooses, unlike [`Prompt::None`].
+    LoginHint(Account),
     /// No page at all (`prompt=none`, `login_hint`): Entra's session signs this account in
     /// again, or Entra redirects back with an error (`login_required`,
     /// `interaction_required`, `consent_required`). The way back in after the SPA refresh
@@ -130,17 +144,24 @@ pub fn start_with_prompt(
         .append_pair("nonce", nonce.secret())
         .append_pair("code_challenge", verifier.challenge().as_str())
         .append_pair("code_challenge_method", "S256");
+    let hint = |query: &mut form_urlencoded::Serializer<String>, account: &Account| {
+        if !account.username.is_empty() {
+            query.append_pair("login_hint", &account.username);
+        }
+    };
     let account = match prompt {
         Prompt::Default => None,
         Prompt::SelectAccount => {
             query.append_pair("prompt", "select_account");
             None
         }
+        Prompt::LoginHint(account) => {
+            hint(&mut query, &account);
+            None
+        }
         Prompt::None(account) => {
             query.append_pair("prompt", "none");
-            if !account.username.is_empty() {
-                query.append_pair("login_hint", &account.username);
-            }
+            hint(&mut query, &account);
             Some(account)
         }
     };
@@ -264,7 +285,7 @@ mod tests {
         let (prompt, hint, pending) = begin(Prompt::None(alice.clone()));
         assert_eq!((prompt.as_deref(), hint.as_deref()), (Some("none"), Some("alice@contoso.example")));
         assert!(pending.silent);
-        assert_eq!(pending.account, Some(alice), "the ID token must be hers");
+        assert_eq!(pending.account, Some(alice.clone()), "the ID token must be hers");
         let (prompt, hint, pending) = begin(Prompt::SelectAccount);
         assert_eq!(
             (prompt.as_deref(), hint, pending.silent, pending.account),
@@ -272,5 +293,11 @@ mod tests {
         );
         let (prompt, hint, pending) = begin(Prompt::Default);
         assert_eq!((prompt, hint, pending.silent, pending.account), (None, None, false, None));
+        // After a session ended: Entra is told whom to sign in, but the user may choose another.
+        let (prompt, hint, pending) = begin(Prompt::LoginHint(alice));
+        assert_eq!(
+            (prompt, hint.as_deref(), pending.silent, pending.account),
+            (None, Some("alice@contoso.example"), false, None)
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! [`parse`] reads the query; the caller finds the [`PendingLogin`] saved under the callback's
 //! `state`; [`complete`] consumes it, checks the state again and yields the token request.
 
-use crate::authorize::{Account, PendingLogin, ReturnPath};
+use crate::authorize::{shown, Account, PendingLogin, ReturnPath};
 use crate::provider_error::ProviderError;
 use crate::secret::{constant_time_eq, AuthorizationCode, Nonce};
 
@@ -58,7 +58,10 @@ pub enum CallbackError {
     },
     /// A silent login that does not say whose session it restores: nothing to check the ID
     /// token against, so it is not redeemed.
-    UnknownAccount,
+    UnknownAccount {
+        /// What the pending login held instead: no account, or which of its ids are missing.
+        found: String,
+    },
 }
 
 impl std::fmt::Display for CallbackError {
@@ -77,9 +80,10 @@ impl std::fmt::Display for CallbackError {
                 f,
                 "This sign-in was started {age} s ago; expected at most {PENDING_LOGIN_MAX_AGE} s. Start again."
             ),
-            Self::UnknownAccount => f.write_str(
+            Self::UnknownAccount { found } => write!(
+                f,
                 "This silent sign-in does not say whose session it restores (expected the account's tid and oid; \
-                 found none), so its answer cannot be checked. Sign in again.",
+                 found {found}), so its answer cannot be checked. Sign in again."
             ),
         }
     }
@@ -149,7 +153,10 @@ pub fn complete(
         return Err(CallbackError::Expired { age });
     }
     if pending.silent && !pending.account.as_ref().is_some_and(Account::is_identified) {
-        return Err(CallbackError::UnknownAccount);
+        let found = pending.account.as_ref().map_or("no account".to_owned(), |account| {
+            format!("tid {}, oid {}", shown(&account.tid), shown(&account.oid))
+        });
+        return Err(CallbackError::UnknownAccount { found });
     }
     Ok(CodeRedemption {
         form: crate::token::TokenRequestBody::authorization_code(
@@ -226,9 +233,10 @@ mod tests {
             complete(pending, callback, "c", 100)
         };
         // Saved by an older version (no account), or for a session whose ID token had no oid.
-        assert!(matches!(silent(None), Err(CallbackError::UnknownAccount)));
+        let refused = |account| silent(account).unwrap_err().to_string();
+        assert!(refused(None).contains("(expected the account's tid and oid; found no account)"));
         let unidentified = Account { tid: "t".into(), oid: String::new(), username: "alice@contoso.example".into() };
-        assert!(matches!(silent(Some(unidentified)), Err(CallbackError::UnknownAccount)));
+        assert!(refused(Some(unidentified)).contains("(expected the account's tid and oid; found tid t, oid (none))"));
         let alice = Account { tid: "t".into(), oid: "o".into(), username: "alice@contoso.example".into() };
         assert_eq!(
             silent(Some(alice.clone())).unwrap().account,

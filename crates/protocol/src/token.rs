@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authorize::Account;
+use crate::authorize::{shown, Account};
 use crate::pkce::CodeVerifier;
 use crate::provider_error::ProviderError;
 use crate::secret::{constant_time_eq, AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken};
@@ -226,16 +226,31 @@ pub fn check_id_token(
 /// whoever signed in.
 pub fn check_same_account(claims: &IdTokenClaims, expected: Option<&Account>) -> Result<(), IdTokenError> {
     let Some(expected) = expected else { return Ok(()) };
-    let (tid, oid) = (claims.tid.as_deref().unwrap_or_default(), claims.oid.as_deref().unwrap_or_default());
-    if expected.is_identified() && tid.eq_ignore_ascii_case(&expected.tid) && oid.eq_ignore_ascii_case(&expected.oid) {
+    let found = Account {
+        tid: claims.tid.clone().unwrap_or_default(),
+        oid: claims.oid.clone().unwrap_or_default(),
+        username: claims.preferred_username.clone().unwrap_or_default(),
+    };
+    let same_tenant = found.tid.eq_ignore_ascii_case(&expected.tid);
+    let same_object = found.oid.eq_ignore_ascii_case(&expected.oid);
+    if expected.is_identified() && same_tenant && same_object {
         return Ok(());
     }
-    let found = claims.preferred_username.as_deref().unwrap_or_default();
-    // The same name on another object (an account deleted and created again) needs the ids.
-    let same_name = found.eq_ignore_ascii_case(&expected.username);
-    let name =
-        |username: &str, oid: &str| if same_name { format!("{username} with oid {oid}") } else { username.to_owned() };
-    Err(IdTokenError::OtherAccount { expected: name(&expected.username, &expected.oid), found: name(found, oid) })
+    // Names alone can mislead (the same name on an account deleted and created again, or in
+    // another tenant): the ids that differ are named too.
+    let same_name = found.username.eq_ignore_ascii_case(&expected.username);
+    let describe = |account: &Account| {
+        let mut text =
+            if account.username.is_empty() { "an account without a name".to_owned() } else { account.username.clone() };
+        if (same_name && !same_object) || !expected.is_identified() {
+            text += &format!(" with oid {}", shown(&account.oid));
+        }
+        if !same_tenant {
+            text += &format!(" in tenant {}", shown(&account.tid));
+        }
+        text
+    };
+    Err(IdTokenError::OtherAccount { expected: describe(expected), found: describe(&found) })
 }
 
 fn is_guid(value: &str) -> bool {
@@ -344,8 +359,25 @@ mod tests {
             }),
             "the same name on another object is another account"
         );
+        let mut elsewhere = her.clone();
+        elsewhere.tid = "0000aaaa-0000-4000-8000-000000000000".into();
+        assert_eq!(
+            check_same_account(&alice, Some(&elsewhere)),
+            Err(IdTokenError::OtherAccount {
+                expected: "alice@contoso.example in tenant 0000aaaa-0000-4000-8000-000000000000".into(),
+                found: format!("alice@contoso.example in tenant {TENANT}")
+            }),
+            "the same object id in another tenant is another account"
+        );
         let unidentified = account("alice@contoso.example", "");
-        assert!(check_same_account(&alice, Some(&unidentified)).is_err(), "nothing to compare is refused");
+        assert_eq!(
+            check_same_account(&alice, Some(&unidentified)),
+            Err(IdTokenError::OtherAccount {
+                expected: "alice@contoso.example with oid (none)".into(),
+                found: "alice@contoso.example with oid a11ce000-0000-4000-8000-000000000001".into()
+            }),
+            "nothing to compare is refused"
+        );
     }
 
     #[test]
