@@ -62,6 +62,12 @@ fn bad_json_is_refused_saying_what_was_expected() {
         r#"{"upn":"u","name":"n","tenant_id":"t","object_id":"o","groups":[],"channels":[],"notice":{"code":1,"message":"m"}}"#,
     );
     assert_eq!(nested.unwrap_err(), "notice.code: expected a string (found another type)");
+    let incomplete = json::parse::<Me>(
+        r#"{"upn":"u","name":"n","tenant_id":"t","object_id":"o","groups":[],"channels":[],"notice":{"message":"m"}}"#,
+    );
+    assert_eq!(incomplete.unwrap_err(), "notice: missing field `code`", "a missing field is the object's");
+    let in_items = json::parse::<Vec<channels_protocol::wire::Notice>>(r#"[{"code":"c","message":"m"},{"code":"c"}]"#);
+    assert_eq!(in_items.unwrap_err(), "[1]: missing field `message`");
     let not_an_object = json::parse::<SpaConfig>("true").unwrap_err();
     assert!(not_an_object.starts_with("expected struct SpaConfig"), "{not_an_object}");
 }

@@ -69,18 +69,22 @@ pub fn channel_list(channels: Vec<String>) -> Markup {
         .into()
 }
 
-/// Every check with its verdict and fix, or why the token could not be checked.
-pub fn check_list(checks: Result<Vec<Check>, String>) -> Markup {
+/// Every check with its verdict and fix, or why the token could not be checked; `waiting`
+/// while the API's verdict is still to come.
+pub fn check_list(checks: Result<Vec<Check>, String>, waiting: bool) -> Markup {
     let checks = match checks {
         Ok(checks) => checks,
         Err(why) => return el("p").attr("role", "alert").text(why).into(),
     };
     let failed = checks.iter().filter(|c| !c.passed).count();
-    let summary = if failed == 0 {
+    let mut summary = if failed == 0 {
         "Every check passed.".to_owned()
     } else {
         failed.to_string() + " of " + &checks.len().to_string() + " checks failed."
     };
+    if waiting {
+        summary += " Asking the API about this token…";
+    }
     let items = checks.into_iter().map(|check| {
         el("li")
             .class(if check.passed { "pass" } else { "fail" })

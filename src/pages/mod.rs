@@ -23,14 +23,14 @@ pub fn signed_out_elsewhere() -> Explanation {
     }
 }
 
-/// Why the tab is signed out when its stored session could not be read.
-fn session_unreadable() -> Explanation {
+/// Why the tab is signed out when its stored session could not be read (`why`).
+fn session_unreadable(why: String) -> Explanation {
     Explanation {
-        message: "This tab's session was saved by an earlier version of this app and cannot be restored. Sign in \
-                  to continue."
+        message: "This tab's stored session could not be read (saved by an earlier version of this app, or \
+                  damaged), so it cannot be restored. Sign in to continue."
             .to_owned(),
         fix: None,
-        detail: None,
+        detail: Some(why),
     }
 }
 
@@ -54,9 +54,9 @@ pub fn initial_phase() -> Phase {
     match storage::load_session() {
         Ok(Some(_)) => Phase::Renewing,
         Ok(None) => Phase::SignedOut,
-        Err(_) => {
+        Err(why) => {
             storage::clear();
-            Phase::Ended(session_unreadable(), Prompt::Default)
+            Phase::Ended(session_unreadable(why), Prompt::Default)
         }
     }
 }

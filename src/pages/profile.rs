@@ -112,14 +112,16 @@ fn diagnostics_panel(
         move || {
             let examined = session.get();
             let answer = verdict.with(|verdict| Arc::ptr_eq(&verdict.about, &examined).then(|| verdict.answer.clone()));
-            match answer {
-                Some(Some(api)) => check_list(examine(&examined, &config, api)),
-                Some(None) => status("Asking the API about this token…"),
+            // The checks of the token itself show at once; the API's joins them when it answers.
+            let api = match answer {
+                Some(api) => api,
                 None => {
-                    ask(verdict, examined);
-                    status("Asking the API about this token…")
+                    ask(verdict, examined.clone());
+                    None
                 }
-            }
+            };
+            let waiting = api.is_none();
+            check_list(examine(&examined, &config, api), waiting)
         }
     });
     let claims = Markup::reactive(move || {
@@ -141,7 +143,7 @@ fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>) {
 
 /// Runs the checks on `session`'s access token, with the API's verdict on it; or says why the
 /// token cannot be checked.
-fn examine(session: &Session, config: &RuntimeConfig, api: Result<(), String>) -> Result<Vec<Check>, String> {
+fn examine(session: &Session, config: &RuntimeConfig, api: Option<Result<(), String>>) -> Result<Vec<Check>, String> {
     let payload = channels_protocol::jwt::unverified_payload(session.access_token.secret())
         .map_err(|_| "The access token is not a JWT with a JSON payload, so it cannot be examined here.".to_owned())?;
     // A claim of another type than Entra issues (`"scp": null`, a group that is not a string)

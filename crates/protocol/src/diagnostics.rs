@@ -60,17 +60,18 @@ fn is_guid(value: &str) -> bool {
 }
 
 /// Runs every check on an access token's claims. `api` is the API's verdict (`Ok` or its
-/// message); `refresh_token` whether the sign-in returned one.
+/// message; `None` while it has not answered, and its check is left out); `refresh_token`
+/// whether the sign-in returned one.
 pub fn check(
     claims: &ObservedClaims,
     config: &RuntimeConfig,
-    api: Result<(), String>,
+    api: Option<Result<(), String>>,
     refresh_token: bool,
 ) -> Vec<Check> {
     let ObservedClaims { aud, scp, upn, groups, claim_names, ver } = claims;
     let scope = config.api_scope.rsplit('/').next().unwrap_or_default();
     let overage = claim_names.as_ref().is_some_and(|names| names.groups.is_some());
-    vec![
+    let mut checks = vec![
         Check {
             name: "The token is for this API, not Microsoft Graph",
             passed: *aud == config.client_id || aud.strip_prefix("api://") == Some(&config.client_id),
@@ -112,18 +113,22 @@ pub fn check(
             fix: "App registrations → this app → Manifest → \"requestedAccessTokenVersion\": 2.",
         },
         Check {
-            name: "The API accepts the token",
-            passed: api.is_ok(),
-            found: api.err().unwrap_or_else(|| "accepted".to_owned()),
-            fix: "See the API's message above; channels-api check-token explains every reason.",
-        },
-        Check {
             name: "A refresh token was issued",
             passed: refresh_token,
             found: if refresh_token { "yes".to_owned() } else { "no".to_owned() },
             fix: "Ask for offline_access (this app does); check that no Conditional Access policy blocks refresh tokens.",
         },
-    ]
+    ];
+    if let Some(api) = api {
+        let check = Check {
+            name: "The API accepts the token",
+            passed: api.is_ok(),
+            found: api.err().unwrap_or_else(|| "accepted".to_owned()),
+            fix: "See the API's message above; channels-api check-token explains every reason.",
+        };
+        checks.insert(checks.len() - 1, check);
+    }
+    checks
 }
 
 #[cfg(test)]
@@ -149,12 +154,16 @@ mod tests {
             "aud": "c", "scp": "UserProfile.ReadWrite", "upn": "alice@contoso.example",
             "groups": ["Dispatch"], "ver": "2.0", "iat": 1, "tid": "t"
         }));
-        let checks = check(&good, &config(), Ok(()), true);
+        let checks = check(&good, &config(), Some(Ok(())), true);
         assert!(checks.iter().all(|c| c.passed), "{checks:?}");
         assert_eq!(checks[3].found, "groups Dispatch");
         // A v1 token names the API by its App ID URI.
         let v1 = ObservedClaims { aud: "api://c".into(), ..good };
-        assert!(check(&v1, &config(), Ok(()), true)[0].passed);
+        assert!(check(&v1, &config(), Some(Ok(())), true)[0].passed);
+        // Before the API answers, its check is left out, not failed.
+        let waiting = check(&v1, &config(), None, true);
+        assert_eq!(waiting.len(), 7);
+        assert!(waiting.iter().all(|c| c.passed && c.name != "The API accepts the token"), "{waiting:?}");
     }
 
     #[test]
@@ -162,7 +171,7 @@ mod tests {
         let graph = claims(serde_json::json!({
             "aud": GRAPH_APP_ID, "scp": "User.Read", "groups": ["0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001"], "ver": "1.0"
         }));
-        let checks = check(&graph, &config(), Err("graph_token".into()), false);
+        let checks = check(&graph, &config(), Some(Err("graph_token".into())), false);
         let failed: Vec<&str> = checks.iter().filter(|c| !c.passed).map(|c| c.name).collect();
         assert_eq!(
             failed,
@@ -179,7 +188,7 @@ mod tests {
         assert_eq!(checks[0].found, "aud 00000003-0000-0000-c000-000000000000 (Microsoft Graph)");
         assert_eq!(checks[2].found, "no upn claim");
         let overage = claims(serde_json::json!({ "_claim_names": { "groups": "src1" } }));
-        assert!(!check(&overage, &config(), Ok(()), true)[4].passed);
-        assert!(check(&ObservedClaims::default(), &config(), Ok(()), true)[4].passed);
+        assert!(!check(&overage, &config(), Some(Ok(())), true)[4].passed);
+        assert!(check(&ObservedClaims::default(), &config(), Some(Ok(())), true)[4].passed);
     }
 }
