@@ -113,6 +113,8 @@ fn diagnostics_panel(
             let examined = session.get();
             let answer = verdict.with(|verdict| Arc::ptr_eq(&verdict.about, &examined).then(|| verdict.answer.clone()));
             // The checks of the token itself show at once; the API's joins them when it answers.
+            // A token the verdict is not about yet: ask. `ask` writes `verdict`, which this region
+            // reads, so it runs once more, finds the question pending and asks nothing more.
             let api = match answer {
                 Some(api) => api,
                 None => {
@@ -132,7 +134,8 @@ fn diagnostics_panel(
     diagnostics(checks, claims)
 }
 
-/// Asks the API about `session`'s token, for the diagnostics.
+/// Asks the API about `session`'s token, for the diagnostics. (The page's own first call does
+/// the same inline, also keeping the channels: sharing one async fn measured 0.2 KB larger.)
 fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>) {
     verdict.set(ApiVerdict { about: session.clone(), answer: None });
     leptos::task::spawn_local(async move {
