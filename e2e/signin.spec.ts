@@ -277,3 +277,38 @@ test('the SPA is served under a strict Content Security Policy, with cache heade
   expect(response!.headers()['referrer-policy']).toBe('no-referrer');
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
 });
+
+// A fetch waits forever by itself: the SPA gives up on any request after 15 seconds and says so.
+test('an API that does not answer is named after 15 seconds, and "Try again" asks it again', async ({ page }) => {
+  test.setTimeout(60_000);
+  let calls = 0;
+  await page.route('**/api/me', async (route) => {
+    calls += 1;
+    if (calls > 1) await route.continue(); // the first is never answered
+  });
+  await signIn(page, 'Alice Moreau');
+  await expect(page.getByRole('status')).toHaveText('Loading your channels…');
+  const alert = page.getByRole('alert');
+  await expect(alert.getByRole('heading')).toHaveText('The API could not be reached', { timeout: 25_000 });
+  await expect(alert).toContainText('Your channels could not be loaded: no answer within 15 seconds.');
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+  expect(calls).toBe(2);
+});
+
+test('a token endpoint that does not answer is named after 15 seconds, with a clean retry', async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.route('**/oauth2/v2.0/token', () => {}); // never answered
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('network error', { timeout: 25_000 });
+  await expect(alert.locator('.detail')).toHaveText("Entra's token endpoint: no answer within 15 seconds");
+  expect(new URL(page.url()).search).toBe(''); // the code is gone from the address bar all the same
+
+  await page.unroute('**/oauth2/v2.0/token');
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+});

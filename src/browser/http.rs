@@ -4,15 +4,40 @@ use channels_protocol::provider_error::ProviderError;
 use channels_protocol::secret::AccessToken;
 use channels_protocol::token::{TokenErrorBody, TokenRequestBody, TokenResponse};
 use channels_protocol::wire::{ApiError, Me, SpaConfig};
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
+use web_sys::AbortSignal;
 
 use crate::auth::SignInError;
 
+/// How long a request may go unanswered, body included. A fetch waits forever by itself, and
+/// the page would say "Loading…" for as long.
+const ANSWER_WITHIN_MS: u32 = 15_000;
+
+/// `request`, aborted by the browser if it has no whole answer within [`ANSWER_WITHIN_MS`].
+fn within_deadline(request: RequestBuilder) -> RequestBuilder {
+    request.abort_signal(Some(&AbortSignal::timeout_with_u32(ANSWER_WITHIN_MS)))
+}
+
+/// Whether a request sent by [`within_deadline`] failed for want of an answer in time.
+fn timed_out(error: &gloo_net::Error) -> bool {
+    matches!(error, gloo_net::Error::JsError(e) if e.name == "TimeoutError")
+}
+
+/// Why a request sent by [`within_deadline`] failed.
+fn unanswered(error: gloo_net::Error) -> String {
+    if timed_out(&error) {
+        return format!("no answer within {} seconds", ANSWER_WITHIN_MS / 1000);
+    }
+    error.to_string()
+}
+
 /// `GET /config.json` from the server that served the SPA.
 pub async fn runtime_config() -> Result<SpaConfig, String> {
-    let response =
-        Request::get("/config.json").send().await.map_err(|e| format!("Could not load /config.json: {e}"))?;
+    let response = within_deadline(Request::get("/config.json"))
+        .send()
+        .await
+        .map_err(|e| "Could not load /config.json: ".to_owned() + &unanswered(e))?;
     if !response.ok() {
         return Err(format!("Could not load /config.json: expected 200 (found {})", response.status()));
     }
@@ -21,16 +46,22 @@ pub async fn runtime_config() -> Result<SpaConfig, String> {
 
 /// The body of `response` as a `T`.
 async fn json<T: DeserializeOwned>(response: &Response) -> Result<T, String> {
-    super::json::parse(&response.text().await.map_err(|e| e.to_string())?)
+    super::json::parse(&response.text().await.map_err(unanswered)?)
 }
 
 /// Redeems a code at Entra's token endpoint: a cross-origin POST with no secret.
 pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<TokenResponse, SignInError> {
-    let request = Request::post(token_endpoint)
+    let request = within_deadline(Request::post(token_endpoint))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(body.as_str())
         .map_err(|e| SignInError::Network(e.to_string()))?;
-    let response = request.send().await.map_err(|_| SignInError::TokenEndpointUnreachable)?;
+    let response = request.send().await.map_err(|e| {
+        if timed_out(&e) {
+            return SignInError::Network("Entra's token endpoint: ".to_owned() + &unanswered(e));
+        }
+        // A refused cross-origin request and an unreachable host fail alike, and have one fix.
+        SignInError::TokenEndpointUnreachable
+    })?;
     if response.ok() {
         return json(&response).await.map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
     }
@@ -53,11 +84,11 @@ pub enum ApiFailure {
 
 /// `GET /api/me` with the access token.
 pub async fn me(token: &AccessToken) -> Result<Me, ApiFailure> {
-    let response = Request::get("/api/me")
+    let response = within_deadline(Request::get("/api/me"))
         .header("Authorization", &format!("Bearer {}", token.secret()))
         .send()
         .await
-        .map_err(|e| ApiFailure::Unreachable(e.to_string()))?;
+        .map_err(|e| ApiFailure::Unreachable(unanswered(e)))?;
     if response.ok() {
         return json(&response).await.map_err(ApiFailure::Unreachable);
     }
