@@ -41,6 +41,8 @@ pub enum Phase {
     /// Signed out with a reason (the session ended, or the user signed out elsewhere): the
     /// sign-in page, with the reason above it, signing in with the prompt given.
     Ended(Explanation, Prompt),
+    /// A renewal could not reach Entra; the session is kept, and "Try again" renews it.
+    Interrupted(Explanation),
 }
 
 /// The whole app: loads the runtime configuration, then runs the sign-in lifecycle.
@@ -104,15 +106,14 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
     // `try_` forms.
     browser::on_sign_out(move || {
         browser::storage::clear();
-        if matches!(phase.try_get_untracked(), Some(Phase::SignedIn(_) | Phase::Renewing)) {
+        if matches!(phase.try_get_untracked(), Some(Phase::SignedIn(_) | Phase::Renewing | Phase::Interrupted(_))) {
             phase.try_set(Phase::Ended(pages::signed_out_elsewhere(), Prompt::Default));
         }
     });
-    match phase.get_untracked() {
-        Phase::Completing => leptos::task::spawn_local(async move {
-            settle(auth::complete(&config.get_value()).await.map(|(session, _return_to)| session));
-        }),
-        Phase::Renewing => leptos::task::spawn_local(async move {
+    // Renews the stored session: at a reload, and again after an interrupted renewal.
+    let restore = move || {
+        phase.set(Phase::Renewing);
+        leptos::task::spawn_local(async move {
             // A session belongs to the registration that issued it: after a change of
             // organisation (in another tab) it is dropped, not renewed at the wrong tenant.
             let config = config.get_value();
@@ -124,9 +125,16 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
                     phase.set(Phase::SignedOut)
                 }
             }
+        })
+    };
+    match phase.get_untracked() {
+        Phase::Completing => leptos::task::spawn_local(async move {
+            settle(auth::complete(&config.get_value()).await.map(|(session, _return_to)| session));
         }),
+        Phase::Renewing => restore(),
         _ => {}
     }
+    let restore = Callback::new(move |()| restore());
     let sign_in = Callback::new(move |()| auth::begin(&config.get_value(), Prompt::Default));
     let sign_in_again = move |prompt: Prompt| {
         Callback::new(move |()| {
@@ -149,6 +157,7 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
             pages::profile(session, config.get_value(), sign_out, sign_in_again(Prompt::Default))
         }
         Phase::Failed(explanation, retry) => error_panel("Sign-in failed", explanation, Some(sign_in_again(retry))),
+        Phase::Interrupted(explanation) => error_panel("Your session could not be renewed", explanation, Some(restore)),
     })
 }
 
@@ -175,6 +184,7 @@ fn settle(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, outcome: R
         // The page is leaving for a silent sign-in: keep saying so.
         Err(auth::SignInError::LeftForEntra) => Phase::Renewing,
         Err(error @ auth::SignInError::SessionEnded { .. }) => Phase::Ended(error.explain(), error.retry_prompt()),
+        Err(error @ auth::SignInError::RenewalInterrupted(_)) => Phase::Interrupted(error.explain()),
         Err(error) => Phase::Failed(error.explain(), error.retry_prompt()),
     };
     phase.set(next);

@@ -41,6 +41,11 @@ pub enum SignInError {
     MissingIdToken,
     /// The token endpoint could not be reached or did not allow this origin (CORS).
     TokenEndpointUnreachable,
+    /// The token endpoint did not answer in time ([`http::ANSWER_WITHIN_SECONDS`]).
+    TokenEndpointTimedOut,
+    /// A renewal failed without Entra refusing the refresh token (no answer, a network error,
+    /// an answer that is not Entra's): the stored session is kept, and "Try again" renews.
+    RenewalInterrupted(Box<SignInError>),
     /// Any other network failure.
     Network(String),
     /// The session has ended (the refresh token's 24 hours, and Entra's session too): the user
@@ -101,7 +106,7 @@ impl SignInError {
                 detail: None,
             },
             Self::TokenEndpointUnreachable => Explanation {
-                message: "The browser could not redeem the sign-in code at Entra's token endpoint.".to_owned(),
+                message: "The browser could not reach Entra's token endpoint, or was not allowed to.".to_owned(),
                 fix: Some(
                     "Admin: App registrations → this app → Authentication → register this site's /sso URI under \
                      Single-page application (not Web), so Entra allows the browser to redeem codes."
@@ -121,6 +126,19 @@ impl SignInError {
                     message: "Signing you in again at Microsoft Entra…".to_owned(), fix: None, detail: None
                 }
             }
+            Self::TokenEndpointTimedOut => Explanation {
+                message: format!(
+                    "Entra's token endpoint did not answer within {} seconds.",
+                    http::ANSWER_WITHIN_SECONDS
+                ),
+                fix: Some(
+                    "No Entra setting causes this: check that this browser reaches login.microsoftonline.com (a \
+                     proxy or firewall may be holding the request), then try again."
+                        .to_owned(),
+                ),
+                detail: None,
+            },
+            Self::RenewalInterrupted(error) => error.explain(),
             Self::Network(what) => Explanation {
                 message: "The sign-in could not be completed because of a network error.".to_owned(),
                 fix: None,
@@ -195,8 +213,9 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
 }
 
 /// Renews the access token with the stored refresh token (at start-up and before expiry). The
-/// rotated refresh token replaces the old one in storage; on failure the stored session is
-/// dropped, so a reload cannot loop on a dead refresh token. When Entra rejects the refresh
+/// rotated refresh token replaces the old one in storage. When Entra refuses, the stored session
+/// is dropped, so a reload cannot loop on a dead refresh token; when it could not be asked (no
+/// answer, a network error), the session is kept for "Try again". When Entra rejects the refresh
 /// token (its 24 hours are over) the tab leaves for a silent sign-in for the same account, at
 /// most once per [`session::SILENT_RETRY_AFTER`]; after that, or when the session does not know
 /// its account's ids, the user is asked to sign in.
@@ -212,6 +231,10 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
             let session = Session::new(tokens, stored, browser::now());
             storage::save_session(&session.stored);
             Ok(session)
+        }
+        // Entra did not refuse the refresh token: it may still be good, so it is kept.
+        Err(error) if !matches!(error, SignInError::Provider(_)) => {
+            Err(SignInError::RenewalInterrupted(Box::new(error)))
         }
         Err(error) => {
             storage::clear();

@@ -12,11 +12,11 @@ use crate::auth::SignInError;
 
 /// How long a request may go unanswered, body included. A fetch waits forever by itself, and
 /// the page would say "Loading…" for as long.
-const ANSWER_WITHIN_MS: u32 = 15_000;
+pub const ANSWER_WITHIN_SECONDS: u32 = 15;
 
-/// `request`, aborted by the browser if it has no whole answer within [`ANSWER_WITHIN_MS`].
+/// `request`, aborted by the browser if it has no whole answer within [`ANSWER_WITHIN_SECONDS`].
 fn within_deadline(request: RequestBuilder) -> RequestBuilder {
-    request.abort_signal(Some(&AbortSignal::timeout_with_u32(ANSWER_WITHIN_MS)))
+    request.abort_signal(Some(&AbortSignal::timeout_with_u32(ANSWER_WITHIN_SECONDS * 1000)))
 }
 
 /// Whether a request sent by [`within_deadline`] failed for want of an answer in time.
@@ -27,7 +27,7 @@ fn timed_out(error: &gloo_net::Error) -> bool {
 /// Why a request sent by [`within_deadline`] failed.
 fn unanswered(error: gloo_net::Error) -> String {
     if timed_out(&error) {
-        return format!("no answer within {} seconds", ANSWER_WITHIN_MS / 1000);
+        return format!("no answer within {ANSWER_WITHIN_SECONDS} seconds");
     }
     error.to_string()
 }
@@ -55,12 +55,13 @@ pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<Tok
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(body.as_str())
         .map_err(|e| SignInError::Network(e.to_string()))?;
+    // A refused cross-origin request and an unreachable host fail alike, and have one fix.
     let response = request.send().await.map_err(|e| {
         if timed_out(&e) {
-            return SignInError::Network("Entra's token endpoint: ".to_owned() + &unanswered(e));
+            SignInError::TokenEndpointTimedOut
+        } else {
+            SignInError::TokenEndpointUnreachable
         }
-        // A refused cross-origin request and an unreachable host fail alike, and have one fix.
-        SignInError::TokenEndpointUnreachable
     })?;
     if response.ok() {
         return json(&response).await.map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));

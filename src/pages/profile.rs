@@ -13,6 +13,10 @@ use crate::browser::{json, location};
 use crate::components::{channel_list, check_list, diagnostics, error_panel, notice_panel, status};
 use crate::markup::{el, Markup};
 
+/// What to check when the API does not answer as itself.
+const API_UNREACHABLE_FIX: &str = "Admin: check that channels-api is running and that this site's web server forwards \
+                                   /api/ to it (docs/architecture.md, Running it for real); then try again.";
+
 /// The diagnostics' own path.
 pub const DIAGNOSTICS_PATH: &str = "/diagnostics";
 
@@ -49,10 +53,10 @@ pub fn profile(
         Some(Err(ApiFailure::Unauthorized(error))) => explain_refusal(error.message, error.fix, Some(on_sign_in_again)),
         Some(Err(ApiFailure::Refused(error))) => explain_refusal(error.message, error.fix, None),
         Some(Err(ApiFailure::Unreachable(what))) => error_panel(
-            "The API could not be reached",
+            "Your channels could not be loaded",
             Explanation {
-                message: "Your channels could not be loaded: ".to_owned() + &what + ".",
-                fix: None,
+                message: "Expected the API's answer to GET /api/me; found ".to_owned() + &what + ".",
+                fix: Some(API_UNREACHABLE_FIX.to_owned()),
                 detail: None,
             },
             Some(ask_again),
