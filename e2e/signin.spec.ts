@@ -332,3 +332,20 @@ test('a renewal that cannot reach Entra keeps the session, and "Try again" renew
   await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']); // no account picker
   expect(refreshes).toBe(1);
 });
+
+test('a runtime configuration that cannot be loaded is explained, and "Try again" loads it', async ({ page }) => {
+  let loads = 0;
+  await page.route('**/config.json', async (route) => {
+    loads += 1;
+    if (loads === 1) await route.abort('connectionfailed');
+    else await route.continue();
+  });
+  await page.goto('/');
+  const alert = page.getByRole('alert');
+  await expect(alert.getByRole('heading')).toHaveText('The app could not start');
+  await expect(alert).toContainText('Could not load /config.json');
+  await expect(alert.locator('.fix')).toContainText('check that channels-api is running');
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  expect(loads).toBe(2);
+});

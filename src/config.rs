@@ -4,6 +4,10 @@
 
 use channels_protocol::wire::SpaConfig;
 
+/// What an admin checks when `/config.json` cannot be loaded.
+pub const FIX: &str = "Admin: /config.json comes from channels-api (its [spa] settings, docs/configuration.md): check \
+                       that channels-api is running and that this site's web server forwards /config.json to it.";
+
 /// Loads `/config.json`; the error is a sentence for the user.
 pub async fn load() -> Result<SpaConfig, String> {
     crate::browser::http::runtime_config().await

@@ -47,14 +47,19 @@ pub enum Phase {
 
 /// The whole app: loads the runtime configuration, then runs the sign-in lifecycle.
 pub fn app() -> Markup {
-    // Loaded once.
+    // Loaded once, and again by "Try again" when it could not be.
     let config = RwSignal::new(None::<Result<SpaConfig, String>>);
-    leptos::task::spawn_local(async move { config.set(Some(config::load().await)) });
+    let load = move || leptos::task::spawn_local(async move { config.set(Some(config::load().await)) });
+    load();
+    let load_again = Callback::new(move |()| {
+        config.set(None);
+        load();
+    });
     let content = Markup::reactive(move || match config.get() {
         None => status("Loading…"),
         Some(Err(message)) => {
-            let explanation = Explanation { message, fix: None, detail: None };
-            error_panel("The app could not start", explanation, None)
+            let explanation = Explanation { message, fix: Some(config::FIX.to_owned()), detail: None };
+            error_panel("The app could not start", explanation, Some(load_again))
         }
         Some(Ok(spa)) => organisation(spa),
     });
