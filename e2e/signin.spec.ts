@@ -316,21 +316,41 @@ test('a token endpoint that does not answer is named after 15 seconds, with a cl
 
 test('a renewal that cannot reach Entra keeps the session, and "Try again" renews it', async ({ page }) => {
   await signIn(page, 'Alice Moreau');
+  const session = () => page.evaluate(() => sessionStorage.getItem('channels.session'));
+  const before = await session();
+  expect(before).toMatch(/"refresh_token":"[^"]+"/);
+  const authorize: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/oauth2/v2.0/authorize')) authorize.push(request.url());
+  });
+  // First no connection, then Entra out of order for a moment (RFC 6749 temporarily_unavailable).
   let refreshes = 0;
   await page.route('**/oauth2/v2.0/token', async (route) => {
     refreshes += 1;
-    await route.abort('connectionfailed');
+    if (refreshes === 1) return route.abort('connectionfailed');
+    await route.fulfill({
+      status: 503,
+      json: { error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred.' },
+    });
   });
   await page.reload(); // renews with the refresh token, which cannot reach Entra
   const alert = page.getByRole('alert');
   await expect(alert.getByRole('heading')).toHaveText('Your session could not be renewed');
-  await expect(alert).toContainText("The browser could not reach Entra's token endpoint");
-  expect(await page.evaluate(() => sessionStorage.getItem('channels.session'))).toContain('refresh_token');
+  await expect(alert).toContainText("Expected Entra to renew your session; found: The browser could not reach Entra's");
+  await expect(alert.locator('.fix')).toContainText('No Entra setting causes this');
+  await expect(page.getByRole('button', { name: 'Sign in again' })).toBeVisible(); // a way out
+  expect(await session()).toBe(before);
+
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await expect(alert.locator('.detail')).toContainText('temporarily_unavailable');
+  expect(await session()).toBe(before);
+  expect(refreshes).toBe(2);
 
   await page.unroute('**/oauth2/v2.0/token');
   await alert.getByRole('button', { name: 'Try again' }).click();
-  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']); // no account picker
-  expect(refreshes).toBe(1);
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+  expect(authorize).toEqual([]); // renewed with the kept refresh token, not signed in again
+  expect(await session()).not.toBe(before); // the rotated refresh token replaced the old one
 });
 
 test('a runtime configuration that cannot be loaded is explained, and "Try again" loads it', async ({ page }) => {

@@ -52,8 +52,10 @@ pub fn app() -> Markup {
     let load = move || leptos::task::spawn_local(async move { config.set(Some(config::load().await)) });
     load();
     let load_again = Callback::new(move |()| {
-        config.set(None);
-        load();
+        if config.get_untracked().is_some() {
+            config.set(None);
+            load();
+        }
     });
     let content = Markup::reactive(move || match config.get() {
         None => status("Loading…"),
@@ -121,7 +123,7 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
         leptos::task::spawn_local(async move {
             // A session belongs to the registration that issued it: after a change of
             // organisation (in another tab) it is dropped, not renewed at the wrong tenant.
-            let config = config.get_value();
+            let Some(config) = config.try_get_value() else { return }; // this lifecycle is gone
             let stored = browser::storage::load_session().ok().flatten();
             match stored.filter(|stored| stored.client_id == config.client_id) {
                 Some(stored) => settle(auth::renew(&config, &stored).await),
@@ -162,7 +164,15 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
             pages::profile(session, config.get_value(), sign_out, sign_in_again(Prompt::Default))
         }
         Phase::Failed(explanation, retry) => error_panel("Sign-in failed", explanation, Some(sign_in_again(retry))),
-        Phase::Interrupted(explanation) => error_panel("Your session could not be renewed", explanation, Some(restore)),
+        // "Try again" keeps the session; a failure that lasts (a proxy in the way) must not
+        // hold the tab, so the user may also start afresh.
+        Phase::Interrupted(explanation) => Markup::Fragment(vec![
+            error_panel("Your session could not be renewed", explanation, Some(restore)),
+            el("div")
+                .class("actions")
+                .child(el("button").class("secondary").on_click(sign_in_again(Prompt::Default)).text("Sign in again"))
+                .into(),
+        ]),
     })
 }
 

@@ -44,7 +44,8 @@ pub enum SignInError {
     /// The token endpoint did not answer in time ([`http::ANSWER_WITHIN_SECONDS`]).
     TokenEndpointTimedOut,
     /// A renewal failed without Entra refusing the refresh token (no answer, a network error,
-    /// an answer that is not Entra's): the stored session is kept, and "Try again" renews.
+    /// an answer that is not Entra's, Entra out of order for a moment): the stored session is
+    /// kept, and "Try again" renews.
     RenewalInterrupted(Box<SignInError>),
     /// Any other network failure.
     Network(String),
@@ -132,13 +133,27 @@ impl SignInError {
                     http::ANSWER_WITHIN_SECONDS
                 ),
                 fix: Some(
-                    "No Entra setting causes this: check that this browser reaches login.microsoftonline.com (a \
-                     proxy or firewall may be holding the request), then try again."
+                    "No Entra setting causes this: check that this browser reaches Entra's sign-in host \
+                     (login.microsoftonline.com, or your cloud's; a proxy or firewall may be holding the request), \
+                     then try again."
                         .to_owned(),
                 ),
                 detail: None,
             },
-            Self::RenewalInterrupted(error) => error.explain(),
+            Self::RenewalInterrupted(error) => {
+                let found = error.explain();
+                Explanation {
+                    message: "Expected Entra to renew your session; found: ".to_owned()
+                        + &found.message
+                        + " Your session is kept: try again when Entra can be reached.",
+                    fix: Some(
+                        "No Entra setting causes this: check that this browser reaches Entra's sign-in host \
+                         (login.microsoftonline.com, or your cloud's), through any proxy or firewall."
+                            .to_owned(),
+                    ),
+                    detail: found.detail,
+                }
+            }
             Self::Network(what) => Explanation {
                 message: "The sign-in could not be completed because of a network error.".to_owned(),
                 fix: None,
@@ -215,7 +230,8 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
 /// Renews the access token with the stored refresh token (at start-up and before expiry). The
 /// rotated refresh token replaces the old one in storage. When Entra refuses, the stored session
 /// is dropped, so a reload cannot loop on a dead refresh token; when it could not be asked (no
-/// answer, a network error), the session is kept for "Try again". When Entra rejects the refresh
+/// answer, a network error) or is out of order for a moment, the session is kept for "Try
+/// again". When Entra rejects the refresh
 /// token (its 24 hours are over) the tab leaves for a silent sign-in for the same account, at
 /// most once per [`session::SILENT_RETRY_AFTER`]; after that, or when the session does not know
 /// its account's ids, the user is asked to sign in.
@@ -233,9 +249,7 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
             Ok(session)
         }
         // Entra did not refuse the refresh token: it may still be good, so it is kept.
-        Err(error) if !matches!(error, SignInError::Provider(_)) => {
-            Err(SignInError::RenewalInterrupted(Box::new(error)))
-        }
+        Err(error) if !refused_by_entra(&error) => Err(SignInError::RenewalInterrupted(Box::new(error))),
         Err(error) => {
             storage::clear();
             let rejected = matches!(&error, SignInError::Provider(answer) if answer.error == "invalid_grant");
@@ -255,6 +269,13 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
             }
         }
     }
+}
+
+/// Whether Entra itself refused a token request, rather than being out of reach or out of
+/// order for a moment (`temporarily_unavailable`, `server_error`: RFC 6749 §5.2 and §4.1.2.1).
+fn refused_by_entra(error: &SignInError) -> bool {
+    matches!(error, SignInError::Provider(answer)
+        if answer.error != "temporarily_unavailable" && answer.error != "server_error")
 }
 
 /// Signs out: forgets this tab's session and tells this origin's other tabs, then ends the
