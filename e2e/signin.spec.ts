@@ -369,3 +369,30 @@ test('a runtime configuration that cannot be loaded is explained, and "Try again
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
   expect(loads).toBe(2);
 });
+
+test('a background renewal that cannot reach Entra keeps the page and tries again while the token works', async ({ page }) => {
+  await page.clock.install();
+  const issued = page.waitForResponse((r) => r.url().endsWith('/oauth2/v2.0/token'));
+  await signIn(page, 'Alice Moreau');
+  const { expires_in: lifetime } = await (await issued).json();
+  let refreshes = 0;
+  await page.route('**/oauth2/v2.0/token', async (route) => {
+    refreshes += 1;
+    await route.abort('connectionfailed');
+  });
+
+  await page.clock.fastForward((lifetime - 5 * 60 + 1) * 1000); // renewal is due 5 minutes before expiry
+  await expect.poll(() => refreshes).toBe(1);
+  await page.clock.fastForward(31_000);
+  await expect.poll(() => refreshes).toBe(2);
+  // Meanwhile the page stays as it is: its token still works.
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+
+  await page.unroute('**/oauth2/v2.0/token');
+  const renewed = page.waitForResponse((r) => r.url().endsWith('/oauth2/v2.0/token'));
+  await page.clock.fastForward(31_000);
+  expect((await renewed).status()).toBe(200);
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});

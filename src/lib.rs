@@ -183,10 +183,23 @@ fn settle(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, outcome: R
         browser::storage::clear();
         return;
     }
+    // A background renewal that could not reach Entra: while the page's token still works, the
+    // page stays and the renewal is tried again shortly (a bounded number of times).
+    if let (Err(auth::SignInError::RenewalInterrupted(_)), Some(Phase::SignedIn(current))) =
+        (&outcome, phase.try_get_untracked())
+    {
+        let session = current.get_untracked();
+        if let Some(seconds) = session.retry_renewal_in(browser::now()) {
+            renew_after(phase, config, session, seconds);
+            return;
+        }
+    }
     let next = match outcome {
         Ok(session) => {
             let session = Arc::new(session);
-            renew_before_expiry(phase, config, session.clone());
+            if let Some(seconds) = session.renew_in(browser::now()) {
+                renew_after(phase, config, session.clone(), seconds);
+            }
             match phase.get_untracked() {
                 // A renewal: the same page, with the newer token.
                 Phase::SignedIn(current) => {
@@ -205,10 +218,9 @@ fn settle(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, outcome: R
     phase.set(next);
 }
 
-/// Renews `session` before its access token expires, unless by then a newer session (or a
-/// sign-out, or another organisation) has replaced it.
-fn renew_before_expiry(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, session: Arc<Session>) {
-    let Some(seconds) = session.renew_in(browser::now()) else { return };
+/// Renews `session` in `seconds` (before its access token expires), unless by then a newer
+/// session (or a sign-out, or another organisation) has replaced it.
+fn renew_after(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, session: Arc<Session>, seconds: u64) {
     let renew = move || {
         let current = matches!(phase.try_get_untracked(),
             Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now.get_untracked(), &session));

@@ -5,7 +5,9 @@
 use channels_protocol::authorize::{start, Account, LoginEntropy, PendingLogin, ReturnPath};
 use channels_protocol::token::TokenResponse;
 use channels_protocol::wire::RuntimeConfig;
-use channels_spa::auth::session::{recovery, Recovery, Session, StoredSession, RENEW_BEFORE, SILENT_RETRY_AFTER};
+use channels_spa::auth::session::{
+    recovery, Recovery, Session, StoredSession, RENEWAL_RETRY_AFTER, RENEW_BEFORE, SILENT_RETRY_AFTER,
+};
 use channels_spa::browser::storage;
 use wasm_bindgen_test::*;
 
@@ -101,6 +103,16 @@ fn renewal_is_due_five_minutes_before_expiry_and_keeps_the_newest_refresh_token(
     assert_eq!(kept.stored.refresh_token.as_ref().unwrap().secret(), "rt-2");
     let without = Session::new(response(None), &signed_in("A", "a"), 0);
     assert_eq!(without.renew_in(0), None, "no refresh token, no renewal");
+
+    // A renewal that could not reach Entra is tried again while the access token outlives the
+    // wait; then the user is asked: 10 tries in all within the last 5 minutes.
+    let due = 1000 + 3600 - RENEW_BEFORE;
+    assert_eq!(first.retry_renewal_in(due), Some(RENEWAL_RETRY_AFTER));
+    assert_eq!(first.retry_renewal_in(1000 + 3600 - RENEWAL_RETRY_AFTER - 1), Some(RENEWAL_RETRY_AFTER));
+    assert_eq!(first.retry_renewal_in(1000 + 3600 - RENEWAL_RETRY_AFTER), None, "it would expire meanwhile");
+    assert_eq!(first.retry_renewal_in(1000 + 3600 + 1), None, "expired");
+    let tries = std::iter::successors(Some(due), |&t| first.retry_renewal_in(t).map(|wait| t + wait)).count();
+    assert_eq!(tries, 10, "bounded: the first try and 9 retries, 30 s apart");
 }
 
 #[wasm_bindgen_test]

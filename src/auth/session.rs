@@ -16,6 +16,10 @@ pub const RENEW_BEFORE: u64 = 5 * 60;
 /// After a silent sign-in, wait this long before another: a failing one cannot loop.
 pub const SILENT_RETRY_AFTER: u64 = 10 * 60;
 
+/// Seconds between tries of a renewal that could not reach Entra, while the page's access token
+/// still works.
+pub const RENEWAL_RETRY_AFTER: u64 = 30;
+
 /// How to get a fresh session when renewal with the refresh token failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recovery {
@@ -83,5 +87,11 @@ impl Session {
     /// cannot be (no refresh token).
     pub fn renew_in(&self, now: u64) -> Option<u64> {
         self.stored.refresh_token.as_ref().map(|_| self.expires_at.saturating_sub(RENEW_BEFORE).saturating_sub(now))
+    }
+
+    /// After a renewal that could not reach Entra: seconds until the next try, while the access
+    /// token outlives that wait; `None` when it does not (the user is then asked).
+    pub fn retry_renewal_in(&self, now: u64) -> Option<u64> {
+        (now + RENEWAL_RETRY_AFTER < self.expires_at).then_some(RENEWAL_RETRY_AFTER)
     }
 }
