@@ -27,6 +27,11 @@ pub const CALLBACK_PATH: &str = "/sso";
 /// top-level redirects. Anyone can link to it: the worst it does is sign the user out.
 pub const FRONT_CHANNEL_LOGOUT_PATH: &str = "/logout";
 
+/// What to check when Entra could not be reached in time: nothing in the portal causes it.
+const ENTRA_OUT_OF_REACH_FIX: &str = "No Entra setting causes this: check that this browser reaches Entra's sign-in \
+                                      host (login.microsoftonline.com, or your cloud's) through any proxy or \
+                                      firewall, then try again.";
+
 /// Why a sign-in did not complete.
 #[derive(Debug)]
 pub enum SignInError {
@@ -132,12 +137,7 @@ impl SignInError {
                     "Entra's token endpoint did not answer within {} seconds.",
                     http::ANSWER_WITHIN_SECONDS
                 ),
-                fix: Some(
-                    "No Entra setting causes this: check that this browser reaches Entra's sign-in host \
-                     (login.microsoftonline.com, or your cloud's; a proxy or firewall may be holding the request), \
-                     then try again."
-                        .to_owned(),
-                ),
+                fix: Some(ENTRA_OUT_OF_REACH_FIX.to_owned()),
                 detail: None,
             },
             Self::RenewalInterrupted(error) => {
@@ -146,11 +146,7 @@ impl SignInError {
                     message: "Expected Entra to renew your session; found: ".to_owned()
                         + &found.message
                         + " Your session is kept: try again when Entra can be reached.",
-                    fix: Some(
-                        "No Entra setting causes this: check that this browser reaches Entra's sign-in host \
-                         (login.microsoftonline.com, or your cloud's), through any proxy or firewall."
-                            .to_owned(),
-                    ),
+                    fix: Some(ENTRA_OUT_OF_REACH_FIX.to_owned()),
                     detail: found.detail,
                 }
             }
@@ -230,9 +226,8 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
 /// Renews the access token with the stored refresh token (at start-up and before expiry). The
 /// rotated refresh token replaces the old one in storage. When Entra refuses, the stored session
 /// is dropped, so a reload cannot loop on a dead refresh token; when it could not be asked (no
-/// answer, a network error) or is out of order for a moment, the session is kept for "Try
-/// again". When Entra rejects the refresh
-/// token (its 24 hours are over) the tab leaves for a silent sign-in for the same account, at
+/// answer, a network error) or is out of order for a moment, the session is kept for another
+/// try. When Entra rejects the refresh token (its 24 hours are over) the tab leaves for a silent sign-in for the same account, at
 /// most once per [`session::SILENT_RETRY_AFTER`]; after that, or when the session does not know
 /// its account's ids, the user is asked to sign in.
 pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Session, SignInError> {

@@ -17,6 +17,9 @@ use crate::markup::{el, Markup};
 const API_UNREACHABLE_FIX: &str = "Admin: check that channels-api is running and that this site's web server forwards \
                                    /api/ to it (docs/architecture.md, Running it for real); then try again.";
 
+/// The API's answer to `GET /api/me` (`None`: not yet), which the channels show.
+type MeAnswer = RwSignal<Option<Result<Me, ApiFailure>>>;
+
 /// The diagnostics' own path.
 pub const DIAGNOSTICS_PATH: &str = "/diagnostics";
 
@@ -30,7 +33,7 @@ pub fn profile(
 ) -> Markup {
     // One call per signed-in page (and per "Try again" when the API could not be reached); its
     // answer is also the diagnostics' verdict on that token.
-    let me = RwSignal::new(None::<Result<Me, ApiFailure>>);
+    let me: MeAnswer = RwSignal::new(None);
     let signed_in = session.get_untracked();
     let verdict = RwSignal::new(ApiVerdict { about: signed_in.clone(), answer: None });
     ask(verdict, signed_in.clone(), Some(me));
@@ -147,7 +150,7 @@ fn diagnostics_panel(
 
 /// Asks the API about `session`'s token: for the diagnostics' verdict and, given `me`, for the
 /// channels too.
-fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>, me: Option<RwSignal<Option<Result<Me, ApiFailure>>>>) {
+fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>, me: Option<MeAnswer>) {
     verdict.set(ApiVerdict { about: session.clone(), answer: None });
     leptos::task::spawn_local(async move {
         let answer = http::me(&session.access_token).await;
