@@ -4,7 +4,7 @@ use channels_protocol::provider_error::ProviderError;
 use channels_protocol::secret::AccessToken;
 use channels_protocol::token::{TokenErrorBody, TokenRequestBody, TokenResponse};
 use channels_protocol::wire::{ApiError, Me, SpaConfig};
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
 use web_sys::AbortSignal;
 
@@ -14,17 +14,43 @@ use crate::auth::SignInError;
 /// the page would say "Loading…" for as long.
 pub const ANSWER_WITHIN_SECONDS: u32 = 15;
 
-/// `request`, aborted by the browser if it has no whole answer within [`ANSWER_WITHIN_SECONDS`].
-fn within_deadline(request: RequestBuilder) -> RequestBuilder {
-    request.abort_signal(Some(&AbortSignal::timeout_with_u32(ANSWER_WITHIN_SECONDS * 1000)))
+/// A whole answer: its status and its body.
+struct Answer {
+    status: u16,
+    body: String,
 }
 
-/// Whether a request sent by [`within_deadline`] failed for want of an answer in time.
+impl Answer {
+    fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as a `T`.
+    fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
+        super::json::parse(&self.body)
+    }
+}
+
+/// Sends `request` (with `body`, if any) and reads its whole answer. The browser aborts it when
+/// that takes longer than [`ANSWER_WITHIN_SECONDS`], also when the body stalls after the headers.
+async fn exchange(request: RequestBuilder, body: Option<&str>) -> Result<Answer, gloo_net::Error> {
+    let request = request.abort_signal(Some(&AbortSignal::timeout_with_u32(ANSWER_WITHIN_SECONDS * 1000)));
+    let response = match body {
+        Some(body) => request.body(body)?,
+        None => request.build()?,
+    }
+    .send()
+    .await?;
+    let body = response.text().await?;
+    Ok(Answer { status: response.status(), body })
+}
+
+/// Whether an [`exchange`] failed for want of a whole answer in time.
 fn timed_out(error: &gloo_net::Error) -> bool {
     matches!(error, gloo_net::Error::JsError(e) if e.name == "TimeoutError")
 }
 
-/// Why a request sent by [`within_deadline`] failed.
+/// Why an [`exchange`] failed.
 fn unanswered(error: gloo_net::Error) -> String {
     if timed_out(&error) {
         return format!("no answer within {ANSWER_WITHIN_SECONDS} seconds");
@@ -34,41 +60,32 @@ fn unanswered(error: gloo_net::Error) -> String {
 
 /// `GET /config.json` from the server that served the SPA.
 pub async fn runtime_config() -> Result<SpaConfig, String> {
-    let response = within_deadline(Request::get("/config.json"))
-        .send()
+    let answer = exchange(Request::get("/config.json"), None)
         .await
         .map_err(|e| "Could not load /config.json: ".to_owned() + &unanswered(e))?;
-    if !response.ok() {
-        return Err(format!("Could not load /config.json: expected 200 (found {})", response.status()));
+    if !answer.ok() {
+        return Err(format!("Could not load /config.json: expected 200 (found {})", answer.status));
     }
-    json(&response).await.map_err(|e| format!("/config.json is not the expected configuration: {e}"))
-}
-
-/// The body of `response` as a `T`.
-async fn json<T: DeserializeOwned>(response: &Response) -> Result<T, String> {
-    super::json::parse(&response.text().await.map_err(unanswered)?)
+    answer.json().map_err(|e| format!("/config.json is not the expected configuration: {e}"))
 }
 
 /// Redeems a code at Entra's token endpoint: a cross-origin POST with no secret.
 pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<TokenResponse, SignInError> {
-    let request = within_deadline(Request::post(token_endpoint))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(body.as_str())
-        .map_err(|e| SignInError::Network(e.to_string()))?;
+    let request = Request::post(token_endpoint).header("Content-Type", "application/x-www-form-urlencoded");
     // A refused cross-origin request and an unreachable host fail alike, and have one fix.
-    let response = request.send().await.map_err(|e| {
+    let answer = exchange(request, Some(body.as_str())).await.map_err(|e| {
         if timed_out(&e) {
             SignInError::TokenEndpointTimedOut
         } else {
             SignInError::TokenEndpointUnreachable
         }
     })?;
-    if response.ok() {
-        return json(&response).await.map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
+    if answer.ok() {
+        return answer.json().map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
     }
-    match json::<TokenErrorBody>(&response).await {
+    match answer.json::<TokenErrorBody>() {
         Ok(body) => Err(SignInError::Provider(ProviderError::from(body))),
-        Err(_) => Err(SignInError::Network(format!("token endpoint answered {}", response.status()))),
+        Err(_) => Err(SignInError::Network(format!("token endpoint answered {}", answer.status))),
     }
 }
 
@@ -85,16 +102,12 @@ pub enum ApiFailure {
 
 /// `GET /api/me` with the access token.
 pub async fn me(token: &AccessToken) -> Result<Me, ApiFailure> {
-    let response = within_deadline(Request::get("/api/me"))
-        .header("Authorization", &format!("Bearer {}", token.secret()))
-        .send()
-        .await
-        .map_err(|e| ApiFailure::Unreachable(unanswered(e)))?;
-    if response.ok() {
-        return json(&response).await.map_err(ApiFailure::Unreachable);
+    let request = Request::get("/api/me").header("Authorization", &format!("Bearer {}", token.secret()));
+    let answer = exchange(request, None).await.map_err(|e| ApiFailure::Unreachable(unanswered(e)))?;
+    if answer.ok() {
+        return answer.json().map_err(ApiFailure::Unreachable);
     }
-    let status = response.status();
     let error: ApiError =
-        json(&response).await.map_err(|_| ApiFailure::Unreachable(format!("the API answered {status}")))?;
-    Err(if status == 401 { ApiFailure::Unauthorized(error) } else { ApiFailure::Refused(error) })
+        answer.json().map_err(|_| ApiFailure::Unreachable(format!("the API answered {}", answer.status)))?;
+    Err(if answer.status == 401 { ApiFailure::Unauthorized(error) } else { ApiFailure::Refused(error) })
 }
