@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
@@ -265,9 +266,23 @@ test('an error link that no sign-in of this tab asked for is refused without its
   await expect(alert).not.toContainText('555 0100');
 });
 
-test('the SPA is served under a strict Content Security Policy, with cache headers', async ({ page }) => {
+test('the SPA is served under a strict Content Security Policy, with cache headers', async ({ page, request }) => {
   const wasm = page.waitForResponse(/_bg\.wasm$/);
   const response = await page.goto('/');
+  // The JS glue and the wasm are pinned by their SHA-384 (subresource integrity), the pins match
+  // the files served (the release build minifies the glue after Trunk pinned it), and the glue is
+  // named after its own content, so a file cached for a year never changes under its name.
+  const pins = [...(await response!.text()).matchAll(/href=("?)(\/[^" >]+)\1 integrity=("?)(sha384-[^" >]+)\3/g)];
+  expect(pins.map(([, , file]) => file.replace(/-[0-9a-f]+/, '-…'))).toEqual(
+    expect.arrayContaining(['/channels-spa-….js', '/channels-spa-…_bg.wasm']),
+  );
+  for (const [, , file, , pin] of pins) {
+    const served = await (await request.get(file)).body();
+    expect(pin, file).toBe(`sha384-${createHash('sha384').update(served).digest('base64')}`);
+  }
+  const glue = pins.map(([, , file]) => file).find((file) => file.endsWith('.js'))!;
+  const content = await (await request.get(glue)).body();
+  expect(glue).toContain(`-${createHash('sha384').update(content).digest('hex').slice(0, 16)}.js`);
   expect(response!.headers()['cache-control']).toBe('no-cache');
   expect((await wasm).headers()['cache-control']).toBe('public, max-age=31536000, immutable');
   const csp = response!.headers()['content-security-policy'];
@@ -386,7 +401,10 @@ test('an interrupted renewal can be left: "Sign in again" starts afresh, and a s
   const authorize = page.waitForRequest((request) => request.url().includes('/oauth2/v2.0/authorize'));
   await page.getByRole('button', { name: 'Sign in again' }).click();
   expect(new URL((await authorize).url()).searchParams.get('prompt')).toBeNull(); // a plain sign-in
-  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  // The kept session went with it: back at the app, nothing is restored.
+  await page.goto('/');
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  await signIn(page, 'Alice Moreau');
   await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
 
   await interrupted();
@@ -400,8 +418,9 @@ test('a runtime configuration that cannot be loaded is explained, and "Try again
   let loads = 0;
   await page.route('**/config.json', async (route) => {
     loads += 1;
-    if (loads === 1) await route.abort('connectionfailed');
-    else await route.continue();
+    if (loads === 1) return route.abort('connectionfailed');
+    await new Promise((later) => setTimeout(later, 300)); // time for a second load to start, if one would
+    await route.continue();
   });
   await page.goto('/');
   const alert = page.getByRole('alert');

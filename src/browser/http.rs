@@ -31,38 +31,52 @@ impl Answer {
     }
 }
 
+/// Why an [`exchange`] has no whole answer.
+struct Unanswered {
+    /// The answer's status, when its headers came but its body did not.
+    status: Option<u16>,
+    error: gloo_net::Error,
+}
+
+impl Unanswered {
+    /// Whether the deadline ran out. Chromium rejects with the deadline's own `TimeoutError`;
+    /// an `AbortError` (from engines that do not pass the reason on) can only be the deadline
+    /// too: nothing else aborts these requests.
+    fn timed_out(&self) -> bool {
+        matches!(&self.error, gloo_net::Error::JsError(e) if e.name == "TimeoutError" || e.name == "AbortError")
+    }
+
+    /// Why, in words: "no answer within 15 seconds", or the browser's error.
+    fn reason(&self) -> String {
+        match self.status {
+            _ if self.timed_out() => format!("no answer within {ANSWER_WITHIN_SECONDS} seconds"),
+            Some(status) => format!("an answer ({status}) whose body could not be read: {}", self.error),
+            None => self.error.to_string(),
+        }
+    }
+}
+
 /// Sends `request` (with `body`, if any) and reads its whole answer. The browser aborts it when
 /// that takes longer than [`ANSWER_WITHIN_SECONDS`], also when the body stalls after the headers.
-async fn exchange(request: RequestBuilder, body: Option<&str>) -> Result<Answer, gloo_net::Error> {
+async fn exchange(request: RequestBuilder, body: Option<&str>) -> Result<Answer, Unanswered> {
+    let unsent = |error| Unanswered { status: None, error };
     let request = request.abort_signal(Some(&AbortSignal::timeout_with_u32(ANSWER_WITHIN_SECONDS * 1000)));
-    let response = match body {
-        Some(body) => request.body(body)?,
-        None => request.build()?,
+    let request = match body {
+        Some(body) => request.body(body),
+        None => request.build(),
     }
-    .send()
-    .await?;
-    let body = response.text().await?;
-    Ok(Answer { status: response.status(), body })
-}
-
-/// Whether an [`exchange`] failed for want of a whole answer in time.
-fn timed_out(error: &gloo_net::Error) -> bool {
-    matches!(error, gloo_net::Error::JsError(e) if e.name == "TimeoutError")
-}
-
-/// Why an [`exchange`] failed.
-fn unanswered(error: gloo_net::Error) -> String {
-    if timed_out(&error) {
-        return format!("no answer within {ANSWER_WITHIN_SECONDS} seconds");
-    }
-    error.to_string()
+    .map_err(unsent)?;
+    let response = request.send().await.map_err(unsent)?;
+    let status = response.status();
+    let body = response.text().await.map_err(|error| Unanswered { status: Some(status), error })?;
+    Ok(Answer { status, body })
 }
 
 /// `GET /config.json` from the server that served the SPA.
 pub async fn runtime_config() -> Result<SpaConfig, String> {
     let answer = exchange(Request::get("/config.json"), None)
         .await
-        .map_err(|e| "Could not load /config.json: ".to_owned() + &unanswered(e))?;
+        .map_err(|why| "Could not load /config.json: ".to_owned() + &why.reason())?;
     if !answer.ok() {
         return Err(format!("Could not load /config.json: expected 200 (found {})", answer.status));
     }
@@ -72,13 +86,11 @@ pub async fn runtime_config() -> Result<SpaConfig, String> {
 /// Redeems a code at Entra's token endpoint: a cross-origin POST with no secret.
 pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<TokenResponse, SignInError> {
     let request = Request::post(token_endpoint).header("Content-Type", "application/x-www-form-urlencoded");
-    // A refused cross-origin request and an unreachable host fail alike, and have one fix.
-    let answer = exchange(request, Some(body.as_str())).await.map_err(|e| {
-        if timed_out(&e) {
-            SignInError::TokenEndpointTimedOut
-        } else {
-            SignInError::TokenEndpointUnreachable
-        }
+    let answer = exchange(request, Some(body.as_str())).await.map_err(|why| match why.status {
+        _ if why.timed_out() => SignInError::TokenEndpointTimedOut,
+        // A refused cross-origin request and an unreachable host fail alike, and have one fix.
+        None => SignInError::TokenEndpointUnreachable,
+        Some(_) => SignInError::Network("the token endpoint sent ".to_owned() + &why.reason()),
     })?;
     if answer.ok() {
         return answer.json().map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
@@ -103,7 +115,7 @@ pub enum ApiFailure {
 /// `GET /api/me` with the access token.
 pub async fn me(token: &AccessToken) -> Result<Me, ApiFailure> {
     let request = Request::get("/api/me").header("Authorization", &format!("Bearer {}", token.secret()));
-    let answer = exchange(request, None).await.map_err(|e| ApiFailure::Unreachable(unanswered(e)))?;
+    let answer = exchange(request, None).await.map_err(|why| ApiFailure::Unreachable(why.reason()))?;
     if answer.ok() {
         return answer.json().map_err(ApiFailure::Unreachable);
     }
