@@ -16,7 +16,10 @@ use std::sync::Arc;
 
 use channels_protocol::authorize::Prompt;
 use channels_protocol::wire::{RuntimeConfig, SpaConfig};
-use leptos::prelude::*;
+use reactive_graph::callback::Callback;
+use reactive_graph::owner::StoredValue;
+use reactive_graph::prelude::*;
+use reactive_graph::signal::{ArcRwSignal, RwSignal};
 
 use crate::auth::session::Session;
 use crate::auth::Explanation;
@@ -49,7 +52,7 @@ pub enum Phase {
 pub fn app() -> Markup {
     // Loaded once, and again by "Try again" when it could not be.
     let config = RwSignal::new(None::<Result<SpaConfig, String>>);
-    let load = move || leptos::task::spawn_local(async move { config.set(Some(config::load().await)) });
+    let load = move || reactive_graph::spawn_local(async move { config.set(Some(config::load().await)) });
     load();
     let load_again = Callback::new(move |()| {
         if config.get_untracked().is_some() {
@@ -120,7 +123,7 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
     // Renews the stored session: at a reload, and again after an interrupted renewal.
     let restore = move || {
         phase.set(Phase::Renewing);
-        leptos::task::spawn_local(async move {
+        reactive_graph::spawn_local(async move {
             // A session belongs to the registration that issued it: after a change of
             // organisation (in another tab) it is dropped, not renewed at the wrong tenant.
             let Some(config) = config.try_get_value() else { return }; // this lifecycle is gone
@@ -135,7 +138,7 @@ pub fn lifecycle(config: RuntimeConfig, organisation: Option<(String, Callback<(
         })
     };
     match phase.get_untracked() {
-        Phase::Completing => leptos::task::spawn_local(async move {
+        Phase::Completing => reactive_graph::spawn_local(async move {
             settle(auth::complete(&config.get_value()).await.map(|(session, _return_to)| session));
         }),
         Phase::Renewing => restore(),
@@ -225,10 +228,10 @@ fn renew_after(phase: RwSignal<Phase>, config: StoredValue<RuntimeConfig>, sessi
         let current = matches!(phase.try_get_untracked(),
             Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now.get_untracked(), &session));
         let Some(registration) = config.try_get_value().filter(|_| current) else { return };
-        leptos::task::spawn_local(async move {
+        reactive_graph::spawn_local(async move {
             let renewed = auth::renew(&registration, &session.stored).await;
             settle(phase, config, renewed)
         });
     };
-    set_timeout(renew, std::time::Duration::from_secs(seconds));
+    browser::after_seconds(seconds, renew);
 }

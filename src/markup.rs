@@ -10,10 +10,12 @@
 
 use std::sync::Arc;
 
-use leptos::attr::custom::custom_attribute;
-use leptos::html::custom;
-use leptos::prelude::*;
-use leptos::tachys::html::attribute::any_attribute::{AnyAttribute, IntoAnyAttribute};
+use reactive_graph::callback::{Callable, Callback};
+use tachys::html::attribute::any_attribute::AnyAttribute;
+use tachys::html::attribute::custom::custom_attribute;
+use tachys::html::element::custom;
+use tachys::html::event::{click, on};
+use tachys::prelude::*;
 
 /// A piece of a page.
 pub enum Markup {
@@ -73,7 +75,7 @@ impl Element {
     /// Runs `action` on every click.
     #[inline(never)]
     pub fn on_click(mut self, action: Callback<()>) -> Self {
-        self.attributes.push(leptos::ev::on(leptos::ev::click, move |_| action.run(())).into_any_attr());
+        self.attributes.push(on(click, move |_| action.run(())).into_any_attr());
         self
     }
 

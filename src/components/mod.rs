@@ -2,7 +2,7 @@
 
 use channels_protocol::diagnostics::Check;
 use channels_protocol::wire::Notice;
-use leptos::prelude::Callback;
+use reactive_graph::callback::Callback;
 
 use crate::auth::Explanation;
 use crate::markup::{el, Markup};

@@ -1,7 +1,7 @@
 //! The organisation picker, when the deployment serves several (each with its own Entra
 //! tenant and registration).
 
-use leptos::prelude::{Callable, Callback};
+use reactive_graph::callback::{Callable, Callback};
 
 use crate::markup::{el, Markup};
 

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use channels_protocol::diagnostics::{check, Check, ObservedClaims, MASKED_CLAIMS};
 use channels_protocol::wire::{Me, RuntimeConfig};
-use leptos::prelude::*;
+use reactive_graph::callback::Callback;
+use reactive_graph::prelude::*;
+use reactive_graph::signal::{ArcRwSignal, RwSignal};
 
 use crate::auth::session::Session;
 use crate::auth::Explanation;
@@ -152,7 +154,7 @@ fn diagnostics_panel(
 /// channels too.
 fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>, me: Option<MeAnswer>) {
     verdict.set(ApiVerdict { about: session.clone(), answer: None });
-    leptos::task::spawn_local(async move {
+    reactive_graph::spawn_local(async move {
         let answer = http::me(&session.access_token).await;
         record(verdict, &session, &answer);
         if let Some(me) = me {

@@ -1,6 +1,6 @@
 //! The signed-out page, with Microsoft's sign-in button.
 
-use leptos::prelude::Callback;
+use reactive_graph::callback::Callback;
 
 use crate::auth::Explanation;
 use crate::components::signed_out_notice;
