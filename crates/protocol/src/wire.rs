@@ -135,10 +135,11 @@ pub struct Me {
     /// Why the channel list may be incomplete or empty, when the API knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,
-    /// The stored member record. The browser app does not show it, and reading its free-form
-    /// preferences would bring a JSON value type into the wasm: there it is skipped.
+    /// The stored member record. The browser app does not show it, and its free-form
+    /// preferences would bring a JSON value type (reading, cloning, dropping it) into the wasm:
+    /// there the field does not exist, and the answer's `member` is ignored.
+    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub member: Option<MemberRecord>,
 }
 
