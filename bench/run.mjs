@@ -121,7 +121,7 @@ function payload() {
     execFileSync('tar', ['xzf', path.join(dir, tgz), '-C', dir]);
     peers[name] = { version: spec.split('@').at(-1), file, ...gz(path.join(dir, 'package', file)) };
   }
-  return { ours, peers, command: "./dev's release build (trunk build --release on a pinned nightly, panic = immediate-abort, no wasm reference-types, JS minified by terser); gzip -9 of each file (zlib level 9)" };
+  return { ours, peers, command: "./dev's release build (trunk build --release on a pinned nightly, panic = immediate-abort, no wasm reference-types, JS minified by terser, wasm import and export names minified by binaryen); gzip -9 of each file (zlib level 9)" };
 }
 
 async function signIn() {
