@@ -7,7 +7,8 @@
 //   its Rust types (up to 190 characters), and the glue spells each again. binaryen's
 //   `--minify-imports-and-exports-and-modules` (the pass Emscripten runs on its release builds)
 //   renames them to one or two letters and prints what it renamed; the glue follows. Neither
-//   wasm-bindgen nor Trunk offers this.
+//   wasm-bindgen nor Trunk offers this. The same run drops the wasm's `producers` and
+//   `target_features` sections, which browsers do not read.
 // - The JS glue: Trunk's JS minifier (minify-js) cannot parse it and leaves it whole with a
 //   warning; terser can.
 //
@@ -40,7 +41,7 @@ function replaceOne(text, pattern, replacement, what) {
 async function minifyWasmNames(path) {
   const { stdout } = await promisify(execFile)(
     WASM_OPT,
-    ["--minify-imports-and-exports-and-modules", "--detect-features", path, "-o", path],
+    ["--minify-imports-and-exports-and-modules", "--strip-producers", "--strip-target-features", "--detect-features", path, "-o", path],
     { maxBuffer: 1 << 24 },
   );
   const { imports, exports } = JSON.parse(stdout);
