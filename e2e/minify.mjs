@@ -64,10 +64,10 @@ async function minifyWasmNames(path) {
   };
 }
 
-/** Writes `bytes` as `name` with Trunk's hash (`-<16 hex digits>`) replaced by that of `bytes`. */
+/** Writes `bytes` as `name` with Trunk's hash (`-<up to 16 hex digits>`) replaced by that of `bytes`. */
 async function rename(staging, name, bytes) {
-  const parts = name.match(/^(.+)-[0-9a-f]{16}(_bg\.wasm|\.js)$/);
-  if (!parts) throw new Error(`expected ${name} to be named by Trunk, ending in -<16 hex digits>`);
+  const parts = name.match(/^(.+)-[0-9a-f]{1,16}(_bg\.wasm|\.js)$/);
+  if (!parts) throw new Error(`expected ${name} to be named by Trunk, ending in -<up to 16 hex digits>`);
   const renamed = `${parts[1]}-${digest(bytes).digest("hex").slice(0, 16)}${parts[2]}`;
   await rm(join(staging, name));
   await writeFile(join(staging, renamed), bytes);

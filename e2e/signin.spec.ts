@@ -126,10 +126,24 @@ test('the session survives a reload through its refresh token, and sign-out clea
 test('diagnostics pass for alice and name the fix when something is off', async ({ page }) => {
   await signIn(page, 'Alice Moreau');
   await expect(channels(page)).toHaveCount(3);
-  await page.getByRole('button', { name: 'Check this sign-in' }).click();
+  // The button discloses the diagnostics: it says whether they are shown, keeps the focus, and
+  // the address follows.
+  const toggle = page.getByRole('button', { name: 'Check this sign-in' });
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  await expect(page).toHaveURL(/\/diagnostics$/);
   const checks = page.getByRole('list', { name: 'Checks' }).getByRole('listitem');
   await expect(checks).toHaveCount(8);
   await expect(page.locator('.diagnostics').getByRole('status')).toHaveText('Every check passed.');
+  await expect(toggle).toBeFocused();
+  await toggle.press('Enter');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await expect(page.getByRole('heading', { name: 'Sign-in diagnostics' })).toBeHidden();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(toggle).toBeFocused();
+  await toggle.press('Enter');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
   await page.getByText('Decoded access token claims').click();
   await expect(page.locator('.diagnostics pre')).toContainText('"upn": "alice@contoso.example"');
   await expect(page.locator('.diagnostics pre')).toContainText('"sub": "•••• (masked)"');
@@ -177,6 +191,7 @@ test('diagnostics say why a token cannot be examined, naming the claim, and stil
 
   await signIn(page, 'Alice Moreau', '/diagnostics');
   await expect(page.getByRole('alert').first()).toContainText('The API refused your sign-in'); // the signature no longer holds
+  await expect(page.getByRole('button', { name: 'Check this sign-in' })).toHaveAttribute('aria-expanded', 'true');
   await expect(diagnostics.getByRole('alert')).toHaveText(claimsCannotBeChecked + 'scp: expected a string (found another type).');
   await page.getByText('Decoded access token claims').click();
   await expect(diagnostics.locator('pre')).toContainText('"scp": null');

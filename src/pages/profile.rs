@@ -48,8 +48,7 @@ pub fn profile(
     });
     // The diagnostics have their own address, so a link (or a sign-in started there) opens them.
     let show_diagnostics = RwSignal::new(location::path() == DIAGNOSTICS_PATH);
-    let toggle_diagnostics = Callback::new(move |()| {
-        show_diagnostics.update(|shown| *shown = !*shown);
+    let diagnostics_toggled = Callback::new(move |()| {
         location::replace_path(if show_diagnostics.get_untracked() { DIAGNOSTICS_PATH } else { "/" });
     });
     let channels = Markup::reactive(move || match me.get() {
@@ -85,8 +84,7 @@ pub fn profile(
                 .child(
                     el("button")
                         .class("secondary")
-                        .reactive_attr("aria-expanded", move || show_diagnostics.get().to_string())
-                        .on_click(toggle_diagnostics)
+                        .discloses(show_diagnostics, diagnostics_toggled)
                         .text("Check this sign-in"),
                 ),
         )
