@@ -80,21 +80,18 @@ pub fn organisation(spa: SpaConfig) -> Markup {
     if spa.profiles.len() < 2 {
         return lifecycle(spa.sign_in(), None);
     }
-    let spa = StoredValue::new(spa);
-    let chosen = RwSignal::new(
-        browser::storage::remembered_profile().filter(|name| spa.with_value(|spa| spa.profile(name).is_some())),
-    );
+    let chosen = RwSignal::new(browser::storage::remembered_profile().filter(|name| spa.profile(name).is_some()));
     let change = Callback::new(move |()| {
         browser::storage::forget_profile();
         chosen.set(None);
     });
     Markup::reactive(move || match chosen.get() {
         Some(name) => {
-            let config = spa.with_value(|spa| spa.profile(&name)).expect("a chosen profile exists");
+            let config = spa.profile(&name).expect("a chosen profile exists");
             lifecycle(config, Some((name, change)))
         }
         None => {
-            let names: Vec<String> = spa.with_value(|spa| spa.profiles.iter().map(|p| p.name.clone()).collect());
+            let names: Vec<String> = spa.profiles.iter().map(|p| p.name.clone()).collect();
             let pick = Callback::new(move |name: String| {
                 browser::storage::remember_profile(&name);
                 chosen.set(Some(name));

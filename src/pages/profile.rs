@@ -106,11 +106,10 @@ fn record(verdict: RwSignal<ApiVerdict>, session: &Arc<Session>, answer: &Result
         Err(ApiFailure::Unauthorized(e) | ApiFailure::Refused(e)) => Err(e.error.clone() + ": " + &e.message),
         Err(ApiFailure::Unreachable(what)) => Err(what.clone()),
     };
-    verdict.try_update(|verdict| {
-        if Arc::ptr_eq(&verdict.about, session) {
-            verdict.answer = Some(answer);
-        }
-    });
+    // The page may be gone (signed out meanwhile), or its verdict about a newer token by now.
+    if verdict.try_with_untracked(|verdict| Arc::ptr_eq(&verdict.about, session)) == Some(true) {
+        verdict.try_set(ApiVerdict { about: session.clone(), answer: Some(answer) });
+    }
 }
 
 /// The diagnostics of the newest access token. A renewal updates the checks and the claims in
