@@ -156,7 +156,7 @@ mod tests {
         let scope = &manifest["api"]["oauth2PermissionScopes"][0];
         assert_eq!(scope["value"], "UserProfile.ReadWrite");
         assert_eq!(manifest["requiredResourceAccess"][0]["resourceAccess"][0]["id"], scope["id"]);
-        assert!(crate::config::is_guid(scope["id"].as_str().unwrap()));
+        assert!(channels_protocol::claims::is_guid(scope["id"].as_str().unwrap()));
         assert_eq!(
             manifest["optionalClaims"]["accessToken"][1]["additionalProperties"],
             serde_json::json!(["sam_account_name"])

@@ -4,10 +4,10 @@
 //! object ids; they match case-insensitively. An empty answer is never silent: overage and a
 //! missing groups claim each come with a notice that says what the admin must configure.
 
+use channels_protocol::claims::is_guid;
 use channels_protocol::wire::Notice;
 
 use crate::auth::VerifiedClaims;
-use crate::config::is_guid;
 
 /// A group as the configuration names it.
 #[derive(Debug, Clone, PartialEq, Eq)]

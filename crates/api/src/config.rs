@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use channels_protocol::claims::is_guid;
 use channels_protocol::wire::{Profile, RuntimeConfig, SpaConfig};
 use serde::Deserialize;
 
@@ -516,12 +517,6 @@ fn guid(value: Option<&str>, key: &str, where_: &str) -> Result<String, ConfigEr
     } else {
         Err(ConfigError::new(key, format!("a GUID ({where_} in the Entra portal)"), value))
     }
-}
-
-/// Whether `value` is a GUID in its 8-4-4-4-12 form.
-pub fn is_guid(value: &str) -> bool {
-    let lengths: Vec<usize> = value.split('-').map(str::len).collect();
-    lengths == [8, 4, 4, 4, 12] && value.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
 }
 
 #[cfg(test)]

@@ -194,8 +194,8 @@ impl ReturnPath {
             && !path.starts_with("//")
             && !path.contains('\\')
             && !path.chars().any(char::is_control)
-            && !path.to_ascii_lowercase().contains("%5c")
-            && !path.to_ascii_lowercase().starts_with("/%2f");
+            && !path.as_bytes().windows(3).any(|three| three.eq_ignore_ascii_case(b"%5c"))
+            && !path.as_bytes().get(..4).is_some_and(|start| start.eq_ignore_ascii_case(b"/%2f"));
         Self(if safe { path.to_owned() } else { "/".to_owned() })
     }
     /// The path.
@@ -255,14 +255,18 @@ mod tests {
             "https://evil.example/",
             "/\\evil.example",
             "/%5Cevil.example",
+            "/channels/%5cevil.example",
             "/%2F/evil.example",
+            "/%2f/evil.example",
             "javascript:alert(1)",
             "/ok\nLocation: x",
             "",
         ] {
             assert_eq!(ReturnPath::same_origin(hostile).as_str(), "/", "{hostile:?}");
         }
-        assert_eq!(ReturnPath::same_origin("/channels?tab=2").as_str(), "/channels?tab=2");
+        for safe in ["/channels?tab=2", "/search?q=%5B1%5D", "/a%2F", "/%"] {
+            assert_eq!(ReturnPath::same_origin(safe).as_str(), safe);
+        }
     }
 
     #[test]

@@ -72,3 +72,38 @@ impl AccessTokenClaims {
         self.scp.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty())
     }
 }
+
+/// Whether `value` is a GUID in its 8-4-4-4-12 form, as Entra writes tenant, object and group
+/// ids (either case).
+pub fn is_guid(value: &str) -> bool {
+    value.len() == 36
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_guid;
+
+    #[test]
+    fn a_guid_is_hex_in_groups_of_8_4_4_4_12() {
+        for guid in ["72f988bf-86f1-41af-91ab-2d7cd011db47", "0C6A1F52-1D1E-4B1A-9A57-3F0E2A7D0001"] {
+            assert!(is_guid(guid), "{guid}");
+        }
+        for not in [
+            "",
+            "contoso.onmicrosoft.com",
+            "72f988bf86f141af91ab2d7cd011db47",      // no dashes
+            "72f988bf-86f1-41af-91ab-2d7cd011db4",   // one digit short
+            "72f988bf-86f1-41af-91ab-2d7cd011db470", // one too many
+            "72f988bf-86f141af-91ab-2d7cd011db47-",  // a dash moved
+            "72f988bg-86f1-41af-91ab-2d7cd011db47",  // not hex
+            "72f988bé-86f1-41af-91ab-2d7cd011db4",   // not ASCII (36 bytes)
+            "Sales-Team-West-Region-Channel-0001",
+        ] {
+            assert!(!is_guid(not), "{not}");
+        }
+    }
+}

@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 
+use crate::claims::is_guid;
 use crate::wire::RuntimeConfig;
 
 /// Microsoft Graph's application id.
@@ -52,11 +53,6 @@ pub struct ObservedClaims {
 pub struct ClaimNames {
     /// Where the groups would have been.
     pub groups: Option<String>,
-}
-
-fn is_guid(value: &str) -> bool {
-    let lengths: Vec<usize> = value.split('-').map(str::len).collect();
-    lengths == [8, 4, 4, 4, 12] && value.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
 }
 
 /// Runs every check on an access token's claims. `api` is the API's verdict (`Ok` or its

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::authorize::{shown, Account};
+use crate::claims::is_guid;
 use crate::pkce::CodeVerifier;
 use crate::provider_error::ProviderError;
 use crate::secret::{constant_time_eq, AccessToken, AuthorizationCode, IdToken, Nonce, RefreshToken};
@@ -251,11 +252,6 @@ pub fn check_same_account(claims: &IdTokenClaims, expected: Option<&Account>) ->
         text
     };
     Err(IdTokenError::OtherAccount { expected: describe(expected), found: describe(&found) })
-}
-
-fn is_guid(value: &str) -> bool {
-    let lengths: Vec<usize> = value.split('-').map(str::len).collect();
-    lengths == [8, 4, 4, 4, 12] && value.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
