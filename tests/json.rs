@@ -28,8 +28,8 @@ fn entra_and_api_answers_parse_as_serde_json_parses_them() {
     }
     let error = r#"{"error":"invalid_grant","error_description":"AADSTS700084: The refresh token was issued to a single page app.","error_codes":[700084],"timestamp":"t","trace_id":"x","correlation_id":"y"}"#;
     assert_eq!(json::parse::<TokenErrorBody>(error).unwrap(), serde_json::from_str::<TokenErrorBody>(error).unwrap());
-    // The member record (free-form preferences) is the API's business: the browser's `Me` has no
-    // such field, and the answer's is ignored.
+    // What the browser app does not use (the member record, the user's names, ids and groups)
+    // is not in its `Me`, and the answer's is ignored.
     let me = r#"{"upn":"alice@contoso.example","name":"Alice","tenant_id":"t","object_id":"o","groups":["Dispatch"],"channels":["All Call"],"notice":{"code":"c","message":"m"},"member":{"roles":[],"preferences":{"theme":"dark"},"created_at":1,"last_seen_at":2,"provisioning":"created"}}"#;
     let parsed: Me = json::parse(me).unwrap();
     assert_eq!((parsed.channels, parsed.notice.unwrap().code), (vec!["All Call".to_owned()], "c".to_owned()));

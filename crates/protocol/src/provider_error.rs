@@ -20,10 +20,10 @@ impl ProviderError {
     /// Builds the error and reads the AADSTS number from the start of the description.
     pub fn new(error: impl Into<String>, description: impl Into<String>) -> Self {
         let description = description.into();
-        let aadsts = description
-            .strip_prefix("AADSTS")
-            .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
-            .and_then(|digits| digits.parse().ok());
+        let aadsts = description.strip_prefix("AADSTS").and_then(|rest| {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            rest[..digits].parse().ok()
+        });
         Self { error: error.into(), aadsts, description }
     }
 

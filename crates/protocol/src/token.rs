@@ -65,11 +65,14 @@ impl std::fmt::Debug for TokenRequestBody {
 pub struct TokenResponse {
     /// The access token for the API.
     pub access_token: AccessToken,
-    /// Always `Bearer`.
+    /// `Bearer`, in the authorization code flow. Not in the browser app.
+    #[cfg(not(target_arch = "wasm32"))]
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-    /// The scopes granted, space-separated.
+    /// The scopes granted, space-separated. Not in the browser app: its diagnostics read them
+    /// from the access token itself.
+    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default)]
     pub scope: String,
     /// Present when `offline_access` was granted.
@@ -90,13 +93,17 @@ pub struct TokenErrorBody {
     /// The AADSTS numbers.
     #[serde(default)]
     pub error_codes: Vec<u32>,
-    /// `2026-11-22 10:15:00Z`
+    /// `2026-11-22 10:15:00Z`. This and the ids below are quoted by the description too, which
+    /// is what the browser app shows: not in the browser app.
+    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default)]
     pub timestamp: String,
     /// The request id to quote to support.
+    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default)]
     pub trace_id: String,
     /// The correlation id to quote to support.
+    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default)]
     pub correlation_id: String,
 }

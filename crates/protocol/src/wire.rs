@@ -120,24 +120,29 @@ pub struct Notice {
 /// `GET /api/me`: who the token belongs to and the channels their groups grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
-    /// The user principal name, shown to people; never used as the key.
+    /// The user principal name, shown to people; never used as the key. Not in the browser
+    /// app, which names the user after the ID token before this answer comes.
+    #[cfg(not(target_arch = "wasm32"))]
     pub upn: String,
-    /// The display name.
+    /// The display name. Not in the browser app, as `upn`.
+    #[cfg(not(target_arch = "wasm32"))]
     pub name: String,
     /// The tenant id (`tid`): half of the member key.
     pub tenant_id: String,
-    /// The object id (`oid`): the other half of the member key.
+    /// The object id (`oid`): the other half of the member key. Not in the browser app.
+    #[cfg(not(target_arch = "wasm32"))]
     pub object_id: String,
-    /// The `groups` claim as received (sAMAccountName form).
+    /// The `groups` claim as received (sAMAccountName form). Not in the browser app: its
+    /// diagnostics read the groups from the access token.
+    #[cfg(not(target_arch = "wasm32"))]
     pub groups: Vec<String>,
     /// The channels those groups grant, in the configured order.
     pub channels: Vec<String>,
     /// Why the channel list may be incomplete or empty, when the API knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,
-    /// The stored member record. The browser app does not show it, and its free-form
-    /// preferences would bring a JSON value type (reading, cloning, dropping it) into the wasm:
-    /// there the field does not exist, and the answer's `member` is ignored.
+    /// The stored member record. Not in the browser app, where its free-form preferences
+    /// would also bring a JSON value type (reading, cloning, dropping it) into the wasm.
     #[cfg(not(target_arch = "wasm32"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<MemberRecord>,
