@@ -45,11 +45,12 @@ async function minifyWasmNames(path) {
     { maxBuffer: 1 << 24 },
   );
   const { imports, exports } = JSON.parse(stdout);
+  const minified = new WebAssembly.Module(await readFile(path));
   // binaryen does not print the new module name: the wasm says it.
-  const modules = (wasm) => new Set(WebAssembly.Module.imports(new WebAssembly.Module(wasm)).map((i) => i.module));
-  const [minifiedModule, ...more] = modules(await readFile(path));
+  const [minifiedModule, ...more] = new Set(WebAssembly.Module.imports(minified).map((i) => i.module));
   const [module, ...others] = new Set(imports.map(([module]) => module));
   if (more.length || others.length) throw new Error(`expected the wasm to import from one module; found more`);
+  const exported = new Set(WebAssembly.Module.exports(minified).map((e) => e.name));
   return (glue) => {
     // The import object: one module, each function under its name as a key.
     glue = replaceOne(glue, `${literal(quoted(module))}(?=: import0\\b)`, quoted(minifiedModule), `the import module ${module}`);
@@ -58,7 +59,12 @@ async function minifyWasmNames(path) {
     }
     // The exports: properties of `wasm`, the instance's exports (some are not read by the glue).
     for (const [name, short] of exports) {
-      glue = glue.replace(new RegExp(`\\bwasm\\.${literal(name)}\\b`, "g"), () => `wasm[${quoted(short)}]`);
+      glue = glue.replace(new RegExp(`\\bwasm\\.${literal(name)}(?![\\w$])`, "g"), () => `wasm[${quoted(short)}]`);
+    }
+    // Whatever else the glue reads from `wasm` was not renamed: the app would fail there.
+    for (const [, dotted, bracketed] of glue.matchAll(/\bwasm(?:\.([\w$]+)|\[("[^"]+")\])/g)) {
+      const name = dotted ?? JSON.parse(bracketed);
+      if (!exported.has(name)) throw new Error(`expected the JS glue to read only the wasm's exports; found wasm.${name}`);
     }
     return glue;
   };

@@ -69,9 +69,11 @@ impl Element {
     }
 
     /// Makes this a disclosure button (WAI-ARIA): each click flips `expanded`, then runs
-    /// `then`; `aria-expanded` says which. The attribute is set on the button itself, not
-    /// re-rendered, so the button keeps focus. (A reactive attribute did the same through a
-    /// render effect of its own type, Leptos' effect code copied once more: 1 KB gzip.)
+    /// `then`; `aria-expanded` says which. The attribute is set on the button itself (the
+    /// click's `currentTarget`: tachys' event delegation is off), not re-rendered, so the
+    /// button keeps focus; it follows `expanded` as long as this button is its only writer.
+    /// (A reactive attribute did the same through a render effect of its own type, Leptos'
+    /// effect code copied once more: 1 KB gzip.)
     #[inline(never)]
     pub fn discloses(self, expanded: RwSignal<bool>, then: Callback<()>) -> Self {
         let state = |expanded: bool| if expanded { "true" } else { "false" };

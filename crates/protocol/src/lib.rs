@@ -16,9 +16,9 @@
 //!
 //! The browser app reads only the fields it uses. A message's other fields are compiled out
 //! of the wasm (`#[cfg(not(target_arch = "wasm32"))]`) and ignored when read there: each field
-//! read costs the app's download code that reads, keeps and drops it (2.7 KB gzip for the
-//! fields left out now), and a field the app does not have cannot be used by mistake. The API,
-//! the emulator and the tests see every field.
+//! adds to the download the code that reads, keeps and drops it (2.7 KB gzip for the fields
+//! left out now), and a field the app does not have cannot be used by mistake. The API, the
+//! emulator and the host tests see every field; the SPA's wasm tests see the app's.
 
 pub mod authorize;
 pub mod callback;

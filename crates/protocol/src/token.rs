@@ -93,8 +93,8 @@ pub struct TokenErrorBody {
     /// The AADSTS numbers.
     #[serde(default)]
     pub error_codes: Vec<u32>,
-    /// `2026-11-22 10:15:00Z`. This and the ids below are quoted by the description too, which
-    /// is what the browser app shows: not in the browser app.
+    /// `2026-11-22 10:15:00Z`. Not in the browser app, nor are the two ids below: the
+    /// description it shows quotes all three.
     #[cfg(not(target_arch = "wasm32"))]
     #[serde(default)]
     pub timestamp: String,
