@@ -232,6 +232,30 @@ test('with several organisations the user picks one, which is remembered and can
   expect(await page.evaluate(() => Object.keys(localStorage))).toEqual(['channels.organisation']); // a name, no token
 });
 
+test('a renewal due after a sign-out elsewhere and a change of organisation is not sent', async ({ context }) => {
+  const base = `http://localhost:${organisationsApiPort}`;
+  const page = await context.newPage();
+  await page.clock.install();
+  await page.goto(`${base}/`);
+  await page.getByRole('button', { name: 'Fabrikam' }).click();
+  await signIn(page, 'Frank Osei', `${base}/`);
+  await expect(channels(page)).toHaveText(['All Call', 'Harbour Ops']); // a renewal is now scheduled
+  const tokenRequests: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/oauth2/v2.0/token')) tokenRequests.push(r.postData() ?? '');
+  });
+  await (await context.newPage()).goto(`${base}/logout`); // a sign-out elsewhere
+  await expect(page.getByRole('status')).toContainText('You were signed out');
+  await page.getByRole('button', { name: 'Change organisation' }).click();
+  await page.getByRole('button', { name: 'Contoso' }).click(); // the Fabrikam sign-in is gone
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  await page.clock.fastForward('01:30:00'); // past the old session's renewal, and any retry
+  await page.waitForTimeout(500); // time for a request the page would send
+  expect(tokenRequests).toEqual([]);
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  await expect(page.getByText('Organisation: Contoso')).toBeVisible();
+});
+
 /** The SPA's alert names the code and the fix. */
 async function explained(page: Page, code: string) {
   const alert = page.getByRole('alert');
