@@ -37,7 +37,8 @@ function replaceOne(text, pattern, replacement, what) {
   return text.replace(new RegExp(pattern), () => replacement);
 }
 
-/** Shortens the wasm's import, export and module names in place; returns the glue's renames. */
+/** Shortens the wasm's import, export and module names in place; returns a function that
+ * rewrites the JS glue to match. */
 async function minifyWasmNames(path) {
   const { stdout } = await promisify(execFile)(
     WASM_OPT,
