@@ -1,4 +1,5 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { emulatorPort } from './playwright.config';
 
 /** Signs in through the emulator's account picker as the user with this display name. */
 export async function signIn(page: Page, name: string, start = '/') {
@@ -21,4 +22,14 @@ export async function signOut(page: Page) {
   const back = page.waitForRequest((r) => r.isNavigationRequest() && r.url() === `${origin}/sso`);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await back;
+}
+
+/** Ends the 24 hours of every refresh token the emulator issued (an emulator control, which
+ * needs its header); returns how many there were. */
+export async function expireRefreshTokens(request: APIRequestContext): Promise<number> {
+  const response = await request.post(`http://127.0.0.1:${emulatorPort}/_emulator/refresh-tokens/expire`, {
+    headers: { 'x-emulator-control': '1' },
+  });
+  expect(response.status()).toBe(200);
+  return response.json();
 }

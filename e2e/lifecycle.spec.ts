@@ -1,8 +1,7 @@
 import { expect, test, type Page, type Request } from '@playwright/test';
-import { channels, signIn, signOut } from './helpers';
-import { emulatorPort, graphScopeApiPort, organisationsApiPort, policiesApiPort, policiesClientIds } from './playwright.config';
+import { channels, expireRefreshTokens, signIn, signOut } from './helpers';
+import { graphScopeApiPort, organisationsApiPort, policiesApiPort, policiesClientIds } from './playwright.config';
 
-const emulator = `http://127.0.0.1:${emulatorPort}`;
 const silentRequests = (requests: Request[]) =>
   requests.filter((r) => r.url().includes('/oauth2/v2.0/authorize?') && new URL(r.url()).searchParams.get('prompt') === 'none');
 
@@ -36,7 +35,7 @@ test('past the 24-hour refresh limit the session comes back silently, and withou
 
   // Entra's 24 hours are over: the refresh token is refused (AADSTS700084) and the tab goes
   // back to Entra with prompt=none; Entra's session cookie signs alice in again unseen.
-  expect(await (await request.post(`${emulator}/_emulator/refresh-tokens/expire`)).json()).toBeGreaterThan(0);
+  expect(await expireRefreshTokens(request)).toBeGreaterThan(0);
   await page.reload();
   await expect(channels(page)).toHaveCount(3);
   expect(refusals).toEqual([[700084]]);
@@ -46,7 +45,7 @@ test('past the 24-hour refresh limit the session comes back silently, and withou
   expect(page.url()).toMatch(/\/$/);
 
   // Later, with Entra's session gone too: one silent try, then the sign-in page with the reason.
-  await request.post(`${emulator}/_emulator/refresh-tokens/expire`);
+  await expireRefreshTokens(request);
   await context.clearCookies();
   await page.clock.fastForward('00:11:00'); // past the ten minutes between silent tries
   await page.reload();
@@ -64,7 +63,7 @@ test('past the 24-hour refresh limit the session comes back silently, and withou
   // which matters when it holds several (AADSTS16000), and the user may still pick another.
   const again = new URL(authorizations[authorizations.length - 1].url()).searchParams;
   expect([again.get('prompt'), again.get('login_hint')]).toEqual([null, 'alice@contoso.example']);
-  await request.post(`${emulator}/_emulator/refresh-tokens/expire`);
+  await expireRefreshTokens(request);
   await page.clock.fastForward('00:01:00');
   await page.reload();
   await expect(page.getByRole('status')).toContainText('Your sign-in has ended');
@@ -90,7 +89,7 @@ test('a silent sign-in that comes back with another account is refused, not adop
     }
     await route.fulfill({ response, json: body });
   });
-  await request.post(`${emulator}/_emulator/refresh-tokens/expire`);
+  await expireRefreshTokens(request);
   await page.reload(); // refresh refused (AADSTS700084) → prompt=none with login_hint=bob
   const alert = page.getByRole('alert');
   await expect(alert).toContainText('expected bob@contoso.example with oid ');

@@ -38,6 +38,9 @@ pub struct ApiConfig {
     pub client_id: String,
     /// Accepted `aud` values.
     pub audiences: Vec<String>,
+    /// Client applications whose tokens are accepted (`azp`, `appid`): by default the SPA's
+    /// own registration and each profile's.
+    pub allowed_client_apps: Vec<String>,
     /// The delegated scope every call needs (bare name, as in `scp`).
     pub scope: String,
     /// The full scope the SPA asks Entra for (default `api://<client id>/<scope>`).
@@ -54,6 +57,40 @@ pub struct ApiConfig {
     pub database_url: DatabaseUrl,
     /// Roles a member gets at the first sign-in.
     pub default_roles: Vec<String>,
+    /// Certificate authorities trusted for the authority's TLS besides the built-in ones.
+    pub extra_roots: ExtraRoots,
+}
+
+/// Certificate authorities read from `entra.ca_file`, trusted besides the web's roots and the
+/// operating system's store (a TLS-inspecting proxy's authority, or the emulator's certificate).
+#[derive(Clone, Default)]
+pub struct ExtraRoots {
+    /// The file they came from.
+    pub file: Option<PathBuf>,
+    /// Its certificates.
+    pub certificates: Vec<reqwest::Certificate>,
+}
+
+impl ExtraRoots {
+    /// Reads every certificate of a PEM file; an unreadable file or one without a certificate
+    /// is an error naming the key.
+    pub fn read(path: PathBuf) -> Result<Self, ConfigError> {
+        let key = "entra.ca_file (ENTRA_CA_FILE)";
+        let expected = "a readable PEM file of one or more certificates (-----BEGIN CERTIFICATE-----)";
+        let pem =
+            std::fs::read(&path).map_err(|e| ConfigError::new(key, expected, format!("{}: {e}", path.display())))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|certificates| !certificates.is_empty())
+            .ok_or_else(|| ConfigError::new(key, expected, format!("{}: no certificate", path.display())))?;
+        Ok(Self { file: Some(path), certificates })
+    }
+}
+
+impl std::fmt::Debug for ExtraRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ExtraRoots({:?}: {} certificates)", self.file, self.certificates.len())
+    }
 }
 
 /// A database URL; `Debug` hides a password it may hold.
@@ -234,9 +271,11 @@ struct RawEntra {
     client_id: Option<String>,
     allowed_tenants: Option<Vec<String>>,
     audiences: Option<Vec<String>>,
+    allowed_client_apps: Option<Vec<String>>,
     scope: Option<String>,
     token_versions: Option<Vec<String>>,
     clock_skew_seconds: Option<u64>,
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,6 +325,9 @@ impl ApiConfig {
         }
         if let Some(dir) = var("CHANNELS_SPA_DIR") {
             raw.server.spa_dir = Some(PathBuf::from(dir));
+        }
+        if let Some(file) = var("ENTRA_CA_FILE") {
+            raw.entra.ca_file = Some(PathBuf::from(file));
         }
         raw.validate()
     }
@@ -459,6 +501,21 @@ impl RawConfig {
         }
         let channels =
             channels.into_iter().enumerate().map(|(i, raw)| raw.validate(i)).collect::<Result<Vec<_>, _>>()?;
+        let extra_roots = entra.ca_file.map(ExtraRoots::read).transpose()?.unwrap_or_default();
+        let allowed_client_apps = match entra.allowed_client_apps {
+            Some(apps) if !apps.is_empty() => apps
+                .iter()
+                .map(|app| guid(Some(app), "entra.allowed_client_apps", "the client app's Application (client) ID"))
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "entra.allowed_client_apps",
+                    "the client ids of the apps that may call this API (leave it out for the SPA's own)",
+                    "[]",
+                ))
+            }
+            None => std::iter::once(client_id.clone()).chain(profiles.iter().map(|p| p.client_id.clone())).collect(),
+        };
         Ok(ApiConfig {
             listen,
             spa_dir,
@@ -468,6 +525,7 @@ impl RawConfig {
             allowed_tenants,
             client_id,
             audiences,
+            allowed_client_apps,
             scope,
             spa_scope,
             profiles,
@@ -476,6 +534,7 @@ impl RawConfig {
             channels: ChannelMap::new(channels),
             database_url,
             default_roles,
+            extra_roots,
         })
     }
 }
@@ -637,6 +696,25 @@ mod tests {
             let error = Authority::parse(bad).unwrap_err();
             assert_eq!(error.found, bad, "{bad}");
         }
+    }
+
+    #[test]
+    fn client_apps_default_to_the_spas_own_registrations_and_an_empty_list_is_refused() {
+        assert_eq!(ApiConfig::demo().allowed_client_apps, [DEMO_CLIENT_ID]);
+        let organisations =
+            ApiConfig::parse(include_str!("../../../e2e/fixtures/organisations.toml"), |_| None).unwrap();
+        let profiles: Vec<&str> = organisations.profiles.iter().map(|p| p.client_id.as_str()).collect();
+        assert!(profiles.iter().all(|id| organisations.allowed_client_apps.iter().any(|a| a == id)), "{profiles:?}");
+        let listed = DEMO_CONFIG
+            .replace("[entra]\n", "[entra]\nallowed_client_apps = [\"5B0A0000-0000-4000-8000-00000000A001\"]\n");
+        assert_eq!(
+            ApiConfig::parse(&listed, |_| None).unwrap().allowed_client_apps,
+            ["5b0a0000-0000-4000-8000-00000000a001"]
+        );
+        let empty = DEMO_CONFIG.replace("[entra]\n", "[entra]\nallowed_client_apps = []\n");
+        assert_eq!(ApiConfig::parse(&empty, |_| None).unwrap_err().key, "entra.allowed_client_apps");
+        let bad = DEMO_CONFIG.replace("[entra]\n", "[entra]\nallowed_client_apps = [\"my-app\"]\n");
+        assert_eq!(ApiConfig::parse(&bad, |_| None).unwrap_err().found, "my-app");
     }
 
     #[test]

@@ -94,11 +94,17 @@ impl IntoResponse for ApiError {
                 ),
                 body_of(error),
             ),
-            Self::Token(error) => (
-                StatusCode::UNAUTHORIZED,
-                format!("Bearer error=\"invalid_token\", error_description=\"{}\"", quoted(&error.to_string())),
-                body_of(error),
-            ),
+            Self::Token(error) => {
+                tracing::info!(code = error.code(), reason = %error, "token refused");
+                (
+                    StatusCode::UNAUTHORIZED,
+                    format!(
+                        "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                        quoted(&error.public_message())
+                    ),
+                    body_of(error),
+                )
+            }
         };
         let mut response = (status, Json(body)).into_response();
         if let Ok(value) = HeaderValue::from_str(&challenge) {
@@ -109,5 +115,5 @@ impl IntoResponse for ApiError {
 }
 
 fn body_of(error: &TokenError) -> wire::ApiError {
-    wire::ApiError { error: error.code().into(), message: error.to_string(), fix: error.fix().map(str::to_owned) }
+    wire::ApiError { error: error.code().into(), message: error.public_message(), fix: error.fix().map(str::to_owned) }
 }

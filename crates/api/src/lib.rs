@@ -52,9 +52,8 @@ impl AppState {
     /// State for `config`: keys from the tenant's OIDC metadata, members in the configured
     /// database (migrated now).
     pub async fn connect(config: ApiConfig, clock: Clock) -> Result<Self, StoreError> {
-        let metadata =
-            format!("{}/{}/v2.0/.well-known/openid-configuration", config.authority.as_str(), config.tenant_id);
-        Self::with_keys(config, Arc::new(KeyCache::from_metadata(metadata)), clock).await
+        let keys = key_cache(&config);
+        Self::with_keys(config, Arc::new(keys), clock).await
     }
 
     /// State for `config` with a given key cache.
@@ -81,15 +80,17 @@ pub fn expectations(config: &ApiConfig) -> Expectations {
         issuers: config.issuer_templates(),
         audiences: config.audiences.clone(),
         tenants: config.allowed_tenants.clone(),
+        client_apps: config.allowed_client_apps.clone(),
         scope: config.scope.clone(),
         full_scope: config.full_scope(),
         leeway: config.clock_skew,
     }
 }
 
-/// The OIDC metadata URL of the configured tenant.
-pub fn metadata_url(config: &ApiConfig) -> String {
-    format!("{}/{}/v2.0/.well-known/openid-configuration", config.authority.as_str(), config.tenant_id)
+/// The configured tenant's signing keys, from the configured authority, fetched on first use.
+pub fn key_cache(config: &ApiConfig) -> KeyCache {
+    let http = auth::keys::http_client(&config.extra_roots.certificates);
+    KeyCache::from_authority(config.authority.as_str(), &config.tenant_id, http)
 }
 
 /// The system clock, in seconds since the epoch.
@@ -123,7 +124,7 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
         Some(dir) => api.merge(spa::router(dir, state.config.authority.as_str())?),
         None => api,
     };
-    Ok(app.with_state(state))
+    Ok(spa::security_headers(app).with_state(state))
 }
 
 async fn runtime_config(State(state): State<AppState>) -> impl IntoResponse {
@@ -147,10 +148,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
     Json(serde_json::json!({ "ready": true, "signing_keys": keys, "database": "ok" })).into_response()
 }
 
+/// A 503 naming what is missing; why (URLs, errors of the network or database) goes to the log.
 fn not_ready(what: &str, why: String) -> Response {
+    tracing::warn!(%why, "not ready: {what}");
     let body = channels_protocol::wire::ApiError {
         error: "not_ready".into(),
-        message: format!("expected the {what} to be available (found: {why})"),
+        message: format!("expected the {what} to be available (found them unavailable; the API's log says why)"),
         fix: Some("Check ENTRA_AUTHORITY, ENTRA_TENANT_ID and CHANNELS_DATABASE_URL.".into()),
     };
     (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()

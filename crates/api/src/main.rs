@@ -9,7 +9,7 @@ use std::sync::Arc;
 use channels_api::auth::keys::KeyCache;
 use channels_api::auth::Validator;
 use channels_api::config::ApiConfig;
-use channels_api::{admin, expectations, metadata_url, router, system_clock, AppState};
+use channels_api::{admin, expectations, key_cache, router, system_clock, AppState};
 use clap::{Parser, Subcommand};
 
 /// Entra ID access tokens in, channels out.
@@ -135,7 +135,7 @@ async fn check_token(config: ApiConfig, jwks: Option<PathBuf>, at: Option<u64>) 
                 serde_json::from_str(&text).map_err(|e| format!("{}: expected a JWK set ({e})", path.display()))?;
             KeyCache::fixed(&set)
         }
-        None => KeyCache::from_metadata(metadata_url(&config)),
+        None => key_cache(&config),
     };
     let clock = match at {
         Some(at) => Arc::new(move || at),

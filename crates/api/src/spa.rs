@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::Router;
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use sha2::{Digest, Sha256};
@@ -35,22 +35,36 @@ fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The policy of every response that is not the SPA's (JSON, health, errors): nothing may load
+/// or frame it.
+pub const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
 /// Static files from `dir`, with unknown paths (client-side routes such as `/sso`) answered by
-/// `index.html`, and the security headers on every response.
+/// `index.html`, under the SPA's Content Security Policy.
 pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path, authority: &str) -> std::io::Result<Router<S>> {
     let index = dir.join("index.html");
     let csp = content_security_policy(&std::fs::read_to_string(&index)?, authority);
     let files = ServeDir::new(dir).fallback(ServeFile::new(index));
-    let header = |name: HeaderName, value: &str| {
-        SetResponseHeaderLayer::overriding(name, HeaderValue::from_str(value).expect("ASCII header value"))
-    };
     Ok(Router::new()
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_control))
-        .layer(header(header::CONTENT_SECURITY_POLICY, &csp))
-        // The /sso URL holds the authorization code: never let it leak through Referer.
-        .layer(header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, header_value(&csp))))
+}
+
+/// The security headers on every response of `app`, the API's included: `nosniff`, no
+/// `Referer` (the /sso URL holds the authorization code), and [`API_CONTENT_SECURITY_POLICY`]
+/// where the SPA's own policy is not set.
+pub fn security_headers<S: Clone + Send + Sync + 'static>(app: Router<S>) -> Router<S> {
+    app.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(API_CONTENT_SECURITY_POLICY),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+    .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+}
+
+fn header_value(value: &str) -> HeaderValue {
+    HeaderValue::from_str(value).expect("ASCII header value")
 }
 
 /// Trunk names every asset after its content hash (`app-1a2b3c4d5e6f7a8b.js`): those are

@@ -5,12 +5,14 @@ use std::process::{Command, Output, Stdio};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aad-real");
 
-/// A configuration for the 2016 Azure AD token of the fixtures (a v1 token for `spn:…`).
+/// A configuration for the 2016 Azure AD token of the fixtures (a v1 token for `spn:…`, issued
+/// to the client application `bebfad57-…`, its `appid`).
 const AAD_CONFIG: &str = r#"
 [entra]
 tenant_id = "268da1a1-9db4-48b9-b1fe-683250ba90cc"
 client_id = "6514a8ca-d9e4-4155-b292-65258398f3aa"
 audiences = ["spn:6514a8ca-d9e4-4155-b292-65258398f3aa"]
+allowed_client_apps = ["bebfad57-efd7-419b-b74b-4b9dab7bd470"]
 scope = "user_impersonation"
 token_versions = ["1.0"]
 "#;

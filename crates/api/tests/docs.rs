@@ -40,7 +40,7 @@ fn troubleshooting() -> String {
             TokenError::KeysUnavailable(_) => "503",
             _ => "401",
         };
-        let message = error.to_string();
+        let message = error.public_message();
         out +=
             &format!("| `{}` | {status} | {} | {} |\n", error.code(), cell(&message), cell(error.fix().unwrap_or("—")));
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use channels_api::auth::keys::KeyCache;
+use channels_api::auth::keys::{http_client, KeyCache};
 use entra_emulator::directory::demo;
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::Value;
@@ -42,7 +42,7 @@ async fn emulator_documents_have_entras_fields_and_parse_with_the_apis_code() {
             assert_eq!(fields(key), fields(&real_keys["keys"][0]), "JWK fields at {tenant}");
         }
         // The API's own loader follows the metadata to the keys, as it does against Entra.
-        let cache = KeyCache::from_metadata(metadata_url);
+        let cache = KeyCache::from_authority(emulator.origin(), tenant, http_client(&[]));
         assert_eq!(cache.ensure_loaded().await.unwrap(), keys["keys"].as_array().unwrap().len());
     }
     let common = get(&format!("{}/common/v2.0/.well-known/openid-configuration", emulator.origin())).await;

@@ -1,13 +1,14 @@
-//! The signing-key cache against a real JWKS server on loopback that counts its requests and
-//! can be taken down: a flood of unknown kids costs the identity provider one fetch, and an
-//! outage keeps the cached keys working.
+//! The signing-key cache against a real identity provider on loopback that counts its requests
+//! and can be taken down: a flood of unknown kids costs it one fetch, an outage keeps the cached
+//! keys working, and keys are taken only from the configured authority's own metadata.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use axum::response::Redirect;
 use axum::routing::get;
 use axum::{Json, Router};
-use channels_api::auth::keys::{KeyCache, KeyError};
+use channels_api::auth::keys::{http_client, KeyCache, KeyError, MAX_DOCUMENT_BYTES};
 use entra_emulator::keys::SigningKey;
 
 #[derive(Default)]
@@ -17,12 +18,18 @@ struct Counters {
     down: AtomicBool,
 }
 
-/// Serves OIDC metadata and a key set with one key; returns the metadata URL.
-async fn identity_provider(key: &SigningKey, counters: Arc<Counters>) -> String {
+/// Serves OIDC metadata for tenant `t` and a key set with one key; returns the authority (its
+/// origin). `metadata` may change the document before it is served.
+async fn identity_provider_serving(
+    key: &SigningKey,
+    counters: Arc<Counters>,
+    metadata: impl FnOnce(&str, &mut serde_json::Value),
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let metadata =
+    let mut document =
         serde_json::json!({ "issuer": format!("{base}/t/v2.0"), "jwks_uri": format!("{base}/t/discovery/v2.0/keys") });
+    metadata(&base, &mut document);
     let keys = serde_json::json!({ "keys": [key.jwk()] });
     let up = |counters: &Counters| !counters.down.load(Ordering::SeqCst);
     let app = Router::new()
@@ -32,7 +39,7 @@ async fn identity_provider(key: &SigningKey, counters: Arc<Counters>) -> String 
                 let counters = counters.clone();
                 move || async move {
                     counters.metadata_fetches.fetch_add(1, Ordering::SeqCst);
-                    up(&counters).then_some(Json(metadata)).ok_or(axum::http::StatusCode::SERVICE_UNAVAILABLE)
+                    up(&counters).then_some(Json(document)).ok_or(axum::http::StatusCode::SERVICE_UNAVAILABLE)
                 }
             }),
         )
@@ -42,16 +49,26 @@ async fn identity_provider(key: &SigningKey, counters: Arc<Counters>) -> String 
                 counters.key_set_fetches.fetch_add(1, Ordering::SeqCst);
                 up(&counters).then_some(Json(keys)).ok_or(axum::http::StatusCode::SERVICE_UNAVAILABLE)
             }),
-        );
+        )
+        .route("/elsewhere", get(|| async { Redirect::temporary("/t/discovery/v2.0/keys") }))
+        .route("/large", get(|| async { "x".repeat(MAX_DOCUMENT_BYTES + 1) }));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("{base}/t/v2.0/.well-known/openid-configuration")
+    base
+}
+
+async fn identity_provider(key: &SigningKey, counters: Arc<Counters>) -> String {
+    identity_provider_serving(key, counters, |_, _| {}).await
+}
+
+fn cache_of(authority: &str) -> KeyCache {
+    KeyCache::from_authority(authority, "t", http_client(&[]))
 }
 
 #[tokio::test]
 async fn a_flood_of_unknown_kids_costs_one_fetch_and_an_outage_keeps_the_cached_keys() {
     let key = SigningKey::generate();
     let counters = Arc::new(Counters::default());
-    let cache = KeyCache::from_metadata(identity_provider(&key, counters.clone()).await);
+    let cache = cache_of(&identity_provider(&key, counters.clone()).await);
 
     assert!(cache.key(key.kid()).await.is_ok());
     assert_eq!(counters.key_set_fetches.load(Ordering::SeqCst), 1);
@@ -70,7 +87,7 @@ async fn with_nothing_cached_an_outage_is_reported_and_not_hammered() {
     let key = SigningKey::generate();
     let counters = Arc::new(Counters::default());
     counters.down.store(true, Ordering::SeqCst);
-    let cache = KeyCache::from_metadata(identity_provider(&key, counters.clone()).await);
+    let cache = cache_of(&identity_provider(&key, counters.clone()).await);
     for _ in 0..20 {
         assert!(
             matches!(cache.key(key.kid()).await, Err(KeyError::Unavailable(why)) if why.contains("expected 200 (found 503"))
@@ -79,4 +96,56 @@ async fn with_nothing_cached_an_outage_is_reported_and_not_hammered() {
     assert_eq!(counters.metadata_fetches.load(Ordering::SeqCst), 1, "one attempt, then at most one per 10 s");
     assert_eq!(counters.key_set_fetches.load(Ordering::SeqCst), 0, "the metadata failed first; keys were not asked");
     assert!(matches!(cache.ensure_loaded().await, Err(KeyError::Unavailable(_))));
+}
+
+/// The reason the keys could not be had, with nothing cached.
+async fn refusal(authority: &str, key: &SigningKey) -> String {
+    match cache_of(authority).key(key.kid()).await {
+        Err(KeyError::Unavailable(why)) => why,
+        other => panic!("expected the keys to be refused, found {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn keys_come_only_from_the_configured_authoritys_metadata_for_the_configured_tenant() {
+    let key = SigningKey::generate();
+    let counters = Arc::new(Counters::default());
+
+    // Metadata naming another issuer (another tenant, or another authority's document).
+    let other_issuer =
+        identity_provider_serving(&key, counters.clone(), |base, m| m["issuer"] = format!("{base}/other/v2.0").into())
+            .await;
+    let why = refusal(&other_issuer, &key).await;
+    assert!(why.contains(&format!("expected the issuer {other_issuer}/t/v2.0 (found")), "{why}");
+    assert_eq!(counters.key_set_fetches.load(Ordering::SeqCst), 0, "no key set was asked for");
+
+    // A jwks_uri off the authority: another host, another port, another scheme.
+    let elsewhere = identity_provider(&key, Arc::new(Counters::default())).await;
+    for jwks_uri in
+        [format!("{elsewhere}/t/discovery/v2.0/keys"), "https://evil.example/keys".to_owned(), "not a url".to_owned()]
+    {
+        let counters = Arc::new(Counters::default());
+        let authority =
+            identity_provider_serving(&key, counters.clone(), |_, m| m["jwks_uri"] = jwks_uri.clone().into()).await;
+        let why = refusal(&authority, &key).await;
+        assert!(why.contains(&format!("expected a jwks_uri on the authority {authority} (found")), "{why}");
+    }
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_oversized_documents_are_refused_by_size() {
+    let key = SigningKey::generate();
+    let redirected = identity_provider_serving(&key, Arc::new(Counters::default()), |base, m| {
+        m["jwks_uri"] = format!("{base}/elsewhere").into()
+    })
+    .await;
+    let why = refusal(&redirected, &key).await;
+    assert!(why.ends_with("expected 200 (found 307 Temporary Redirect; redirects are not followed)"), "{why}");
+
+    let oversized = identity_provider_serving(&key, Arc::new(Counters::default()), |base, m| {
+        m["jwks_uri"] = format!("{base}/large").into()
+    })
+    .await;
+    let why = refusal(&oversized, &key).await;
+    assert!(why.ends_with(&format!("/large: expected at most {MAX_DOCUMENT_BYTES} bytes (found more)")), "{why}");
 }

@@ -181,25 +181,59 @@ async fn stripped_signatures_a_missing_expiry_a_future_nbf_and_another_tenants_g
 }
 
 #[tokio::test]
-async fn wrong_audience_issuer_and_expiry_are_refused_with_what_was_expected() {
+async fn wrong_audience_issuer_and_expiry_are_refused_with_what_was_found_but_not_the_configuration() {
     let world = world().await;
     let mut claims = world.claims("alice@contoso.example");
     claims.aud = "11111111-2222-3333-4444-555555555555".into();
-    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "wrong_audience").await;
-    assert_eq!(
-        body.message,
-        format!("expected aud {0} or api://{0} (found 11111111-2222-3333-4444-555555555555)", demo::CLIENT_ID)
-    );
+    let (challenge, body) = world.refused(Some(&world.token(&claims)), 401, "wrong_audience").await;
+    assert_eq!(body.message, "expected a token for this API (found aud 11111111-2222-3333-4444-555555555555)");
+    assert!(!challenge.contains(demo::CLIENT_ID), "the accepted audiences are not told: {challenge}");
 
     let mut claims = world.claims("alice@contoso.example");
     claims.iss = "https://login.microsoftonline.com/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/v2.0".into();
-    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "wrong_issuer").await;
-    assert!(body.message.starts_with(&format!("expected iss {}/{}/v2.0", world.emulator.origin(), demo::TENANT_ID)));
+    let (challenge, body) = world.refused(Some(&world.token(&claims)), 401, "wrong_issuer").await;
+    assert_eq!(
+        body.message,
+        "expected the issuer this API trusts for the token's tenant (found iss https://login.microsoftonline.com/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/v2.0)"
+    );
+    assert!(!challenge.contains(world.emulator.origin()) && !body.message.contains(world.emulator.origin()));
 
     let mut claims = world.claims("alice@contoso.example");
     claims.exp = NOW - 301;
     let (challenge, _) = world.refused(Some(&world.token(&claims)), 401, "token_expired").await;
     assert!(challenge.contains(&format!("token expired at {}", NOW - 301)));
+}
+
+#[tokio::test]
+async fn only_the_client_applications_the_api_was_built_for_are_accepted() {
+    let world = world().await;
+    // Another app, in any tenant, that was granted the scope: its azp is not the SPA's.
+    let mut claims = world.claims("alice@contoso.example");
+    assert_eq!(claims.azp.as_deref(), Some(demo::CLIENT_ID), "the SPA's own tokens name it");
+    claims.azp = Some("99999999-8888-4777-8666-555555555555".into());
+    let (challenge, body) = world.refused(Some(&world.token(&claims)), 401, "client_app_not_allowed").await;
+    assert_eq!(
+        body.message,
+        "expected a client application this API accepts in azp (v2) or appid (v1) (found 99999999-8888-4777-8666-555555555555)"
+    );
+    assert!(body.fix.unwrap().contains("entra.allowed_client_apps"));
+    assert!(!challenge.contains(demo::CLIENT_ID), "the accepted apps are not told: {challenge}");
+
+    // A token naming no client application at all.
+    claims.azp = None;
+    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "client_app_not_allowed").await;
+    assert!(body.message.contains("azp"), "{}", body.message);
+
+    // Listed in entra.allowed_client_apps, the other app is accepted (and the SPA's no longer is).
+    let (mut config, _database) = config(world.emulator.origin());
+    config.allowed_client_apps = vec!["99999999-8888-4777-8666-555555555555".into()];
+    let api = serve(AppState::connect(config, Arc::new(|| NOW)).await.unwrap()).await;
+    claims.azp = Some("99999999-8888-4777-8666-555555555555".into());
+    let response = world.http.get(format!("{api}/api/me")).bearer_auth(world.token(&claims)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let own = world.token(&world.claims("alice@contoso.example"));
+    let response = world.http.get(format!("{api}/api/me")).bearer_auth(own).send().await.unwrap();
+    assert_eq!(response.status(), 401);
 }
 
 #[tokio::test]
@@ -301,8 +335,9 @@ async fn another_tenant_and_graph_header_nonce_are_refused() {
     let world = world().await;
     let mut claims = world.claims("alice@contoso.example");
     claims.tid = "0000aaaa-0000-4000-8000-000000000000".into();
-    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "tenant_not_allowed").await;
-    assert!(body.message.ends_with("(found 0000aaaa-0000-4000-8000-000000000000)"));
+    let (challenge, body) = world.refused(Some(&world.token(&claims)), 401, "tenant_not_allowed").await;
+    assert_eq!(body.message, "expected a tenant this API accepts (found tid 0000aaaa-0000-4000-8000-000000000000)");
+    assert!(!challenge.contains(demo::TENANT_ID), "the allow-list is not told: {challenge}");
 
     let claims = world.claims("alice@contoso.example");
     let header =
@@ -364,6 +399,75 @@ async fn verified_tokens_are_remembered_but_never_past_their_expiry() {
         validator.validate(&token).await.unwrap_err(),
         channels_api::auth::TokenError::Expired { exp: claims.exp, now: claims.exp + 301 }
     );
+}
+
+#[tokio::test]
+async fn the_verified_token_cache_is_bounded_by_bytes_not_only_by_count() {
+    let world = world().await;
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(serde_json::json!({ "keys": [world.emulator.emulator.key().jwk()] })).unwrap();
+    let (config, _database) = config(world.emulator.origin());
+    let limit = 256 * 1024;
+    let validator = channels_api::auth::Validator::remembering_at_most(
+        channels_api::expectations(&config),
+        Arc::new(channels_api::auth::keys::KeyCache::fixed(&jwks)),
+        Arc::new(|| NOW),
+        limit,
+    );
+    // 100 distinct valid tokens of about 9 KB each (200 groups, as an overage-sized user has).
+    let mut claims = world.claims("alice@contoso.example");
+    for n in 0..100 {
+        claims.groups = Some((0..200).map(|g| format!("CONTOSO\\Group-{n:03}-{g:03}-padding-to-thirty")).collect());
+        let token = world.token(&claims);
+        assert!(token.len() > 8_000);
+        assert!(validator.validate(&token).await.is_ok());
+    }
+    let (count, bytes) = (validator.remembered_tokens(), validator.remembered_bytes());
+    assert!(bytes <= limit, "{bytes} bytes remembered");
+    assert!((1..=30).contains(&count), "{count} tokens remembered, of 100");
+}
+
+#[tokio::test]
+async fn the_authorization_scheme_is_matched_without_case() {
+    let world = world().await;
+    let token = world.token(&world.claims("alice@contoso.example"));
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let request =
+            world.http.get(format!("{}/api/me", world.api)).header("authorization", format!("{scheme} {token}"));
+        assert_eq!(request.send().await.unwrap().status(), 200, "{scheme}");
+    }
+    for wrong in [format!("Basic {token}"), format!("Bearer{token}"), token.clone()] {
+        let request = world.http.get(format!("{}/api/me", world.api)).header("authorization", wrong);
+        assert_eq!(request.send().await.unwrap().status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let world = world().await;
+    let token = world.token(&world.claims("alice@contoso.example"));
+    let requests = [
+        world.http.get(format!("{}/api/me", world.api)).bearer_auth(&token),
+        world.http.get(format!("{}/api/me", world.api)),
+        world.http.get(format!("{}/api/channels", world.api)).bearer_auth(&token),
+        world.http.put(format!("{}/api/me/profile", world.api)).bearer_auth(&token).body("[]"),
+        world.http.get(format!("{}/config.json", world.api)),
+        world.http.get(format!("{}/healthz", world.api)),
+        world.http.get(format!("{}/readyz", world.api)),
+        world.http.get(format!("{}/no-such-route", world.api)),
+    ];
+    for request in requests {
+        let response = request.send().await.unwrap();
+        let url = response.url().to_string();
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(
+            header("content-security-policy").as_deref(),
+            Some("default-src 'none'; frame-ancestors 'none'"),
+            "{url}"
+        );
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{url}");
+        assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"), "{url}");
+    }
 }
 
 #[tokio::test]

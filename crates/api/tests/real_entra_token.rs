@@ -13,6 +13,8 @@ const JWKS: &str = include_str!("fixtures/aad-real/jwks.json");
 const ISSUER: &str = "https://sts.windows.net/268da1a1-9db4-48b9-b1fe-683250ba90cc/";
 const AUDIENCE: &str = "spn:6514a8ca-d9e4-4155-b292-65258398f3aa";
 const TENANT: &str = "268da1a1-9db4-48b9-b1fe-683250ba90cc";
+/// The client application the token was issued to (its v1 `appid`).
+const CLIENT_APP: &str = "bebfad57-efd7-419b-b74b-4b9dab7bd470";
 /// Between the token's `nbf` (1467311248) and `exp` (1467315148).
 const INSIDE_LIFETIME: u64 = 1_467_313_000;
 
@@ -26,6 +28,7 @@ fn expectations() -> Expectations {
         issuers: vec![ISSUER.into()],
         audiences: vec![AUDIENCE.into()],
         tenants: vec![TENANT.into()],
+        client_apps: vec![CLIENT_APP.into()],
         scope: "user_impersonation".into(),
         full_scope: format!("{AUDIENCE}/user_impersonation"),
         leeway: 300,
@@ -58,7 +61,7 @@ async fn any_flipped_byte_breaks_it() {
 }
 
 #[tokio::test]
-async fn wrong_audience_issuer_or_time_is_refused() {
+async fn wrong_audience_issuer_client_app_or_time_is_refused() {
     let token = token();
     let mut other_audience = expectations();
     other_audience.audiences = vec!["api://someone-else".into()];
@@ -72,6 +75,16 @@ async fn wrong_audience_issuer_or_time_is_refused() {
         validator(other_issuer, INSIDE_LIFETIME).validate(&token).await,
         Err(TokenError::Issuer { found, .. }) if found == ISSUER
     ));
+    // A v1 token names its client application in `appid`: another app's token is refused.
+    let mut other_client = expectations();
+    other_client.client_apps = vec!["6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d".into()];
+    assert_eq!(
+        validator(other_client, INSIDE_LIFETIME).validate(&token).await.unwrap_err(),
+        TokenError::ClientApp {
+            expected: vec!["6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d".into()],
+            found: Some(CLIENT_APP.into())
+        }
+    );
     assert_eq!(
         validator(expectations(), 1_467_315_148 + 301).validate(&token).await.unwrap_err(),
         TokenError::Expired { exp: 1_467_315_148, now: 1_467_315_148 + 301 }

@@ -1,14 +1,35 @@
 //! Emulator-only routes under `/_emulator/` (Entra has no such paths): tests and local runs
 //! roll the signing keys and move the emulator's clock while clients keep running.
+//!
+//! Each needs the [`CONTROL_HEADER`]: a web page on a developer's machine can post a form to the
+//! emulator, but a form cannot send a header, and a cross-origin `fetch` that sends one must
+//! first pass a CORS preflight, which these routes never answer.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
 use crate::Emulator;
+
+/// The header every control request must carry (any value).
+pub const CONTROL_HEADER: &str = "x-emulator-control";
+
+/// Refuses a control request without [`CONTROL_HEADER`] (403), saying what it needs.
+pub async fn require_header(request: Request, next: Next) -> Response {
+    if request.headers().contains_key(CONTROL_HEADER) {
+        return next.run(request).await;
+    }
+    let message = format!(
+        "expected the header `{CONTROL_HEADER}: 1` on emulator controls (found none): a cross-site form cannot send it"
+    );
+    (StatusCode::FORBIDDEN, message).into_response()
+}
 
 /// `?emergency=true` withdraws the signing key at once instead of a scheduled roll.
 #[derive(Deserialize)]

@@ -3,15 +3,35 @@
 //! them). Values differ only where the emulator does less: it lists the response types and
 //! modes it serves (`code`; `query`, `fragment`). At `common` and `organizations` the issuer
 //! is the `{tenantid}` template.
+//!
+//! Browsers read these documents cross-origin (every MSAL.js app does), so, as Entra, they are
+//! served to any origin ([`cors`]), and metadata and instance discovery may be cached for a day.
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::error::AadError;
 use crate::{Emulator, TenantPath};
+
+/// CORS for discovery, keys and instance discovery, as Entra answers them:
+/// `Access-Control-Allow-Origin: *`, `Access-Control-Allow-Methods: GET, OPTIONS`.
+pub fn cors() -> CorsLayer {
+    CorsLayer::new().allow_origin(AllowOrigin::any()).allow_methods([Method::GET, Method::OPTIONS])
+}
+
+/// `document` as JSON with Entra's `Cache-Control: max-age=86400, private`.
+fn cacheable(document: Value) -> Response {
+    let mut response = Json(document).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=86400, private"));
+    response
+}
 
 /// The tenant id as metadata shows it: the GUID, or Entra's `{tenantid}` placeholder.
 fn tenant_id_of<'a>(path: TenantPath<'a>) -> &'a str {
@@ -73,7 +93,7 @@ pub async fn openid_configuration(State(emulator): State<Arc<Emulator>>, Path(se
             "ver", "at_hash", "c_hash", "email"],
         "tenant_region_scope": region,
     })));
-    Json(document).into_response()
+    cacheable(Value::Object(document))
 }
 
 /// `GET /{tenant}/.well-known/openid-configuration`: the v1 document, whose issuer is Entra's
@@ -101,7 +121,7 @@ pub async fn v1_openid_configuration(State(emulator): State<Arc<Emulator>>, Path
         "userinfo_endpoint": format!("{base}/openid/userinfo"),
         "tenant_region_scope": Value::Null,
     })));
-    Json(document).into_response()
+    cacheable(Value::Object(document))
 }
 
 /// `GET /{tenant}/discovery/v2.0/keys` and `/{tenant}/discovery/keys`: every published key,
@@ -123,4 +143,41 @@ pub async fn keys(State(emulator): State<Arc<Emulator>>, Path(segment): Path<Str
         })
         .collect();
     Json(json!({ "keys": keys })).into_response()
+}
+
+/// Instance discovery's query.
+#[derive(Deserialize)]
+pub struct InstanceQuery {
+    authorization_endpoint: Option<String>,
+}
+
+/// `GET /common/discovery/instance?api-version=1.1&authorization_endpoint=…`: where an
+/// authority's metadata is, and the host names that share its accounts (MSAL.js asks when the
+/// authority is not in its `knownAuthorities`). The emulator's own host has no aliases; an
+/// endpoint on another host is AADSTS50049, as an unknown instance is for Entra.
+pub async fn instance(State(emulator): State<Arc<Emulator>>, Query(query): Query<InstanceQuery>) -> Response {
+    let now = emulator.now();
+    let Some(endpoint) = query.authorization_endpoint else {
+        return AadError::missing("authorization_endpoint").into_json(now);
+    };
+    let origin = emulator.origin();
+    let tenant = endpoint
+        .strip_prefix(origin)
+        .and_then(|path| path.strip_prefix('/'))
+        .and_then(|path| path.split('/').next())
+        .filter(|tenant| !tenant.is_empty());
+    let Some(tenant) = tenant else {
+        return AadError::new(
+            "invalid_instance",
+            50049,
+            format!("Unknown or invalid instance: the authorization endpoint '{endpoint}' is not on {origin}."),
+        )
+        .into_json(now);
+    };
+    let host = origin.split_once("://").map_or(origin, |(_, host)| host);
+    cacheable(json!({
+        "tenant_discovery_endpoint": format!("{origin}/{tenant}/v2.0/.well-known/openid-configuration"),
+        "api-version": "1.1",
+        "metadata": [{ "preferred_network": host, "preferred_cache": host, "aliases": [host] }],
+    }))
 }

@@ -174,18 +174,25 @@ impl Emulator {
 /// The emulator's routes: Entra's paths, then the emulator-only `/_emulator/` controls.
 pub fn router(emulator: Arc<Emulator>) -> Router {
     let token_cors = token::cors(&emulator);
-    Router::new()
-        .route("/", get(home))
+    let controls = Router::new()
+        .route("/_emulator/keys/roll", post(control::roll_keys))
+        .route("/_emulator/clock", post(control::advance_clock))
+        .route("/_emulator/refresh-tokens/expire", post(control::expire_refresh_tokens))
+        .route_layer(axum::middleware::from_fn(control::require_header));
+    let discovery = Router::new()
         .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/{tenant}/.well-known/openid-configuration", get(discovery::v1_openid_configuration))
         .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
         .route("/{tenant}/discovery/keys", get(discovery::keys))
+        .route("/common/discovery/instance", get(discovery::instance))
+        .layer(discovery::cors());
+    Router::new()
+        .route("/", get(home))
+        .merge(discovery)
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::show).post(authorize::sign_in))
         .route("/{tenant}/oauth2/v2.0/token", post(token::redeem).layer(token_cors))
         .route("/{tenant}/oauth2/v2.0/logout", get(session::logout))
-        .route("/_emulator/keys/roll", post(control::roll_keys))
-        .route("/_emulator/clock", post(control::advance_clock))
-        .route("/_emulator/refresh-tokens/expire", post(control::expire_refresh_tokens))
+        .merge(controls)
         .with_state(emulator)
 }
 

@@ -92,6 +92,8 @@ impl SsoSession {
 #[derive(Deserialize)]
 pub struct LogoutParams {
     post_logout_redirect_uri: Option<String>,
+    /// Returned to the `post_logout_redirect_uri`, as Entra does.
+    state: Option<String>,
 }
 
 /// `GET /{tenant}/oauth2/v2.0/logout`.
@@ -115,6 +117,14 @@ pub async fn logout(
             .into_page();
         }
     }
+    let next = params.post_logout_redirect_uri.as_deref().map(|uri| match &params.state {
+        Some(state) => crate::error::with_params(
+            uri,
+            &form_urlencoded::Serializer::new(String::new()).append_pair("state", state).finish(),
+            false,
+        ),
+        None => uri.to_owned(),
+    });
     let ended = cookie_value(&headers).and_then(|id| emulator.sessions.lock().expect("session lock").remove(id));
     let front_channel: Vec<&str> = ended
         .iter()
@@ -122,7 +132,7 @@ pub async fn logout(
         .filter_map(|client| all_apps().find(|app| &app.app_id == client))
         .filter_map(|app| app.logout_url.as_deref())
         .collect();
-    let mut response = match (&params.post_logout_redirect_uri, front_channel.is_empty()) {
+    let mut response = match (&next, front_channel.is_empty()) {
         (Some(uri), true) => found(uri),
         (next, _) => {
             // Entra loads each front-channel logout URL in a hidden iframe, then moves on.

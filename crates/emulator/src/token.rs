@@ -5,6 +5,8 @@
 //! URIs; a SPA code needs an `Origin` (AADSTS9002327) and PKCE (AADSTS9002325); a Web code
 //! redeemed from a browser is AADSTS9002326, and without a secret AADSTS7000218. SPA refresh
 //! tokens live 24 hours from sign-in, rotate on use and keep that expiry (AADSTS700084).
+//! A refresh brings a new ID token when `openid` was granted, and `client_info=1` (MSAL.js sends
+//! it) adds the account's ids (`uid`, `utid`), as Entra does.
 
 use std::sync::Arc;
 
@@ -32,6 +34,8 @@ pub struct RefreshGrant {
     authorization: Authorization,
     platform: Platform,
     expires_at: u64,
+    /// Whether `openid` was granted at sign-in: refreshes then bring ID tokens too.
+    openid: bool,
 }
 
 /// The token request's form fields.
@@ -45,6 +49,7 @@ pub struct TokenForm {
     refresh_token: Option<String>,
     client_secret: Option<String>,
     scope: Option<String>,
+    client_info: Option<String>,
 }
 
 /// The success body, as Entra sends it.
@@ -61,6 +66,9 @@ struct TokenBody {
     refresh_token_expires_in: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
+    /// With `client_info=1`: base64url of `{"uid": <oid>, "utid": <tid>}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_info: Option<String>,
 }
 
 /// CORS for the token endpoint: only origins of registered SPA redirect URIs.
@@ -219,14 +227,10 @@ fn redeem_code(
         authorization: grant.authorization.clone(),
         platform: grant.platform,
         expires_at: now + SPA_REFRESH_LIFETIME,
+        openid: grant.openid,
     });
-    let id_token = grant.openid.then(|| {
-        let tenant =
-            emulator.directory().tenant_by_id(&grant.authorization.tenant_id).expect("codes name served tenants");
-        let user = tenant.user_by_oid(&grant.authorization.user_oid).expect("codes are issued to known users");
-        emulator.id_token(tenant, app, user, grant.nonce.as_deref(), now)
-    });
-    Ok(emulator.token_body(&grant.authorization, id_token, refresh, now))
+    let id_token = grant.openid.then(|| emulator.id_token_of(app, &grant.authorization, grant.nonce.as_deref(), now));
+    Ok(emulator.token_body(&grant.authorization, id_token, refresh, form, now))
 }
 
 fn redeem_refresh_token(
@@ -256,17 +260,37 @@ fn redeem_refresh_token(
     }
     // Rotation: a new refresh token with the original expiry; the old one stays valid, as in Entra.
     let authorization = grant.authorization.clone();
-    Ok(emulator.token_body(&authorization, None, Some(grant), now))
+    let asks_openid = form.scope.as_deref().is_none_or(|scope| scope.split(' ').any(|s| s == "openid"));
+    let id_token = (grant.openid && asks_openid).then(|| emulator.id_token_of(app, &authorization, None, now));
+    Ok(emulator.token_body(&authorization, id_token, Some(grant), form, now))
 }
 
 impl Emulator {
+    /// An ID token for the user and client of `authorization`.
+    fn id_token_of(
+        &self,
+        app: &AppRegistration,
+        authorization: &Authorization,
+        nonce: Option<&str>,
+        now: u64,
+    ) -> String {
+        let tenant = self.directory().tenant_by_id(&authorization.tenant_id).expect("grants name served tenants");
+        let user = tenant.user_by_oid(&authorization.user_oid).expect("grants are issued to known users");
+        self.id_token(tenant, app, user, nonce, now)
+    }
+
     fn token_body(
         &self,
         authorization: &Authorization,
         id_token: Option<String>,
         refresh: Option<RefreshGrant>,
+        form: &TokenForm,
         now: u64,
     ) -> TokenBody {
+        let client_info = (form.client_info.as_deref() == Some("1")).then(|| {
+            let ids = serde_json::json!({ "uid": authorization.user_oid, "utid": authorization.tenant_id });
+            URL_SAFE_NO_PAD.encode(ids.to_string())
+        });
         let access = self.access_token(authorization, now);
         let expires_in = access.expires_at - now;
         let refresh_token_expires_in = refresh.as_ref().map(|grant| grant.expires_at - now);
@@ -284,6 +308,7 @@ impl Emulator {
             refresh_token,
             refresh_token_expires_in,
             id_token,
+            client_info,
         }
     }
 }

@@ -7,6 +7,7 @@ mod common;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use common::{aadsts, param, redirect_params, world_of, World, SPA};
+use entra_emulator::control::CONTROL_HEADER;
 use entra_emulator::directory::{demo, Audience, Directory, GroupFormat, OnPremisesFormat, TokenVersion, GRAPH_APP_ID};
 use serde_json::Value;
 
@@ -324,7 +325,12 @@ async fn optional_claims_and_group_formats_reach_the_access_token() {
 #[tokio::test]
 async fn keys_roll_refresh_tokens_expire_and_the_clock_moves_on_demand() {
     let world = world_of(Directory::from(demo::tenant())).await;
-    let control = |path: &str| world.http.post(format!("{}/_emulator/{path}", world.emulator.origin())).send();
+    let url = |path: &str| format!("{}/_emulator/{path}", world.emulator.origin());
+    let control = |path: &str| world.http.post(url(path)).header(CONTROL_HEADER, "1").send();
+    // What a cross-site form can send (no header of its own) changes nothing.
+    let forged = world.http.post(url("keys/roll")).form(&[("emergency", "true")]).send().await.unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(forged.text().await.unwrap().starts_with("expected the header `x-emulator-control: 1`"));
     let before: Vec<String> =
         world.jwks("discovery/v2.0/keys").await.keys.iter().map(|k| k.common.key_id.clone().unwrap()).collect();
     assert_eq!(before.len(), 2, "the signing key and the next one are published");

@@ -5,6 +5,7 @@ mod common;
 
 use std::sync::atomic::Ordering;
 
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use channels_protocol::claims::AccessTokenClaims;
 use common::{aadsts, param, redirect_params, world, SPA, START};
 use entra_emulator::directory::demo;
@@ -145,4 +146,111 @@ async fn discovery_document_points_at_the_emulator() {
     assert_eq!(world.http.get(by_domain).send().await.unwrap().status(), 200);
     let unknown = format!("{}/fabrikam.example/v2.0/.well-known/openid-configuration", world.emulator.origin());
     aadsts(world.http.get(unknown).send().await.unwrap(), 400, "invalid_tenant", 90002).await;
+}
+
+#[tokio::test]
+async fn discovery_keys_and_instance_discovery_are_served_to_any_origin() {
+    let world = world().await;
+    let origin = world.emulator.origin();
+    let tenant = demo::TENANT_ID;
+    let authorize = format!("{origin}/{tenant}/oauth2/v2.0/authorize");
+    let instance = format!("{origin}/common/discovery/instance?api-version=1.1&authorization_endpoint={authorize}");
+    let cached = [
+        format!("{origin}/{tenant}/v2.0/.well-known/openid-configuration"),
+        format!("{origin}/{tenant}/.well-known/openid-configuration"),
+        format!("{origin}/common/v2.0/.well-known/openid-configuration"),
+        instance.clone(),
+    ];
+    let keys = [format!("{origin}/{tenant}/discovery/v2.0/keys"), format!("{origin}/{tenant}/discovery/keys")];
+    for url in cached.iter().chain(&keys) {
+        // A page of any origin reads them, as every MSAL.js app does.
+        let response = world.http.get(url).header("origin", "https://app.example").send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        assert_eq!(response.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], "*", "{url}");
+        let preflight = world
+            .http
+            .request(reqwest::Method::OPTIONS, url)
+            .header("origin", "https://app.example")
+            .header("access-control-request-method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], "*", "{url}");
+        assert_eq!(preflight.headers()["access-control-allow-methods"], "GET,OPTIONS", "{url}");
+        let cache = response.headers().get("cache-control").map(|v| v.to_str().unwrap().to_owned());
+        let expected = cached.contains(url).then(|| "max-age=86400, private".to_owned());
+        assert_eq!(cache, expected, "{url}");
+    }
+
+    let body: serde_json::Value = world.http.get(&instance).send().await.unwrap().json().await.unwrap();
+    let host = origin.trim_start_matches("http://");
+    assert_eq!(body["tenant_discovery_endpoint"], format!("{origin}/{tenant}/v2.0/.well-known/openid-configuration"));
+    assert_eq!(body["api-version"], "1.1");
+    assert_eq!(
+        body["metadata"],
+        serde_json::json!([{ "preferred_network": host, "preferred_cache": host, "aliases": [host] }])
+    );
+    let elsewhere = format!(
+        "{origin}/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.example/{tenant}/oauth2/v2.0/authorize"
+    );
+    aadsts(world.http.get(&elsewhere).send().await.unwrap(), 400, "invalid_instance", 50049).await;
+}
+
+#[tokio::test]
+async fn client_info_refreshed_id_tokens_and_the_sign_out_state_are_entras() {
+    let world = world().await;
+    let (code, pending) = world.code().await;
+    let redirect_uri = format!("{SPA}/sso");
+    let form = [
+        ("client_id", demo::CLIENT_ID),
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code_verifier", pending.verifier.secret()),
+        ("client_info", "1"),
+    ];
+    let body: serde_json::Value = world.token(&form, Some(SPA)).await.json().await.unwrap();
+    let alice = demo::tenant().user_by_upn("alice@contoso.example").unwrap().oid.clone();
+    let client_info = |body: &serde_json::Value| -> serde_json::Value {
+        let bytes = URL_SAFE_NO_PAD.decode(body["client_info"].as_str().expect("client_info")).unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    assert_eq!(client_info(&body), serde_json::json!({ "uid": alice, "utid": demo::TENANT_ID }));
+
+    // A refresh asking for openid brings a new ID token of the same user, without a nonce.
+    let refresh_token = body["refresh_token"].as_str().unwrap();
+    let scope = format!("openid profile offline_access api://{}/{}", demo::CLIENT_ID, demo::SCOPE);
+    let form = [
+        ("client_id", demo::CLIENT_ID),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("scope", scope.as_str()),
+        ("client_info", "1"),
+    ];
+    let refreshed: serde_json::Value = world.token(&form, Some(SPA)).await.json().await.unwrap();
+    let id: serde_json::Value = world.verify(refreshed["id_token"].as_str().expect("an ID token")).await;
+    assert_eq!((id["oid"].as_str(), id["aud"].as_str()), (Some(alice.as_str()), Some(demo::CLIENT_ID)));
+    assert!(id.get("nonce").is_none());
+    assert_eq!(client_info(&refreshed)["uid"], alice);
+    // Without openid in the scope, or without client_info=1, neither comes.
+    let api_only = format!("api://{}/{}", demo::CLIENT_ID, demo::SCOPE);
+    let form = [
+        ("client_id", demo::CLIENT_ID),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refreshed["refresh_token"].as_str().unwrap()),
+        ("scope", api_only.as_str()),
+    ];
+    let plain: serde_json::Value = world.token(&form, Some(SPA)).await.json().await.unwrap();
+    assert!(plain["access_token"].is_string());
+    assert!(plain.get("id_token").is_none() && plain.get("client_info").is_none(), "{plain}");
+
+    // Sign-out returns the request's state to the post-logout redirect URI.
+    let logout = format!(
+        "{}/{}/oauth2/v2.0/logout?post_logout_redirect_uri={SPA}/sso&state=s%2B1%3D",
+        world.emulator.origin(),
+        demo::TENANT_ID
+    );
+    let response = world.get(&logout).await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], format!("{SPA}/sso?state=s%2B1%3D"));
 }

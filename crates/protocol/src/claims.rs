@@ -56,6 +56,9 @@ pub struct AccessTokenClaims {
     /// How that client authenticated: `0` public client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azpacr: Option<String>,
+    /// The client the token was issued to (v1; v2 says `azp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appid: Option<String>,
     /// The token version: `1.0` or `2.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ver: Option<String>,
@@ -65,6 +68,11 @@ impl AccessTokenClaims {
     /// Whether the groups claim was dropped for overage.
     pub fn has_group_overage(&self) -> bool {
         self.claim_names.as_ref().is_some_and(|names| names.contains_key("groups"))
+    }
+
+    /// The client application the token was issued to: `azp` (v2) or `appid` (v1).
+    pub fn client_app(&self) -> Option<&str> {
+        self.azp.as_deref().or(self.appid.as_deref())
     }
 
     /// The delegated scopes.

@@ -4,6 +4,10 @@
 //! refetch at most once per [`MIN_REFETCH_INTERVAL`], so a flood of made-up kids cannot flood
 //! the identity provider; a failed fetch keeps the cached keys (Entra's `signing-key-rollover`
 //! guidance). [`KeyCache::refresh_periodically`] refetches hourly in the background.
+//!
+//! Keys come only from the configured authority: the metadata must name the issuer this API
+//! expects, its `jwks_uri` must be on the authority's own origin, redirects are not followed and
+//! neither document may exceed [`MAX_DOCUMENT_BYTES`].
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -20,6 +24,8 @@ pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(5 * 60);
 pub const RETRY_WHEN_EMPTY: Duration = Duration::from_secs(10);
 /// The background refresh period.
 pub const REFRESH_PERIOD: Duration = Duration::from_secs(60 * 60);
+/// The largest metadata or key set document read (Entra's are about 2 and 10 KiB).
+pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
 /// Why no key could be had.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +39,21 @@ pub enum KeyError {
 /// Where the keys come from.
 enum Source {
     /// `{authority}/{tenant}/v2.0/.well-known/openid-configuration` → `jwks_uri`.
-    Metadata { url: String, http: reqwest::Client },
+    Metadata(Provider),
     /// A fixed key set (tests of tokens signed by keys we hold as files).
     Fixed,
+}
+
+/// The identity provider the keys are fetched from, and what its metadata must say.
+struct Provider {
+    /// `{authority}/{tenant}/v2.0/.well-known/openid-configuration`.
+    metadata_url: String,
+    /// The `issuer` the metadata must name: `{authority}/{tenant}/v2.0`, with Entra's
+    /// `{tenantid}` template for `organizations` and `common`.
+    issuer: String,
+    /// The authority's origin, which `jwks_uri` must be on.
+    origin: String,
+    http: reqwest::Client,
 }
 
 struct Cached {
@@ -58,13 +76,21 @@ struct Metadata {
 }
 
 impl KeyCache {
-    /// Keys from the OIDC metadata at `metadata_url`, fetched on first use.
-    pub fn from_metadata(metadata_url: String) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("an HTTP client with default TLS settings");
-        Self::new(Source::Metadata { url: metadata_url, http }, HashMap::new())
+    /// Keys that `authority` (an origin) publishes for `tenant` (a tenant id, `organizations` or
+    /// `common`), fetched on first use with `http` (see [`http_client`]).
+    pub fn from_authority(authority: &str, tenant: &str, http: reqwest::Client) -> Self {
+        let in_issuer = if tenant.eq_ignore_ascii_case("organizations") || tenant.eq_ignore_ascii_case("common") {
+            "{tenantid}"
+        } else {
+            tenant
+        };
+        let provider = Provider {
+            metadata_url: format!("{authority}/{tenant}/v2.0/.well-known/openid-configuration"),
+            issuer: format!("{authority}/{in_issuer}/v2.0"),
+            origin: authority.to_owned(),
+            http,
+        };
+        Self::new(Source::Metadata(provider), HashMap::new())
     }
 
     /// A fixed key set, never refetched.
@@ -134,22 +160,28 @@ impl KeyCache {
     }
 
     async fn fetch(&self) -> Result<(), String> {
-        let Source::Metadata { url, http } = &self.source else {
+        let Source::Metadata(provider) = &self.source else {
             return Ok(());
         };
         // The attempt counts even when it fails: a dead identity provider is not hammered.
         self.cached.write().await.fetched_at = Some(Instant::now());
-        let get = |url: String| async move {
-            let response = http.get(&url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
-            let status = response.status();
-            if !status.is_success() {
-                return Err(format!("GET {url}: expected 200 (found {status})"));
-            }
-            response.bytes().await.map_err(|e| format!("GET {url}: {e}"))
-        };
-        let metadata: Metadata = serde_json::from_slice(&get(url.clone()).await?)
-            .map_err(|e| format!("{url}: expected OpenID metadata with `jwks_uri` ({e})"))?;
-        let jwks: JwkSet = serde_json::from_slice(&get(metadata.jwks_uri.clone()).await?)
+        let url = &provider.metadata_url;
+        let metadata: Metadata = serde_json::from_slice(&provider.get(url).await?)
+            .map_err(|e| format!("{url}: expected OpenID metadata with `issuer` and `jwks_uri` ({e})"))?;
+        if metadata.issuer != provider.issuer {
+            return Err(format!(
+                "{url}: expected the issuer {} (found {:?}); keys are taken only from the configured authority's metadata for the configured tenant",
+                provider.issuer, metadata.issuer
+            ));
+        }
+        let jwks_origin = reqwest::Url::parse(&metadata.jwks_uri).map(|u| u.origin().ascii_serialization());
+        if jwks_origin.as_deref() != Ok(provider.origin.as_str()) {
+            return Err(format!(
+                "{url}: expected a jwks_uri on the authority {} (found {:?})",
+                provider.origin, metadata.jwks_uri
+            ));
+        }
+        let jwks: JwkSet = serde_json::from_slice(&provider.get(&metadata.jwks_uri).await?)
             .map_err(|e| format!("{}: expected a JWK set ({e})", metadata.jwks_uri))?;
         let keys = decoding_keys(&jwks);
         tracing::info!(issuer = %metadata.issuer, keys = keys.len(), "fetched signing keys");
@@ -158,6 +190,45 @@ impl KeyCache {
         cached.last_error = None;
         Ok(())
     }
+}
+
+impl Provider {
+    /// The body of a 200 answer to `GET url`, at most [`MAX_DOCUMENT_BYTES`] long.
+    async fn get(&self, url: &str) -> Result<Vec<u8>, String> {
+        let mut response = self.http.get(url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(format!("GET {url}: expected 200 (found {status}; redirects are not followed)"));
+        }
+        if !status.is_success() {
+            return Err(format!("GET {url}: expected 200 (found {status})"));
+        }
+        let too_large = || format!("GET {url}: expected at most {MAX_DOCUMENT_BYTES} bytes (found more)");
+        if response.content_length().is_some_and(|length| length > MAX_DOCUMENT_BYTES as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| format!("GET {url}: {e}"))? {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// The client that fetches metadata and keys: 10 s per request, no redirects, and TLS trusting
+/// the web's root certificates, the operating system's store and `extra_roots` (a
+/// TLS-inspecting proxy's authority, or the emulator's certificate: `entra.ca_file`).
+pub fn http_client(extra_roots: &[reqwest::Certificate]) -> reqwest::Client {
+    extra_roots
+        .iter()
+        .fold(reqwest::Client::builder(), |builder, root| builder.add_root_certificate(root.clone()))
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client with rustls")
 }
 
 /// The RSA signing keys of a set, by kid. Keys without a kid, or not RSA, are skipped.

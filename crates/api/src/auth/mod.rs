@@ -33,10 +33,12 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::MissingToken)?;
+        // The scheme is case-insensitive (RFC 7235 §2.1): `Bearer`, `bearer`, `BEARER`.
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .and_then(|value| value.split_once(' '))
+            .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer").then_some(token))
             .ok_or_else(|| ApiError::Token(TokenError::Malformed("expected `Authorization: Bearer <token>`".into())))?;
         state.validator.validate(token.trim()).await.map(Authenticated).map_err(ApiError::from)
     }

@@ -23,8 +23,13 @@ const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// far larger is refused before any decoding or hashing.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
-/// How many verified tokens are remembered.
-pub const VERIFIED_CACHE_CAPACITY: u64 = 100_000;
+/// How much memory remembered (verified) tokens may take at most, counted as the length of
+/// each token's text (its claims, decoded, are smaller) plus a fixed [`REMEMBERED_OVERHEAD`]:
+/// at most about 50 000 small tokens, or 6 000 with 200 groups each (about 10 KB). Bounded by
+/// count alone, 100 000 such tokens held a gigabyte.
+pub const VERIFIED_CACHE_MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// What one remembered token costs besides its text (the key, the entry, the claims' fields).
+pub const REMEMBERED_OVERHEAD: u32 = 512;
 /// The longest a verified token is remembered (never past its `exp`): a key that Entra
 /// withdraws stops vouching for cached tokens within this time.
 pub const VERIFIED_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
@@ -38,6 +43,8 @@ pub struct Expectations {
     pub audiences: Vec<String>,
     /// Accepted `tid` values.
     pub tenants: Vec<String>,
+    /// Client applications whose tokens are accepted (`azp`, or `appid` in v1 tokens).
+    pub client_apps: Vec<String>,
     /// The delegated scope required in `scp` (bare name).
     pub scope: String,
     /// The scope as the SPA requests it, for the 403 challenge (`api://…/Name`).
@@ -75,6 +82,9 @@ pub enum TokenError {
     NotYetValid { nbf: u64, now: u64 },
     /// Step 9: an ID token presented as an access token.
     IdToken,
+    /// Step 7: issued to a client application this API does not accept (`found`: its client id,
+    /// or `None` when the token names none).
+    ClientApp { expected: Vec<String>, found: Option<String> },
     /// Step 10: the required scope is missing (403, not 401). `required` is the full scope.
     Scope { required: String, found: String },
 }
@@ -99,6 +109,7 @@ impl TokenError {
             Self::NotYetValid { nbf: 1_700_000_600, now: 1_700_000_000 },
             Self::IdToken,
             Self::Scope { required: "api://<client id>/UserProfile.ReadWrite".into(), found: "User.Read".into() },
+            Self::ClientApp { expected: strings().0, found: Some(strings().1) },
         ];
         for error in &all {
             match error {
@@ -115,7 +126,8 @@ impl TokenError {
                 | Self::Expired { .. }
                 | Self::NotYetValid { .. }
                 | Self::IdToken
-                | Self::Scope { .. } => {}
+                | Self::Scope { .. }
+                | Self::ClientApp { .. } => {}
             }
         }
         all
@@ -138,6 +150,7 @@ impl TokenError {
             Self::NotYetValid { .. } => "token_not_yet_valid",
             Self::IdToken => "id_token",
             Self::Scope { .. } => "insufficient_scope",
+            Self::ClientApp { .. } => "client_app_not_allowed",
         }
     }
 
@@ -151,8 +164,28 @@ impl TokenError {
             Self::IdToken => "Send the access_token from the token response, not the id_token.",
             Self::Scope { .. } => "Admin: App registrations → this app → Expose an API → add the scope UserProfile.ReadWrite, and API permissions → add it and grant admin consent.",
             Self::UnknownKey(_) => "Sign in again; if it persists, the token was not issued by the configured tenant.",
+            Self::ClientApp { .. } => "Call this API from the Channels app. Admin: if this client application should call it, add its Application (client) ID to entra.allowed_client_apps.",
             _ => return None,
         })
+    }
+}
+
+impl TokenError {
+    /// What the caller is told: the check that failed and what the token held, never the
+    /// configuration it was compared against (the accepted issuers, audiences and tenants),
+    /// which the log, `channels-api check-token` and the [`Display`](std::fmt::Display) form keep.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Issuer { found, .. } => {
+                format!("expected the issuer this API trusts for the token's tenant (found iss {found})")
+            }
+            Self::Audience { found, .. } => format!("expected a token for this API (found aud {found})"),
+            Self::Tenant { found, .. } => format!("expected a tenant this API accepts (found tid {found})"),
+            Self::ClientApp { found: Some(found), .. } => {
+                format!("expected a client application this API accepts in azp (v2) or appid (v1) (found {found})")
+            }
+            other => other.to_string(),
+        }
     }
 }
 
@@ -179,6 +212,12 @@ impl std::fmt::Display for TokenError {
             Self::NotYetValid { nbf, now } => write!(f, "token not valid before {nbf}; now is {now}"),
             Self::IdToken => f.write_str("expected an access token (found an ID token)"),
             Self::Scope { required, found } => write!(f, "expected the scope {required} (found scp {found:?})"),
+            Self::ClientApp { expected, found } => write!(
+                f,
+                "expected the client application in azp (v2) or appid (v1) to be {} (found {})",
+                expected.join(" or "),
+                found.as_deref().unwrap_or("neither claim")
+            ),
         }
     }
 }
@@ -190,6 +229,8 @@ impl std::error::Error for TokenError {}
 struct Remembered {
     claims: Arc<AccessTokenClaims>,
     ttl: Duration,
+    /// What it counts against [`VERIFIED_CACHE_MAX_BYTES`].
+    bytes: u32,
 }
 
 struct RememberFor;
@@ -213,8 +254,16 @@ pub struct Validator {
 impl Validator {
     /// A validator with these expectations, keys and clock.
     pub fn new(expect: Expectations, keys: Arc<KeyCache>, clock: Clock) -> Self {
-        let verified =
-            moka::sync::Cache::builder().max_capacity(VERIFIED_CACHE_CAPACITY).expire_after(RememberFor).build();
+        Self::remembering_at_most(expect, keys, clock, VERIFIED_CACHE_MAX_BYTES)
+    }
+
+    /// A validator whose remembered tokens count for at most `bytes`.
+    pub fn remembering_at_most(expect: Expectations, keys: Arc<KeyCache>, clock: Clock, bytes: u64) -> Self {
+        let verified = moka::sync::Cache::builder()
+            .max_capacity(bytes)
+            .weigher(|_, remembered: &Remembered| remembered.bytes)
+            .expire_after(RememberFor)
+            .build();
         Self { expect, keys, clock, verified }
     }
 
@@ -227,6 +276,12 @@ impl Validator {
     pub fn remembered_tokens(&self) -> u64 {
         self.verified.run_pending_tasks();
         self.verified.entry_count()
+    }
+
+    /// How many bytes the remembered tokens count for now.
+    pub fn remembered_bytes(&self) -> u64 {
+        self.verified.run_pending_tasks();
+        self.verified.weighted_size()
     }
 
     /// Runs every step; only a token that passes all of them becomes [`VerifiedClaims`]. A token
@@ -249,7 +304,9 @@ impl Validator {
         let claims = Arc::new(self.validate_uncached(token).await?);
         let now = (self.clock)();
         let lifetime = Duration::from_secs((claims.exp + self.expect.leeway).saturating_sub(now));
-        self.verified.insert(digest, Remembered { claims: claims.clone(), ttl: lifetime.min(VERIFIED_CACHE_TTL) });
+        let bytes = token.len() as u32 + REMEMBERED_OVERHEAD;
+        self.verified
+            .insert(digest, Remembered { claims: claims.clone(), ttl: lifetime.min(VERIFIED_CACHE_TTL), bytes });
         Ok(VerifiedClaims(claims))
     }
 
@@ -320,9 +377,18 @@ impl Validator {
         if !issuers.contains(&claims.iss) {
             problems.push(TokenError::Issuer { expected: issuers, found: claims.iss.clone() });
         }
-        // Steps 6 and 7: the audience is this API.
+        // Step 6: the audience is this API.
         if !self.expect.audiences.contains(&claims.aud) {
             problems.push(TokenError::Audience { expected: self.expect.audiences.clone(), found: claims.aud.clone() });
+        }
+        // Step 7: the client application is one this API was built for. Any app of any tenant
+        // can be granted the scope; the API takes tokens from its own.
+        let client_app = claims.client_app();
+        if !client_app.is_some_and(|app| self.expect.client_apps.iter().any(|a| a.eq_ignore_ascii_case(app))) {
+            problems.push(TokenError::ClientApp {
+                expected: self.expect.client_apps.clone(),
+                found: client_app.map(str::to_owned),
+            });
         }
         // Step 8: the lifetime, with the configured clock skew.
         let now = (self.clock)();
