@@ -142,8 +142,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
     };
     if let Err(error) = state.members.ping().await {
-        tracing::error!(%error, "readiness: member store");
-        return not_ready("member database", "it does not answer".to_owned());
+        return not_ready("member database", error.to_string());
     }
     Json(serde_json::json!({ "ready": true, "signing_keys": keys, "database": "ok" })).into_response()
 }
@@ -153,7 +152,7 @@ fn not_ready(what: &str, why: String) -> Response {
     tracing::warn!(%why, "not ready: {what}");
     let body = channels_protocol::wire::ApiError {
         error: "not_ready".into(),
-        message: format!("expected the {what} to be available (found them unavailable; the API's log says why)"),
+        message: format!("expected the {what} to be available (found it unavailable; the API's log says why)"),
         fix: Some("Check ENTRA_AUTHORITY, ENTRA_TENANT_ID and CHANNELS_DATABASE_URL.".into()),
     };
     (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()

@@ -221,8 +221,19 @@ async fn only_the_client_applications_the_api_was_built_for_are_accepted() {
 
     // A token naming no client application at all.
     claims.azp = None;
-    let (_, body) = world.refused(Some(&world.token(&claims)), 401, "client_app_not_allowed").await;
-    assert!(body.message.contains("azp"), "{}", body.message);
+    let (challenge, body) = world.refused(Some(&world.token(&claims)), 401, "client_app_not_allowed").await;
+    assert_eq!(
+        body.message,
+        "expected a client application this API accepts in azp (v2) or appid (v1) (found neither claim)"
+    );
+    assert!(!challenge.contains(demo::CLIENT_ID), "the accepted apps are not told: {challenge}");
+
+    // An ID token names no client application either, and is refused as what it is.
+    let emulator = &world.emulator.emulator;
+    let tenant = emulator.tenant();
+    let alice = tenant.user_by_upn("alice@contoso.example").unwrap();
+    let id_token = emulator.id_token(tenant, &tenant.apps[0], alice, Some("n-1"), NOW);
+    world.refused(Some(&id_token), 401, "id_token").await;
 
     // Listed in entra.allowed_client_apps, the other app is accepted (and the SPA's no longer is).
     let (mut config, _database) = config(world.emulator.origin());
@@ -363,7 +374,13 @@ async fn an_unreachable_identity_provider_is_503_not_a_bad_token() {
     }
     let response = world.http.get(format!("{api}/readyz")).send().await.unwrap();
     assert_eq!(response.status(), 503);
-    assert_eq!(response.json::<ApiError>().await.unwrap().error, "not_ready");
+    let body = response.json::<ApiError>().await.unwrap();
+    assert_eq!(body.error, "not_ready");
+    // What is not ready, but not the URLs and network errors behind it (those are logged).
+    assert_eq!(
+        body.message,
+        "expected the signing keys to be available (found it unavailable; the API's log says why)"
+    );
 }
 
 #[tokio::test]

@@ -152,9 +152,10 @@ pub struct InstanceQuery {
 }
 
 /// `GET /common/discovery/instance?api-version=1.1&authorization_endpoint=…`: where an
-/// authority's metadata is, and the host names that share its accounts (MSAL.js asks when the
-/// authority is not in its `knownAuthorities`). The emulator's own host has no aliases; an
-/// endpoint on another host is AADSTS50049, as an unknown instance is for Entra.
+/// authority's metadata is, and the host names that share its accounts. MSAL.js asks
+/// `login.microsoftonline.com` for it (never the authority's own host) when the authority is not
+/// in its `knownAuthorities`; other clients ask the authority. The emulator's own host has no
+/// aliases; an endpoint on another host is AADSTS50049, as an unknown instance is for Entra.
 pub async fn instance(State(emulator): State<Arc<Emulator>>, Query(query): Query<InstanceQuery>) -> Response {
     let now = emulator.now();
     let Some(endpoint) = query.authorization_endpoint else {

@@ -185,7 +185,8 @@ pub fn router(emulator: Arc<Emulator>) -> Router {
         .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
         .route("/{tenant}/discovery/keys", get(discovery::keys))
         .route("/common/discovery/instance", get(discovery::instance))
-        .layer(discovery::cors());
+        // Per route: unknown paths (the fallback) get no CORS answer.
+        .route_layer(discovery::cors());
     Router::new()
         .route("/", get(home))
         .merge(discovery)

@@ -170,6 +170,8 @@ impl Emulator {
             "scp": scopes.join(" "),
             "sub": pairwise_subject(&user.oid, client_id),
             "tid": tenant.id,
+            // Entra's unique token identifier: no two tokens are the same bytes.
+            "uti": crate::token::random_text(16),
         });
         match api.token_version {
             TokenVersion::V1 => {

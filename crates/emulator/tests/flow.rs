@@ -194,6 +194,25 @@ async fn discovery_keys_and_instance_discovery_are_served_to_any_origin() {
         "{origin}/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.example/{tenant}/oauth2/v2.0/authorize"
     );
     aadsts(world.http.get(&elsewhere).send().await.unwrap(), 400, "invalid_instance", 50049).await;
+
+    // Only these: an unknown path, the token endpoint and the controls answer no foreign origin.
+    let foreign = |method: reqwest::Method, path: &str| {
+        world
+            .http
+            .request(method, format!("{origin}{path}"))
+            .header("origin", "https://app.example")
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    for (method, path) in [
+        (reqwest::Method::GET, "/no/such/path".to_owned()),
+        (reqwest::Method::OPTIONS, "/no/such/path".to_owned()),
+        (reqwest::Method::OPTIONS, format!("/{tenant}/oauth2/v2.0/token")),
+        (reqwest::Method::OPTIONS, "/_emulator/keys/roll".to_owned()),
+    ] {
+        let response = foreign(method.clone(), &path).await.unwrap();
+        assert!(response.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none(), "{method} {path}");
+    }
 }
 
 #[tokio::test]

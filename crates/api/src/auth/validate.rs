@@ -172,7 +172,8 @@ impl TokenError {
 
 impl TokenError {
     /// What the caller is told: the check that failed and what the token held, never the
-    /// configuration it was compared against (the accepted issuers, audiences and tenants),
+    /// configuration it was compared against (the accepted issuers, audiences, tenants and
+    /// client applications),
     /// which the log, `channels-api check-token` and the [`Display`](std::fmt::Display) form keep.
     pub fn public_message(&self) -> String {
         match self {
@@ -181,9 +182,10 @@ impl TokenError {
             }
             Self::Audience { found, .. } => format!("expected a token for this API (found aud {found})"),
             Self::Tenant { found, .. } => format!("expected a tenant this API accepts (found tid {found})"),
-            Self::ClientApp { found: Some(found), .. } => {
-                format!("expected a client application this API accepts in azp (v2) or appid (v1) (found {found})")
-            }
+            Self::ClientApp { found, .. } => format!(
+                "expected a client application this API accepts in azp (v2) or appid (v1) (found {})",
+                found.as_deref().unwrap_or("neither claim")
+            ),
             other => other.to_string(),
         }
     }
@@ -381,15 +383,6 @@ impl Validator {
         if !self.expect.audiences.contains(&claims.aud) {
             problems.push(TokenError::Audience { expected: self.expect.audiences.clone(), found: claims.aud.clone() });
         }
-        // Step 7: the client application is one this API was built for. Any app of any tenant
-        // can be granted the scope; the API takes tokens from its own.
-        let client_app = claims.client_app();
-        if !client_app.is_some_and(|app| self.expect.client_apps.iter().any(|a| a.eq_ignore_ascii_case(app))) {
-            problems.push(TokenError::ClientApp {
-                expected: self.expect.client_apps.clone(),
-                found: client_app.map(str::to_owned),
-            });
-        }
         // Step 8: the lifetime, with the configured clock skew.
         let now = (self.clock)();
         if claims.exp + self.expect.leeway < now {
@@ -402,7 +395,19 @@ impl Validator {
         // token: it has a `nonce` claim and neither `scp` nor `roles`.
         if unverified.get("nonce").is_some() || (claims.scp.is_none() && claims.roles.is_none()) {
             problems.push(TokenError::IdToken);
-        } else if !claims.scopes().any(|scope| scope == self.expect.scope) {
+            return problems;
+        }
+        // Step 7 (after step 9: ID tokens name no client app): the client application is one
+        // this API was built for. Any app of any tenant can be granted the scope; the API takes
+        // tokens from its own.
+        let client_app = claims.client_app();
+        if !client_app.is_some_and(|app| self.expect.client_apps.iter().any(|a| a.eq_ignore_ascii_case(app))) {
+            problems.push(TokenError::ClientApp {
+                expected: self.expect.client_apps.clone(),
+                found: client_app.map(str::to_owned),
+            });
+        }
+        if !claims.scopes().any(|scope| scope == self.expect.scope) {
             // Step 10: the delegated scope (RFC 6750 §3.1: 403 insufficient_scope).
             problems.push(TokenError::Scope {
                 required: self.expect.full_scope.clone(),
