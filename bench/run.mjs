@@ -86,6 +86,7 @@ async function startApi(workers) {
   const env = {
     CHANNELS_API_ADDR: `127.0.0.1:${PORTS.api}`,
     ENTRA_AUTHORITY: `http://127.0.0.1:${PORTS.idp}`,
+    CHANNELS_DEMO: '1',
     CHANNELS_DATABASE_URL: `sqlite://${db}?mode=rwc`,
     CHANNELS_SPA_DIR: path.join(root, 'dist'),
   };

@@ -63,7 +63,10 @@ test.beforeAll(async () => {
   await until('the emulator certificate', () => readFileSync(certificate, 'utf8').includes('-----END CERTIFICATE-----'));
 
   const apiPort = await freePort();
+  // The demo's tenant and channels as a file, but not the demo: an https authority, trusted
+  // through the CA file alone.
   api = start('channels-api', {
+    CHANNELS_CONFIG: '../crates/api/config/demo.toml',
     CHANNELS_API_ADDR: `127.0.0.1:${apiPort}`,
     ENTRA_AUTHORITY: `https://localhost:${emulatorPort}`,
     ENTRA_CA_FILE: certificate,

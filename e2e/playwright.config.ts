@@ -37,7 +37,8 @@ function emulator(port: number, env: Record<string, string> = {}) {
   };
 }
 
-/** The API on `port`, serving the release build of the SPA, against the emulator on `idp`. */
+/** The API on `port`, serving the release build of the SPA, against the emulator on `idp` (the
+ * demo's trust: an http emulator on loopback). */
 function api(port: number, idp: number, database: string, env: Record<string, string> = {}) {
   return {
     command: `${target}/debug/channels-api`,
@@ -47,6 +48,8 @@ function api(port: number, idp: number, database: string, env: Record<string, st
       ENTRA_AUTHORITY: `http://127.0.0.1:${idp}`,
       CHANNELS_SPA_DIR: '../dist',
       CHANNELS_DATABASE_URL: `sqlite://${target}/${database}.db?mode=rwc`,
+      // The demo: a local emulator on http://127.0.0.1 is trusted only so.
+      CHANNELS_DEMO: '1',
       RUST_LOG: 'warn',
       ...env,
     },

@@ -1,7 +1,12 @@
 //! The API's configuration: one TOML file (`CHANNELS_CONFIG`), environment variables over it,
-//! parsed once into typed values. Without a file it serves the demo deployment
-//! (`config/demo.toml`) against the emulator on 127.0.0.1:9400, so `channels-api` runs alone
-//! with no arguments. Invalid configuration fails at start, naming the key and what it expects.
+//! parsed once into typed values. Invalid configuration fails at start, naming the key and what
+//! it expects.
+//!
+//! Nothing is trusted that was not configured: the authority is
+//! `https://login.microsoftonline.com` unless named, an `http:` authority is refused, and the
+//! tenant and client ids are required. The demo deployment (`config/demo.toml`, against the
+//! emulator on 127.0.0.1:9400) runs only when asked for, by [`DEMO_VARIABLE`] or `--demo`; then
+//! a loopback `http:` authority (the emulator) is accepted too.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,8 +17,11 @@ use serde::Deserialize;
 
 use crate::channels::{Channel, ChannelMap, GroupRef};
 
-/// The demo deployment, used when no file is given.
+/// The demo deployment, used with [`DEMO_VARIABLE`] when no file is given.
 pub const DEMO_CONFIG: &str = include_str!("../config/demo.toml");
+/// `CHANNELS_DEMO=1` (or `channels-api --demo`): the demo deployment when no file is given, and
+/// a loopback `http:` authority (the emulator) accepted.
+pub const DEMO_VARIABLE: &str = "CHANNELS_DEMO";
 /// The demo tenant (the emulator's built-in directory).
 pub const DEMO_TENANT_ID: &str = "4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 /// The demo app registration's client id.
@@ -30,6 +38,8 @@ pub struct ApiConfig {
     pub allowed_origins: Vec<String>,
     /// The identity provider's origin (`https://login.microsoftonline.com`, or the emulator's).
     pub authority: Authority,
+    /// Whether this is the demo ([`DEMO_VARIABLE`]): a local emulator is trusted.
+    pub demo: bool,
     /// The `{tenant}` of the authority's URLs: a tenant GUID, `organizations` or `common`.
     pub tenant_id: String,
     /// Tenants whose tokens are accepted (`tid`).
@@ -133,14 +143,26 @@ pub enum TokenVersion {
     V2,
 }
 
-/// An identity provider origin: `https://…`, or `http://` on loopback only.
+/// An identity provider origin: `https://…`, or, for the demo's emulator, `http://` on loopback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authority(String);
 
 impl Authority {
-    /// Parses `entra.authority` (see [`parse_origin`]).
+    /// Parses `entra.authority`: an `https:` origin (see [`parse_origin`]).
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        parse_origin(value, "entra.authority (ENTRA_AUTHORITY)").map(Self)
+        if value.starts_with("http:") {
+            return Err(ConfigError::new(
+                AUTHORITY_KEY,
+                "an https origin such as https://login.microsoftonline.com (http:// only for the emulator on loopback, with CHANNELS_DEMO=1 or --demo)",
+                value,
+            ));
+        }
+        parse_origin(value, AUTHORITY_KEY).map(Self)
+    }
+
+    /// Parses `entra.authority` for the demo: `https:`, or `http:` on loopback (the emulator).
+    pub fn demo(value: &str) -> Result<Self, ConfigError> {
+        parse_origin(value, AUTHORITY_KEY).map(Self)
     }
 
     /// The origin text.
@@ -148,6 +170,8 @@ impl Authority {
         &self.0
     }
 }
+
+const AUTHORITY_KEY: &str = "entra.authority (ENTRA_AUTHORITY)";
 
 /// Parses an origin, refusing plain HTTP anywhere but loopback, and anything beyond
 /// `scheme://host[:port]` (user info, path, query, fragment): origins end up in key fetches,
@@ -291,22 +315,28 @@ struct RawChannel {
 impl ApiConfig {
     /// The demo configuration.
     pub fn demo() -> Self {
-        Self::parse(DEMO_CONFIG, |_| None).expect("the embedded demo configuration is valid")
+        Self::parse(DEMO_CONFIG, demo_only).expect("the embedded demo configuration is valid")
     }
 
-    /// Reads `CHANNELS_CONFIG` (or the demo configuration) and applies the environment over it.
+    /// Reads `CHANNELS_CONFIG` and applies the environment over it; without a file, the
+    /// environment alone, or the demo configuration with [`DEMO_VARIABLE`].
     pub fn load(var: impl Fn(&str) -> Option<String>) -> Result<Self, Box<dyn std::error::Error>> {
         match var("CHANNELS_CONFIG") {
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("CHANNELS_CONFIG={path}: {e}"))?;
                 Ok(Self::parse(&text, var).map_err(|e| format!("{path}: {e}"))?)
             }
-            None => Ok(Self::parse(DEMO_CONFIG, var)?),
+            None if is_demo(&var) => Ok(Self::parse(DEMO_CONFIG, var)?),
+            None => Ok(Self::parse("", var).map_err(|e| {
+                format!("{e}; set CHANNELS_CONFIG to a configuration file, or the variables (CHANNELS_DEMO=1 runs the demo against a local emulator)")
+            })?),
         }
     }
 
-    /// Parses a configuration file's text, with `var` giving environment overrides.
+    /// Parses a configuration file's text, with `var` giving environment overrides (and
+    /// [`DEMO_VARIABLE`]).
     pub fn parse(text: &str, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let demo = is_demo(&var);
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| {
             ConfigError::new("the configuration file", "valid TOML with the documented keys", e.to_string())
         })?;
@@ -329,7 +359,7 @@ impl ApiConfig {
         if let Some(file) = var("ENTRA_CA_FILE") {
             raw.entra.ca_file = Some(PathBuf::from(file));
         }
-        raw.validate()
+        raw.validate(demo)
     }
 
     /// The App ID URI: `api://<client id>`.
@@ -369,8 +399,18 @@ impl ApiConfig {
     }
 }
 
+/// Whether [`DEMO_VARIABLE`] asks for the demo (`1` or `true`).
+fn is_demo(var: &impl Fn(&str) -> Option<String>) -> bool {
+    var(DEMO_VARIABLE).is_some_and(|value| value == "1" || value.eq_ignore_ascii_case("true"))
+}
+
+/// An environment with only [`DEMO_VARIABLE`] set: the demo, as `./dev run` starts it.
+pub fn demo_only(key: &str) -> Option<String> {
+    (key == DEMO_VARIABLE).then(|| "1".to_owned())
+}
+
 impl RawConfig {
-    fn validate(self) -> Result<ApiConfig, ConfigError> {
+    fn validate(self, demo: bool) -> Result<ApiConfig, ConfigError> {
         let RawConfig { server, entra, channels, database, members, spa } = self;
         let database_url = DatabaseUrl::parse(database.url.as_deref().unwrap_or("sqlite://channels.db?mode=rwc"))?;
         let default_roles = members.default_roles.unwrap_or_else(|| vec!["member".to_owned()]);
@@ -386,7 +426,8 @@ impl RawConfig {
             .iter()
             .map(|origin| parse_origin(origin, "server.allowed_origins"))
             .collect::<Result<Vec<_>, _>>()?;
-        let authority = Authority::parse(entra.authority.as_deref().unwrap_or("https://login.microsoftonline.com"))?;
+        let authority = entra.authority.as_deref().unwrap_or("https://login.microsoftonline.com");
+        let authority = if demo { Authority::demo(authority)? } else { Authority::parse(authority)? };
         let client_id = guid(
             entra.client_id.as_deref(),
             "entra.client_id (ENTRA_CLIENT_ID)",
@@ -521,6 +562,7 @@ impl RawConfig {
             spa_dir,
             allowed_origins,
             authority,
+            demo,
             tenant_id,
             allowed_tenants,
             client_id,
@@ -582,9 +624,50 @@ fn guid(value: Option<&str>, key: &str, where_: &str) -> Result<String, ConfigEr
 mod tests {
     use super::*;
 
+    /// The demo's environment with one more variable.
+    fn demo_and(name: &'static str, value: impl Into<String>) -> impl Fn(&str) -> Option<String> {
+        let value = value.into();
+        move |key| if key == name { Some(value.clone()) } else { demo_only(key) }
+    }
+
     #[test]
-    fn no_file_and_no_environment_gives_the_demo() {
-        let config = ApiConfig::load(|_| None).unwrap();
+    fn without_a_file_the_environment_must_name_the_tenant_and_the_demo_is_asked_for() {
+        // Nothing configured: a start-up error naming the key and its variable, not a demo.
+        let error = ApiConfig::load(|_| None).unwrap_err().to_string();
+        assert!(error.starts_with("entra.client_id (ENTRA_CLIENT_ID): expected a GUID"), "{error}");
+        assert!(error.ends_with("(CHANNELS_DEMO=1 runs the demo against a local emulator)"), "{error}");
+        let client_only = |key: &str| (key == "ENTRA_CLIENT_ID").then(|| DEMO_CLIENT_ID.to_owned());
+        let error = ApiConfig::load(client_only).unwrap_err().to_string();
+        assert!(error.starts_with("entra.tenant_id (ENTRA_TENANT_ID): expected a GUID"), "{error}");
+
+        // The variables alone: Entra itself, never a local emulator.
+        let variables = |key: &str| match key {
+            "ENTRA_TENANT_ID" => Some(DEMO_TENANT_ID.to_owned()),
+            "ENTRA_CLIENT_ID" => Some(DEMO_CLIENT_ID.to_owned()),
+            _ => None,
+        };
+        let config = ApiConfig::load(variables).unwrap();
+        assert_eq!(config.authority.as_str(), "https://login.microsoftonline.com");
+        assert!(!config.demo);
+        let emulator =
+            |key: &str| if key == "ENTRA_AUTHORITY" { Some("http://127.0.0.1:9400".into()) } else { variables(key) };
+        let error = ApiConfig::load(emulator).unwrap_err().to_string();
+        assert!(error.starts_with("entra.authority (ENTRA_AUTHORITY): expected an https origin"), "{error}");
+        assert!(error.contains("with CHANNELS_DEMO=1 or --demo"), "{error}");
+        let demo_emulator = |key: &str| if key == DEMO_VARIABLE { Some("1".into()) } else { emulator(key) };
+        assert_eq!(ApiConfig::load(demo_emulator).unwrap().authority.as_str(), "http://127.0.0.1:9400");
+        // A file with an http authority is refused the same way, unless it is the demo.
+        let error = ApiConfig::parse(DEMO_CONFIG, |_| None).unwrap_err();
+        assert_eq!(
+            (error.key.as_str(), error.found.as_str()),
+            ("entra.authority (ENTRA_AUTHORITY)", "http://127.0.0.1:9400")
+        );
+    }
+
+    #[test]
+    fn the_demo_runs_only_when_asked_for() {
+        let config = ApiConfig::load(demo_only).unwrap();
+        assert!(config.demo);
         assert_eq!(config.listen.to_string(), "127.0.0.1:9300");
         assert_eq!(config.authority.as_str(), "http://127.0.0.1:9400");
         assert_eq!(config.allowed_tenants, [DEMO_TENANT_ID]);
@@ -643,8 +726,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key_and_what_was_expected() {
-        let error =
-            ApiConfig::parse(DEMO_CONFIG, |key| (key == "ENTRA_CLIENT_ID").then(|| "my-app".to_owned())).unwrap_err();
+        let error = ApiConfig::parse(DEMO_CONFIG, demo_and("ENTRA_CLIENT_ID", "my-app")).unwrap_err();
         assert_eq!(
             error.to_string(),
             "entra.client_id (ENTRA_CLIENT_ID): expected a GUID (App registrations → this app → Overview → Application (client) ID in the Entra portal) (found \"my-app\")"
@@ -652,23 +734,19 @@ mod tests {
         let typo = ApiConfig::parse("[entra]\nclient_idd = \"x\"", |_| None).unwrap_err();
         assert!(typo.found.contains("unknown field `client_idd`"), "{typo}");
         let empty_channel = format!("{DEMO_CONFIG}\n[[channels]]\nname = \"Empty\"\n");
-        let error = ApiConfig::parse(&empty_channel, |_| None).unwrap_err();
+        let error = ApiConfig::parse(&empty_channel, demo_only).unwrap_err();
         assert_eq!(error.key, "channels[4].groups");
         let bad_group = format!("{DEMO_CONFIG}\n[[channels]]\nname = \"X\"\ngroups = [\"\\\\Ops\"]\n");
-        assert_eq!(ApiConfig::parse(&bad_group, |_| None).unwrap_err().found, "\\Ops");
+        assert_eq!(ApiConfig::parse(&bad_group, demo_only).unwrap_err().found, "\\Ops");
     }
 
     #[test]
     fn database_urls_are_checked_and_their_passwords_never_printed() {
-        let config = ApiConfig::parse(DEMO_CONFIG, |key| {
-            (key == "CHANNELS_DATABASE_URL").then(|| "postgres://u:hunter2@db/x".into())
-        })
-        .unwrap();
+        let config =
+            ApiConfig::parse(DEMO_CONFIG, demo_and("CHANNELS_DATABASE_URL", "postgres://u:hunter2@db/x")).unwrap();
         assert_eq!(config.database_url.secret(), "postgres://u:hunter2@db/x");
         assert!(!format!("{config:?}").contains("hunter2"));
-        let error =
-            ApiConfig::parse(DEMO_CONFIG, |key| (key == "CHANNELS_DATABASE_URL").then(|| "mysql://u:pw@db/x".into()))
-                .unwrap_err();
+        let error = ApiConfig::parse(DEMO_CONFIG, demo_and("CHANNELS_DATABASE_URL", "mysql://u:pw@db/x")).unwrap_err();
         assert_eq!(error.found, "db/x", "the password is not echoed");
     }
 
@@ -678,9 +756,11 @@ mod tests {
             Authority::parse("https://login.microsoftonline.com/").unwrap().as_str(),
             "https://login.microsoftonline.com"
         );
-        assert!(Authority::parse("http://127.0.0.1:9400").is_ok());
-        assert!(Authority::parse("http://localhost").is_ok());
-        assert_eq!(Authority::parse("http://[::1]:9400").unwrap().as_str(), "http://[::1]:9400");
+        // Loopback http is the demo's emulator, and only the demo's.
+        for loopback in ["http://127.0.0.1:9400", "http://localhost", "http://[::1]:9400"] {
+            assert_eq!(Authority::demo(loopback).unwrap().as_str(), loopback);
+            assert_eq!(Authority::parse(loopback).unwrap_err().found, loopback);
+        }
         for bad in [
             "http://login.microsoftonline.com",
             "http://127.0.0.1.evil:1",
@@ -693,8 +773,9 @@ mod tests {
             "ftp://x",
             "",
         ] {
-            let error = Authority::parse(bad).unwrap_err();
-            assert_eq!(error.found, bad, "{bad}");
+            for parse in [Authority::parse, Authority::demo] {
+                assert_eq!(parse(bad).unwrap_err().found, bad, "{bad}");
+            }
         }
     }
 
@@ -708,13 +789,13 @@ mod tests {
         let listed = DEMO_CONFIG
             .replace("[entra]\n", "[entra]\nallowed_client_apps = [\"5B0A0000-0000-4000-8000-00000000A001\"]\n");
         assert_eq!(
-            ApiConfig::parse(&listed, |_| None).unwrap().allowed_client_apps,
+            ApiConfig::parse(&listed, demo_only).unwrap().allowed_client_apps,
             ["5b0a0000-0000-4000-8000-00000000a001"]
         );
         let empty = DEMO_CONFIG.replace("[entra]\n", "[entra]\nallowed_client_apps = []\n");
-        assert_eq!(ApiConfig::parse(&empty, |_| None).unwrap_err().key, "entra.allowed_client_apps");
+        assert_eq!(ApiConfig::parse(&empty, demo_only).unwrap_err().key, "entra.allowed_client_apps");
         let bad = DEMO_CONFIG.replace("[entra]\n", "[entra]\nallowed_client_apps = [\"my-app\"]\n");
-        assert_eq!(ApiConfig::parse(&bad, |_| None).unwrap_err().found, "my-app");
+        assert_eq!(ApiConfig::parse(&bad, demo_only).unwrap_err().found, "my-app");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `channels-api`: serves the API (the default), or runs an admin tool. With no configuration
-//! it serves the demo deployment on 127.0.0.1:9300; see `config/demo.toml` for every key.
+//! `channels-api`: serves the API (the default), or runs an admin tool. Configured by a file
+//! (`CHANNELS_CONFIG`) or variables; `--demo` (or `CHANNELS_DEMO=1`) serves the demo deployment
+//! against a local emulator on 127.0.0.1:9400; see `config/demo.toml` for every key.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use channels_api::auth::keys::KeyCache;
 use channels_api::auth::Validator;
-use channels_api::config::ApiConfig;
+use channels_api::config::{ApiConfig, DEMO_VARIABLE};
 use channels_api::{admin, expectations, key_cache, router, system_clock, AppState};
 use clap::{Parser, Subcommand};
 
@@ -16,6 +17,10 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "channels-api", version, about)]
 struct Cli {
+    /// Run the demo deployment against a local Entra emulator (as CHANNELS_DEMO=1 does): never
+    /// in production.
+    #[arg(long, global = true)]
+    demo: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -68,7 +73,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
-    let config = match ApiConfig::load(|key| std::env::var(key).ok()) {
+    let demo = cli.demo;
+    let var = |key: &str| if demo && key == DEMO_VARIABLE { Some("1".to_owned()) } else { std::env::var(key).ok() };
+    let config = match ApiConfig::load(var) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("channels-api: invalid configuration: {error}");
@@ -99,6 +106,12 @@ async fn serve(config: ApiConfig) -> Outcome {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    if config.demo {
+        tracing::warn!(
+            "demo: trusting the Entra emulator at {} (CHANNELS_DEMO=1 or --demo); never run a deployment this way",
+            config.authority.as_str()
+        );
+    }
     tracing::info!(
         listen = %config.listen,
         authority = %config.authority.as_str(),

@@ -2,8 +2,10 @@
 //!
 //! Auto-provisioning (Ivanti's pattern): the first valid sign-in creates the member with the
 //! configured default roles; later sign-ins refresh the display name, UPN and last-seen time.
-//! A member an admin pre-created by UPN is linked to the `(tid, oid)` of the first sign-in with
-//! that UPN, once; from then on the UPN is only shown. SQLite by default, PostgreSQL by URL:
+//! A member an admin pre-created by UPN, in a tenant, is linked to the `(tid, oid)` of the first
+//! sign-in of that tenant whose token's `upn` is that UPN, once; from then on the UPN is only
+//! shown. Never by `preferred_username`, which the user's sign-in name fills and which is not
+//! unique across tenants (guests, personal accounts), and never across tenants. SQLite by default, PostgreSQL by URL:
 //! one set of SQL through sqlx's `Any` driver, migrations embedded and run at start.
 
 use serde::Serialize;
@@ -132,6 +134,8 @@ impl MemberStore {
     ) -> Result<(Member, Provisioning), StoreError> {
         let claims = claims.claims();
         let upn = claims.upn.clone().or_else(|| claims.preferred_username.clone()).unwrap_or_default();
+        // Linking a pre-created member takes the token's `upn` claim, nothing else.
+        let link_key = claims.upn.as_deref().map(str::to_lowercase);
         let name = claims.name.clone().unwrap_or_default();
         let key = (claims.tid.clone(), claims.oid.clone());
         if let Some(member) = self.recent.get(&key) {
@@ -153,19 +157,23 @@ impl MemberStore {
             .bind(now);
         let outcome = if let Some(row) = touch.fetch_optional(&mut *tx).await? {
             (member(&row)?, Provisioning::Updated)
-        } else if let Some(row) = sqlx::query(&format!(
-            "UPDATE members SET tenant_id = $1, object_id = $2, upn = $3, display_name = $4, last_seen_at = $5 \
-             WHERE object_id IS NULL AND upn_key = $6 RETURNING {COLUMNS}"
-        ))
-        .bind(&claims.tid)
-        .bind(&claims.oid)
-        .bind(&upn)
-        .bind(&name)
-        .bind(now)
-        .bind(upn.to_lowercase())
-        .fetch_optional(&mut *tx)
-        .await?
-        {
+        } else if let Some(row) = match &link_key {
+            Some(link_key) => {
+                sqlx::query(&format!(
+                    "UPDATE members SET object_id = $2, upn = $3, display_name = $4, last_seen_at = $5 \
+                     WHERE object_id IS NULL AND tenant_id = $1 AND upn_key = $6 RETURNING {COLUMNS}"
+                ))
+                .bind(&claims.tid)
+                .bind(&claims.oid)
+                .bind(&upn)
+                .bind(&name)
+                .bind(now)
+                .bind(link_key)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => None,
+        } {
             (member(&row)?, Provisioning::Linked)
         } else {
             let roles = serde_json::to_string(default_roles).expect("roles serialise");
@@ -204,18 +212,21 @@ impl MemberStore {
         Ok(outcome)
     }
 
-    /// An admin pre-creates a member by UPN, with roles; the first sign-in with that UPN links it.
+    /// An admin pre-creates a member of `tenant_id` by UPN, with roles; the first sign-in of that
+    /// tenant with that `upn` links it.
     pub async fn pre_create(
         &self,
+        tenant_id: &str,
         upn: &str,
         display_name: &str,
         roles: &[String],
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO members (upn, upn_key, display_name, roles, preferences, created_at) \
-             VALUES ($1, $2, $3, $4, '{}', $5)",
+            "INSERT INTO members (tenant_id, upn, upn_key, display_name, roles, preferences, created_at) \
+             VALUES ($1, $2, $3, $4, $5, '{}', $6)",
         )
+        .bind(tenant_id)
         .bind(upn)
         .bind(upn.to_lowercase())
         .bind(display_name)

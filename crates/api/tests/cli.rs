@@ -68,26 +68,59 @@ fn check_token_lists_every_reason_with_its_fix() {
 
 #[test]
 fn manifest_prints_the_registration_for_the_given_hosts() {
-    let output =
-        run(&["manifest", "--host", "https://channels.example.com", "--host", "https://dc2.example.com"], None, "");
+    let output = run(
+        &["--demo", "manifest", "--host", "https://channels.example.com", "--host", "https://dc2.example.com"],
+        None,
+        "",
+    );
     assert!(output.status.success());
     let manifest: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(manifest["spa"]["redirectUris"][1], "https://dc2.example.com/sso");
     assert_eq!(manifest["groupMembershipClaims"], "SecurityGroup");
-    let missing = run(&["manifest"], None, "");
+    let missing = run(&["--demo", "manifest"], None, "");
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("expected at least one --host"));
 }
 
 #[test]
 fn preview_explains_the_channels() {
-    let output = run(&["preview", "--upn", "bob@contoso.example", "--group", "Police-South"], None, "");
+    let output = run(&["preview", "--demo", "--upn", "bob@contoso.example", "--group", "Police-South"], None, "");
     assert_eq!(
         text(&output),
         "bob@contoso.example would get 2 channel(s):\n  All Call                 by group Police-South\n  Police South Ops         by group Police-South\n"
     );
-    let nothing = text(&run(&["preview", "--upn", "carol@contoso.example"], None, ""));
+    let nothing = text(&run(&["--demo", "preview", "--upn", "carol@contoso.example"], None, ""));
     assert!(nothing.contains("would get 0 channel(s)") && nothing.contains("note (no_groups_claim)"), "{nothing}");
+}
+
+#[test]
+fn without_configuration_nothing_starts_and_the_demo_says_what_it_trusts() {
+    // No file, no variables, no demo: nothing is trusted by default.
+    let output = run(&["preview"], None, "");
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("entra.client_id (ENTRA_CLIENT_ID): expected a GUID"), "{error}");
+    assert!(error.contains("CHANNELS_DEMO=1 runs the demo against a local emulator"), "{error}");
+
+    // The demo, asked for, says at start that it trusts a local emulator.
+    let database = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_channels-api"))
+        .arg("--demo")
+        .env_remove("CHANNELS_CONFIG")
+        .env("CHANNELS_API_ADDR", "127.0.0.1:0")
+        .env("CHANNELS_DATABASE_URL", format!("sqlite://{}?mode=rwc", database.path().join("m.db").display()))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut first).unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        first.contains("demo: trusting the Entra emulator at http://127.0.0.1:9400 (CHANNELS_DEMO=1 or --demo)"),
+        "{first}"
+    );
 }
 
 #[test]

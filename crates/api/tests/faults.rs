@@ -44,7 +44,7 @@ fn token(emulator: &Emulator, user: &User) -> String {
 
 fn config(authority: &str, database_url: &str) -> ApiConfig {
     let mut config = ApiConfig::demo();
-    config.authority = Authority::parse(authority).unwrap();
+    config.authority = Authority::demo(authority).unwrap();
     config.database_url = DatabaseUrl::parse(database_url).unwrap();
     config
 }
@@ -131,6 +131,7 @@ async fn start_api(authority: &str, database: &str) -> (tokio::process::Child, S
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_channels-api"))
         .env("CHANNELS_API_ADDR", format!("127.0.0.1:{port}"))
         .env("ENTRA_AUTHORITY", authority)
+        .env("CHANNELS_DEMO", "1")
         .env("CHANNELS_DATABASE_URL", database)
         .env("RUST_LOG", "error")
         .kill_on_drop(true)

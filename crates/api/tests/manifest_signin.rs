@@ -26,7 +26,7 @@ async fn the_printed_manifest_signs_alice_in_through_the_emulator() {
 
     let dir = tempfile::tempdir().unwrap();
     let mut config = ApiConfig::demo();
-    config.authority = Authority::parse(emulator.origin()).unwrap();
+    config.authority = Authority::demo(emulator.origin()).unwrap();
     config.database_url =
         DatabaseUrl::parse(&format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display())).unwrap();
     let runtime = config.runtime_config();

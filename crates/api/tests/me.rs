@@ -27,7 +27,7 @@ struct World {
 fn config(authority: &str) -> (ApiConfig, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = ApiConfig::demo();
-    config.authority = channels_api::config::Authority::parse(authority).unwrap();
+    config.authority = channels_api::config::Authority::demo(authority).unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
     config.database_url = channels_api::config::DatabaseUrl::parse(&url).unwrap();
     (config, dir)
@@ -540,7 +540,7 @@ async fn multi_tenant_fills_the_issuer_from_tid_and_keeps_to_the_allow_list() {
         demo::CLIENT_ID
     );
     let (mut config, _database) = config(world.emulator.origin());
-    let multi = ApiConfig::parse(&text, |_| None).unwrap();
+    let multi = ApiConfig::parse(&text, channels_api::config::demo_only).unwrap();
     (config.tenant_id, config.allowed_tenants) = (multi.tenant_id, multi.allowed_tenants);
     let jwks = serde_json::from_value(serde_json::json!({ "keys": [world.emulator.emulator.key().jwk()] })).unwrap();
     let keys = Arc::new(channels_api::auth::keys::KeyCache::fixed(&jwks));

@@ -31,6 +31,8 @@ impl Harness {
         let jwks = serde_json::from_value(serde_json::json!({ "keys": [key.jwk()] })).unwrap();
         let mut config = ApiConfig::demo();
         config.database_url = DatabaseUrl::parse(url).unwrap();
+        // Two tenants, to show that a pre-created member is linked only within its own.
+        config.allowed_tenants.push(demo::FABRIKAM_TENANT_ID.to_owned());
         let issuer = format!("{}/{}/v2.0", config.authority.as_str(), demo::TENANT_ID);
         let state = AppState::with_keys(config, Arc::new(KeyCache::fixed(&jwks)), Arc::new(|| NOW)).await.unwrap();
         let emulator = entra_emulator::Emulator::new(demo::tenant(), "unused", entra_emulator::system_clock());
@@ -48,10 +50,18 @@ impl Harness {
     }
 
     async fn verified(&self, oid: &str, upn: &str, name: &str) -> VerifiedClaims {
+        self.verified_as(|claims| {
+            claims.oid = oid.to_owned();
+            claims.upn = Some(upn.to_owned());
+            claims.name = Some(name.to_owned());
+        })
+        .await
+    }
+
+    /// A verified token of the template with `edit` applied.
+    async fn verified_as(&self, edit: impl FnOnce(&mut AccessTokenClaims)) -> VerifiedClaims {
         let mut claims = self.template.clone();
-        claims.oid = oid.to_owned();
-        claims.upn = Some(upn.to_owned());
-        claims.name = Some(name.to_owned());
+        edit(&mut claims);
         self.state.validator.validate(&self.key.sign(&claims)).await.unwrap()
     }
 
@@ -96,10 +106,32 @@ async fn member_store_rules(url: &str) {
     assert_eq!(how, Provisioning::Created);
     assert_eq!(other.object_id, h.oid(2));
 
-    // An admin's pre-created member is linked by UPN (case-insensitively) at the first
-    // sign-in, keeps its roles, and is never linked again.
+    // An admin's pre-created member belongs to its tenant and is linked by the token's `upn`:
+    // not by another tenant's user of that UPN, nor by a sign-in name (`preferred_username`).
     let frank = format!("Frank-{}@Contoso.example", h.run);
-    store.pre_create(&frank, "Frank", &["dispatcher".to_owned()], 50).await.unwrap();
+    store.pre_create(demo::TENANT_ID, &frank, "Frank", &["dispatcher".to_owned()], 50).await.unwrap();
+    let roles = h.state.config.default_roles.clone();
+    let elsewhere = h
+        .verified_as(|claims| {
+            claims.oid = h.oid(6);
+            claims.upn = Some(frank.clone());
+            claims.tid = demo::FABRIKAM_TENANT_ID.to_owned();
+            claims.iss = claims.iss.replace(demo::TENANT_ID, demo::FABRIKAM_TENANT_ID);
+        })
+        .await;
+    let (stranger, how) = store.sign_in(&elsewhere, &roles, 350).await.unwrap();
+    assert_eq!((how, stranger.roles), (Provisioning::Created, vec!["member".to_owned()]));
+    let sign_in_name_only = h
+        .verified_as(|claims| {
+            claims.oid = h.oid(7);
+            claims.upn = None;
+            claims.preferred_username = Some(frank.clone());
+        })
+        .await;
+    let (named, how) = store.sign_in(&sign_in_name_only, &roles, 360).await.unwrap();
+    assert_eq!((how, named.roles), (Provisioning::Created, vec!["member".to_owned()]));
+    // Its tenant's user with that `upn` (case-insensitively) links it at the first sign-in; it
+    // keeps its roles, and is never linked again.
     let (linked, how) = h.sign_in(&h.oid(3), &frank.to_lowercase(), "Frank Ibe", 400).await;
     assert_eq!(how, Provisioning::Linked);
     assert_eq!((linked.object_id.as_str(), linked.roles.clone()), (h.oid(3).as_str(), vec!["dispatcher".to_owned()]));

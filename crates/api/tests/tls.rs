@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use channels_api::config::{ApiConfig, DEMO_CONFIG};
+use channels_api::config::{demo_only, ApiConfig, DEMO_CONFIG};
 use channels_api::AppState;
 use channels_protocol::wire::{ApiError, Me};
 use common::serve;
@@ -69,7 +69,8 @@ fn a_ca_file_that_cannot_be_read_or_holds_no_certificate_stops_the_start() {
     std::fs::write(&empty, "not a certificate").unwrap();
     for (path, found) in [(files.path().join("missing.pem"), "No such file"), (empty, "no certificate")] {
         let path = path.display().to_string();
-        let error = ApiConfig::parse(DEMO_CONFIG, |key| (key == "ENTRA_CA_FILE").then(|| path.clone())).unwrap_err();
+        let file = |key: &str| (key == "ENTRA_CA_FILE").then(|| path.clone()).or_else(|| demo_only(key));
+        let error = ApiConfig::parse(DEMO_CONFIG, file).unwrap_err();
         assert_eq!(error.key, "entra.ca_file (ENTRA_CA_FILE)");
         assert!(error.expected.starts_with("a readable PEM file"), "{error}");
         assert!(error.found.starts_with(&path) && error.found.contains(found), "{error}");
