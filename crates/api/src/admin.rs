@@ -121,12 +121,28 @@ fn stable_guid(seed: &str) -> String {
     format!("{}-{}-{version}-{variant}-{}", &hex[..8], &hex[8..12], &hex[20..32])
 }
 
-/// `preview`: the channels `groups` (`None`: no groups claim) and `roles` would get, and why.
-pub fn preview(config: &ApiConfig, upn: &str, groups: Option<&[String]>, roles: &[String], overage: bool) -> String {
-    let assignment = config.channels.assign_parts(groups, roles, overage);
+/// Who a preview is for: the user's tenant, sign-in name, groups (`None`: no groups claim),
+/// app roles, and whether the groups were dropped for overage.
+pub struct Previewed<'a> {
+    /// The user's tenant (`tid`).
+    pub tenant: &'a str,
+    /// The name shown.
+    pub upn: &'a str,
+    /// The `groups` claim, if any.
+    pub groups: Option<&'a [String]>,
+    /// The `roles` claim.
+    pub roles: &'a [String],
+    /// Whether the groups were dropped for overage.
+    pub overage: bool,
+}
+
+/// `preview`: the channels a user would get, in which tenant, and why.
+pub fn preview(config: &ApiConfig, user: &Previewed) -> String {
+    let Previewed { tenant, upn, groups, roles, overage } = *user;
+    let assignment = config.channels.assign_parts(tenant, groups, roles, overage);
     let mut out = String::new();
-    let _ = writeln!(out, "{upn} would get {} channel(s):", assignment.channels.len());
-    for (channel, reason) in config.channels.explain(groups.unwrap_or_default(), roles) {
+    let _ = writeln!(out, "{upn} (tenant {tenant}) would get {} channel(s):", assignment.channels.len());
+    for (channel, reason) in config.channels.explain(tenant, groups.unwrap_or_default(), roles) {
         let _ = writeln!(out, "  {channel:<24} by {reason}");
     }
     if let Some(notice) = assignment.notice {
@@ -178,12 +194,15 @@ mod tests {
     fn preview_says_which_group_grants_each_channel() {
         let config = ApiConfig::demo();
         let groups = vec!["CONTOSO\\Dispatch".to_owned()];
-        let text = preview(&config, "alice@contoso.example", Some(&groups), &[], false);
+        let tenant = crate::config::DEMO_TENANT_ID;
+        let alice =
+            Previewed { tenant, upn: "alice@contoso.example", groups: Some(&groups), roles: &[], overage: false };
         assert_eq!(
-            text,
-            "alice@contoso.example would get 2 channel(s):\n  All Call                 by group CONTOSO\\Dispatch\n  Dispatch Ops             by group CONTOSO\\Dispatch\n"
+            preview(&config, &alice),
+            "alice@contoso.example (tenant 4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f) would get 2 channel(s):\n  All Call                 by group CONTOSO\\Dispatch\n  Dispatch Ops             by group CONTOSO\\Dispatch\n"
         );
-        let overage = preview(&config, "dave@contoso.example", None, &[], true);
+        let dave = Previewed { tenant, upn: "dave@contoso.example", groups: None, roles: &[], overage: true };
+        let overage = preview(&config, &dave);
         assert!(overage.contains("note (groups_overage)"), "{overage}");
     }
 }

@@ -3,6 +3,10 @@
 //! Group names arrive as sAMAccountName (the ICE pattern), possibly domain-qualified, or as
 //! object ids; they match case-insensitively. An empty answer is never silent: overage and a
 //! missing groups claim each come with a notice that says what the admin must configure.
+//!
+//! A channel's groups and roles belong to a tenant: when several tenants are allowed, each
+//! channel names its own (the configuration refuses one that does not), and only a token of that
+//! tenant (`tid`) is granted it; a plain name such as `Dispatch` may exist in every tenant.
 
 use channels_protocol::claims::is_guid;
 use channels_protocol::wire::Notice;
@@ -59,6 +63,9 @@ impl GroupRef {
 pub struct Channel {
     /// The channel's name.
     pub name: String,
+    /// The tenant whose groups and roles grant it (lower-case); `None` only when the API allows
+    /// one tenant.
+    pub tenant: Option<String>,
     /// Groups whose members get it.
     pub groups: Vec<GroupRef>,
     /// App roles (`roles` claim) that grant it, matched exactly.
@@ -86,15 +93,26 @@ impl ChannelMap {
         Self { channels }
     }
 
-    /// The configured channels.
+    /// The configured channels, of every tenant.
     pub fn channels(&self) -> &[Channel] {
         &self.channels
     }
 
-    /// The channels granted by `groups` and `roles`.
-    pub fn channels_for<'a>(&'a self, groups: &'a [String], roles: &'a [String]) -> impl Iterator<Item = &'a str> + 'a {
+    /// The channels of `tenant`'s users, granted or not.
+    pub fn channels_of<'a>(&'a self, tenant: &'a str) -> impl Iterator<Item = &'a Channel> + 'a {
         self.channels
             .iter()
+            .filter(move |channel| channel.tenant.as_deref().is_none_or(|t| t.eq_ignore_ascii_case(tenant)))
+    }
+
+    /// The channels granted to a user of `tenant` by `groups` and `roles`.
+    pub fn channels_for<'a>(
+        &'a self,
+        tenant: &'a str,
+        groups: &'a [String],
+        roles: &'a [String],
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        self.channels_of(tenant)
             .filter(move |channel| {
                 channel.groups.iter().any(|g| groups.iter().any(|claim| g.matches(claim)))
                     || channel.roles.iter().any(|r| roles.contains(r))
@@ -102,10 +120,10 @@ impl ChannelMap {
             .map(|channel| channel.name.as_str())
     }
 
-    /// Why each granted channel is granted: `(channel, "group Dispatch")`, in map order.
-    pub fn explain(&self, groups: &[String], roles: &[String]) -> Vec<(String, String)> {
-        self.channels
-            .iter()
+    /// Why each channel granted to a user of `tenant` is granted: `(channel, "group Dispatch")`,
+    /// in map order.
+    pub fn explain(&self, tenant: &str, groups: &[String], roles: &[String]) -> Vec<(String, String)> {
+        self.channels_of(tenant)
             .filter_map(|channel| {
                 let by_group = groups.iter().find(|claim| channel.groups.iter().any(|g| g.matches(claim)));
                 let by_role = roles.iter().find(|role| channel.roles.contains(role));
@@ -123,14 +141,20 @@ impl ChannelMap {
     pub fn assign(&self, claims: &VerifiedClaims) -> Assignment {
         let claims = claims.claims();
         let roles = claims.roles.as_deref().unwrap_or_default();
-        self.assign_parts(claims.groups.as_deref(), roles, claims.has_group_overage())
+        self.assign_parts(&claims.tid, claims.groups.as_deref(), roles, claims.has_group_overage())
     }
 
-    /// Assigns channels from a `groups` claim (`None`: no claim at all), app roles, and whether
-    /// the groups were dropped for overage.
-    pub fn assign_parts(&self, groups_claim: Option<&[String]>, roles: &[String], overage: bool) -> Assignment {
+    /// Assigns channels to a user of `tenant` from a `groups` claim (`None`: no claim at all),
+    /// app roles, and whether the groups were dropped for overage.
+    pub fn assign_parts(
+        &self,
+        tenant: &str,
+        groups_claim: Option<&[String]>,
+        roles: &[String],
+        overage: bool,
+    ) -> Assignment {
         let groups = groups_claim.unwrap_or_default();
-        let channels: Vec<String> = self.channels_for(groups, roles).map(str::to_owned).collect();
+        let channels: Vec<String> = self.channels_for(tenant, groups, roles).map(str::to_owned).collect();
         let notice = if overage {
             Some(Notice {
                 code: "groups_overage".into(),
@@ -175,8 +199,19 @@ mod tests {
     use super::*;
     use crate::config::ApiConfig;
 
+    const TENANT: &str = crate::config::DEMO_TENANT_ID;
+
     fn names<'a>(map: &'a ChannelMap, groups: &'a [String], roles: &'a [String]) -> Vec<&'a str> {
-        map.channels_for(groups, roles).collect()
+        map.channels_for(TENANT, groups, roles).collect()
+    }
+
+    fn channel(name: &str, tenant: Option<&str>, groups: &[&str], roles: &[&str]) -> Channel {
+        Channel {
+            name: name.into(),
+            tenant: tenant.map(str::to_owned),
+            groups: groups.iter().map(|g| GroupRef::parse(g).unwrap()).collect(),
+            roles: strings(roles),
+        }
     }
 
     fn strings(values: &[&str]) -> Vec<String> {
@@ -197,23 +232,11 @@ mod tests {
     #[test]
     fn every_group_claim_format_is_understood() {
         let map = ChannelMap::new(vec![
-            Channel { name: "Any".into(), groups: vec![GroupRef::parse("Dispatch").unwrap()], roles: vec![] },
-            Channel {
-                name: "Contoso".into(),
-                groups: vec![GroupRef::parse("CONTOSO\\Dispatch").unwrap()],
-                roles: vec![],
-            },
-            Channel {
-                name: "Dns".into(),
-                groups: vec![GroupRef::parse("contoso.com\\Dispatch").unwrap()],
-                roles: vec![],
-            },
-            Channel {
-                name: "Id".into(),
-                groups: vec![GroupRef::parse("0C6A1F52-1D1E-4B1A-9A57-3F0E2A7D0001").unwrap()],
-                roles: vec![],
-            },
-            Channel { name: "Role".into(), groups: vec![], roles: vec!["Supervisor".into()] },
+            channel("Any", None, &["Dispatch"], &[]),
+            channel("Contoso", None, &["CONTOSO\\Dispatch"], &[]),
+            channel("Dns", None, &["contoso.com\\Dispatch"], &[]),
+            channel("Id", None, &["0C6A1F52-1D1E-4B1A-9A57-3F0E2A7D0001"], &[]),
+            channel("Role", None, &[], &["Supervisor"]),
         ]);
         assert_eq!(names(&map, &strings(&["dispatch"]), &[]), ["Any"]);
         assert_eq!(names(&map, &strings(&["contoso\\DISPATCH"]), &[]), ["Any", "Contoso"]);
@@ -222,6 +245,23 @@ mod tests {
         assert_eq!(names(&map, &strings(&["0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001"]), &[]), ["Id"]);
         assert_eq!(names(&map, &[], &strings(&["Supervisor"])), ["Role"]);
         assert!(names(&map, &[], &strings(&["supervisor"])).is_empty(), "roles match exactly");
+    }
+
+    #[test]
+    fn a_tenants_channel_is_granted_only_to_its_tenants_users() {
+        let fabrikam = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+        let map = ChannelMap::new(vec![
+            channel("All Call", Some(TENANT), &["Dispatch"], &[]),
+            channel("All Call", Some(fabrikam), &["Operations"], &[]),
+            channel("Harbour Ops", Some(fabrikam), &["Harbour"], &["Supervisor"]),
+        ]);
+        let (dispatch, supervisor) = (strings(&["Dispatch", "Harbour"]), strings(&["Supervisor"]));
+        assert_eq!(map.channels_for(TENANT, &dispatch, &supervisor).collect::<Vec<_>>(), ["All Call"]);
+        assert_eq!(map.channels_for(fabrikam, &dispatch, &[]).collect::<Vec<_>>(), ["Harbour Ops"]);
+        assert_eq!(map.channels_for(fabrikam, &[], &supervisor).collect::<Vec<_>>(), ["Harbour Ops"]);
+        assert_eq!(map.channels_for(&fabrikam.to_uppercase(), &strings(&["operations"]), &[]).count(), 1);
+        assert_eq!(map.channels_of(TENANT).count(), 1);
+        assert_eq!(map.explain(fabrikam, &dispatch, &[]), [("Harbour Ops".to_owned(), "group Harbour".to_owned())]);
     }
 
     #[test]

@@ -306,6 +306,7 @@ struct RawEntra {
 #[serde(deny_unknown_fields)]
 struct RawChannel {
     name: String,
+    tenant: Option<String>,
     #[serde(default)]
     groups: Vec<String>,
     #[serde(default)]
@@ -540,8 +541,20 @@ impl RawConfig {
         if clock_skew > 600 {
             return Err(ConfigError::new("entra.clock_skew_seconds", "at most 600 seconds", clock_skew.to_string()));
         }
-        let channels =
-            channels.into_iter().enumerate().map(|(i, raw)| raw.validate(i)).collect::<Result<Vec<_>, _>>()?;
+        let channels = channels
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| raw.validate(i, &allowed_tenants))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, channel) in channels.iter().enumerate() {
+            if channels[..i].iter().any(|c| c.name == channel.name && c.tenant == channel.tenant) {
+                return Err(ConfigError::new(
+                    format!("channels[{i}].name"),
+                    "a channel name used once per tenant",
+                    &channel.name,
+                ));
+            }
+        }
         let extra_roots = entra.ca_file.map(ExtraRoots::read).transpose()?.unwrap_or_default();
         let allowed_client_apps = match entra.allowed_client_apps {
             Some(apps) if !apps.is_empty() => apps
@@ -582,11 +595,33 @@ impl RawConfig {
 }
 
 impl RawChannel {
-    fn validate(self, index: usize) -> Result<Channel, ConfigError> {
+    /// A channel, its tenant one of `allowed_tenants`; required when there are several, or one
+    /// tenant's group or role (`Dispatch` exists anywhere) would grant another tenant's channel.
+    fn validate(self, index: usize, allowed_tenants: &[String]) -> Result<Channel, ConfigError> {
         let key = |what: &str| format!("channels[{index}].{what}");
         if self.name.trim().is_empty() {
             return Err(ConfigError::new(key("name"), "a channel name", self.name));
         }
+        let tenant = match &self.tenant {
+            Some(tenant) => {
+                let tenant = guid(Some(tenant), &key("tenant"), "the Directory (tenant) ID whose groups grant it")?;
+                if !allowed_tenants.contains(&tenant) {
+                    return Err(ConfigError::new(key("tenant"), "one of entra.allowed_tenants", tenant));
+                }
+                Some(tenant)
+            }
+            None if allowed_tenants.len() > 1 => {
+                return Err(ConfigError::new(
+                    key("tenant"),
+                    format!(
+                        "the Directory (tenant) ID whose groups and roles grant \"{}\": several tenants are allowed, and a group name or role of one would grant the others' channels; repeat the channel once per tenant with its own groups",
+                        self.name
+                    ),
+                    "none",
+                ))
+            }
+            None => None,
+        };
         if self.groups.is_empty() && self.roles.is_empty() {
             return Err(ConfigError::new(
                 key("groups"),
@@ -607,7 +642,7 @@ impl RawChannel {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Channel { name: self.name, groups, roles: self.roles })
+        Ok(Channel { name: self.name, tenant, groups, roles: self.roles })
     }
 }
 
@@ -796,6 +831,32 @@ mod tests {
         assert_eq!(ApiConfig::parse(&empty, demo_only).unwrap_err().key, "entra.allowed_client_apps");
         let bad = DEMO_CONFIG.replace("[entra]\n", "[entra]\nallowed_client_apps = [\"my-app\"]\n");
         assert_eq!(ApiConfig::parse(&bad, demo_only).unwrap_err().found, "my-app");
+    }
+
+    #[test]
+    fn with_several_tenants_each_channel_names_the_tenant_whose_groups_grant_it() {
+        let text = include_str!("../../../e2e/fixtures/organisations.toml");
+        let config = ApiConfig::parse(text, |_| None).unwrap();
+        let tenants: Vec<_> = config.channels.channels().iter().map(|c| c.tenant.as_deref().unwrap()).collect();
+        assert_eq!(
+            tenants,
+            [DEMO_TENANT_ID, "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"]
+        );
+
+        // A channel of no tenant would let a group name of any allowed tenant grant it.
+        let untied = format!("{text}\n[[channels]]\nname = \"Night Ops\"\ngroups = [\"NightShift\"]\n");
+        let error = ApiConfig::parse(&untied, |_| None).unwrap_err();
+        assert_eq!((error.key.as_str(), error.found.as_str()), ("channels[3].tenant", "none"));
+        assert!(error.expected.contains("repeat the channel once per tenant"), "{error}");
+        // A tenant that is not allowed, and the same channel twice in one tenant.
+        let stranger = format!(
+            "{text}\n[[channels]]\nname = \"X\"\ntenant = \"11111111-2222-4333-8444-555555555555\"\ngroups = [\"X\"]\n"
+        );
+        assert_eq!(ApiConfig::parse(&stranger, |_| None).unwrap_err().key, "channels[3].tenant");
+        let twice = format!("{text}\n[[channels]]\nname = \"Harbour Ops\"\ntenant = \"9A8B7C6D-5E4F-4A3B-8C2D-1E0F9A8B7C6D\"\ngroups = [\"X\"]\n");
+        assert_eq!(ApiConfig::parse(&twice, |_| None).unwrap_err().key, "channels[3].name");
+        // One tenant keeps the short form.
+        assert!(ApiConfig::demo().channels.channels().iter().all(|c| c.tenant.is_none()));
     }
 
     #[test]

@@ -165,10 +165,11 @@ struct ChannelView {
     granted: bool,
 }
 
-/// `GET /api/channels`: every configured channel, marked with whether the caller has it.
+/// `GET /api/channels`: every channel of the caller's tenant, marked with whether the caller
+/// has it (another tenant's channels are not the caller's business).
 async fn channels(State(state): State<AppState>, Authenticated(verified): Authenticated) -> Json<Vec<ChannelView>> {
     let granted = state.config.channels.assign(&verified).channels;
-    let all = state.config.channels.channels().iter();
+    let all = state.config.channels.channels_of(&verified.claims().tid);
     Json(all.map(|c| ChannelView { name: c.name.clone(), granted: granted.contains(&c.name) }).collect())
 }
 

@@ -50,14 +50,17 @@ enum Command {
         /// The user principal name to show.
         #[arg(long, default_value = "the user")]
         upn: String,
+        /// The user's tenant (directory) id; required when several tenants are allowed.
+        #[arg(long)]
+        tenant: Option<String>,
         /// A value of the groups claim (sAMAccountName, DOMAIN\name or object id); repeat.
         #[arg(long = "group")]
         groups: Vec<String>,
         /// An app role; repeat.
         #[arg(long = "role")]
         roles: Vec<String>,
-        /// Read an access token on stdin and preview its groups and roles instead.
-        #[arg(long, conflicts_with_all = ["groups", "roles"])]
+        /// Read an access token on stdin and preview its tenant, groups and roles instead.
+        #[arg(long, conflicts_with_all = ["groups", "roles", "tenant"])]
         token: bool,
     },
 }
@@ -91,7 +94,7 @@ async fn run(cli: Cli) -> ExitCode {
                 ExitCode::SUCCESS
             })
             .map_err(Into::into),
-        Command::Preview { upn, groups, roles, token } => preview(&config, upn, groups, roles, token),
+        Command::Preview { upn, tenant, groups, roles, token } => preview(&config, upn, tenant, groups, roles, token),
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("channels-api: {error}");
@@ -160,12 +163,27 @@ async fn check_token(config: ApiConfig, jwks: Option<PathBuf>, at: Option<u64>) 
     Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn preview(config: &ApiConfig, upn: String, groups: Vec<String>, roles: Vec<String>, token: bool) -> Outcome {
+fn preview(
+    config: &ApiConfig,
+    upn: String,
+    tenant: Option<String>,
+    groups: Vec<String>,
+    roles: Vec<String>,
+    token: bool,
+) -> Outcome {
     if !token {
-        print!(
-            "{}",
-            admin::preview(config, &upn, Some(&groups).filter(|g| !g.is_empty()).map(Vec::as_slice), &roles, false)
-        );
+        let tenant = match (tenant, config.allowed_tenants.as_slice()) {
+            (Some(tenant), _) => tenant.to_ascii_lowercase(),
+            (None, [only]) => only.clone(),
+            (None, several) => {
+                return Err(
+                    format!("--tenant: expected the user's tenant, one of {} (found none)", several.join(", ")).into()
+                )
+            }
+        };
+        let groups = Some(&groups).filter(|g| !g.is_empty()).map(Vec::as_slice);
+        let user = admin::Previewed { tenant: &tenant, upn: &upn, groups, roles: &roles, overage: false };
+        print!("{}", admin::preview(config, &user));
         return Ok(ExitCode::SUCCESS);
     }
     let token = read_stdin()?;
@@ -175,6 +193,13 @@ fn preview(config: &ApiConfig, upn: String, groups: Vec<String>, roles: Vec<Stri
     println!("(claims read from the token without verifying it; check-token verifies)");
     let upn = claims.upn.clone().or(claims.preferred_username.clone()).unwrap_or(upn);
     let roles = claims.roles.clone().unwrap_or_default();
-    print!("{}", admin::preview(config, &upn, claims.groups.as_deref(), &roles, claims.has_group_overage()));
+    let user = admin::Previewed {
+        tenant: &claims.tid,
+        upn: &upn,
+        groups: claims.groups.as_deref(),
+        roles: &roles,
+        overage: claims.has_group_overage(),
+    };
+    print!("{}", admin::preview(config, &user));
     Ok(ExitCode::SUCCESS)
 }

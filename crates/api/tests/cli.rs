@@ -87,10 +87,36 @@ fn preview_explains_the_channels() {
     let output = run(&["preview", "--demo", "--upn", "bob@contoso.example", "--group", "Police-South"], None, "");
     assert_eq!(
         text(&output),
-        "bob@contoso.example would get 2 channel(s):\n  All Call                 by group Police-South\n  Police South Ops         by group Police-South\n"
+        "bob@contoso.example (tenant 4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f) would get 2 channel(s):\n  All Call                 by group Police-South\n  Police South Ops         by group Police-South\n"
     );
     let nothing = text(&run(&["--demo", "preview", "--upn", "carol@contoso.example"], None, ""));
     assert!(nothing.contains("would get 0 channel(s)") && nothing.contains("note (no_groups_claim)"), "{nothing}");
+}
+
+#[test]
+fn preview_shows_the_tenant_whose_groups_grant_each_channel() {
+    let organisations = include_str!("../../../e2e/fixtures/organisations.toml");
+    let fabrikam = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+    // Fabrikam's Harbour group grants Fabrikam's channels; Contoso's Dispatch group does not.
+    let args = [
+        "preview",
+        "--upn",
+        "frank@fabrikam.example",
+        "--tenant",
+        fabrikam,
+        "--group",
+        "Harbour",
+        "--group",
+        "Dispatch",
+    ];
+    assert_eq!(
+        text(&run(&args, Some(organisations), "")),
+        format!("frank@fabrikam.example (tenant {fabrikam}) would get 1 channel(s):\n  Harbour Ops              by group Harbour\n")
+    );
+    // With two tenants allowed, the tenant must be named.
+    let output = run(&["preview", "--group", "Dispatch"], Some(organisations), "");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--tenant: expected the user's tenant, one of"));
 }
 
 #[test]

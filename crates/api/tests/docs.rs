@@ -49,9 +49,9 @@ fn troubleshooting() -> String {
     let map = ApiConfig::demo().channels;
     let marketing = vec!["Marketing".to_owned()];
     for assignment in [
-        map.assign_parts(None, &[], true),
-        map.assign_parts(None, &[], false),
-        map.assign_parts(Some(&marketing), &[], false),
+        map.assign_parts(channels_api::config::DEMO_TENANT_ID, None, &[], true),
+        map.assign_parts(channels_api::config::DEMO_TENANT_ID, None, &[], false),
+        map.assign_parts(channels_api::config::DEMO_TENANT_ID, Some(&marketing), &[], false),
     ] {
         let notice = assignment.notice.expect("each case has a notice");
         out += &format!(
