@@ -1,6 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { organisationsApiPort, policiesApiPort } from './playwright.config';
+import { sessionSid } from './helpers';
 
 /** axe-core finds no WCAG 2.1 A/AA violation on the page as it is now. */
 async function accessible(page: Page) {
@@ -26,13 +27,13 @@ for (const scheme of ['light', 'dark'] as const) {
     await expect(page.getByRole('heading', { name: 'Sign-in diagnostics' })).toBeVisible();
     await accessible(page); // signed in, with a notice and the diagnostics
 
+    await page.goto(`/logout?sid=${await sessionSid(page)}`);
+    await expect(page.getByRole('status')).toContainText('You were signed out');
+    await accessible(page); // signed out, with the reason
+
     await page.goto('/sso?code=x&state=forged');
     await expect(page.getByRole('alert')).toBeVisible();
     await accessible(page); // an error
-
-    await page.goto('/logout');
-    await expect(page.getByRole('status')).toContainText('You were signed out');
-    await accessible(page); // signed out, with the reason
 
     await page.goto(`http://localhost:${organisationsApiPort}/`);
     await expect(page.getByRole('heading', { name: 'Choose your organisation' })).toBeVisible();

@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
 import { emulatorPort } from './playwright.config';
 
 /** Signs in through the emulator's account picker as the user with this display name. */
@@ -32,4 +32,18 @@ export async function expireRefreshTokens(request: APIRequestContext): Promise<n
   });
   expect(response.status()).toBe(200);
   return response.json();
+}
+
+/** The `sid` of `page`'s session (from its ID token), which a front-channel logout names. */
+export async function sessionSid(page: Page): Promise<string> {
+  const sid = await page.evaluate(() => JSON.parse(sessionStorage.getItem('channels.session') ?? '{}').logout_id?.sid);
+  expect(sid, 'the session keeps its ID token\'s sid').toBeTruthy();
+  return sid;
+}
+
+/** What Entra does when `page`'s user signs out elsewhere: opens the front-channel logout URL
+ * (`base` + /logout) with the ended session's sid, here in a tab of its own. */
+export async function signOutElsewhere(context: BrowserContext, page: Page, base = '') {
+  const sid = await sessionSid(page);
+  await (await context.newPage()).goto(`${base}/logout?sid=${encodeURIComponent(sid)}`);
 }

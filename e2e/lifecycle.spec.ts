@@ -1,6 +1,6 @@
 import { expect, test, type Page, type Request } from '@playwright/test';
-import { channels, expireRefreshTokens, signIn, signOut } from './helpers';
-import { graphScopeApiPort, organisationsApiPort, policiesApiPort, policiesClientIds } from './playwright.config';
+import { channels, expireRefreshTokens, sessionSid, signIn, signOut, signOutElsewhere } from './helpers';
+import { emulatorPort, graphScopeApiPort, organisationsApiPort, policiesApiPort, policiesClientIds } from './playwright.config';
 
 const silentRequests = (requests: Request[]) =>
   requests.filter((r) => r.url().includes('/oauth2/v2.0/authorize?') && new URL(r.url()).searchParams.get('prompt') === 'none');
@@ -106,17 +106,40 @@ test('a silent sign-in that comes back with another account is refused, not adop
   expect(prompts).toEqual(['none', 'select_account']);
 });
 
-test('a front-channel logout, or a sign-out in another tab, ends the session of every tab', async ({ context }) => {
+test('a front-channel logout ends only the session it names, and a sign-out in one tab ends every tab', async ({ context }) => {
   const [first, second] = [await context.newPage(), await context.newPage()];
   await signIn(first, 'Bob Okafor');
-  await signIn(second, 'Alice Moreau');
+  await signIn(second, 'Alice Moreau'); // a second Entra session in this browser
+  const [bob, alice] = [await sessionSid(first), await sessionSid(second)];
+  expect(bob).not.toBe(alice);
   const third = await context.newPage();
-  await third.goto('/logout'); // what Entra loads when the user signs out elsewhere
-  for (const tab of [first, second, third]) {
-    await expect(tab.getByRole('status')).toContainText('You were signed out');
-    await expect(tab.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
-    expect(await tab.evaluate(() => sessionStorage.getItem('channels.session'))).toBeNull();
+  const ignored: string[] = [];
+  third.on('console', (message) => {
+    if (message.text().includes('front-channel logout ignored')) ignored.push(message.text());
+  });
+  // Anyone can open the route; without the session's sid (and issuer, when one is given) it
+  // changes nothing, and says so in the console.
+  const issuer = `http://127.0.0.1:${emulatorPort}/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/v2.0`;
+  for (const forged of ['/logout', '/logout?sid=guessed', `/logout?sid=${bob}&iss=${encodeURIComponent('https://evil.example/v2.0')}`]) {
+    await third.goto(forged);
+    await expect(third.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
   }
+  await expect.poll(() => ignored.length).toBeGreaterThanOrEqual(3);
+  expect(ignored[0]).toContain('expected the sid of the session that ended (found none)');
+  for (const tab of [first, second]) {
+    await expect(tab.getByRole('button', { name: 'Sign out' })).toBeVisible();
+    expect(await tab.evaluate(() => sessionStorage.getItem('channels.session'))).not.toBeNull();
+  }
+  // Entra ends Alice's session: her tab ends, Bob's stays.
+  await third.goto(`/logout?sid=${alice}`);
+  await expect(second.getByRole('status')).toContainText('You were signed out');
+  await expect(second.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  expect(await second.evaluate(() => sessionStorage.getItem('channels.session'))).toBeNull();
+  await expect(first.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  // The specification's form, with the issuer: Bob's.
+  await third.goto(`/logout?iss=${encodeURIComponent(issuer)}&sid=${bob}`);
+  await expect(first.getByRole('status')).toContainText('You were signed out');
+  expect(await first.evaluate(() => sessionStorage.getItem('channels.session'))).toBeNull();
   // The same through the Sign out button of one tab.
   await signIn(first, 'Bob Okafor');
   await signIn(second, 'Alice Moreau');
@@ -243,7 +266,7 @@ test('a renewal due after a sign-out elsewhere and a change of organisation is n
   page.on('request', (r) => {
     if (r.url().includes('/oauth2/v2.0/token')) tokenRequests.push(r.postData() ?? '');
   });
-  await (await context.newPage()).goto(`${base}/logout`); // a sign-out elsewhere
+  await signOutElsewhere(context, page, base);
   await expect(page.getByRole('status')).toContainText('You were signed out');
   await page.getByRole('button', { name: 'Change organisation' }).click();
   await page.getByRole('button', { name: 'Contoso' }).click(); // the Fabrikam sign-in is gone

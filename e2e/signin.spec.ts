@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
-import { channels, signIn, signOut } from './helpers';
+import { channels, signIn, signOut, signOutElsewhere } from './helpers';
 import { misconfiguredApiPort } from './playwright.config';
 
 test('alice signs in with PKCE and sees exactly her three channels', async ({ page, baseURL }) => {
@@ -423,7 +423,7 @@ test('an interrupted renewal can be left: "Sign in again" starts afresh, and a s
   await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
 
   await interrupted();
-  await (await context.newPage()).goto('/logout'); // a sign-out elsewhere
+  await signOutElsewhere(context, page);
   await expect(page.getByRole('status')).toContainText('You were signed out');
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
   expect(await page.evaluate(() => sessionStorage.getItem('channels.session'))).toBeNull();

@@ -74,13 +74,22 @@ fn bad_json_is_refused_saying_what_was_expected() {
 fn what_is_written_reads_back_and_is_the_text_serde_json_writes() {
     let awkward = "Zoë \"Z\" \\ \u{1}\u{8}\u{c}\n\r\t/ \u{7f} 😀";
     let account = Account { tid: "t".into(), oid: "o".into(), username: "z@x".into() };
-    let stored = StoredSession { refresh_token: None, name: awkward.into(), account, client_id: "c".into() };
+    let stored =
+        StoredSession { refresh_token: None, name: awkward.into(), account, client_id: "c".into(), logout_id: None };
     let text = json::stringify(&stored).unwrap();
     assert_eq!(text, serde_json::to_string(&stored).unwrap());
     let back: StoredSession = json::parse(&text).unwrap();
     assert_eq!((back.name.as_str(), back.refresh_token.is_none()), (awkward, true));
     let rotated = StoredSession { refresh_token: Some(channels_protocol::secret::RefreshToken::new("r")), ..stored };
     assert_eq!(json::stringify(&rotated).unwrap(), serde_json::to_string(&rotated).unwrap());
+    // The front-channel logout's session id is kept with the session, and read back.
+    let logout_id = channels_protocol::logout::LogoutId { iss: "https://i/t/v2.0".into(), sid: "s-1".into() };
+    let named = StoredSession { logout_id: Some(logout_id.clone()), ..rotated };
+    let text = json::stringify(&named).unwrap();
+    assert_eq!(text, serde_json::to_string(&named).unwrap());
+    assert_eq!(json::parse::<StoredSession>(&text).unwrap().logout_id, Some(logout_id));
+    let older: StoredSession = json::parse(&serde_json::to_string(&signed_in_before_logout_ids()).unwrap()).unwrap();
+    assert_eq!(older.logout_id, None, "a session stored before logout ids loads without one");
     assert_eq!(json::stringify(&vec![1u64, 2]).unwrap(), "[1,2]");
     assert_eq!(json::stringify(&1.5f64), None, "no floats in what this app stores");
 }
@@ -142,4 +151,14 @@ fn token_claims_are_read_and_shown_with_opaque_values_masked() {
     let id = token(serde_json::json!({ "iss": "i", "aud": "c", "exp": 1700000000, "nonce": "n" }));
     let claims: IdTokenClaims = json::parse(std::str::from_utf8(&unverified_payload(&id).unwrap()).unwrap()).unwrap();
     assert_eq!((claims.exp, claims.nonce.as_deref()), (1700000000, Some("n")));
+}
+
+/// A session as stored before sessions kept their logout id.
+fn signed_in_before_logout_ids() -> serde_json::Value {
+    serde_json::json!({
+        "refresh_token": "r",
+        "name": "n",
+        "account": { "tid": "t", "oid": "o", "username": "u" },
+        "client_id": "c"
+    })
 }

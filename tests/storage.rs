@@ -26,7 +26,7 @@ fn pending(seed: u8) -> PendingLogin {
 
 fn signed_in(name: &str, username: &str) -> StoredSession {
     let account = Account { tid: "t".into(), oid: "o".into(), username: username.into() };
-    StoredSession { refresh_token: None, name: name.into(), account, client_id: "c".into() }
+    StoredSession { refresh_token: None, name: name.into(), account, client_id: "c".into(), logout_id: None }
 }
 
 fn browser_storage(local: bool) -> web_sys::Storage {

@@ -10,6 +10,7 @@ use channels_protocol::authorize::OIDC_SCOPES;
 use channels_protocol::authorize::{self, Account, Prompt, ReturnPath};
 use channels_protocol::callback::{self, CallbackError};
 use channels_protocol::jwt;
+use channels_protocol::logout::LogoutId;
 use channels_protocol::provider_error::ProviderError;
 use channels_protocol::token::{check_id_token, check_same_account, IdTokenError, TokenRequestBody};
 use channels_protocol::wire::RuntimeConfig;
@@ -20,12 +21,12 @@ use session::{Recovery, Session, StoredSession};
 /// The path Entra redirects back to; registered as a Single-page application redirect URI.
 pub const CALLBACK_PATH: &str = "/sso";
 
-/// The front-channel logout route: opened as a page, it ends the sessions of every tab of this
-/// origin. Entra loads a registered front-channel logout URL in an iframe on its own sign-out
-/// page, where `frame-ancestors 'none'` and the browsers' partitioning of third-party frames
-/// keep it from reaching the tabs (docs/security.md); the route serves sign-out links and
-/// top-level redirects. Anyone can link to it: the worst it does is sign the user out.
-pub const FRONT_CHANNEL_LOGOUT_PATH: &str = "/logout";
+/// The front-channel logout route: `?sid=…` ends the sessions of this origin's tabs whose ID
+/// token has that `sid` (and issuer, when an `iss` comes too); anything else is ignored, with a
+/// line in the console. Entra loads a registered front-channel logout URL in an iframe on its
+/// own sign-out page, which the API allows only the authority to frame; there the browsers'
+/// partitioning of third-party frames keeps it from reaching the tabs (docs/security.md).
+pub const FRONT_CHANNEL_LOGOUT_PATH: &str = channels_protocol::logout::PATH;
 
 /// What to check when Entra could not be reached in time: nothing in the portal causes it.
 const ENTRA_OUT_OF_REACH_FIX: &str = "No Entra setting causes this: check that this browser reaches Entra's sign-in \
@@ -207,8 +208,10 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
         .map_err(|what| SignInError::IdToken(IdTokenError::Malformed(what)))?;
     let identity = check_id_token(claims, config, &redemption.nonce, browser::now()).map_err(SignInError::IdToken)?;
     check_same_account(&identity, redemption.account.as_ref()).map_err(SignInError::IdToken)?;
+    let logout_id = identity.sid.clone().map(|sid| LogoutId { iss: identity.iss.clone(), sid });
     let stored = StoredSession {
         refresh_token: None,
+        logout_id,
         name: identity.name.unwrap_or_default(),
         account: Account {
             tid: identity.tid.unwrap_or_default(),

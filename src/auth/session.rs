@@ -6,6 +6,7 @@
 //! newest one always replaces the old.
 
 use channels_protocol::authorize::Account;
+use channels_protocol::logout::LogoutId;
 use channels_protocol::secret::{AccessToken, RefreshToken};
 use channels_protocol::token::TokenResponse;
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,10 @@ pub struct StoredSession {
     /// The client id of the registration that issued the refresh token.
     #[serde(default)]
     pub client_id: String,
+    /// The ID token's issuer and `sid`, which a front-channel logout must name to end this
+    /// session (`None` when the ID token had no `sid`).
+    #[serde(default)]
+    pub logout_id: Option<LogoutId>,
 }
 
 impl Session {
@@ -79,6 +84,7 @@ impl Session {
             name: previous.name.clone(),
             account: previous.account.clone(),
             client_id: previous.client_id.clone(),
+            logout_id: previous.logout_id.clone(),
         };
         Self { access_token: tokens.access_token, expires_at: now + tokens.expires_in, stored }
     }

@@ -8,6 +8,7 @@ pub mod location;
 pub mod storage;
 
 use channels_protocol::authorize::LoginEntropy;
+use channels_protocol::logout::FrontChannelLogout;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 
@@ -42,20 +43,62 @@ pub fn login_entropy() -> LoginEntropy {
     entropy
 }
 
-/// Tells this origin's tabs that the user signed out (they each forget their session).
-pub fn broadcast_sign_out() {
+/// What a tab tells the others when the user signed out in it: every tab ends its session.
+const SIGNED_OUT: &str = "signed-out";
+/// What a tab that received a front-channel logout tells the others, before the request's query:
+/// each tab ends its session only when the request names it.
+const FRONT_CHANNEL_LOGOUT: &str = "front-channel-logout?";
+
+fn broadcast(message: &str) {
     if let Ok(channel) = web_sys::BroadcastChannel::new(SIGN_OUT_CHANNEL) {
-        let _ = channel.post_message(&"signed-out".into());
+        let _ = channel.post_message(&message.into());
         channel.close();
     }
 }
 
-/// Calls `signed_out` whenever a tab of this origin signs out or receives a front-channel
-/// logout, until the reactive owner that asked is cleaned up (the lifecycle of an
-/// organisation, replaced when the user picks another): then the channel closes.
+/// Tells this origin's tabs that the user signed out (they each forget their session).
+pub fn broadcast_sign_out() {
+    broadcast(SIGNED_OUT);
+}
+
+/// Passes a front-channel logout on to this origin's tabs.
+pub fn broadcast_front_channel_logout(request: &FrontChannelLogout) {
+    broadcast(&format!("{FRONT_CHANNEL_LOGOUT}{}", request.to_query()));
+}
+
+/// Whether a front-channel logout ends this tab's stored session; when it does not, says so in
+/// the console (visibly ignored, and nothing changes).
+pub fn front_channel_logout_ends_this_tab(request: &FrontChannelLogout) -> bool {
+    let session = storage::load_session().ok().flatten();
+    let ends = request.ends(session.as_ref().and_then(|session| session.logout_id.as_ref()));
+    if !ends {
+        ignored_front_channel_logout("it does not name this tab's session");
+    }
+    ends
+}
+
+/// Says in the console that a front-channel logout was ignored, and why.
+pub fn ignored_front_channel_logout(why: &str) {
+    web_sys::console::info_1(&format!("Channels: front-channel logout ignored: {why}").into());
+}
+
+/// Calls `signed_out` whenever a tab of this origin signs out, or passes on a front-channel
+/// logout that names this tab's session, until the reactive owner that asked is cleaned up (the
+/// lifecycle of an organisation, replaced when the user picks another): then the channel closes.
 pub fn on_sign_out(signed_out: impl Fn() + 'static) {
     let Ok(channel) = web_sys::BroadcastChannel::new(SIGN_OUT_CHANNEL) else { return };
-    let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| signed_out());
+    let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        let message = event.data().as_string().unwrap_or_default();
+        let ends = match message.strip_prefix(FRONT_CHANNEL_LOGOUT) {
+            Some(query) => {
+                FrontChannelLogout::parse(query).is_ok_and(|request| front_channel_logout_ends_this_tab(&request))
+            }
+            None => message == SIGNED_OUT,
+        };
+        if ends {
+            signed_out();
+        }
+    });
     channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
     if reactive_graph::owner::Owner::current().is_none() {
         listener.forget(); // no owner to end it: it lives as long as the page

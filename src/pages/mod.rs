@@ -9,6 +9,7 @@ pub use profile::profile;
 pub use sign_in::sign_in;
 
 use channels_protocol::authorize::Prompt;
+use channels_protocol::logout::FrontChannelLogout;
 
 use crate::auth::{Explanation, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
 use crate::browser::{self, location, storage};
@@ -37,13 +38,21 @@ fn session_unreadable(why: String) -> Explanation {
 /// The phase at page load: completing on `/sso` with a response, renewing when the tab has a
 /// stored session (the access token lives in memory only), else signed out. A bare `/sso` is
 /// the return from Entra's sign-out (the one redirect URI per host serves both), so it becomes
-/// `/`. The front-channel logout URL ends the sessions of this origin's tabs.
+/// `/`. The front-channel logout URL ends the sessions of this origin's tabs that it names.
 pub fn initial_phase() -> Phase {
     if location::path() == FRONT_CHANNEL_LOGOUT_PATH {
-        storage::clear();
-        browser::broadcast_sign_out();
+        let request = FrontChannelLogout::parse(&location::query());
         location::replace_path("/");
-        return Phase::Ended(signed_out_elsewhere(), Prompt::Default);
+        match request {
+            Ok(request) => {
+                browser::broadcast_front_channel_logout(&request);
+                if browser::front_channel_logout_ends_this_tab(&request) {
+                    storage::clear();
+                    return Phase::Ended(signed_out_elsewhere(), Prompt::Default);
+                }
+            }
+            Err(why) => browser::ignored_front_channel_logout(&why),
+        }
     }
     if location::path() == CALLBACK_PATH {
         if !location::query().is_empty() {

@@ -101,7 +101,8 @@ pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Valu
                 { "name": "upn", "essential": false, "additionalProperties": ["include_externally_authenticated_upn"] },
                 { "name": "groups", "essential": false, "additionalProperties": ["sam_account_name"] }
             ],
-            "idToken": [],
+            // The session id: the SPA's front-channel logout route ends only the session it names.
+            "idToken": [{ "name": "sid", "essential": false, "additionalProperties": [] }],
             "saml2Token": []
         },
         "requiredResourceAccess": [{
@@ -177,6 +178,7 @@ mod tests {
             manifest["optionalClaims"]["accessToken"][1]["additionalProperties"],
             serde_json::json!(["sam_account_name"])
         );
+        assert_eq!(manifest["optionalClaims"]["idToken"][0]["name"], "sid");
         let text = manifest.to_string();
         assert!(!text.contains("00000003-0000-0000-c000-000000000000"), "no Microsoft Graph permission");
         assert_eq!(manifest, super::manifest(&config, &hosts).unwrap(), "stable from run to run");

@@ -9,6 +9,7 @@ use std::path::Path;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use base64::{engine::general_purpose::STANDARD, Engine as _};
+use channels_protocol::logout;
 use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -40,15 +41,26 @@ fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
 pub const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// Static files from `dir`, with unknown paths (client-side routes such as `/sso`) answered by
-/// `index.html`, under the SPA's Content Security Policy.
+/// `index.html`, under the SPA's Content Security Policy. The front-channel logout route may be
+/// framed by the authority (Entra loads it in an iframe at sign-out), and by nothing else.
 pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path, authority: &str) -> std::io::Result<Router<S>> {
     let index = dir.join("index.html");
     let csp = content_security_policy(&std::fs::read_to_string(&index)?, authority);
+    let logout_csp = csp.replace("frame-ancestors 'none'", &format!("frame-ancestors {authority}"));
+    let (csp, logout_csp) = (header_value(&csp), header_value(&logout_csp));
     let files = ServeDir::new(dir).fallback(ServeFile::new(index));
+    let policy = move |request: axum::extract::Request, next: axum::middleware::Next| {
+        let csp = if request.uri().path() == logout::PATH { logout_csp.clone() } else { csp.clone() };
+        async move {
+            let mut response = next.run(request).await;
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+            response
+        }
+    };
     Ok(Router::new()
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_control))
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, header_value(&csp))))
+        .layer(axum::middleware::from_fn(policy)))
 }
 
 /// The security headers on every response of `app`, the API's included: `nosniff`, no

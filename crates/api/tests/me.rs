@@ -232,7 +232,7 @@ async fn only_the_client_applications_the_api_was_built_for_are_accepted() {
     let emulator = &world.emulator.emulator;
     let tenant = emulator.tenant();
     let alice = tenant.user_by_upn("alice@contoso.example").unwrap();
-    let id_token = emulator.id_token(tenant, &tenant.apps[0], alice, Some("n-1"), NOW);
+    let id_token = emulator.id_token(tenant, &tenant.apps[0], alice, Some("n-1"), None, NOW);
     world.refused(Some(&id_token), 401, "id_token").await;
 
     // Listed in entra.allowed_client_apps, the other app is accepted (and the SPA's no longer is).
@@ -457,6 +457,29 @@ async fn the_authorization_scheme_is_matched_without_case() {
         let request = world.http.get(format!("{}/api/me", world.api)).header("authorization", wrong);
         assert_eq!(request.send().await.unwrap().status(), 401);
     }
+}
+
+#[tokio::test]
+async fn only_the_authority_may_frame_the_front_channel_logout_route() {
+    let world = world().await;
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "<html><script type=\"module\">boot()</script></html>").unwrap();
+    let (mut config, _database) = config(world.emulator.origin());
+    config.spa_dir = Some(site.path().to_owned());
+    let api = serve(AppState::connect(config, Arc::new(|| NOW)).await.unwrap()).await;
+    let policy = |path: &'static str| {
+        let request = world.http.get(format!("{api}{path}"));
+        async move {
+            let response = request.send().await.unwrap();
+            response.headers()["content-security-policy"].to_str().unwrap().to_owned()
+        }
+    };
+    let (logout, page) = (policy("/logout").await, policy("/").await);
+    assert!(logout.ends_with(&format!("frame-ancestors {}", world.emulator.origin())), "{logout}");
+    assert!(page.ends_with("frame-ancestors 'none'"), "{page}");
+    assert!(policy("/sso").await.ends_with("frame-ancestors 'none'"));
+    let framed_by = format!("frame-ancestors {}", world.emulator.origin());
+    assert_eq!(logout.replace(&framed_by, "frame-ancestors 'none'"), page, "the rest of the policy is the same");
 }
 
 #[tokio::test]

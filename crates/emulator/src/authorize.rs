@@ -63,6 +63,8 @@ pub struct CodeGrant {
     pub offline_access: bool,
     /// The nonce for the ID token.
     pub nonce: Option<String>,
+    /// The browser session it was issued in (the ID token's `sid`).
+    pub sid: String,
     /// When the code was issued.
     pub issued_at: u64,
     /// Set on first redemption; a second one is AADSTS54005.
@@ -318,17 +320,26 @@ impl Emulator {
 /// How the user took part.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Interaction<'f> {
-    /// `prompt=none` or SSO: no page may be shown. `mfa`: the session's sign-in did MFA.
-    Silent { mfa: bool },
+    /// `prompt=none` or SSO: no page may be shown. `mfa`: the session's sign-in did MFA; `sid`:
+    /// that session's id.
+    Silent { mfa: bool, sid: &'f str },
     /// The user picked an account, approved the MFA prompt if one was shown (`mfa`), and
-    /// answered the consent page if one was shown.
-    Interactive { consent: Option<&'f str>, mfa: bool },
+    /// answered the consent page if one was shown; `sid`: the session this sign-in opens.
+    Interactive { consent: Option<&'f str>, mfa: bool, sid: &'f str },
 }
 
 impl Interaction<'_> {
     fn mfa(self) -> bool {
         match self {
-            Self::Silent { mfa } | Self::Interactive { mfa, .. } => mfa,
+            Self::Silent { mfa, .. } | Self::Interactive { mfa, .. } => mfa,
+        }
+    }
+
+    /// The browser session the code is issued in: the ID token's `sid`, the answer's
+    /// `session_state`, and what a front-channel logout names.
+    fn sid(self) -> String {
+        match self {
+            Self::Silent { sid, .. } | Self::Interactive { sid, .. } => sid.to_owned(),
         }
     }
 
@@ -433,6 +444,7 @@ fn complete(
         openid: checked.has("openid"),
         offline_access: checked.has("offline_access"),
         nonce: params.nonce.clone(),
+        sid: interaction.sid(),
         issued_at: now,
         redeemed: false,
     };
@@ -446,7 +458,7 @@ fn complete(
     if let Some(state) = state {
         response.append_pair("state", state);
     }
-    response.append_pair("session_state", &uuid::Uuid::new_v4().to_string());
+    response.append_pair("session_state", &interaction.sid());
     found(&with_params(&checked.redirect_uri, &response.finish(), checked.fragment))
 }
 
@@ -491,7 +503,7 @@ pub async fn show(
     let session = SsoSession::from_headers(&emulator, &headers).and_then(|session| {
         let (tenant, user) =
             candidates(&emulator, &checked, &params).into_iter().find(|(_, u)| u.oid == session.user_oid)?;
-        Some((tenant, user, session.mfa))
+        Some((tenant, user, session.mfa, session.sid))
     });
     let prompt = params.prompt.as_deref();
     let hinted = |user: &User| params.login_hint.as_deref().is_some_and(|hint| user.upn.eq_ignore_ascii_case(hint));
@@ -501,7 +513,7 @@ pub async fn show(
             params.state.as_deref(),
         ),
         // The session belongs to someone else than the hinted user: Entra would ask who.
-        (Some("none"), Some((_, user, _))) if params.login_hint.is_some() && !hinted(user) => checked.back(
+        (Some("none"), Some((_, user, _, _))) if params.login_hint.is_some() && !hinted(user) => checked.back(
             AadError::new(
                 "interaction_required",
                 16000,
@@ -509,14 +521,15 @@ pub async fn show(
             ),
             params.state.as_deref(),
         ),
-        (Some("none"), Some((tenant, user, mfa))) => {
-            let response = complete(&emulator, &checked, &params, &raw, tenant, user, Interaction::Silent { mfa });
+        (Some("none"), Some((tenant, user, mfa, sid))) => {
+            let interaction = Interaction::Silent { mfa, sid: &sid };
+            let response = complete(&emulator, &checked, &params, &raw, tenant, user, interaction);
             SsoSession::join(&emulator, &headers, &checked.client.app_id, &response);
             response
         }
         // SSO for the hinted user, but an interactive request: pages (MFA, consent, errors) may show.
-        (None, Some((tenant, user, mfa))) if hinted(user) => {
-            let interaction = Interaction::Interactive { consent: None, mfa };
+        (None, Some((tenant, user, mfa, sid))) if hinted(user) => {
+            let interaction = Interaction::Interactive { consent: None, mfa, sid: &sid };
             let response = complete(&emulator, &checked, &params, &raw, tenant, user, interaction);
             SsoSession::join(&emulator, &headers, &checked.client.app_id, &response);
             response
@@ -654,7 +667,8 @@ pub async fn sign_in(
     // MFA done now, or earlier in this browser's session for the same user.
     let earlier = SsoSession::from_headers(&emulator, &headers).is_some_and(|s| s.mfa && s.user_oid == user.oid);
     let mfa = form.mfa.as_deref() == Some("approved") || earlier;
-    let interaction = Interaction::Interactive { consent: form.consent.as_deref(), mfa };
+    let sid = uuid::Uuid::new_v4().to_string();
+    let interaction = Interaction::Interactive { consent: form.consent.as_deref(), mfa, sid: &sid };
     let response = complete(&emulator, &checked, &params, &raw, tenant, user, interaction);
-    SsoSession::start(&emulator, tenant, user, &checked.client.app_id, mfa, response)
+    SsoSession::start(&emulator, SsoSession::new(tenant, user, &checked.client.app_id, mfa, sid), response)
 }

@@ -190,6 +190,8 @@ pub struct OptionalClaims {
     pub given_name: bool,
     /// `family_name`.
     pub family_name: bool,
+    /// `sid`: the session id, which front-channel logout names (ID tokens).
+    pub sid: bool,
 }
 
 /// A delegated permission an API exposes (`api.oauth2PermissionScopes`).
@@ -513,7 +515,8 @@ pub mod demo {
             group_membership: GroupMembership::SecurityGroup,
             group_format: GroupFormat { on_premises: Some(OnPremisesFormat::SamAccountName), ..GroupFormat::default() },
             access_token_claims: OptionalClaims { upn: true, guest_upn: true, ..OptionalClaims::default() },
-            id_token_claims: OptionalClaims::default(),
+            // The session id, which the SPA's front-channel logout route checks.
+            id_token_claims: OptionalClaims { sid: true, ..OptionalClaims::default() },
             required_resource_access: vec![(app_id.to_owned(), vec![scope_id.to_owned()])],
         }
     }

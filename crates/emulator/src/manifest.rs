@@ -150,6 +150,7 @@ fn optional_claims(claims: &[OptionalClaim]) -> OptionalClaims {
         email: has("email").is_some(),
         given_name: has("given_name").is_some(),
         family_name: has("family_name").is_some(),
+        sid: has("sid").is_some(),
     }
 }
 

@@ -232,13 +232,15 @@ impl Emulator {
         })
     }
 
-    /// A v2 ID token for `client`, with the request's nonce and the client's optional claims.
+    /// A v2 ID token for `client`, with the request's nonce and the client's optional claims
+    /// (`sid`, the browser session's id, when the client asks for it).
     pub fn id_token(
         &self,
         tenant: &Tenant,
         client: &AppRegistration,
         user: &User,
         nonce: Option<&str>,
+        sid: Option<&str>,
         now: u64,
     ) -> String {
         let mut claims = json!({
@@ -258,6 +260,9 @@ impl Emulator {
             claims["nonce"] = nonce.into();
         }
         add_optional(&mut claims, client.id_token_claims, user);
+        if let Some(sid) = sid.filter(|_| client.id_token_claims.sid) {
+            claims["sid"] = sid.into();
+        }
         self.key().sign(&claims)
     }
 }

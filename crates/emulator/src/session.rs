@@ -30,6 +30,8 @@ pub struct SsoSession {
     pub clients: Vec<String>,
     /// Whether the sign-in did multi-factor authentication.
     pub mfa: bool,
+    /// The session's id: the `sid` of the ID tokens issued in it, named at front-channel logout.
+    pub sid: String,
 }
 
 fn cookie_value(headers: &HeaderMap) -> Option<&str> {
@@ -48,19 +50,14 @@ impl SsoSession {
         emulator.sessions.lock().expect("session lock").get(id).cloned()
     }
 
-    /// Opens a session for `user` (signed in to `client_id`, with MFA or not) and sets its
-    /// cookie on `response`.
-    pub fn start(
-        emulator: &Emulator,
-        tenant: &Tenant,
-        user: &User,
-        client_id: &str,
-        mfa: bool,
-        mut response: Response,
-    ) -> Response {
+    /// A session of `user`, signed in to `client_id` (with MFA or not), whose id is `sid`.
+    pub fn new(tenant: &Tenant, user: &User, client_id: &str, mfa: bool, sid: String) -> Self {
+        Self { tenant_id: tenant.id.clone(), user_oid: user.oid.clone(), clients: vec![client_id.to_owned()], mfa, sid }
+    }
+
+    /// Opens `session` and sets its cookie on `response`.
+    pub fn start(emulator: &Emulator, session: Self, mut response: Response) -> Response {
         let id = crate::token::random_text(32);
-        let session =
-            Self { tenant_id: tenant.id.clone(), user_oid: user.oid.clone(), clients: vec![client_id.to_owned()], mfa };
         emulator.sessions.lock().expect("session lock").insert(id.clone(), session);
         // Lax: sent on the top-level navigations that authorize requests are.
         let cookie = format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax");
@@ -126,11 +123,15 @@ pub async fn logout(
         None => uri.to_owned(),
     });
     let ended = cookie_value(&headers).and_then(|id| emulator.sessions.lock().expect("session lock").remove(id));
-    let front_channel: Vec<&str> = ended
+    // As Entra: the logout URL with the ended session's `sid` (and no `iss`).
+    let front_channel: Vec<String> = ended
         .iter()
-        .flat_map(|session| &session.clients)
-        .filter_map(|client| all_apps().find(|app| &app.app_id == client))
-        .filter_map(|app| app.logout_url.as_deref())
+        .flat_map(|session| session.clients.iter().map(move |client| (client, &session.sid)))
+        .filter_map(|(client, sid)| Some((all_apps().find(|app| &app.app_id == client)?.logout_url.as_deref()?, sid)))
+        .map(|(url, sid)| {
+            let query = form_urlencoded::Serializer::new(String::new()).append_pair("sid", sid).finish();
+            crate::error::with_params(url, &query, false)
+        })
         .collect();
     let mut response = match (&next, front_channel.is_empty()) {
         (Some(uri), true) => found(uri),

@@ -36,6 +36,8 @@ pub struct RefreshGrant {
     expires_at: u64,
     /// Whether `openid` was granted at sign-in: refreshes then bring ID tokens too.
     openid: bool,
+    /// The browser session of the sign-in (the ID tokens' `sid`).
+    sid: String,
 }
 
 /// The token request's form fields.
@@ -228,8 +230,10 @@ fn redeem_code(
         platform: grant.platform,
         expires_at: now + SPA_REFRESH_LIFETIME,
         openid: grant.openid,
+        sid: grant.sid.clone(),
     });
-    let id_token = grant.openid.then(|| emulator.id_token_of(app, &grant.authorization, grant.nonce.as_deref(), now));
+    let id_token =
+        grant.openid.then(|| emulator.id_token_of(app, &grant.authorization, grant.nonce.as_deref(), &grant.sid, now));
     Ok(emulator.token_body(&grant.authorization, id_token, refresh, form, now))
 }
 
@@ -261,22 +265,24 @@ fn redeem_refresh_token(
     // Rotation: a new refresh token with the original expiry; the old one stays valid, as in Entra.
     let authorization = grant.authorization.clone();
     let asks_openid = form.scope.as_deref().is_none_or(|scope| scope.split(' ').any(|s| s == "openid"));
-    let id_token = (grant.openid && asks_openid).then(|| emulator.id_token_of(app, &authorization, None, now));
+    let id_token =
+        (grant.openid && asks_openid).then(|| emulator.id_token_of(app, &authorization, None, &grant.sid, now));
     Ok(emulator.token_body(&authorization, id_token, Some(grant), form, now))
 }
 
 impl Emulator {
-    /// An ID token for the user and client of `authorization`.
+    /// An ID token for the user and client of `authorization`, in the browser session `sid`.
     fn id_token_of(
         &self,
         app: &AppRegistration,
         authorization: &Authorization,
         nonce: Option<&str>,
+        sid: &str,
         now: u64,
     ) -> String {
         let tenant = self.directory().tenant_by_id(&authorization.tenant_id).expect("grants name served tenants");
         let user = tenant.user_by_oid(&authorization.user_oid).expect("grants are issued to known users");
-        self.id_token(tenant, app, user, nonce, now)
+        self.id_token(tenant, app, user, nonce, Some(sid), now)
     }
 
     fn token_body(

@@ -177,9 +177,16 @@ async fn the_sso_session_serves_prompt_none_until_sign_out_which_calls_front_cha
     world.sign_in(&demo_url(&world, &scope, &[]), "alice@contoso.example").await;
     let params = back(&silent().await);
     let body = redeem(&world, demo::CLIENT_ID, &params).await;
-    assert_eq!(decode(body["id_token"].as_str().unwrap(), 1)["preferred_username"], "alice@contoso.example");
+    let id_token = decode(body["id_token"].as_str().unwrap(), 1);
+    assert_eq!(id_token["preferred_username"], "alice@contoso.example");
+    // The session's id: in the ID token (the registration asks for `sid`) and the answer's
+    // session_state, the same for every sign-in of the session.
+    let sid = id_token["sid"].as_str().expect("the sid optional claim").to_owned();
+    assert_eq!(param(&params, "session_state"), sid);
     let hinted = world.get(&demo_url(&world, &scope, &[("login_hint", "alice@contoso.example")])).await;
-    assert!(param(&back(&hinted), "code").starts_with("1.A"), "a login_hint naming the session's user: no page");
+    let hinted = back(&hinted);
+    assert!(param(&hinted, "code").starts_with("1.A"), "a login_hint naming the session's user: no page");
+    assert_eq!(param(&hinted, "session_state"), sid);
     let not_hers = demo_url(&world, &scope, &[("prompt", "none"), ("login_hint", "bob@contoso.example")]);
     assert_eq!(
         error_of(&back(&world.get(&not_hers).await)),
@@ -201,8 +208,9 @@ async fn the_sso_session_serves_prompt_none_until_sign_out_which_calls_front_cha
     let signed_out = world.get(&logout).await;
     assert!(signed_out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     let page = signed_out.text().await.unwrap();
-    assert!(page.contains(&format!("<iframe hidden title=\"sign-out\" src=\"{SPA}/logout\">")), "{page}");
-    assert!(page.contains(&format!("src=\"{SPA}/rota-logout\"")), "the silently joined app too: {page}");
+    // As Entra calls it: the logout URL with the ended session's sid, and no iss.
+    assert!(page.contains(&format!("<iframe hidden title=\"sign-out\" src=\"{SPA}/logout?sid={sid}\">")), "{page}");
+    assert!(page.contains(&format!("src=\"{SPA}/rota-logout?sid={sid}\"")), "the silently joined app too: {page}");
     assert!(page.contains(&format!("content=\"1;url={SPA}/sso\"")));
     assert_eq!(error_of(&back(&silent().await)), ("login_required".into(), "AADSTS50058".into()));
 }

@@ -13,6 +13,7 @@
 //! 6. [`claims`]: the access token claims the API reads.
 //! 7. [`wire`]: the runtime configuration and the API's answers.
 //! 8. [`diagnostics`]: the checks of a signed-in token that explain a misconfiguration.
+//! 9. [`logout`]: a front-channel logout, which ends only the session it names.
 //!
 //! The browser app reads only the fields it uses. A message's other fields are compiled out
 //! of the wasm (`#[cfg(not(target_arch = "wasm32"))]`) and ignored when read there: each field
@@ -25,6 +26,7 @@ pub mod callback;
 pub mod claims;
 pub mod diagnostics;
 pub mod jwt;
+pub mod logout;
 pub mod pkce;
 pub mod provider_error;
 pub mod secret;

@@ -140,6 +140,9 @@ pub struct IdTokenClaims {
     /// The sign-in name (usually the UPN).
     #[serde(default)]
     pub preferred_username: Option<String>,
+    /// The session at Entra (an optional claim), which a front-channel logout names.
+    #[serde(default)]
+    pub sid: Option<String>,
 }
 
 /// Why an ID token is refused.
