@@ -61,6 +61,8 @@ function api(port: number, idp: number, database: string, env: Record<string, st
 export default defineConfig({
   testDir: '.',
   fullyParallel: false,
+  // A `test.only` left behind would run one test and pass: refused on CI.
+  forbidOnly: !!process.env.CI,
   workers: 1,
   retries: 0,
   timeout: 30_000,

@@ -29,7 +29,8 @@ test('alice signs in with PKCE and sees exactly her three channels', async ({ pa
   await expect(page.getByText('alice@contoso.example')).toBeVisible();
   await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
   await page.setViewportSize({ width: 900, height: 560 });
-  await page.screenshot({ path: '../docs/signed-in.png' }); // the README's picture
+  // The README's picture, kept out of the tracked tree: `./dev screenshot` copies it to docs/.
+  await page.screenshot({ path: 'screenshots/signed-in.png' });
 
   // The code and state are gone from the address bar, and no token is in localStorage.
   expect(page.url()).toBe(`${baseURL}/`);
