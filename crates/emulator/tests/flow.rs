@@ -69,6 +69,9 @@ async fn cors_is_only_for_registered_spa_origins() {
     let world = world().await;
     let (code, pending) = world.code().await;
     let response = world.redeem(&code, Some(pending.verifier.secret()), Some("https://evil.example")).await;
+    // As Entra: an Origin must be there, not a particular one (the redemption succeeds), but the
+    // answer carries no CORS header for that origin, so a browser keeps it from the page.
+    assert_eq!(response.status(), 200);
     assert!(response.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 }
 
@@ -181,6 +184,12 @@ async fn discovery_keys_and_instance_discovery_are_served_to_any_origin() {
         let expected = cached.contains(url).then(|| "max-age=86400, private".to_owned());
         assert_eq!(cache, expected, "{url}");
     }
+
+    // The v1 document names the v1 issuer and endpoints, as Entra's does.
+    let v1: serde_json::Value = world.http.get(&cached[1]).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v1["issuer"], format!("https://sts.windows.net/{tenant}/"));
+    assert_eq!(v1["jwks_uri"], keys[1]);
+    assert_eq!(v1["token_endpoint"], format!("{origin}/{tenant}/oauth2/token"));
 
     let body: serde_json::Value = world.http.get(&instance).send().await.unwrap().json().await.unwrap();
     let host = origin.trim_start_matches("http://");
