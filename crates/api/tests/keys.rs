@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::response::Redirect;
 use axum::routing::get;
@@ -16,6 +17,8 @@ struct Counters {
     metadata_fetches: AtomicUsize,
     key_set_fetches: AtomicUsize,
     down: AtomicBool,
+    /// A key published besides the first (the next one of a roll).
+    published_too: std::sync::Mutex<Option<serde_json::Value>>,
 }
 
 /// Serves OIDC metadata for tenant `t` and a key set with one key; returns the authority (its
@@ -47,6 +50,10 @@ async fn identity_provider_serving(
             "/t/discovery/v2.0/keys",
             get(move || async move {
                 counters.key_set_fetches.fetch_add(1, Ordering::SeqCst);
+                let mut keys = keys.clone();
+                if let Some(next) = counters.published_too.lock().unwrap().clone() {
+                    keys["keys"].as_array_mut().unwrap().push(next);
+                }
                 up(&counters).then_some(Json(keys)).ok_or(axum::http::StatusCode::SERVICE_UNAVAILABLE)
             }),
         )
@@ -96,6 +103,57 @@ async fn with_nothing_cached_an_outage_is_reported_and_not_hammered() {
     assert_eq!(counters.metadata_fetches.load(Ordering::SeqCst), 1, "one attempt, then at most one per 10 s");
     assert_eq!(counters.key_set_fetches.load(Ordering::SeqCst), 0, "the metadata failed first; keys were not asked");
     assert!(matches!(cache.ensure_loaded().await, Err(KeyError::Unavailable(_))));
+}
+
+/// Short stand-ins for the 5 minutes between refetches and the 10 s between retries.
+const INTERVAL: Duration = Duration::from_millis(300);
+const PAST_INTERVAL: Duration = Duration::from_millis(350);
+
+#[tokio::test]
+async fn an_unknown_kid_refetches_once_due_and_a_failed_refetch_keeps_the_cached_keys() {
+    let (key, next) = (SigningKey::generate(), SigningKey::generate());
+    let counters = Arc::new(Counters::default());
+    let cache = cache_of(&identity_provider(&key, counters.clone()).await).with_intervals(INTERVAL, INTERVAL);
+    assert!(cache.key(key.kid()).await.is_ok());
+    let fetches = || counters.metadata_fetches.load(Ordering::SeqCst);
+    assert_eq!(fetches(), 1);
+
+    // The identity provider goes down; once a refetch is due, an unknown kid asks it again,
+    // the fetch fails, and the cached keys keep working.
+    counters.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(PAST_INTERVAL).await;
+    assert_eq!(cache.key(next.kid()).await.unwrap_err(), KeyError::UnknownKid(next.kid().to_owned()));
+    assert_eq!(fetches(), 2, "the unknown kid asked the identity provider");
+    assert!(cache.key(key.kid()).await.is_ok(), "a failed fetch keeps the cached keys");
+    assert!(cache.key(next.kid()).await.is_err());
+    assert_eq!(fetches(), 2, "not again before the interval");
+
+    // Back, with the next key published: the next due refetch finds it.
+    counters.down.store(false, Ordering::SeqCst);
+    *counters.published_too.lock().unwrap() = Some(next.jwk().clone());
+    tokio::time::sleep(PAST_INTERVAL).await;
+    assert!(cache.key(next.kid()).await.is_ok());
+    assert!(cache.key(key.kid()).await.is_ok());
+    assert_eq!(fetches(), 3);
+}
+
+#[tokio::test]
+async fn with_nothing_cached_a_failed_fetch_is_retried_once_the_interval_passed() {
+    let key = SigningKey::generate();
+    let counters = Arc::new(Counters::default());
+    counters.down.store(true, Ordering::SeqCst);
+    let cache = cache_of(&identity_provider(&key, counters.clone()).await).with_intervals(INTERVAL, INTERVAL);
+    let fetches = || counters.metadata_fetches.load(Ordering::SeqCst);
+    for _ in 0..5 {
+        assert!(matches!(cache.key(key.kid()).await, Err(KeyError::Unavailable(_))));
+    }
+    assert_eq!(fetches(), 1);
+    tokio::time::sleep(PAST_INTERVAL).await;
+    assert!(matches!(cache.key(key.kid()).await, Err(KeyError::Unavailable(_))));
+    assert_eq!(fetches(), 2, "retried once the interval passed");
+    counters.down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(PAST_INTERVAL).await;
+    assert!(cache.key(key.kid()).await.is_ok(), "and recovered when the identity provider did");
 }
 
 /// The reason the keys could not be had, with nothing cached.

@@ -67,6 +67,8 @@ pub struct KeyCache {
     source: Source,
     cached: RwLock<Cached>,
     fetching: Mutex<()>,
+    /// [`MIN_REFETCH_INTERVAL`] and [`RETRY_WHEN_EMPTY`], shorter in tests.
+    intervals: (Duration, Duration),
 }
 
 #[derive(Deserialize)]
@@ -103,7 +105,15 @@ impl KeyCache {
             source,
             cached: RwLock::new(Cached { keys, fetched_at: None, last_error: None }),
             fetching: Mutex::new(()),
+            intervals: (MIN_REFETCH_INTERVAL, RETRY_WHEN_EMPTY),
         }
+    }
+
+    /// The same cache with other intervals between fetches: at most one refetch per
+    /// `min_refetch` for unknown kids, one attempt per `retry_when_empty` while nothing is
+    /// cached (tests, which cannot wait 5 minutes).
+    pub fn with_intervals(self, min_refetch: Duration, retry_when_empty: Duration) -> Self {
+        Self { intervals: (min_refetch, retry_when_empty), ..self }
     }
 
     /// The key with this kid, refetching the set once if it is unknown and a refetch is due.
@@ -117,7 +127,8 @@ impl KeyCache {
             if let Some(key) = cached.keys.get(kid) {
                 return Ok(key.clone());
             }
-            let interval = if cached.keys.is_empty() { RETRY_WHEN_EMPTY } else { MIN_REFETCH_INTERVAL };
+            let (min_refetch, retry_when_empty) = self.intervals;
+            let interval = if cached.keys.is_empty() { retry_when_empty } else { min_refetch };
             cached.fetched_at.is_none_or(|at| at.elapsed() >= interval)
         };
         if due {
