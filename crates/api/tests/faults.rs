@@ -193,6 +193,19 @@ async fn sigkill_during_a_burst_of_first_sign_ins_loses_and_duplicates_no_member
     );
     println!("SIGKILL after {} of {BURST} first sign-ins were answered", acknowledged.len());
 
+    // Before anyone signs in again (which would recreate a lost member): every acknowledged
+    // member is in the database, with the creation time it was answered with.
+    let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+    for (n, created_at) in &acknowledged {
+        let stored: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM members WHERE object_id = ?")
+            .bind(new_user(*n).oid)
+            .fetch_optional(&pool)
+            .await
+            .unwrap();
+        assert_eq!(stored, Some((*created_at,)), "member {n} was acknowledged, so it was stored");
+    }
+    pool.close().await;
+
     // After a restart every user signs in again: the acknowledged ones are found as they were
     // (same creation time), the others are created now, each exactly once.
     let (_child, api) = start_api(running.origin(), &database).await;
