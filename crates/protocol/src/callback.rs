@@ -217,6 +217,18 @@ mod tests {
     }
 
     #[test]
+    fn a_login_is_kept_an_hour_to_the_second() {
+        assert_eq!(PENDING_LOGIN_MAX_AGE, 60 * 60);
+        let answered_at = |now: u64| {
+            let pending = pending();
+            let callback = parse(&format!("code=abc&state={}", pending.state.secret())).unwrap();
+            complete(pending, callback, "c", now)
+        };
+        assert!(answered_at(100 + 3600).is_ok(), "an hour after it started");
+        assert!(matches!(answered_at(100 + 3601), Err(CallbackError::Expired { age: 3601 })));
+    }
+
+    #[test]
     fn abandoned_login_is_refused() {
         let pending = pending();
         let callback = parse(&format!("code=abc&state={}", pending.state.secret())).unwrap();

@@ -93,7 +93,31 @@ pub fn is_guid(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_guid;
+    use super::{is_guid, AccessTokenClaims};
+
+    fn claims(extra: serde_json::Value) -> AccessTokenClaims {
+        let mut value = serde_json::json!({
+            "aud": "a", "iss": "i", "iat": 1, "nbf": 1, "exp": 2, "tid": "t", "oid": "o", "sub": "s"
+        });
+        value.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn overage_client_app_and_scopes_are_read_as_entra_writes_them() {
+        let overage = claims(serde_json::json!({ "_claim_names": { "groups": "src1" } }));
+        assert!(overage.has_group_overage());
+        assert!(!claims(serde_json::json!({ "groups": ["Dispatch"] })).has_group_overage());
+        assert!(!claims(serde_json::json!({ "_claim_names": { "other": "src1" } })).has_group_overage());
+
+        assert_eq!(claims(serde_json::json!({ "azp": "v2-app", "appid": "v1-app" })).client_app(), Some("v2-app"));
+        assert_eq!(claims(serde_json::json!({ "appid": "v1-app" })).client_app(), Some("v1-app"));
+        assert_eq!(claims(serde_json::json!({})).client_app(), None);
+
+        let scopes = claims(serde_json::json!({ "scp": " UserProfile.ReadWrite  User.Read " }));
+        assert_eq!(scopes.scopes().collect::<Vec<_>>(), ["UserProfile.ReadWrite", "User.Read"]);
+        assert_eq!(claims(serde_json::json!({})).scopes().count(), 0);
+    }
 
     #[test]
     fn a_guid_is_hex_in_groups_of_8_4_4_4_12() {

@@ -139,6 +139,11 @@ mod tests {
         assert_eq!(CodeVerifier::parse(&"a".repeat(129)).unwrap_err(), VerifierError::Length(129));
         let with_plus = format!("{}+", "a".repeat(43));
         assert_eq!(CodeVerifier::parse(&with_plus).unwrap_err(), VerifierError::Character('+'));
+        assert_eq!(VerifierError::Length(5).to_string(), "expected a code_verifier of 43 to 128 characters (found 5)");
+        assert_eq!(
+            VerifierError::Character('+').to_string(),
+            "expected a code_verifier of unreserved characters A-Z a-z 0-9 - . _ ~ (found '+')"
+        );
     }
 
     #[test]

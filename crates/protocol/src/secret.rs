@@ -66,6 +66,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn constant_time_eq_finds_differences_that_cancel_out_under_xor() {
+        // "ab" and "ba" differ by the same bits at both positions: an XOR-accumulated difference
+        // would be zero. Each difference must count.
+        assert!(!constant_time_eq(b"ab", b"ba"));
+        assert!(!constant_time_eq(b"abab", b"baba"));
+        assert!(constant_time_eq(b"abab", b"abab"));
+    }
+
+    #[test]
     fn debug_output_never_shows_the_value() {
         let token = AccessToken::new("eyJhbGciOiJSUzI1NiJ9.payload.signature");
         assert_eq!(format!("{token:?}"), "AccessToken([redacted])");

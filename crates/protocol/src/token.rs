@@ -296,6 +296,31 @@ mod tests {
     }
 
     #[test]
+    fn each_refusal_of_an_id_token_says_what_was_expected_and_found() {
+        let said = |error: IdTokenError| error.to_string();
+        assert_eq!(said(IdTokenError::Malformed("x".into())), "The ID token is malformed: x.");
+        assert_eq!(
+            said(IdTokenError::Issuer { expected: "e".into(), found: "f".into() }),
+            "The ID token comes from another issuer: expected iss e (found f)."
+        );
+        assert_eq!(
+            said(IdTokenError::Tenant { expected: "e".into(), found: "f".into() }),
+            "The ID token is from another tenant: expected tid e (found f)."
+        );
+        assert_eq!(
+            said(IdTokenError::Audience { expected: "e".into(), found: "f".into() }),
+            "The ID token is for another app: expected aud e (found f)."
+        );
+        assert!(said(IdTokenError::Nonce).starts_with("The ID token does not carry the nonce this sign-in sent"));
+        assert_eq!(
+            said(IdTokenError::Expired { exp: 1, now: 2 }),
+            "The ID token expired at 1, before now (2): check this device's clock."
+        );
+        let other = said(IdTokenError::OtherAccount { expected: "a".into(), found: "b".into() });
+        assert!(other.starts_with("Microsoft signed in another account than this tab's: expected a (found b)."));
+    }
+
+    #[test]
     fn id_token_with_our_nonce_and_audience_is_accepted() {
         let token = id_token(claims("n-1", "c", 2000));
         let checked = check_id_token(token.clone(), &config(TENANT), &Nonce::new("n-1"), 1000).unwrap();
@@ -316,9 +341,12 @@ mod tests {
         );
         let expired = id_token(claims("n-1", "c", 1000));
         assert_eq!(
-            check_id_token(expired, &config(TENANT), &nonce, 1000 + ID_TOKEN_LEEWAY + 1),
+            check_id_token(expired.clone(), &config(TENANT), &nonce, 1000 + ID_TOKEN_LEEWAY + 1),
             Err(IdTokenError::Expired { exp: 1000, now: 1000 + ID_TOKEN_LEEWAY + 1 })
         );
+        // The leeway is the last accepted second, not one before: five minutes past `exp`.
+        assert_eq!(ID_TOKEN_LEEWAY, 300);
+        assert!(check_id_token(expired, &config(TENANT), &nonce, 1000 + ID_TOKEN_LEEWAY).is_ok());
         let mut other_tenant = claims("n-1", "c", 2000);
         other_tenant["tid"] = "0000aaaa-0000-4000-8000-000000000000".into();
         assert!(matches!(
