@@ -119,6 +119,12 @@ impl MemberStore {
         Ok(Self { pool, recent })
     }
 
+    /// Closes the connections; every later call fails (at shutdown, and in tests of a store that
+    /// cannot answer).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::response::Redirect;
 use axum::routing::get;
 use axum::{Json, Router};
-use channels_api::auth::keys::{http_client, KeyCache, KeyError, MAX_DOCUMENT_BYTES};
+use channels_api::auth::keys::{http_client, KeyCache, KeyError, MAX_DOCUMENT_BYTES, MIN_REFETCH_INTERVAL};
 use entra_emulator::keys::SigningKey;
 
 #[derive(Default)]
@@ -58,7 +58,8 @@ async fn identity_provider_serving(
             }),
         )
         .route("/elsewhere", get(|| async { Redirect::temporary("/t/discovery/v2.0/keys") }))
-        .route("/large", get(|| async { "x".repeat(MAX_DOCUMENT_BYTES + 1) }));
+        .route("/large", get(|| async { "x".repeat(MAX_DOCUMENT_BYTES + 1) }))
+        .route("/exact", get(|| async { "x".repeat(MAX_DOCUMENT_BYTES) }));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     base
 }
@@ -84,6 +85,7 @@ async fn a_flood_of_unknown_kids_costs_one_fetch_and_an_outage_keeps_the_cached_
         assert_eq!(cache.key(&kid).await.unwrap_err(), KeyError::UnknownKid(kid));
     }
     assert_eq!(counters.key_set_fetches.load(Ordering::SeqCst), 1, "at most one fetch per 5 minutes");
+    assert_eq!(MIN_REFETCH_INTERVAL, Duration::from_secs(5 * 60), "Microsoft.Identity.Web's 5 minutes");
 
     counters.down.store(true, Ordering::SeqCst);
     assert!(cache.key(key.kid()).await.is_ok(), "cached keys outlive an outage");
@@ -117,6 +119,10 @@ async fn an_unknown_kid_refetches_once_due_and_a_failed_refetch_keeps_the_cached
     assert!(cache.key(key.kid()).await.is_ok());
     let fetches = || counters.metadata_fetches.load(Ordering::SeqCst);
     assert_eq!(fetches(), 1);
+    // Readiness with keys loaded fetches nothing, even when a refetch would be due.
+    tokio::time::sleep(PAST_INTERVAL).await;
+    assert_eq!(cache.ensure_loaded().await, Ok(1));
+    assert_eq!(fetches(), 1, "readiness does not refetch loaded keys");
 
     // The identity provider goes down; once a refetch is due, an unknown kid asks it again,
     // the fetch fails, and the cached keys keep working.
@@ -206,4 +212,12 @@ async fn redirects_are_not_followed_and_oversized_documents_are_refused_by_size(
     .await;
     let why = refusal(&oversized, &key).await;
     assert!(why.ends_with(&format!("/large: expected at most {MAX_DOCUMENT_BYTES} bytes (found more)")), "{why}");
+    assert_eq!(MAX_DOCUMENT_BYTES, 256 * 1024, "the limit docs/configuration.md states");
+    // The limit itself is allowed: that document is read (and refused as no JWK set).
+    let exact = identity_provider_serving(&key, Arc::new(Counters::default()), |base, m| {
+        m["jwks_uri"] = format!("{base}/exact").into()
+    })
+    .await;
+    let why = refusal(&exact, &key).await;
+    assert!(why.contains("/exact: expected a JWK set"), "{why}");
 }

@@ -95,11 +95,17 @@ async fn member_store_rules(url: &str) {
     assert_eq!((updated.upn.as_str(), updated.display_name.as_str()), (renamed.as_str(), "Alice Moreau-Ng"));
     assert_eq!((updated.created_at, updated.last_seen_at), (100, 200));
 
-    // Within the last-seen resolution an unchanged member costs no write; after it, one.
+    // Within the last-seen resolution (five minutes) an unchanged member costs no write; from
+    // its end, one.
+    assert_eq!(channels_api::members::LAST_SEEN_RESOLUTION, 300);
     let (cached, how) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 250).await;
     assert_eq!((how, cached.last_seen_at), (Provisioning::Updated, 200));
-    let (later, _) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 200 + 301).await;
-    assert_eq!(later.last_seen_at, 501);
+    let (cached, _) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 200 + 299).await;
+    assert_eq!(cached.last_seen_at, 200, "a second before the resolution's end: no write");
+    let (written, _) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 200 + 300).await;
+    assert_eq!(written.last_seen_at, 500, "at its end: written");
+    let (later, _) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 500 + 301).await;
+    assert_eq!(later.last_seen_at, 801);
 
     // The UPN is not the key: another object id with the same UPN is another member.
     let (other, how) = h.sign_in(&h.oid(2), &renamed, "New Alice", 300).await;
@@ -159,6 +165,10 @@ async fn member_store_rules(url: &str) {
     assert_eq!(saved.preferences, prefs);
     assert!(store.set_preferences(demo::TENANT_ID, &h.oid(99), &prefs).await.unwrap().is_none());
     store.ping().await.unwrap();
+    // A store that cannot answer says so (what /readyz reports), with what failed.
+    store.close().await;
+    let error = store.ping().await.unwrap_err();
+    assert!(error.to_string().starts_with("member store: "), "{error}");
 }
 
 async fn futures_join<T: Send + 'static>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {

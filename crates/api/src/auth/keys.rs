@@ -219,11 +219,12 @@ impl Provider {
             return Err(too_large());
         }
         let mut body = Vec::new();
+        // Also without a Content-Length: at most one chunk past the limit is ever held.
         while let Some(chunk) = response.chunk().await.map_err(|e| format!("GET {url}: {e}"))? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_DOCUMENT_BYTES {
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk);
         }
         Ok(body)
     }

@@ -1,0 +1,47 @@
+// Writes bench/results/mutants.md from cargo-mutants' outcomes (`./dev mutants`): mutants tried,
+// caught, missed, timed out and unviable, per file, and each missed mutant by name.
+// Usage: node bench/mutants.mjs <command that ran> <outcomes.json> [<outcomes.json> ...]
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const [command, ...files] = process.argv.slice(2);
+const kinds = { CaughtMutant: 'caught', MissedMutant: 'missed', Timeout: 'timeout', Unviable: 'unviable' };
+const perFile = new Map();
+const missed = [];
+let started = null;
+for (const file of files) {
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  started ??= report.start_time;
+  for (const outcome of report.outcomes) {
+    const mutant = outcome.scenario.Mutant;
+    if (!mutant) continue; // the unmutated baseline
+    const kind = kinds[outcome.summary] ?? outcome.summary;
+    const row = perFile.get(mutant.file) ?? { caught: 0, missed: 0, timeout: 0, unviable: 0 };
+    row[kind] = (row[kind] ?? 0) + 1;
+    perFile.set(mutant.file, row);
+    if (kind === 'missed' || kind === 'timeout') missed.push(`${kind}: ${mutant.name}`);
+  }
+}
+const total = { caught: 0, missed: 0, timeout: 0, unviable: 0 };
+const rows = [...perFile.entries()].sort().map(([file, row]) => {
+  for (const key of Object.keys(total)) total[key] += row[key];
+  const tried = row.caught + row.missed + row.timeout + row.unviable;
+  return `| \`${file}\` | ${tried} | ${row.caught} | ${row.missed} | ${row.timeout} | ${row.unviable} |`;
+});
+const tried = Object.values(total).reduce((a, b) => a + b, 0);
+const text = [
+  '# Mutation testing',
+  '',
+  `Measured ${started} with \`${command}\` (cargo-mutants: each mutant is a small change to the code, such as`,
+  'a condition inverted or a value replaced; a test must fail for it to count as caught). Unviable',
+  'mutants do not compile. A missed mutant is a change no test noticed.',
+  '',
+  '| file | mutants | caught | missed | timed out | unviable |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...rows,
+  `| **all** | **${tried}** | **${total.caught}** | **${total.missed}** | **${total.timeout}** | **${total.unviable}** |`,
+  '',
+  missed.length ? '## Missed or timed out\n\n' + missed.map((m) => `- ${m}`).join('\n') : 'No mutant was missed.',
+  '',
+].join('\n');
+writeFileSync(new URL('./results/mutants.md', import.meta.url), text);
+console.log(text);
