@@ -9,7 +9,9 @@ use std::time::Duration;
 use axum::response::Redirect;
 use axum::routing::get;
 use axum::{Json, Router};
-use channels_api::auth::keys::{http_client, KeyCache, KeyError, MAX_DOCUMENT_BYTES, MIN_REFETCH_INTERVAL};
+use channels_api::auth::keys::{
+    http_client, KeyCache, KeyError, MAX_DOCUMENT_BYTES, MIN_REFETCH_INTERVAL, REFRESH_PERIOD,
+};
 use entra_emulator::keys::SigningKey;
 
 #[derive(Default)]
@@ -86,6 +88,8 @@ async fn a_flood_of_unknown_kids_costs_one_fetch_and_an_outage_keeps_the_cached_
     }
     assert_eq!(counters.key_set_fetches.load(Ordering::SeqCst), 1, "at most one fetch per 5 minutes");
     assert_eq!(MIN_REFETCH_INTERVAL, Duration::from_secs(5 * 60), "Microsoft.Identity.Web's 5 minutes");
+    // The background refresh is hourly (its task is not run here: docs/security.md says so).
+    assert_eq!(REFRESH_PERIOD, Duration::from_secs(60 * 60));
 
     counters.down.store(true, Ordering::SeqCst);
     assert!(cache.key(key.kid()).await.is_ok(), "cached keys outlive an outage");
