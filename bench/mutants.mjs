@@ -11,6 +11,9 @@ let started = null;
 for (const file of files) {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   started ??= report.start_time;
+  const baseline = report.outcomes.find((outcome) => outcome.scenario === 'Baseline');
+  if (baseline && baseline.summary !== 'Success') throw new Error(`${file}: the unmutated baseline failed`);
+  if (!report.outcomes.some((outcome) => outcome.scenario.Mutant)) throw new Error(`${file}: no mutant was tested`);
   for (const outcome of report.outcomes) {
     const mutant = outcome.scenario.Mutant;
     if (!mutant) continue; // the unmutated baseline

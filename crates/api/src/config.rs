@@ -150,14 +150,16 @@ pub struct Authority(String);
 impl Authority {
     /// Parses `entra.authority`: an `https:` origin (see [`parse_origin`]).
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        if value.starts_with("http:") {
+        let origin = parse_origin(value, AUTHORITY_KEY)?;
+        // The parsed origin's scheme: `HTTP://` or a leading space are http too.
+        if origin.starts_with("http:") {
             return Err(ConfigError::new(
                 AUTHORITY_KEY,
                 "an https origin such as https://login.microsoftonline.com (http:// only for the emulator on loopback, with CHANNELS_DEMO=1 or --demo)",
                 value,
             ));
         }
-        parse_origin(value, AUTHORITY_KEY).map(Self)
+        Ok(Self(origin))
     }
 
     /// Parses `entra.authority` for the demo: `https:`, or `http:` on loopback (the emulator).
@@ -546,8 +548,16 @@ impl RawConfig {
             .enumerate()
             .map(|(i, raw)| raw.validate(i, &allowed_tenants))
             .collect::<Result<Vec<_>, _>>()?;
+        // The tenant each channel applies to: its own, or the only one allowed.
+        let single = (allowed_tenants.len() == 1).then(|| allowed_tenants[0].as_str());
+        fn applies_to<'a>(channel: &'a Channel, single: Option<&'a str>) -> Option<&'a str> {
+            channel.tenant.as_deref().or(single)
+        }
         for (i, channel) in channels.iter().enumerate() {
-            if channels[..i].iter().any(|c| c.name == channel.name && c.tenant == channel.tenant) {
+            if channels[..i]
+                .iter()
+                .any(|c| c.name == channel.name && applies_to(c, single) == applies_to(channel, single))
+            {
                 return Err(ConfigError::new(
                     format!("channels[{i}].name"),
                     "a channel name used once per tenant",
@@ -796,6 +806,9 @@ mod tests {
             assert_eq!(Authority::demo(loopback).unwrap().as_str(), loopback);
             assert_eq!(Authority::parse(loopback).unwrap_err().found, loopback);
         }
+        for spelled_otherwise in ["HTTP://127.0.0.1:9400", " http://127.0.0.1:9400", "Http://localhost"] {
+            assert_eq!(Authority::parse(spelled_otherwise).unwrap_err().found, spelled_otherwise);
+        }
         for bad in [
             "http://login.microsoftonline.com",
             "http://127.0.0.1.evil:1",
@@ -855,8 +868,12 @@ mod tests {
         assert_eq!(ApiConfig::parse(&stranger, |_| None).unwrap_err().key, "channels[3].tenant");
         let twice = format!("{text}\n[[channels]]\nname = \"Harbour Ops\"\ntenant = \"9A8B7C6D-5E4F-4A3B-8C2D-1E0F9A8B7C6D\"\ngroups = [\"X\"]\n");
         assert_eq!(ApiConfig::parse(&twice, |_| None).unwrap_err().key, "channels[3].name");
-        // One tenant keeps the short form.
+        // One tenant keeps the short form, and a channel named with and without it is one twice.
         assert!(ApiConfig::demo().channels.channels().iter().all(|c| c.tenant.is_none()));
+        let again = format!(
+            "{DEMO_CONFIG}\n[[channels]]\nname = \"All Call\"\ntenant = \"{DEMO_TENANT_ID}\"\ngroups = [\"X\"]\n"
+        );
+        assert_eq!(ApiConfig::parse(&again, demo_only).unwrap_err().key, "channels[4].name");
     }
 
     #[test]

@@ -232,7 +232,7 @@ impl MemberStore {
             "INSERT INTO members (tenant_id, upn, upn_key, display_name, roles, preferences, created_at) \
              VALUES ($1, $2, $3, $4, $5, '{}', $6)",
         )
-        .bind(tenant_id)
+        .bind(tenant_id.to_ascii_lowercase())
         .bind(upn)
         .bind(upn.to_lowercase())
         .bind(display_name)
