@@ -484,3 +484,36 @@ fn decode_json(segment: &str, what: &str) -> Result<serde_json::Value, TokenErro
         Err(TokenError::Malformed(format!("expected a JSON object in the {what}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The size limit to the byte, as a unit test: the integration tests send far larger tokens,
+    /// and a limit changed by a few bytes would otherwise only show as every sign-in refused,
+    /// which the slower tests notice late.
+    #[tokio::test]
+    async fn a_token_is_refused_for_its_size_only_past_the_limit() {
+        let expect = Expectations {
+            issuers: vec![],
+            audiences: vec![],
+            tenants: vec![],
+            client_apps: vec![],
+            scope: "UserProfile.ReadWrite".into(),
+            full_scope: "api://x/UserProfile.ReadWrite".into(),
+            leeway: 0,
+        };
+        let keys = Arc::new(KeyCache::fixed(&serde_json::from_str(r#"{"keys":[]}"#).unwrap()));
+        let validator = Validator::new(expect, keys, Arc::new(|| 0));
+        let refused_for_size = |bytes: usize| {
+            let token = "a".repeat(bytes);
+            let validator = &validator;
+            async move {
+                matches!(validator.validate(&token).await, Err(TokenError::Malformed(m)) if m.contains("at most 16384 bytes"))
+            }
+        };
+        // 16 KiB, as docs/security.md says: Entra's tokens with many claims stay well below it.
+        assert!(!refused_for_size(16 * 1024).await, "16384 bytes are looked at (and refused for something else)");
+        assert!(refused_for_size(16 * 1024 + 1).await, "16385 bytes are refused for their size");
+    }
+}
