@@ -9,7 +9,7 @@ pub mod session;
 use channels_protocol::authorize::OIDC_SCOPES;
 use channels_protocol::authorize::{self, Account, Prompt, ReturnPath};
 use channels_protocol::callback::{self, CallbackError};
-use channels_protocol::jwt;
+use channels_protocol::jwt::unverified_claims;
 use channels_protocol::logout::LogoutId;
 use channels_protocol::provider_error::ProviderError;
 use channels_protocol::token::{check_id_token, check_same_account, IdTokenError, TokenRequestBody};
@@ -182,12 +182,11 @@ pub fn begin(config: &RuntimeConfig, prompt: Prompt) {
     location::navigate(&login.url);
 }
 
-/// Completes a sign-in on `/sso`. The code and state leave the address bar at once, whatever
-/// the outcome; the pending login is consumed, so a replayed callback finds nothing.
-pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), SignInError> {
-    let query = location::query();
-    location::replace_path("/");
-    let callback = callback::parse(&query).map_err(SignInError::Callback)?;
+/// Completes a sign-in on `/sso`, from the callback's `query` (the route has already taken
+/// the code and state out of the address bar, whatever the outcome). The pending login is
+/// consumed, so a replayed callback finds nothing. The caller goes on to the path returned.
+pub async fn complete(config: &RuntimeConfig, query: &str) -> Result<(Session, ReturnPath), SignInError> {
+    let callback = callback::parse(query).map_err(SignInError::Callback)?;
     // Without a login pending under its state, a response is not ours: refused, and an error's
     // text (which anyone can put in a link) is not shown.
     let pending =
@@ -202,9 +201,8 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
     })?;
     let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
     let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
-    let claims = jwt::unverified_payload(id_token.secret())
-        .map_err(|shape| shape.message())
-        .and_then(|payload| browser::json::parse(std::str::from_utf8(&payload).unwrap_or_default()))
+    let claims = unverified_claims(id_token.secret())
+        .and_then(|claims| serde_json::from_value(claims.into()).map_err(|e| e.to_string()))
         .map_err(|what| SignInError::IdToken(IdTokenError::Malformed(what)))?;
     let identity = check_id_token(claims, config, &redemption.nonce, browser::now()).map_err(SignInError::IdToken)?;
     check_same_account(&identity, redemption.account.as_ref()).map_err(SignInError::IdToken)?;
@@ -222,7 +220,6 @@ pub async fn complete(config: &RuntimeConfig) -> Result<(Session, ReturnPath), S
     };
     let session = Session::new(tokens, &stored, browser::now());
     storage::save_session(&session.stored);
-    location::replace_path(redemption.return_to.as_str());
     Ok((session, redemption.return_to))
 }
 

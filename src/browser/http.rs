@@ -3,9 +3,10 @@
 use channels_protocol::provider_error::ProviderError;
 use channels_protocol::secret::AccessToken;
 use channels_protocol::token::{TokenErrorBody, TokenRequestBody, TokenResponse};
-use channels_protocol::wire::{ApiError, Me, SpaConfig};
+use channels_protocol::wire::{ApiError, Notice, SpaConfig};
 use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use web_sys::AbortSignal;
 
 use crate::auth::SignInError;
@@ -27,7 +28,7 @@ impl Answer {
 
     /// The body as a `T`.
     fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
-        super::json::parse(&self.body)
+        serde_json::from_str(&self.body).map_err(|e| e.to_string())
     }
 }
 
@@ -112,8 +113,21 @@ pub enum ApiFailure {
     Unreachable(String),
 }
 
+/// What the profile page reads of `GET /api/me` (`channels_protocol::wire::Me`); the
+/// answer's other fields (the member record, the ids and groups) are skipped unread.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MyChannels {
+    /// The tenant id.
+    pub tenant_id: String,
+    /// The channels the user's groups grant, in the configured order.
+    pub channels: Vec<String>,
+    /// Why the list may be incomplete or empty.
+    #[serde(default)]
+    pub notice: Option<Notice>,
+}
+
 /// `GET /api/me` with the access token.
-pub async fn me(token: &AccessToken) -> Result<Me, ApiFailure> {
+pub async fn me(token: &AccessToken) -> Result<MyChannels, ApiFailure> {
     let request = Request::get("/api/me").header("Authorization", &format!("Bearer {}", token.secret()));
     let answer = exchange(request, None).await.map_err(|why| ApiFailure::Unreachable(why.reason()))?;
     if answer.ok() {

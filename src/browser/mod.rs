@@ -1,9 +1,8 @@
-//! The only place that touches the browser: storage, randomness, the clock and its timers, the
-//! address bar, the network and JSON. Everything else in the SPA is plain Rust over
-//! `channels_protocol`.
+//! The only place that touches the browser directly: storage, randomness, the clock, the
+//! address bar, the network and the other tabs. The pages reach the DOM through Leptos, and
+//! everything else in the SPA is plain Rust over `channels_protocol`.
 
 pub mod http;
-pub mod json;
 pub mod location;
 pub mod storage;
 
@@ -22,13 +21,6 @@ fn window() -> web_sys::Window {
 /// Seconds since the Unix epoch, from the browser's clock.
 pub fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
-}
-
-/// Calls `later` in `seconds` (a timer of the page: `setTimeout`).
-pub fn after_seconds(seconds: u64, later: impl FnOnce() + 'static) {
-    // Browsers hold a timer's delay in 32 signed bits (about 24.8 days); a longer one fires at once.
-    let milliseconds = seconds.saturating_mul(1000).min(i32::MAX as u64) as u32;
-    gloo_timers::callback::Timeout::new(milliseconds, later).forget();
 }
 
 /// Fresh CSPRNG bytes for one login, from `crypto.getRandomValues`.
@@ -100,13 +92,13 @@ pub fn on_sign_out(signed_out: impl Fn() + 'static) {
         }
     });
     channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
-    if reactive_graph::owner::Owner::current().is_none() {
+    if leptos::prelude::Owner::current().is_none() {
         listener.forget(); // no owner to end it: it lives as long as the page
         return;
     }
     // Cleanups may run on any thread in Leptos' model; in the browser there is one.
     let held = send_wrapper::SendWrapper::new((channel, listener));
-    reactive_graph::owner::on_cleanup(move || {
+    leptos::prelude::on_cleanup(move || {
         let (channel, _listener) = held.take();
         // Detached before the listener is freed, so no late event can call a dropped closure.
         channel.set_onmessage(None);

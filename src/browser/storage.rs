@@ -22,7 +22,7 @@ fn storage() -> web_sys::Storage {
 }
 
 fn put<T: Serialize>(key: &str, value: &T) {
-    let json = super::json::stringify(value).expect("the records stored are plain JSON");
+    let json = serde_json::to_string(value).expect("the records stored are plain JSON");
     if let Err(error) = storage().set_item(key, &json) {
         web_sys::console::error_2(&"sessionStorage write failed".into(), &error);
     }
@@ -32,7 +32,7 @@ fn take<T: DeserializeOwned>(key: &str) -> Option<T> {
     let storage = storage();
     let json = storage.get_item(key).ok().flatten()?;
     let _ = storage.remove_item(key);
-    super::json::parse(&json).ok()
+    serde_json::from_str(&json).ok()
 }
 
 /// Keeps a pending login until the callback for its state arrives.
@@ -55,7 +55,7 @@ pub fn save_session(session: &StoredSession) {
 /// such as one saved by an earlier version in another shape.
 pub fn load_session() -> Result<Option<StoredSession>, String> {
     let Some(json) = storage().get_item(SESSION_KEY).ok().flatten() else { return Ok(None) };
-    super::json::parse(&json).map(Some)
+    serde_json::from_str(&json).map(Some).map_err(|e| e.to_string())
 }
 
 /// Forgets the session and every pending login of this tab.
@@ -78,7 +78,7 @@ pub fn note_silent_attempt(now: u64) {
 /// When this tab last tried a silent sign-in.
 pub fn last_silent_attempt() -> Option<u64> {
     let json = storage().get_item(SILENT_KEY).ok().flatten()?;
-    super::json::parse(&json).ok()
+    serde_json::from_str(&json).ok()
 }
 
 fn local() -> Option<web_sys::Storage> {

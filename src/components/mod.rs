@@ -2,112 +2,157 @@
 
 use channels_protocol::diagnostics::Check;
 use channels_protocol::wire::Notice;
-use reactive_graph::callback::Callback;
+use leptos::prelude::*;
 
 use crate::auth::Explanation;
-use crate::markup::{el, Markup};
 
 /// A line saying what the app is waiting for, announced to screen readers.
-pub fn status(text: &'static str) -> Markup {
-    el("p").class("muted").attr("role", "status").text(text).into()
+#[component]
+pub fn Status(text: &'static str) -> impl IntoView {
+    view! {
+        <p class="muted" role="status">
+            {text}
+        </p>
+    }
 }
 
 /// "How to fix: …", when there is a fix.
-fn fix(fix: Option<impl Into<String>>) -> Markup {
-    fix.map(|fix| el("p").class("fix").child(el("strong").text("How to fix: ")).text(fix)).into()
+#[component]
+fn Fix(fix: Option<String>) -> impl IntoView {
+    fix.map(|fix| {
+        view! {
+            <p class="fix">
+                <strong>"How to fix: "</strong>
+                {fix}
+            </p>
+        }
+    })
 }
 
 /// Entra's own words, for support.
-fn detail(detail: Option<String>) -> Markup {
-    detail.map(|detail| el("p").class("detail").child(el("code").text(detail))).into()
+#[component]
+fn Detail(detail: Option<String>) -> impl IntoView {
+    detail.map(|detail| {
+        view! {
+            <p class="detail">
+                <code>{detail}</code>
+            </p>
+        }
+    })
 }
 
 /// An error with its explanation, its fix and, when given, a way to start again.
-pub fn error_panel(title: &'static str, explanation: Explanation, retry: Option<Callback<()>>) -> Markup {
-    let Explanation { message, fix: how, detail: words } = explanation;
-    el("div")
-        .class("panel error")
-        .attr("role", "alert")
-        .child(el("h2").text(title))
-        .child(el("p").text(message))
-        .child(fix(how))
-        .child(detail(words))
-        .child(retry.map(|retry| el("button").class("primary").on_click(retry).text("Try again")))
-        .into()
+#[component]
+pub fn ErrorPanel(
+    title: &'static str,
+    explanation: Explanation,
+    #[prop(default = None)] retry: Option<Callback<()>>,
+) -> impl IntoView {
+    let Explanation { message, fix, detail } = explanation;
+    view! {
+        <div class="panel error" role="alert">
+            <h2>{title}</h2>
+            <p>{message}</p>
+            <Fix fix />
+            <Detail detail />
+            {retry
+                .map(|retry| {
+                    view! {
+                        <button class="primary" on:click=move |_| retry.run(())>
+                            "Try again"
+                        </button>
+                    }
+                })}
+        </div>
+    }
 }
 
 /// Why the user is signed out, above the sign-in button.
-pub fn signed_out_notice(notice: Explanation) -> Markup {
-    el("div")
-        .class("panel notice")
-        .attr("role", "status")
-        .child(el("p").text(notice.message))
-        .child(detail(notice.detail))
-        .into()
+#[component]
+pub fn SignedOutNotice(notice: Explanation) -> impl IntoView {
+    view! {
+        <div class="panel notice" role="status">
+            <p>{notice.message}</p>
+            <Detail detail=notice.detail />
+        </div>
+    }
 }
 
 /// Why the channel list is empty or incomplete.
-pub fn notice_panel(notice: Notice) -> Markup {
-    el("div")
-        .class("panel notice")
-        .attr("role", "note")
-        .attr("data-code", notice.code)
-        .child(el("p").text(notice.message))
-        .child(fix(notice.fix))
-        .into()
+#[component]
+pub fn NoticePanel(notice: Notice) -> impl IntoView {
+    view! {
+        <div class="panel notice" role="note" data-code=notice.code>
+            <p>{notice.message}</p>
+            <Fix fix=notice.fix />
+        </div>
+    }
 }
 
 /// The user's channels, or a plain statement that there are none.
-pub fn channel_list(channels: Vec<String>) -> Markup {
+#[component]
+pub fn ChannelList(channels: Vec<String>) -> impl IntoView {
     if channels.is_empty() {
-        return el("p").class("muted").text("You have no channels.").into();
+        return view! { <p class="muted">"You have no channels."</p> }.into_any();
     }
-    el("ul")
-        .class("channels")
-        .attr("aria-label", "Your channels")
-        .children(channels.into_iter().map(|channel| el("li").text(channel).into()))
-        .into()
+    view! {
+        <ul class="channels" aria-label="Your channels">
+            {channels.into_iter().map(|channel| view! { <li>{channel}</li> }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 /// Every check with its verdict and fix, or why the token could not be checked; `waiting`
 /// while the API's verdict is still to come.
-pub fn check_list(checks: Result<Vec<Check>, String>, waiting: bool) -> Markup {
+#[component]
+pub fn CheckList(checks: Result<Vec<Check>, String>, waiting: bool) -> impl IntoView {
     let checks = match checks {
         Ok(checks) => checks,
-        Err(why) => return el("p").attr("role", "alert").text(why).into(),
+        Err(why) => return view! { <p role="alert">{why}</p> }.into_any(),
     };
     let failed = checks.iter().filter(|c| !c.passed).count();
-    let mut summary = if failed == 0 {
-        "Every check passed.".to_owned()
-    } else {
-        failed.to_string() + " of " + &checks.len().to_string() + " checks failed."
+    let mut summary = match failed {
+        0 => "Every check passed.".to_owned(),
+        _ => format!("{failed} of {} checks failed.", checks.len()),
     };
     if waiting {
         summary += " Asking the API about this token…";
     }
-    let items = checks.into_iter().map(|check| {
-        el("li")
-            .class(if check.passed { "pass" } else { "fail" })
-            .child(el("span").class("verdict").text(if check.passed { "Pass" } else { "Fail" }))
-            .child(el("strong").text(check.name))
-            .child(el("span").class("found").text(check.found))
-            .child(fix((!check.passed).then_some(check.fix)))
-            .into()
-    });
-    Markup::Fragment(vec![
-        el("p").attr("role", "status").text(summary).into(),
-        el("ul").class("checks").attr("aria-label", "Checks").children(items).into(),
-    ])
+    let items = checks
+        .into_iter()
+        .map(|check| {
+            view! {
+                <li class=if check.passed { "pass" } else { "fail" }>
+                    <span class="verdict">{if check.passed { "Pass" } else { "Fail" }}</span>
+                    <strong>{check.name}</strong>
+                    <span class="found">{check.found}</span>
+                    <Fix fix=(!check.passed).then(|| check.fix.to_owned()) />
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <p role="status">{summary}</p>
+        <ul class="checks" aria-label="Checks">
+            {items}
+        </ul>
+    }
+    .into_any()
 }
 
-/// The diagnostics panel: the checks ([`check_list`]) and the token's claims (indented JSON,
-/// masked), each of which may be a reactive region.
-pub fn diagnostics(checks: Markup, claims: Markup) -> Markup {
-    el("section")
-        .class("diagnostics")
-        .attr("aria-labelledby", "diagnostics")
-        .child(el("h2").attr("id", "diagnostics").text("Sign-in diagnostics"))
-        .child(checks)
-        .child(el("details").child(el("summary").text("Decoded access token claims")).child(el("pre").child(claims)))
-        .into()
+/// The diagnostics panel: the checks and the token's claims (indented JSON, masked), each
+/// given as a view that follows the newest token.
+#[component]
+pub fn Diagnostics(checks: AnyView, claims: AnyView) -> impl IntoView {
+    view! {
+        <section class="diagnostics" aria-labelledby="diagnostics">
+            <h2 id="diagnostics">"Sign-in diagnostics"</h2>
+            {checks}
+            <details>
+                <summary>"Decoded access token claims"</summary>
+                <pre>{claims}</pre>
+            </details>
+        </section>
+    }
 }

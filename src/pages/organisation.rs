@@ -1,24 +1,31 @@
 //! The organisation picker, when the deployment serves several (each with its own Entra
 //! tenant and registration).
 
-use reactive_graph::callback::{Callable, Callback};
-
-use crate::markup::{el, Markup};
+use leptos::prelude::*;
 
 /// Lists the organisations' names, in the configured order; picking one calls `on_pick`.
-pub fn choose_organisation(names: Vec<String>, on_pick: Callback<String>) -> Markup {
-    let choices = names.into_iter().map(|name| {
-        let pick = Callback::new({
-            let name = name.clone();
-            move |()| on_pick.run(name.clone())
-        });
-        el("li").child(el("button").class("secondary").on_click(pick).text(name)).into()
-    });
-    el("section")
-        .class("card")
-        .attr("aria-labelledby", "organisation")
-        .child(el("h1").attr("id", "organisation").text("Choose your organisation"))
-        .child(el("p").text("This site serves several organisations. Pick yours; it is remembered on this device."))
-        .child(el("ul").class("organisations").attr("aria-label", "Organisations").children(choices))
-        .into()
+#[component]
+pub fn ChooseOrganisation(names: Vec<String>, on_pick: Callback<String>) -> impl IntoView {
+    let choices = names
+        .into_iter()
+        .map(|name| {
+            let picked = name.clone();
+            view! {
+                <li>
+                    <button class="secondary" on:click=move |_| on_pick.run(picked.clone())>
+                        {name}
+                    </button>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="organisation">
+            <h1 id="organisation">"Choose your organisation"</h1>
+            <p>"This site serves several organisations. Pick yours; it is remembered on this device."</p>
+            <ul class="organisations" aria-label="Organisations">
+                {choices}
+            </ul>
+        </section>
+    }
 }

@@ -2,39 +2,33 @@
 
 use std::sync::Arc;
 
-use channels_protocol::diagnostics::{check, Check, ObservedClaims, MASKED_CLAIMS};
-use channels_protocol::wire::{Me, RuntimeConfig};
-use reactive_graph::callback::Callback;
-use reactive_graph::prelude::*;
-use reactive_graph::signal::{ArcRwSignal, RwSignal};
+use channels_protocol::diagnostics::{check, masked_claims, Check, ObservedClaims};
+use channels_protocol::jwt::unverified_claims;
+use channels_protocol::wire::RuntimeConfig;
+use leptos::prelude::*;
 
 use crate::auth::session::Session;
 use crate::auth::Explanation;
-use crate::browser::http::{self, ApiFailure};
-use crate::browser::{json, location};
-use crate::components::{channel_list, check_list, diagnostics, error_panel, notice_panel, status};
-use crate::markup::{el, Markup};
+use crate::browser::http::{self, ApiFailure, MyChannels};
+use crate::components::{ChannelList, CheckList, Diagnostics, ErrorPanel, NoticePanel, Status};
+use crate::lifecycle::SignIn;
+use crate::routes::{Router, DIAGNOSTICS_PATH};
 
 /// What to check when the API does not answer as itself.
 const API_UNREACHABLE_FIX: &str = "Admin: check that channels-api is running and that this site's web server forwards \
                                    /api/ to it (docs/architecture.md, Running it for real); then try again.";
 
 /// The API's answer to `GET /api/me` (`None`: not yet), which the channels show.
-type MeAnswer = RwSignal<Option<Result<Me, ApiFailure>>>;
-
-/// The diagnostics' own path.
-pub const DIAGNOSTICS_PATH: &str = "/diagnostics";
+type MeAnswer = RwSignal<Option<Result<MyChannels, ApiFailure>>>;
 
 /// Shows the user and their channels; `on_sign_in_again` starts a fresh sign-in when the API
 /// no longer accepts the session's token. `session` is the newest session (renewals replace it).
-pub fn profile(
-    session: ArcRwSignal<Arc<Session>>,
-    config: RuntimeConfig,
-    on_sign_out: Callback<()>,
-    on_sign_in_again: Callback<()>,
-) -> Markup {
+#[component]
+pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()>) -> impl IntoView {
+    let sign_in = expect_context::<SignIn>();
     // One call per signed-in page (and per "Try again" when the API could not be reached); its
-    // answer is also the diagnostics' verdict on that token.
+    // answer is also the diagnostics' verdict on that token. A signal and a task rather than a
+    // resource: a renewal must not ask again for the channels, only for the verdict.
     let me: MeAnswer = RwSignal::new(None);
     let signed_in = session.get_untracked();
     let verdict = RwSignal::new(ApiVerdict { about: signed_in.clone(), answer: None });
@@ -47,49 +41,46 @@ pub fn profile(
         }
     });
     // The diagnostics have their own address, so a link (or a sign-in started there) opens them.
-    let show_diagnostics = RwSignal::new(location::path() == DIAGNOSTICS_PATH);
-    let diagnostics_toggled = Callback::new(move |()| {
-        location::replace_path(if show_diagnostics.get_untracked() { DIAGNOSTICS_PATH } else { "/" });
-    });
-    let channels = Markup::reactive(move || match me.get() {
-        None => status("Loading your channels…"),
-        Some(Ok(me)) => channels(me),
-        Some(Err(ApiFailure::Unauthorized(error))) => explain_refusal(error.message, error.fix, Some(on_sign_in_again)),
-        Some(Err(ApiFailure::Refused(error))) => explain_refusal(error.message, error.fix, None),
-        Some(Err(ApiFailure::Unreachable(what))) => error_panel(
-            "Your channels could not be loaded",
-            Explanation {
-                message: "Expected the API's answer to GET /api/me; found ".to_owned() + &what + ".",
+    let router = expect_context::<Router>();
+    let shown = Memo::new(move |_| router.path() == DIAGNOSTICS_PATH);
+    let toggle = move |_| router.replace(if shown.get_untracked() { "/" } else { DIAGNOSTICS_PATH });
+    let channels = move || match me.get() {
+        None => view! { <Status text="Loading your channels…" /> }.into_any(),
+        Some(Ok(me)) => view! { <Channels me /> }.into_any(),
+        Some(Err(ApiFailure::Unauthorized(error))) => {
+            view! { <Refusal message=error.message fix=error.fix retry=Some(on_sign_in_again) /> }.into_any()
+        }
+        Some(Err(ApiFailure::Refused(error))) => view! { <Refusal message=error.message fix=error.fix /> }.into_any(),
+        Some(Err(ApiFailure::Unreachable(what))) => {
+            let explanation = Explanation {
+                message: format!("Expected the API's answer to GET /api/me; found {what}."),
                 fix: Some(API_UNREACHABLE_FIX.to_owned()),
                 detail: None,
-            },
-            Some(ask_again),
-        ),
-    });
-    let name = signed_in.stored.name.clone();
-    let username = signed_in.stored.account.username.clone();
-    let checks = Markup::reactive(move || {
-        show_diagnostics.get().then(|| diagnostics_panel(session.clone(), config.clone(), verdict)).into()
-    });
-    el("section")
-        .class("card")
-        .attr("aria-labelledby", "who")
-        .child(el("h1").attr("id", "who").text(name))
-        .child(el("p").class("upn").text(username))
-        .child(channels)
-        .child(
-            el("div")
-                .class("actions")
-                .child(el("button").class("secondary").on_click(on_sign_out).text("Sign out"))
-                .child(
-                    el("button")
-                        .class("secondary")
-                        .discloses(show_diagnostics, diagnostics_toggled)
-                        .text("Check this sign-in"),
-                ),
-        )
-        .child(checks)
-        .into()
+            };
+            view! { <ErrorPanel title="Your channels could not be loaded" explanation retry=Some(ask_again) /> }
+                .into_any()
+        }
+    };
+    let config = sign_in.config();
+    let diagnostics = move || {
+        shown.get().then(|| view! { <DiagnosticsPanel session=session.clone() config=config.clone() verdict /> })
+    };
+    view! {
+        <section class="card" aria-labelledby="who">
+            <h1 id="who">{signed_in.stored.name.clone()}</h1>
+            <p class="upn">{signed_in.stored.account.username.clone()}</p>
+            {channels}
+            <div class="actions">
+                <button class="secondary" on:click=move |_| sign_in.sign_out()>
+                    "Sign out"
+                </button>
+                <button class="secondary" aria-expanded=move || shown.get().to_string() on:click=toggle>
+                    "Check this sign-in"
+                </button>
+            </div>
+            {diagnostics}
+        </section>
+    }
 }
 
 /// What the API said about one access token (`None`: asked, no answer yet).
@@ -100,10 +91,10 @@ struct ApiVerdict {
 }
 
 /// Keeps the API's `answer` about `session`'s token, unless the verdict is about another one by now.
-fn record(verdict: RwSignal<ApiVerdict>, session: &Arc<Session>, answer: &Result<Me, ApiFailure>) {
+fn record(verdict: RwSignal<ApiVerdict>, session: &Arc<Session>, answer: &Result<MyChannels, ApiFailure>) {
     let answer = match answer {
         Ok(_) => Ok(()),
-        Err(ApiFailure::Unauthorized(e) | ApiFailure::Refused(e)) => Err(e.error.clone() + ": " + &e.message),
+        Err(ApiFailure::Unauthorized(e) | ApiFailure::Refused(e)) => Err(format!("{}: {}", e.error, e.message)),
         Err(ApiFailure::Unreachable(what)) => Err(what.clone()),
     };
     // The page may be gone (signed out meanwhile), or its verdict about a newer token by now.
@@ -115,43 +106,40 @@ fn record(verdict: RwSignal<ApiVerdict>, session: &Arc<Session>, answer: &Result
 /// The diagnostics of the newest access token. A renewal updates the checks and the claims in
 /// place (an open claims list stays open) and asks the API about the new token, so the verdict
 /// shown is always about the token examined.
-fn diagnostics_panel(
+#[component]
+fn DiagnosticsPanel(
     session: ArcRwSignal<Arc<Session>>,
     config: RuntimeConfig,
     verdict: RwSignal<ApiVerdict>,
-) -> Markup {
-    let checks = Markup::reactive({
+) -> impl IntoView {
+    let checks = {
         let session = session.clone();
         move || {
             let examined = session.get();
             let answer = verdict.with(|verdict| Arc::ptr_eq(&verdict.about, &examined).then(|| verdict.answer.clone()));
             // The checks of the token itself show at once; the API's joins them when it answers.
-            // A token the verdict is not about yet: ask. `ask` writes `verdict`, which this region
+            // A token the verdict is not about yet: ask. `ask` writes `verdict`, which this view
             // reads, so it runs once more, finds the question pending and asks nothing more.
-            let api = match answer {
-                Some(api) => api,
-                None => {
-                    ask(verdict, examined.clone(), None);
-                    None
-                }
-            };
+            let api = answer.unwrap_or_else(|| {
+                ask(verdict, examined.clone(), None);
+                None
+            });
             let waiting = api.is_none();
-            check_list(examine(&examined, &config, api), waiting)
+            view! { <CheckList checks=examine(&examined, &config, api) waiting /> }
         }
-    });
-    let claims = Markup::reactive(move || {
-        let payload = channels_protocol::jwt::unverified_payload(session.get().access_token.secret());
-        let shown = payload.ok().and_then(|payload| json::masked_claims(&payload, &MASKED_CLAIMS));
-        shown.unwrap_or_else(|| "(none: the access token is not a JWT with a JSON payload)".to_owned()).into()
-    });
-    diagnostics(checks, claims)
+    };
+    let claims = move || match unverified_claims(session.get().access_token.secret()) {
+        Ok(claims) => masked_claims(&claims),
+        Err(_) => "(none: the access token is not a JWT with a JSON payload)".to_owned(),
+    };
+    view! { <Diagnostics checks=checks.into_any() claims=claims.into_any() /> }
 }
 
 /// Asks the API about `session`'s token: for the diagnostics' verdict and, given `me`, for the
 /// channels too.
 fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>, me: Option<MeAnswer>) {
     verdict.set(ApiVerdict { about: session.clone(), answer: None });
-    reactive_graph::spawn_local(async move {
+    leptos::task::spawn_local(async move {
         let answer = http::me(&session.access_token).await;
         record(verdict, &session, &answer);
         if let Some(me) = me {
@@ -163,30 +151,30 @@ fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>, me: Option<MeAnswer
 /// Runs the checks on `session`'s access token, with the API's verdict on it; or says why the
 /// token cannot be checked.
 fn examine(session: &Session, config: &RuntimeConfig, api: Option<Result<(), String>>) -> Result<Vec<Check>, String> {
-    let payload = channels_protocol::jwt::unverified_payload(session.access_token.secret())
+    let claims = unverified_claims(session.access_token.secret())
         .map_err(|_| "The access token is not a JWT with a JSON payload, so it cannot be examined here.".to_owned())?;
     // A claim of another type than Entra issues (`"scp": null`, a group that is not a string)
     // is named, above the claims as they are.
-    json::parse::<ObservedClaims>(std::str::from_utf8(&payload).unwrap_or_default())
-        .map(|observed| check(&observed, config, api, session.stored.refresh_token.is_some()))
-        .map_err(|why| {
-            "The access token's claims are not of the types Entra issues, so they cannot be checked: ".to_owned()
-                + &why
-                + "."
-        })
+    let observed = ObservedClaims::read(&claims).map_err(|why| {
+        format!("The access token's claims are not of the types Entra issues, so they cannot be checked: {why}.")
+    })?;
+    Ok(check(&observed, config, api, session.stored.refresh_token.is_some()))
 }
 
 /// The API's refusal, explained; a 401 offers a fresh sign-in.
-fn explain_refusal(message: String, fix: Option<String>, retry: Option<Callback<()>>) -> Markup {
-    error_panel("The API refused your sign-in", Explanation { message, fix, detail: None }, retry)
+#[component]
+fn Refusal(message: String, fix: Option<String>, #[prop(default = None)] retry: Option<Callback<()>>) -> impl IntoView {
+    let explanation = Explanation { message, fix, detail: None };
+    view! { <ErrorPanel title="The API refused your sign-in" explanation retry /> }
 }
 
 /// The channels part of the profile.
-fn channels(me: Me) -> Markup {
-    Markup::Fragment(vec![
-        el("p").class("upn").text("Tenant ").child(el("code").text(me.tenant_id)).into(),
-        el("h2").text("Your channels").into(),
-        channel_list(me.channels),
-        me.notice.map(notice_panel).into(),
-    ])
+#[component]
+fn Channels(me: MyChannels) -> impl IntoView {
+    view! {
+        <p class="upn">"Tenant " <code>{me.tenant_id}</code></p>
+        <h2>"Your channels"</h2>
+        <ChannelList channels=me.channels />
+        {me.notice.map(|notice| view! { <NoticePanel notice /> })}
+    }
 }

@@ -1,41 +1,39 @@
 //! The signed-out page, with Microsoft's sign-in button.
 
-use reactive_graph::callback::Callback;
+use leptos::prelude::*;
 
 use crate::auth::Explanation;
-use crate::components::signed_out_notice;
-use crate::markup::{el, Markup};
+use crate::components::SignedOutNotice;
+use crate::lifecycle::SignIn;
 
 /// Invites the user to sign in; `notice` says why they are signed out, when it is news
-/// (session ended, signed out elsewhere); `organisation` is the organisation picked and how to
-/// pick another, when there is a choice.
-pub fn sign_in(
-    on_sign_in: Callback<()>,
-    notice: Option<Explanation>,
-    organisation: Option<(String, Callback<()>)>,
-) -> Markup {
-    el("section")
-        .class("card")
-        .attr("aria-labelledby", "welcome")
-        .child(el("h1").attr("id", "welcome").text("Your channels"))
-        .child(notice.map(signed_out_notice))
-        .child(el("p").text("Sign in with your work account to see the channels your groups give you."))
-        // Microsoft's branding guidelines: the four-square logo (drawn by the style sheet),
-        // "Sign in with Microsoft".
-        .child(
-            el("button")
-                .class("microsoft")
-                .on_click(on_sign_in)
-                .child(el("span").class("logo").attr("aria-hidden", "true"))
-                .child(el("span").text("Sign in with Microsoft")),
-        )
-        .child(organisation.map(|(name, change)| {
-            el("p")
-                .class("organisation")
-                .text("Organisation: ")
-                .child(el("strong").text(name))
-                .text(" ")
-                .child(el("button").class("link").on_click(change).text("Change organisation"))
-        }))
-        .into()
+/// (session ended, signed out elsewhere). With several organisations, names the one picked
+/// and offers to pick another.
+#[component]
+pub fn SignInPage(on_sign_in: Callback<()>, #[prop(optional)] notice: Option<Explanation>) -> impl IntoView {
+    let chosen = expect_context::<SignIn>().chosen();
+    view! {
+        <section class="card" aria-labelledby="welcome">
+            <h1 id="welcome">"Your channels"</h1>
+            {notice.map(|notice| view! { <SignedOutNotice notice /> })}
+            <p>"Sign in with your work account to see the channels your groups give you."</p>
+            // Microsoft's branding guidelines: the four-square logo (drawn by the style sheet),
+            // "Sign in with Microsoft".
+            <button class="microsoft" on:click=move |_| on_sign_in.run(())>
+                <span class="logo" aria-hidden="true"></span>
+                <span>"Sign in with Microsoft"</span>
+            </button>
+            {chosen
+                .map(|chosen| {
+                    view! {
+                        <p class="organisation">
+                            "Organisation: " <strong>{chosen.name}</strong> " "
+                            <button class="link" on:click=move |_| chosen.change.run(())>
+                                "Change organisation"
+                            </button>
+                        </p>
+                    }
+                })}
+        </section>
+    }
 }

@@ -4,7 +4,7 @@
 //! The token's claims are read without verifying its signature: the API verifies; this page
 //! explains. Run after sign-in, on the diagnostics panel.
 
-use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::claims::is_guid;
 use crate::wire::RuntimeConfig;
@@ -30,8 +30,7 @@ pub const MASKED_CLAIMS: [&str; 5] = ["aio", "nonce", "rh", "sub", "uti"];
 
 /// What the checks read of an access token: every claim optional, since explaining a token
 /// that lacks one is the point.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObservedClaims {
     /// Audience.
     pub aud: String,
@@ -41,18 +40,60 @@ pub struct ObservedClaims {
     pub upn: Option<String>,
     /// Groups, in whatever format the registration emits.
     pub groups: Vec<String>,
-    /// Present on group overage.
-    #[serde(rename = "_claim_names")]
-    pub claim_names: Option<ClaimNames>,
+    /// Whether `_claim_names` names `groups`: the groups overage.
+    pub overage: bool,
     /// Token version.
     pub ver: String,
 }
 
-/// The `_claim_names` of an overage token.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct ClaimNames {
-    /// Where the groups would have been.
-    pub groups: Option<String>,
+impl ObservedClaims {
+    /// Reads the claims the checks need; a claim of another type than Entra issues (`"scp":
+    /// null`, a group that is not a string) is named: `groups[1]: expected a string (found
+    /// another type)`. Read by hand from the JSON value, because these words are the page's.
+    pub fn read(claims: &Map<String, Value>) -> Result<Self, String> {
+        let expected_string = |at: String| at + ": expected a string (found another type)";
+        let text = |name: &str| match claims.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(expected_string(name.to_owned())),
+        };
+        let groups = match claims.get("groups") {
+            None => Vec::new(),
+            Some(Value::Array(groups)) => groups
+                .iter()
+                .enumerate()
+                .map(|(i, group)| {
+                    group.as_str().map(str::to_owned).ok_or_else(|| expected_string(format!("groups[{i}]")))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err("groups: expected a sequence (found another type)".to_owned()),
+        };
+        let overage = match claims.get("_claim_names") {
+            None => false,
+            Some(Value::Object(names)) => names.contains_key("groups"),
+            Some(_) => return Err("_claim_names: expected an object (found another type)".to_owned()),
+        };
+        Ok(Self {
+            aud: text("aud")?.unwrap_or_default(),
+            scp: text("scp")?.unwrap_or_default(),
+            upn: text("upn")?,
+            groups,
+            overage,
+            ver: text("ver")?.unwrap_or_default(),
+        })
+    }
+}
+
+/// The claims as the diagnostics page shows them: indented JSON, the values of
+/// [`MASKED_CLAIMS`] replaced.
+pub fn masked_claims(claims: &Map<String, Value>) -> String {
+    let mut shown = claims.clone();
+    for name in MASKED_CLAIMS {
+        if let Some(value) = shown.get_mut(name) {
+            *value = Value::from("•••• (masked)");
+        }
+    }
+    serde_json::to_string_pretty(&shown).expect("a JSON map is written")
 }
 
 /// Runs every check on an access token's claims. `api` is the API's verdict (`Ok` or its
@@ -64,12 +105,11 @@ pub fn check(
     api: Option<Result<(), String>>,
     refresh_token: bool,
 ) -> Vec<Check> {
-    let ObservedClaims { aud, scp, upn, groups, claim_names, ver } = claims;
+    let ObservedClaims { aud, scp, upn, groups, overage, ver } = claims;
     // The scope's own name, after its App ID URI. Read forwards, as the other splits are:
     // reading from the back brings a second copy of the string splitter into the SPA (0.4 KB).
     #[allow(clippy::double_ended_iterator_last)]
     let scope = config.api_scope.split('/').last().unwrap_or_default();
-    let overage = claim_names.as_ref().is_some_and(|names| names.groups.is_some());
     let mut checks = vec![
         Check {
             name: "The token is for this API, not Microsoft Graph",
@@ -101,8 +141,8 @@ pub fn check(
         },
         Check {
             name: "No groups overage",
-            passed: !overage,
-            found: if overage { "more than 200 groups: groups left out".to_owned() } else { "groups included".to_owned() },
+            passed: !*overage,
+            found: if *overage { "more than 200 groups: groups left out".to_owned() } else { "groups included".to_owned() },
             fix: "Token configuration → edit the groups claim → Groups assigned to the application; Enterprise applications → this app → Users and groups → assign the channel groups.",
         },
         Check {
@@ -143,8 +183,8 @@ mod tests {
         }
     }
 
-    fn claims(value: serde_json::Value) -> ObservedClaims {
-        serde_json::from_value(value).unwrap()
+    fn claims(value: Value) -> ObservedClaims {
+        ObservedClaims::read(value.as_object().unwrap()).unwrap()
     }
 
     #[test]
@@ -189,5 +229,46 @@ mod tests {
         let overage = claims(serde_json::json!({ "_claim_names": { "groups": "src1" } }));
         assert!(!check(&overage, &config(), Some(Ok(())), true)[4].passed);
         assert!(check(&ObservedClaims::default(), &config(), Some(Ok(())), true)[4].passed);
+    }
+
+    #[test]
+    fn claims_of_other_types_are_named_where_they_are() {
+        let refused = |value: Value| ObservedClaims::read(value.as_object().unwrap()).unwrap_err();
+        assert_eq!(refused(serde_json::json!({"scp": null})), "scp: expected a string (found another type)");
+        assert_eq!(
+            refused(serde_json::json!({"groups": ["Dispatch", 7]})),
+            "groups[1]: expected a string (found another type)"
+        );
+        assert_eq!(
+            refused(serde_json::json!({"groups": "Dispatch"})),
+            "groups: expected a sequence (found another type)"
+        );
+        assert_eq!(
+            refused(serde_json::json!({"_claim_names": 1})),
+            "_claim_names: expected an object (found another type)"
+        );
+        assert_eq!(
+            claims(serde_json::json!({"upn": "a@b", "_claim_names": {"other": "src"}})).upn.as_deref(),
+            Some("a@b")
+        );
+        assert!(!claims(serde_json::json!({"_claim_names": {"other": "src"}})).overage);
+    }
+
+    #[test]
+    fn opaque_values_are_masked_and_the_rest_shown_as_they_are() {
+        let token = serde_json::json!({"sub": "pairwise-subject", "uti": "u-1", "name": "Alice", "exp": 1700000000, "scp": null});
+        let shown = masked_claims(token.as_object().unwrap());
+        assert!(
+            shown.contains("\"sub\": \"•••• (masked)\"") && shown.contains("\"uti\": \"•••• (masked)\""),
+            "{shown}"
+        );
+        assert!(!shown.contains("pairwise-subject") && !shown.contains("u-1"), "{shown}");
+        assert!(
+            shown.contains("\"name\": \"Alice\"")
+                && shown.contains("\"exp\": 1700000000")
+                && shown.contains("\"scp\": null"),
+            "{shown}"
+        );
+        assert!(!shown.contains("nonce"), "a masked claim that is absent is not added");
     }
 }

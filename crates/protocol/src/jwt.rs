@@ -2,60 +2,72 @@
 //! the SPA only reads its own ID token (straight from the token endpoint) and explains its
 //! access token on the diagnostics page.
 //!
-//! Only the compact form's shape and base64url are checked here. Parsing the JSON is left to
-//! the caller, so that the SPA can hand it to the browser's own `JSON.parse` and carry no JSON
-//! parser in its wasm (a JWT library would bring one: see the README's size figures).
+//! jwt-compact parses the compact form (three segments, base64url, a JSON header naming an
+//! algorithm) and the claims, unchecked. It reads `exp`, `nbf` and `iat` into timestamps of its
+//! own; [`unverified_claims`] puts them back, so callers see every claim as Entra wrote it.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use jwt_compact::{Claims, UntrustedToken};
+use serde_json::{Map, Value};
 
-/// Why a string is not a compact JWT.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShapeError {
-    /// Not three dot-separated segments.
-    Segments(usize),
-    /// The payload segment is not base64url without padding.
-    Base64,
-}
-
-impl ShapeError {
-    /// A sentence saying what was expected and what was found.
-    pub fn message(self) -> String {
-        match self {
-            Self::Segments(found) => {
-                "expected a JWT of three dot-separated segments (found ".to_owned() + &found.to_string() + ")"
-            }
-            Self::Base64 => "expected a base64url payload segment (found other characters)".to_owned(),
+/// Every claim of a compact JWS (`header.payload.signature`), its signature not checked; or a
+/// sentence saying what was expected and what was found.
+pub fn unverified_claims(token: &str) -> Result<Map<String, Value>, String> {
+    let token = UntrustedToken::new(token).map_err(|error| format!("expected a JWT ({error})"))?;
+    let claims: Claims<Map<String, Value>> =
+        token.deserialize_claims_unchecked().map_err(|error| format!("expected JSON claims ({error})"))?;
+    let mut all = claims.custom;
+    for (name, time) in [("exp", claims.expiration), ("nbf", claims.not_before), ("iat", claims.issued_at)] {
+        if let Some(time) = time {
+            all.insert(name.to_owned(), time.timestamp().into());
         }
     }
-}
-
-/// The payload of a compact JWS (`header.payload.signature`), base64url-decoded.
-pub fn unverified_payload(token: &str) -> Result<Vec<u8>, ShapeError> {
-    let segments: Vec<&str> = token.split('.').collect();
-    let [_, payload, _] = segments[..] else { return Err(ShapeError::Segments(segments.len())) };
-    URL_SAFE_NO_PAD.decode(payload).map_err(|_| ShapeError::Base64)
+    Ok(all)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 
-    #[test]
-    fn the_payload_of_the_real_entra_token_decodes_to_its_claims() {
-        // The Azure AD-signed token of the shared fixtures, as the API's tests keep it.
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/tests/fixtures/aad-real/v1-access-token.jwt");
-        let token = std::fs::read_to_string(path).unwrap();
-        let payload = unverified_payload(token.trim()).unwrap();
-        let claims: serde_json::Value = serde_json::from_slice(&payload).unwrap();
-        assert!(claims["iss"].as_str().unwrap().starts_with("https://sts.windows.net/"));
+    fn token(header: &str, claims: &str) -> String {
+        URL_SAFE_NO_PAD.encode(header) + "." + &URL_SAFE_NO_PAD.encode(claims) + ".c2ln"
     }
 
     #[test]
-    fn other_shapes_are_refused_saying_what_was_found() {
-        assert_eq!(unverified_payload("nope"), Err(ShapeError::Segments(1)));
-        assert_eq!(unverified_payload("a.b.c.d.e"), Err(ShapeError::Segments(5)));
-        assert_eq!(unverified_payload("a.b+/.c"), Err(ShapeError::Base64));
-        assert_eq!(ShapeError::Segments(5).message(), "expected a JWT of three dot-separated segments (found 5)");
+    fn the_real_entra_token_reads_as_its_claims_timestamps_included() {
+        // The Azure AD-signed token of the shared fixtures, as the API's tests keep it.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/tests/fixtures/aad-real/v1-access-token.jwt");
+        let token = std::fs::read_to_string(path).unwrap();
+        let claims = unverified_claims(token.trim()).unwrap();
+        assert!(claims["iss"].as_str().unwrap().starts_with("https://sts.windows.net/"));
+        // Its times, as the token has them (2016-06-30): back as the integers they were.
+        assert_eq!(
+            (&claims["iat"], &claims["nbf"], &claims["exp"]),
+            (&1467311248.into(), &1467311248.into(), &1467315148.into())
+        );
+    }
+
+    #[test]
+    fn claims_come_back_as_written() {
+        let claims = unverified_claims(&token(
+            r#"{"alg":"RS256","typ":"JWT"}"#,
+            r#"{"exp":1700000000,"scp":null,"groups":["a",7]}"#,
+        ))
+        .unwrap();
+        assert_eq!(Value::Object(claims), serde_json::json!({"exp": 1700000000, "scp": null, "groups": ["a", 7]}));
+        let without_times = unverified_claims(&token(r#"{"alg":"RS256"}"#, r#"{"aud":"c"}"#)).unwrap();
+        assert_eq!(Value::Object(without_times), serde_json::json!({"aud": "c"}), "no time claim is invented");
+    }
+
+    #[test]
+    fn other_shapes_are_refused_saying_what_was_expected() {
+        assert!(unverified_claims("nope").unwrap_err().starts_with("expected a JWT ("));
+        assert!(unverified_claims("a.b+/.c").unwrap_err().starts_with("expected a JWT ("));
+        let not_json = token(r#"{"alg":"RS256"}"#, "not json");
+        assert!(unverified_claims(&not_json).unwrap_err().starts_with("expected JSON claims ("));
+        let array = token(r#"{"alg":"RS256"}"#, "[1,2]");
+        assert!(unverified_claims(&array).unwrap_err().starts_with("expected JSON claims ("));
+        let text_exp = token(r#"{"alg":"RS256"}"#, r#"{"exp":"soon"}"#);
+        assert!(unverified_claims(&text_exp).unwrap_err().starts_with("expected JSON claims ("));
     }
 }

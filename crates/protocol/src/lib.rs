@@ -8,18 +8,15 @@
 //! 2. [`authorize`]: the `/authorize` URL and the [`authorize::PendingLogin`] kept for the return.
 //! 3. [`callback`]: what comes back to `/sso`, checked against the pending login.
 //! 4. [`token`]: the code redemption request, Entra's token response and the ID token checks
-//!    ([`jwt`] reads a token's payload without verifying it).
+//!    ([`jwt`] reads a token's claims without verifying it, with jwt-compact).
 //! 5. [`provider_error`]: Entra's `AADSTS` errors, typed, explained, with the portal fix.
 //! 6. [`claims`]: the access token claims the API reads.
 //! 7. [`wire`]: the runtime configuration and the API's answers.
 //! 8. [`diagnostics`]: the checks of a signed-in token that explain a misconfiguration.
 //! 9. [`logout`]: a front-channel logout, which ends only the session it names.
 //!
-//! The browser app reads only the fields it uses. A message's other fields are compiled out
-//! of the wasm (`#[cfg(not(target_arch = "wasm32"))]`) and ignored when read there: each field
-//! adds to the download the code that reads, keeps and drops it (2.7 KB gzip for the fields
-//! left out now), and a field the app does not have cannot be used by mistake. The API, the
-//! emulator and the host tests see every field; the SPA's wasm tests see the app's.
+//! Every message has the same fields on every target: the SPA reads what the API and Entra
+//! send with the same serde types the API and the emulator write them with.
 
 pub mod authorize;
 pub mod callback;

@@ -65,14 +65,11 @@ impl std::fmt::Debug for TokenRequestBody {
 pub struct TokenResponse {
     /// The access token for the API.
     pub access_token: AccessToken,
-    /// `Bearer`, in the authorization code flow. Not in the browser app.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// `Bearer`, in the authorization code flow.
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-    /// The scopes granted, space-separated. Not in the browser app: its diagnostics read them
-    /// from the access token itself.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The scopes granted, space-separated.
     #[serde(default)]
     pub scope: String,
     /// Present when `offline_access` was granted.
@@ -93,17 +90,13 @@ pub struct TokenErrorBody {
     /// The AADSTS numbers.
     #[serde(default)]
     pub error_codes: Vec<u32>,
-    /// `2026-11-22 10:15:00Z`. Not in the browser app, nor are the two ids below: the
-    /// description it shows quotes all three.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// `2026-11-22 10:15:00Z` (the description quotes it too, as it does the two ids below).
     #[serde(default)]
     pub timestamp: String,
     /// The request id to quote to support.
-    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default)]
     pub trace_id: String,
     /// The correlation id to quote to support.
-    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default)]
     pub correlation_id: String,
 }
@@ -198,7 +191,7 @@ impl std::error::Error for IdTokenError {}
 pub const ID_TOKEN_LEEWAY: u64 = 300;
 
 /// Checks the claims of the ID token from a code redemption (read with
-/// [`crate::jwt::unverified_payload`]): issuer and tenant, audience, nonce and expiry. The
+/// [`crate::jwt::unverified_claims`]): issuer and tenant, audience, nonce and expiry. The
 /// issuer is `{authority}/{tid}/v2.0`; when the configuration names a tenant by GUID, `tid`
 /// must be that tenant (a domain, `organizations` or `common` accept the token's own `tid`).
 pub fn check_id_token(
@@ -274,7 +267,7 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT","kid":"k"}"#);
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let token = IdToken::new(format!("{header}.{payload}.c2ln"));
-        serde_json::from_slice(&crate::jwt::unverified_payload(token.secret()).unwrap()).unwrap()
+        serde_json::from_value(crate::jwt::unverified_claims(token.secret()).unwrap().into()).unwrap()
     }
 
     const TENANT: &str = "4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";

@@ -120,30 +120,22 @@ pub struct Notice {
 /// `GET /api/me`: who the token belongs to and the channels their groups grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
-    /// The user principal name, shown to people; never used as the key. Not in the browser
-    /// app, which names the user after the ID token before this answer comes.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The user principal name, shown to people; never used as the key.
     pub upn: String,
-    /// The display name. Not in the browser app, as `upn`.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The display name.
     pub name: String,
     /// The tenant id (`tid`): half of the member key.
     pub tenant_id: String,
-    /// The object id (`oid`): the other half of the member key. Not in the browser app.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The object id (`oid`): the other half of the member key.
     pub object_id: String,
-    /// The `groups` claim as received (sAMAccountName form). Not in the browser app: its
-    /// diagnostics read the groups from the access token.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The `groups` claim as received (sAMAccountName form).
     pub groups: Vec<String>,
     /// The channels those groups grant, in the configured order.
     pub channels: Vec<String>,
     /// Why the channel list may be incomplete or empty, when the API knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,
-    /// The stored member record. Not in the browser app, where its free-form preferences
-    /// would also bring a JSON value type (reading, cloning, dropping it) into the wasm.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The stored member record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<MemberRecord>,
 }

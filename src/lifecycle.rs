@@ -1,0 +1,225 @@
+//! The sign-in lifecycle of one organisation: where the user is ([`Phase`]) and what moves them
+//! on (signing in, completing on `/sso`, renewing before the access token expires, signing
+//! out, a sign-out elsewhere). Its pages read it as context ([`SignIn`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use channels_protocol::authorize::Prompt;
+use channels_protocol::wire::RuntimeConfig;
+use leptos::prelude::*;
+
+use crate::auth::session::Session;
+use crate::auth::{self, Explanation};
+use crate::browser::{self, location, storage};
+use crate::pages;
+use crate::routes::Router;
+
+/// Where the user is in the sign-in lifecycle.
+#[derive(Debug, Clone)]
+pub enum Phase {
+    /// No session in this tab.
+    SignedOut,
+    /// Back from Entra on `/sso`, redeeming the code.
+    Completing,
+    /// A reload: renewing the access token with the stored refresh token.
+    Renewing,
+    /// Signed in. Renewals replace the session in this signal, so the page stays as it is
+    /// (no refetch, focus kept) and reads the newest token when it needs one.
+    SignedIn(ArcRwSignal<Arc<Session>>),
+    /// The sign-in failed; the explanation says why and what fixes it, and "Try again" signs in
+    /// with the prompt given.
+    Failed(Explanation, Prompt),
+    /// Signed out with a reason (the session ended, or the user signed out elsewhere): the
+    /// sign-in page, with the reason above it, signing in with the prompt given.
+    Ended(Explanation, Prompt),
+    /// A renewal could not reach Entra; the session is kept, and "Try again" renews it.
+    Interrupted(Explanation),
+}
+
+/// The organisation picked, when the deployment serves several, and how to pick another.
+#[derive(Clone)]
+pub struct Chosen {
+    /// Its name, as configured.
+    pub name: String,
+    /// Forgets the choice, back to the picker.
+    pub change: Callback<()>,
+}
+
+/// The lifecycle's state and actions, given to its pages by context.
+#[derive(Clone, Copy)]
+pub struct SignIn {
+    /// Where the user is.
+    pub phase: RwSignal<Phase>,
+    config: StoredValue<RuntimeConfig>,
+    chosen: StoredValue<Option<Chosen>>,
+    /// The next renewal, cancelled when this lifecycle goes (another organisation is picked).
+    renewal: StoredValue<Option<TimeoutHandle>>,
+}
+
+/// Runs the sign-in lifecycle for one configuration (the tenant and app to sign in to);
+/// `chosen` is the organisation picked, when there is a choice.
+#[component]
+pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>) -> impl IntoView {
+    // Read before the address bar leaves `/sso` or `/logout`: what Entra sent is in the query.
+    let query = location::query();
+    let router = expect_context::<Router>();
+    let sign_in = SignIn {
+        phase: RwSignal::new(pages::initial_phase(&location::path(), &query)),
+        config: StoredValue::new(config),
+        chosen: StoredValue::new(chosen),
+        renewal: StoredValue::new(None),
+    };
+    provide_context(sign_in);
+    on_cleanup(move || {
+        if let Some(Some(timer)) = sign_in.renewal.try_get_value() {
+            timer.clear();
+        }
+    });
+    // A sign-out in another tab, or the front-channel logout route, ends this tab's session.
+    // The listener is closed when this lifecycle is replaced (another organisation); a message
+    // already on its way may still arrive after this lifecycle's signal is gone, hence `try_`.
+    browser::on_sign_out(move || {
+        storage::clear();
+        if matches!(
+            sign_in.phase.try_get_untracked(),
+            Some(Phase::SignedIn(_) | Phase::Renewing | Phase::Interrupted(_))
+        ) {
+            sign_in.phase.try_set(Phase::Ended(pages::signed_out_elsewhere(), Prompt::Default));
+        }
+    });
+    match sign_in.phase.get_untracked() {
+        Phase::Completing => {
+            // A task rather than a resource: its outcome moves the lifecycle, and renewals later
+            // replace it in the same signal.
+            leptos::task::spawn_local(async move {
+                let Some(config) = sign_in.config.try_get_value() else { return };
+                let outcome = auth::complete(&config, &query).await;
+                if let Ok((_, return_to)) = &outcome {
+                    router.replace(return_to.as_str());
+                }
+                sign_in.settle(outcome.map(|(session, _)| session));
+            });
+        }
+        Phase::Renewing => sign_in.restore(),
+        _ => {}
+    }
+    // The code and state (or the logout's sid) leave the address bar and the history at once.
+    if router.at_return_from_entra() {
+        router.replace("/");
+    }
+    view! { <pages::Page /> }
+}
+
+impl SignIn {
+    /// The registration this lifecycle signs in to.
+    pub fn config(&self) -> RuntimeConfig {
+        self.config.get_value()
+    }
+
+    /// The organisation picked, when there is a choice.
+    pub fn chosen(&self) -> Option<Chosen> {
+        self.chosen.get_value()
+    }
+
+    /// Leaves for Entra's sign-in page.
+    pub fn begin(&self, prompt: Prompt) {
+        auth::begin(&self.config.get_value(), prompt);
+    }
+
+    /// Forgets what this tab holds, then leaves for Entra's sign-in page.
+    pub fn begin_afresh(&self, prompt: Prompt) {
+        storage::clear();
+        self.begin(prompt);
+    }
+
+    /// Signs out here first, so this tab's own broadcast does not tell it "signed out
+    /// elsewhere" while it leaves for Entra's sign-out.
+    pub fn sign_out(&self) {
+        self.phase.set(Phase::SignedOut);
+        auth::sign_out(&self.config.get_value());
+    }
+
+    /// Renews the stored session: at a reload, and again after an interrupted renewal.
+    pub fn restore(&self) {
+        let sign_in = *self;
+        self.phase.set(Phase::Renewing);
+        leptos::task::spawn_local(async move {
+            // A session belongs to the registration that issued it: after a change of
+            // organisation (in another tab) it is dropped, not renewed at the wrong tenant.
+            let Some(config) = sign_in.config.try_get_value() else { return }; // this lifecycle is gone
+            let stored = storage::load_session().ok().flatten();
+            match stored.filter(|stored| stored.client_id == config.client_id) {
+                Some(stored) => sign_in.settle(auth::renew(&config, &stored).await),
+                None => {
+                    storage::clear();
+                    sign_in.phase.set(Phase::SignedOut)
+                }
+            }
+        });
+    }
+
+    /// Shows the outcome of a sign-in or a renewal, and schedules the next renewal.
+    fn settle(&self, outcome: Result<Session, auth::SignInError>) {
+        let phase = self.phase;
+        // A sign-out elsewhere while this renewal ran wins: its result is dropped, unsaved. The
+        // lifecycle itself may be gone (another organisation), hence `try_`.
+        if matches!(phase.try_get_untracked(), None | Some(Phase::Ended(..))) {
+            storage::clear();
+            return;
+        }
+        // A background renewal that could not reach Entra: while the page's token still works,
+        // the page stays and the renewal is tried again shortly (a bounded number of times).
+        if let (Err(auth::SignInError::RenewalInterrupted(_)), Phase::SignedIn(current)) =
+            (&outcome, phase.get_untracked())
+        {
+            let session = current.get_untracked();
+            if let Some(seconds) = session.retry_renewal_in(browser::now()) {
+                self.renew_after(session, seconds);
+                return;
+            }
+        }
+        let next = match outcome {
+            Ok(session) => {
+                let session = Arc::new(session);
+                if let Some(seconds) = session.renew_in(browser::now()) {
+                    self.renew_after(session.clone(), seconds);
+                }
+                match phase.get_untracked() {
+                    // A renewal: the same page, with the newer token.
+                    Phase::SignedIn(current) => {
+                        current.set(session);
+                        return;
+                    }
+                    _ => Phase::SignedIn(ArcRwSignal::new(session)),
+                }
+            }
+            // The page is leaving for a silent sign-in: keep saying so.
+            Err(auth::SignInError::LeftForEntra) => Phase::Renewing,
+            Err(error @ auth::SignInError::SessionEnded { .. }) => Phase::Ended(error.explain(), error.retry_prompt()),
+            Err(error @ auth::SignInError::RenewalInterrupted(_)) => Phase::Interrupted(error.explain()),
+            Err(error) => Phase::Failed(error.explain(), error.retry_prompt()),
+        };
+        phase.set(next);
+    }
+
+    /// Renews `session` in `seconds` (before its access token expires), unless by then a newer
+    /// session (or a sign-out) has replaced it. One renewal is scheduled at a time.
+    fn renew_after(&self, session: Arc<Session>, seconds: u64) {
+        let sign_in = *self;
+        let renew = move || {
+            let current = matches!(sign_in.phase.try_get_untracked(),
+                Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now.get_untracked(), &session));
+            let Some(config) = sign_in.config.try_get_value().filter(|_| current) else { return };
+            leptos::task::spawn_local(async move { sign_in.settle(auth::renew(&config, &session.stored).await) });
+        };
+        // Browsers hold a timer's delay in 32 signed bits (about 24.8 days); a longer one would
+        // fire at once.
+        let delay = Duration::from_millis(seconds.saturating_mul(1000).min(i32::MAX as u64));
+        let timer = set_timeout_with_handle(renew, delay).ok();
+        if let Some(Some(previous)) = self.renewal.try_get_value() {
+            previous.clear();
+        }
+        self.renewal.try_set_value(timer);
+    }
+}
