@@ -124,6 +124,21 @@ test('the session survives a reload through its refresh token, and sign-out clea
   expect(await page.evaluate(() => sessionStorage.getItem('channels.session'))).toBeNull();
 });
 
+test('a stored session of another registration is dropped at a reload, never renewed', async ({ page }) => {
+  await signIn(page, 'Erin Walsh');
+  // The tab's session as another app registration (another organisation's) would have left it.
+  await page.evaluate(() => {
+    const session = JSON.parse(sessionStorage.getItem('channels.session')!);
+    sessionStorage.setItem('channels.session', JSON.stringify({ ...session, client_id: '00000000-0000-4000-8000-00000000c1a0' }));
+  });
+  const renewals: string[] = [];
+  page.on('request', (r) => r.url().endsWith('/oauth2/v2.0/token') && renewals.push(r.postData()!));
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  expect(await page.evaluate(() => sessionStorage.getItem('channels.session'))).toBeNull();
+  expect(renewals, 'its refresh token was not sent to this registration').toEqual([]);
+});
+
 test('diagnostics pass for alice and name the fix when something is off', async ({ page }) => {
   await signIn(page, 'Alice Moreau');
   await expect(channels(page)).toHaveCount(3);
@@ -432,7 +447,9 @@ test('a runtime configuration that cannot be loaded is explained, and "Try again
   await page.route('**/config.json', async (route) => {
     loads += 1;
     if (loads === 1) return route.abort('connectionfailed');
-    await new Promise((later) => setTimeout(later, 300)); // time for a second load to start, if one would
+    // The two clicks below run in one task: a third load would be sent before this one is
+    // answered, and be counted.
+    await new Promise((later) => setTimeout(later, 300));
     await route.continue();
   });
   await page.goto('/');

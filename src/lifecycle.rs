@@ -166,6 +166,7 @@ impl SignIn {
         // lifecycle itself may be gone (another organisation), hence `try_`.
         if matches!(phase.try_get_untracked(), None | Some(Phase::Ended(..))) {
             storage::clear();
+            browser::note("a sign-in or renewal that finished after the session ended was dropped, unsaved");
             return;
         }
         // A background renewal that could not reach Entra: while the page's token still works,

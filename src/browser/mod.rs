@@ -71,7 +71,12 @@ pub fn front_channel_logout_ends_this_tab(request: &FrontChannelLogout) -> bool 
 
 /// Says in the console that a front-channel logout was ignored, and why.
 pub fn ignored_front_channel_logout(why: &str) {
-    web_sys::console::info_1(&format!("Channels: front-channel logout ignored: {why}").into());
+    note(&format!("front-channel logout ignored: {why}"));
+}
+
+/// A line in the console about something the app decided without showing it.
+pub fn note(what: &str) {
+    web_sys::console::info_1(&format!("Channels: {what}").into());
 }
 
 /// Calls `signed_out` whenever a tab of this origin signs out, or passes on a front-channel
