@@ -144,6 +144,7 @@ impl SignIn {
     pub fn restore(&self) {
         let sign_in = *self;
         self.phase.set(Phase::Renewing);
+        // A task, as the completion's: its outcome is a phase, not a value a view reads.
         leptos::task::spawn_local(async move {
             // A session belongs to the registration that issued it: after a change of
             // organisation (in another tab) it is dropped, not renewed at the wrong tenant.

@@ -87,6 +87,21 @@ fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
 }
 
 #[wasm_bindgen_test]
+fn the_logout_id_is_kept_with_the_session_and_an_older_session_loads_without_one() {
+    storage::clear();
+    let logout_id = channels_protocol::logout::LogoutId { iss: "https://i/t/v2.0".into(), sid: "s-1".into() };
+    let named = StoredSession { logout_id: Some(logout_id.clone()), ..signed_in("Zoë \"Z\" 😀", "z@x") };
+    storage::save_session(&named);
+    let loaded = storage::load_session().unwrap().unwrap();
+    assert_eq!((loaded.logout_id, loaded.name.as_str()), (Some(logout_id), "Zoë \"Z\" 😀"));
+    // Stored before sessions kept their logout id: it loads, and no front-channel logout names it.
+    let older = r#"{"refresh_token":"r","name":"n","account":{"tid":"t","oid":"o","username":"u"},"client_id":"c"}"#;
+    browser_storage(false).set_item("channels.session", older).unwrap();
+    assert_eq!(storage::load_session().unwrap().unwrap().logout_id, None);
+    storage::clear();
+}
+
+#[wasm_bindgen_test]
 fn renewal_is_due_five_minutes_before_expiry_and_keeps_the_newest_refresh_token() {
     let response = |refresh: Option<&str>| -> TokenResponse {
         let mut body = serde_json::json!({ "access_token": "a", "token_type": "Bearer", "expires_in": 3600 });
