@@ -418,6 +418,11 @@ async fn verified_tokens_are_remembered_but_never_past_their_expiry() {
     );
 }
 
+/// 200 groups, distinct for each `n`: a token of about 9 KB, as an overage-sized user has.
+fn many_groups(n: usize) -> Vec<String> {
+    (0..200).map(|g| format!("CONTOSO\\Group-{n:03}-{g:03}-padding-to-thirty")).collect()
+}
+
 #[tokio::test]
 async fn the_verified_token_cache_is_bounded_by_bytes_not_only_by_count() {
     let world = world().await;
@@ -434,7 +439,7 @@ async fn the_verified_token_cache_is_bounded_by_bytes_not_only_by_count() {
     // 100 distinct valid tokens of about 9 KB each (200 groups, as an overage-sized user has).
     let mut claims = world.claims("alice@contoso.example");
     for n in 0..100 {
-        claims.groups = Some((0..200).map(|g| format!("CONTOSO\\Group-{n:03}-{g:03}-padding-to-thirty")).collect());
+        claims.groups = Some(many_groups(n));
         let token = world.token(&claims);
         assert!(token.len() > 8_000);
         assert!(validator.validate(&token).await.is_ok());
@@ -442,6 +447,28 @@ async fn the_verified_token_cache_is_bounded_by_bytes_not_only_by_count() {
     let (count, bytes) = (validator.remembered_tokens(), validator.remembered_bytes());
     assert!(bytes <= limit, "{bytes} bytes remembered");
     assert!((1..=30).contains(&count), "{count} tokens remembered, of 100");
+}
+
+#[tokio::test]
+async fn the_default_cache_remembers_every_token_of_a_busy_minute() {
+    // 150 distinct tokens of about 9 KB (1.4 MB in all) fit the default 64 MiB: a budget a few
+    // megabytes smaller would already drop some, and every one would pay for RSA again.
+    let world = world().await;
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(serde_json::json!({ "keys": [world.emulator.emulator.key().jwk()] })).unwrap();
+    let (config, _database) = config(world.emulator.origin());
+    let validator = channels_api::auth::Validator::new(
+        channels_api::expectations(&config),
+        Arc::new(channels_api::auth::keys::KeyCache::fixed(&jwks)),
+        Arc::new(|| NOW),
+    );
+    let mut claims = world.claims("alice@contoso.example");
+    for n in 0..150 {
+        claims.groups = Some(many_groups(n));
+        assert!(validator.validate(&world.token(&claims)).await.is_ok());
+    }
+    assert_eq!(validator.remembered_tokens(), 150);
+    assert!(validator.remembered_bytes() > 1_300_000, "{} bytes", validator.remembered_bytes());
 }
 
 #[tokio::test]

@@ -237,6 +237,11 @@ struct Remembered {
 
 struct RememberFor;
 
+/// How long a verified token whose `lifetime` is left (its `exp`, with the leeway) is remembered.
+fn remembered_for(lifetime: Duration) -> Duration {
+    lifetime.min(VERIFIED_CACHE_TTL)
+}
+
 impl moka::Expiry<[u8; 32], Remembered> for RememberFor {
     fn expire_after_create(&self, _: &[u8; 32], value: &Remembered, _: std::time::Instant) -> Option<Duration> {
         Some(value.ttl)
@@ -307,8 +312,7 @@ impl Validator {
         let now = (self.clock)();
         let lifetime = Duration::from_secs((claims.exp + self.expect.leeway).saturating_sub(now));
         let bytes = token.len() as u32 + REMEMBERED_OVERHEAD;
-        self.verified
-            .insert(digest, Remembered { claims: claims.clone(), ttl: lifetime.min(VERIFIED_CACHE_TTL), bytes });
+        self.verified.insert(digest, Remembered { claims: claims.clone(), ttl: remembered_for(lifetime), bytes });
         Ok(VerifiedClaims(claims))
     }
 
@@ -515,5 +519,20 @@ mod tests {
         // 16 KiB, as docs/security.md says: Entra's tokens with many claims stay well below it.
         assert!(!refused_for_size(16 * 1024).await, "16384 bytes are looked at (and refused for something else)");
         assert!(refused_for_size(16 * 1024 + 1).await, "16385 bytes are refused for their size");
+    }
+
+    /// The verified-token cache keeps a token for five minutes at most, and never past its
+    /// token's lifetime: each entry expires after the time it was given.
+    #[test]
+    fn a_verified_token_is_remembered_for_five_minutes_or_its_lifetime_if_shorter() {
+        assert_eq!(remembered_for(Duration::from_secs(3600)), Duration::from_secs(300));
+        assert_eq!(remembered_for(Duration::from_secs(60)), Duration::from_secs(60));
+        let claims: AccessTokenClaims = serde_json::from_value(serde_json::json!({
+            "aud": "a", "iss": "i", "iat": 0, "nbf": 0, "exp": 60, "tid": "t", "oid": "o", "sub": "s"
+        }))
+        .unwrap();
+        let entry = Remembered { claims: Arc::new(claims), ttl: Duration::from_secs(42), bytes: 1 };
+        let expiry = moka::Expiry::expire_after_create(&RememberFor, &[0; 32], &entry, std::time::Instant::now());
+        assert_eq!(expiry, Some(Duration::from_secs(42)));
     }
 }
