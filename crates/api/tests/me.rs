@@ -463,12 +463,46 @@ async fn the_default_cache_remembers_every_token_of_a_busy_minute() {
         Arc::new(|| NOW),
     );
     let mut claims = world.claims("alice@contoso.example");
+    let mut bytes = 0;
     for n in 0..150 {
         claims.groups = Some(many_groups(n));
-        assert!(validator.validate(&world.token(&claims)).await.is_ok());
+        let token = world.token(&claims);
+        bytes += token.len() as u64 + u64::from(channels_api::auth::validate::REMEMBERED_OVERHEAD);
+        assert!(validator.validate(&token).await.is_ok());
     }
     assert_eq!(validator.remembered_tokens(), 150);
-    assert!(validator.remembered_bytes() > 1_300_000, "{} bytes", validator.remembered_bytes());
+    assert_eq!(validator.remembered_bytes(), bytes, "each token's text and the fixed overhead");
+    assert!(bytes > 1_300_000, "{bytes} bytes");
+}
+
+#[tokio::test]
+async fn the_clock_skew_allowance_holds_to_the_second_on_both_ends_of_a_token_lifetime() {
+    let world = world().await;
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(serde_json::json!({ "keys": [world.emulator.emulator.key().jwk()] })).unwrap();
+    let (config, _database) = config(world.emulator.origin());
+    let skew = config.clock_skew;
+    assert_eq!(skew, 300, "the demo configuration's (Microsoft.Identity.Web's) five minutes");
+    let validator = channels_api::auth::Validator::new(
+        channels_api::expectations(&config),
+        Arc::new(channels_api::auth::keys::KeyCache::fixed(&jwks)),
+        Arc::new(|| NOW),
+    );
+    let mut claims = world.claims("alice@contoso.example");
+    // Expired `skew` seconds ago: still accepted; one second more: refused.
+    claims.nbf = NOW - 3600;
+    claims.exp = NOW - skew;
+    assert!(validator.validate(&world.token(&claims)).await.is_ok());
+    claims.exp = NOW - skew - 1;
+    let refused = validator.validate(&world.token(&claims)).await.unwrap_err();
+    assert_eq!(refused, channels_api::auth::TokenError::Expired { exp: NOW - skew - 1, now: NOW });
+    // Valid from `skew` seconds ahead: accepted; one second later: refused.
+    claims.exp = NOW + 3600;
+    claims.nbf = NOW + skew;
+    assert!(validator.validate(&world.token(&claims)).await.is_ok());
+    claims.nbf = NOW + skew + 1;
+    let refused = validator.validate(&world.token(&claims)).await.unwrap_err();
+    assert_eq!(refused, channels_api::auth::TokenError::NotYetValid { nbf: NOW + skew + 1, now: NOW });
 }
 
 #[tokio::test]
