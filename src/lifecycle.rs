@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use crate::auth::session::Session;
 use crate::auth::{self, Explanation};
-use crate::browser::{self, location, storage};
+use crate::browser::{self, storage};
 use crate::pages;
 use crate::routes::Router;
 
@@ -61,11 +61,11 @@ pub struct SignIn {
 /// `chosen` is the organisation picked, when there is a choice.
 #[component]
 pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>) -> impl IntoView {
-    // Read before the address bar leaves `/sso` or `/logout`: what Entra sent is in the query.
-    let query = location::query();
+    // Opened on `/sso` or `/logout`: what Entra sent is in the query.
     let router = expect_context::<Router>();
+    let (path, query) = router.take_entry().unwrap_or_default();
     let sign_in = SignIn {
-        phase: RwSignal::new(pages::initial_phase(&location::path(), &query)),
+        phase: RwSignal::new(pages::initial_phase(&path, &query)),
         config: StoredValue::new(config),
         chosen: StoredValue::new(chosen),
         renewal: StoredValue::new(None),
@@ -103,10 +103,6 @@ pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>
         }
         Phase::Renewing => sign_in.restore(),
         _ => {}
-    }
-    // The code and state (or the logout's sid) leave the address bar and the history at once.
-    if router.at_return_from_entra() {
-        router.replace("/");
     }
     view! { <pages::Page /> }
 }
@@ -209,7 +205,11 @@ impl SignIn {
     /// session (or a sign-out) has replaced it. One renewal is scheduled at a time.
     fn renew_after(&self, session: Arc<Session>, seconds: u64) {
         let sign_in = *self;
+        // Held weakly: a timer cancelled with its lifecycle is never dropped by the browser, and
+        // must not keep the session's tokens alive.
+        let session = Arc::downgrade(&session);
         let renew = move || {
+            let Some(session) = session.upgrade() else { return }; // replaced since
             let current = matches!(sign_in.phase.try_get_untracked(),
                 Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now.get_untracked(), &session));
             let Some(config) = sign_in.config.try_get_value().filter(|_| current) else { return };

@@ -3,7 +3,7 @@
 //! it. The paths:
 //!
 //! - `/sso` ([`CALLBACK_PATH`]): Entra's redirect back, with a code after a sign-in, bare after
-//!   a sign-out. The lifecycle reads its query; the address bar leaves it at once.
+//!   a sign-out. The address bar leaves it at once; the lifecycle is given its query.
 //! - `/logout` ([`FRONT_CHANNEL_LOGOUT_PATH`]): the front-channel logout; the same.
 //! - `/diagnostics` ([`DIAGNOSTICS_PATH`]): the signed-in page with its diagnostics open.
 //! - anything else (`/`, a deep link): the page of the lifecycle's phase. A sign-in started on a
@@ -22,12 +22,24 @@ pub const DIAGNOSTICS_PATH: &str = "/diagnostics";
 #[derive(Clone, Copy)]
 pub struct Router {
     path: RwSignal<String>,
+    /// The return path from Entra the page was opened on, with its query, until the lifecycle
+    /// takes it.
+    entry: StoredValue<Option<(String, String)>>,
 }
 
 impl Router {
-    /// Follows the page's address from now on.
+    /// Follows the page's address from now on. A page opened on one of Entra's return paths
+    /// leaves it at once, before anything loads: the code and state (or the logout's sid) leave
+    /// the address bar and the history, and are kept for the lifecycle.
     pub fn new() -> Self {
-        Self { path: RwSignal::new(location::path()) }
+        let path = location::path();
+        let at_entry = path == CALLBACK_PATH || path == FRONT_CHANNEL_LOGOUT_PATH;
+        let entry = at_entry.then(|| (path.clone(), location::query()));
+        let router = Self { path: RwSignal::new(path), entry: StoredValue::new(entry) };
+        if at_entry {
+            router.replace("/");
+        }
+        router
     }
 
     /// The path now (tracked).
@@ -35,10 +47,9 @@ impl Router {
         self.path.get()
     }
 
-    /// Whether the page was opened on one of Entra's return paths, whose query is for the
-    /// lifecycle only.
-    pub fn at_return_from_entra(&self) -> bool {
-        self.path.with_untracked(|path| path == CALLBACK_PATH || path == FRONT_CHANNEL_LOGOUT_PATH)
+    /// Entra's return path the page was opened on, and its query: given once.
+    pub fn take_entry(&self) -> Option<(String, String)> {
+        self.entry.try_update_value(Option::take).flatten()
     }
 
     /// Replaces the current history entry with `path_and_query` (a same-origin path): no new

@@ -202,6 +202,7 @@ pub async fn complete(config: &RuntimeConfig, query: &str) -> Result<(Session, R
     let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
     let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
     let claims = unverified_claims(id_token.secret())
+        .map_err(|unreadable| unreadable.to_string())
         .and_then(|claims| serde_json::from_value(claims.into()).map_err(|e| e.to_string()))
         .map_err(|what| SignInError::IdToken(IdTokenError::Malformed(what)))?;
     let identity = check_id_token(claims, config, &redemption.nonce, browser::now()).map_err(SignInError::IdToken)?;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use channels_protocol::diagnostics::{check, masked_claims, Check, ObservedClaims};
-use channels_protocol::jwt::unverified_claims;
+use channels_protocol::jwt::{unverified_claims, Unreadable};
 use channels_protocol::wire::RuntimeConfig;
 use leptos::prelude::*;
 
@@ -112,25 +112,38 @@ fn DiagnosticsPanel(
     config: RuntimeConfig,
     verdict: RwSignal<ApiVerdict>,
 ) -> impl IntoView {
+    // The API is asked about each token the panel examines: a renewal brings a new one.
+    Effect::new({
+        let session = session.clone();
+        move |_| {
+            let examined = session.get();
+            if verdict.with_untracked(|verdict| !Arc::ptr_eq(&verdict.about, &examined)) {
+                ask(verdict, examined, None);
+            }
+        }
+    });
+    // The checks of the token itself show at once; the API's joins them when it answers.
     let checks = {
         let session = session.clone();
         move || {
             let examined = session.get();
-            let answer = verdict.with(|verdict| Arc::ptr_eq(&verdict.about, &examined).then(|| verdict.answer.clone()));
-            // The checks of the token itself show at once; the API's joins them when it answers.
-            // A token the verdict is not about yet: ask. `ask` writes `verdict`, which this view
-            // reads, so it runs once more, finds the question pending and asks nothing more.
-            let api = answer.unwrap_or_else(|| {
-                ask(verdict, examined.clone(), None);
-                None
-            });
+            let api = verdict.with(
+                |verdict| {
+                    if Arc::ptr_eq(&verdict.about, &examined) {
+                        verdict.answer.clone()
+                    } else {
+                        None
+                    }
+                },
+            );
             let waiting = api.is_none();
             view! { <CheckList checks=examine(&examined, &config, api) waiting /> }
         }
     };
     let claims = move || match unverified_claims(session.get().access_token.secret()) {
         Ok(claims) => masked_claims(&claims),
-        Err(_) => "(none: the access token is not a JWT with a JSON payload)".to_owned(),
+        Err(Unreadable::NotAJwt(_)) => "(none: the access token is not a JWT with a JSON payload)".to_owned(),
+        Err(unreadable @ Unreadable::Claims(_)) => format!("(none: {unreadable})"),
     };
     view! { <Diagnostics checks=checks.into_any() claims=claims.into_any() /> }
 }
@@ -151,8 +164,14 @@ fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>, me: Option<MeAnswer
 /// Runs the checks on `session`'s access token, with the API's verdict on it; or says why the
 /// token cannot be checked.
 fn examine(session: &Session, config: &RuntimeConfig, api: Option<Result<(), String>>) -> Result<Vec<Check>, String> {
-    let claims = unverified_claims(session.access_token.secret())
-        .map_err(|_| "The access token is not a JWT with a JSON payload, so it cannot be examined here.".to_owned())?;
+    let claims = unverified_claims(session.access_token.secret()).map_err(|unreadable| match unreadable {
+        Unreadable::NotAJwt(_) => {
+            "The access token is not a JWT with a JSON payload, so it cannot be examined here.".to_owned()
+        }
+        Unreadable::Claims(_) => {
+            format!("The access token's claims cannot be read, so they cannot be checked: {unreadable}.")
+        }
+    })?;
     // A claim of another type than Entra issues (`"scp": null`, a group that is not a string)
     // is named, above the claims as they are.
     let observed = ObservedClaims::read(&claims).map_err(|why| {

@@ -52,8 +52,10 @@ impl ObservedClaims {
     /// another type)`. Read by hand from the JSON value, because these words are the page's.
     pub fn read(claims: &Map<String, Value>) -> Result<Self, String> {
         let expected_string = |at: String| at + ": expected a string (found another type)";
-        let text = |name: &str| match claims.get(name) {
+        // `null` is read as absent where the claim is optional (`upn`), as serde reads an `Option`.
+        let text = |name: &str, optional: bool| match claims.get(name) {
             None => Ok(None),
+            Some(Value::Null) if optional => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.clone())),
             Some(_) => Err(expected_string(name.to_owned())),
         };
@@ -69,17 +71,17 @@ impl ObservedClaims {
             Some(_) => return Err("groups: expected a sequence (found another type)".to_owned()),
         };
         let overage = match claims.get("_claim_names") {
-            None => false,
-            Some(Value::Object(names)) => names.contains_key("groups"),
+            None | Some(Value::Null) => false,
+            Some(Value::Object(names)) => names.get("groups").is_some_and(Value::is_string),
             Some(_) => return Err("_claim_names: expected an object (found another type)".to_owned()),
         };
         Ok(Self {
-            aud: text("aud")?.unwrap_or_default(),
-            scp: text("scp")?.unwrap_or_default(),
-            upn: text("upn")?,
+            aud: text("aud", false)?.unwrap_or_default(),
+            scp: text("scp", false)?.unwrap_or_default(),
+            upn: text("upn", true)?,
             groups,
             overage,
-            ver: text("ver")?.unwrap_or_default(),
+            ver: text("ver", false)?.unwrap_or_default(),
         })
     }
 }
@@ -252,6 +254,10 @@ mod tests {
             Some("a@b")
         );
         assert!(!claims(serde_json::json!({"_claim_names": {"other": "src"}})).overage);
+        // Absent and null are alike for the optional ones, as serde reads an `Option`.
+        assert_eq!(claims(serde_json::json!({"upn": null, "_claim_names": null})), ObservedClaims::default());
+        assert!(!claims(serde_json::json!({"_claim_names": {"groups": null}})).overage);
+        assert!(claims(serde_json::json!({"_claim_names": {"groups": "src1"}})).overage);
     }
 
     #[test]

@@ -4,17 +4,37 @@
 //!
 //! jwt-compact parses the compact form (three segments, base64url, a JSON header naming an
 //! algorithm) and the claims, unchecked. It reads `exp`, `nbf` and `iat` into timestamps of its
-//! own; [`unverified_claims`] puts them back, so callers see every claim as Entra wrote it.
+//! own; [`unverified_claims`] puts them back as whole seconds (a fraction is cut off, as Entra
+//! never sends one), so callers see every claim. A time claim that is not a number, or out of
+//! range, makes the claims unreadable: the error says which. The claims come back ordered by
+//! name.
 
 use jwt_compact::{Claims, UntrustedToken};
 use serde_json::{Map, Value};
 
-/// Every claim of a compact JWS (`header.payload.signature`), its signature not checked; or a
-/// sentence saying what was expected and what was found.
-pub fn unverified_claims(token: &str) -> Result<Map<String, Value>, String> {
-    let token = UntrustedToken::new(token).map_err(|error| format!("expected a JWT ({error})"))?;
+/// Why a token's claims cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// Not a compact JWS: the segments, their base64url or the header (jwt-compact's words).
+    NotAJwt(String),
+    /// A JWT whose claims are not a JSON object with numeric times.
+    Claims(String),
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAJwt(why) => write!(f, "expected a JWT ({why})"),
+            Self::Claims(why) => write!(f, "expected JSON claims ({why})"),
+        }
+    }
+}
+
+/// Every claim of a compact JWS (`header.payload.signature`), its signature not checked.
+pub fn unverified_claims(token: &str) -> Result<Map<String, Value>, Unreadable> {
+    let token = UntrustedToken::new(token).map_err(|error| Unreadable::NotAJwt(error.to_string()))?;
     let claims: Claims<Map<String, Value>> =
-        token.deserialize_claims_unchecked().map_err(|error| format!("expected JSON claims ({error})"))?;
+        token.deserialize_claims_unchecked().map_err(|error| Unreadable::Claims(error.to_string()))?;
     let mut all = claims.custom;
     for (name, time) in [("exp", claims.expiration), ("nbf", claims.not_before), ("iat", claims.issued_at)] {
         if let Some(time) = time {
@@ -61,13 +81,21 @@ mod tests {
 
     #[test]
     fn other_shapes_are_refused_saying_what_was_expected() {
-        assert!(unverified_claims("nope").unwrap_err().starts_with("expected a JWT ("));
-        assert!(unverified_claims("a.b+/.c").unwrap_err().starts_with("expected a JWT ("));
+        assert!(unverified_claims("nope").unwrap_err().to_string().starts_with("expected a JWT ("));
+        assert!(unverified_claims("a.b+/.c").unwrap_err().to_string().starts_with("expected a JWT ("));
         let not_json = token(r#"{"alg":"RS256"}"#, "not json");
-        assert!(unverified_claims(&not_json).unwrap_err().starts_with("expected JSON claims ("));
+        assert!(unverified_claims(&not_json).unwrap_err().to_string().starts_with("expected JSON claims ("));
         let array = token(r#"{"alg":"RS256"}"#, "[1,2]");
-        assert!(unverified_claims(&array).unwrap_err().starts_with("expected JSON claims ("));
+        assert!(unverified_claims(&array).unwrap_err().to_string().starts_with("expected JSON claims ("));
         let text_exp = token(r#"{"alg":"RS256"}"#, r#"{"exp":"soon"}"#);
-        assert!(unverified_claims(&text_exp).unwrap_err().starts_with("expected JSON claims ("));
+        assert!(unverified_claims(&text_exp).unwrap_err().to_string().starts_with("expected JSON claims ("));
+        let far = token(r#"{"alg":"RS256"}"#, r#"{"exp":1e300}"#);
+        assert!(unverified_claims(&far).unwrap_err().to_string().starts_with("expected JSON claims ("), "out of range");
+    }
+
+    #[test]
+    fn a_fractional_time_is_read_as_whole_seconds() {
+        let claims = unverified_claims(&token(r#"{"alg":"RS256"}"#, r#"{"exp":1700000000.9,"nbf":1.7e9}"#)).unwrap();
+        assert_eq!((&claims["exp"], &claims["nbf"]), (&1700000000.into(), &1700000000.into()));
     }
 }
