@@ -271,6 +271,13 @@ async fn graph_and_id_tokens_are_named_as_such() {
     claims["nonce"] = "n".into();
     let id_token = world.emulator.emulator.key().sign(&claims);
     world.refused(Some(&id_token), 401, "id_token").await;
+    // Either sign is enough: a `nonce` in the payload (Entra's access tokens carry none, even
+    // with a scope), or neither `scp` nor `roles` (what an access token is for).
+    claims["scp"] = demo::SCOPE.into();
+    world.refused(Some(&world.emulator.emulator.key().sign(&claims)), 401, "id_token").await;
+    claims.as_object_mut().unwrap().remove("scp");
+    claims.as_object_mut().unwrap().remove("nonce");
+    world.refused(Some(&world.emulator.emulator.key().sign(&claims)), 401, "id_token").await;
 }
 
 fn b64(bytes: &[u8]) -> String {
