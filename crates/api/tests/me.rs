@@ -665,7 +665,7 @@ async fn duplicate_keys_odd_encodings_and_oversized_input_are_refused_without_ha
     let duplicate = claims.replacen('{', r#"{"aud":"11111111-2222-3333-4444-555555555555","#, 1);
     let token = key.sign_raw(&format!("{header}.{}", b64(duplicate.as_bytes())));
     let (_, body) = world.refused(Some(&token), 401, "malformed_token").await;
-    assert!(body.message.contains("duplicate field `aud`"), "{}", body.message);
+    assert!(body.message.contains("expected Entra access token claims (duplicate field `aud`"), "{}", body.message);
 
     let not_utf8 = key.sign_raw(&format!("{header}.{}", b64(&[0xff, 0xfe, b'{', b'}'])));
     world.refused(Some(&not_utf8), 401, "malformed_token").await;
