@@ -10,6 +10,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use channels_protocol::claims::is_guid;
 use channels_protocol::wire::{Profile, RuntimeConfig, SpaConfig};
@@ -69,6 +70,36 @@ pub struct ApiConfig {
     pub default_roles: Vec<String>,
     /// Certificate authorities trusted for the authority's TLS besides the built-in ones.
     pub extra_roots: ExtraRoots,
+    /// How the service is run: shutdown, request ids, logs, metrics.
+    pub operations: Operations,
+}
+
+/// How the service is run: what operators set for its shutdown, its request ids, its logs and
+/// its metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operations {
+    /// After SIGTERM, how long `/readyz` answers 503 while requests are still served, so that
+    /// a load balancer's health check takes the instance out first.
+    pub drain: Duration,
+    /// Then, how long requests in flight may take to finish before the process stops anyway.
+    pub grace: Duration,
+    /// Whether an `X-Request-Id` sent by the client (a load balancer in front) is kept; when not,
+    /// every request gets a new one.
+    pub trust_request_id: bool,
+    /// The log lines' format.
+    pub log_format: LogFormat,
+    /// Where `/metrics` (Prometheus' text format) is served; nowhere when `None`. A listener of
+    /// its own, so that the metrics are not public with the API.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// The log lines' format (`log.format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One line of text per event, for people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 /// Certificate authorities read from `entra.ca_file`, trusted besides the web's roots and the
@@ -251,6 +282,22 @@ struct RawConfig {
     members: RawMembers,
     #[serde(default)]
     spa: RawSpa,
+    #[serde(default)]
+    log: RawLog,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -287,6 +334,9 @@ struct RawServer {
     listen: Option<String>,
     spa_dir: Option<PathBuf>,
     allowed_origins: Option<Vec<String>>,
+    shutdown_drain_seconds: Option<u64>,
+    shutdown_grace_seconds: Option<u64>,
+    trust_request_id: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -343,10 +393,12 @@ impl ApiConfig {
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| {
             ConfigError::new("the configuration file", "valid TOML with the documented keys", e.to_string())
         })?;
-        let overrides: [(&str, &mut Option<String>); 6] = [
+        let overrides: [(&str, &mut Option<String>); 8] = [
             ("CHANNELS_SPA_SCOPE", &mut raw.spa.scope),
             ("CHANNELS_DATABASE_URL", &mut raw.database.url),
             ("CHANNELS_API_ADDR", &mut raw.server.listen),
+            ("CHANNELS_LOG_FORMAT", &mut raw.log.format),
+            ("CHANNELS_METRICS_ADDR", &mut raw.metrics.listen),
             ("ENTRA_AUTHORITY", &mut raw.entra.authority),
             ("ENTRA_TENANT_ID", &mut raw.entra.tenant_id),
             ("ENTRA_CLIENT_ID", &mut raw.entra.client_id),
@@ -361,6 +413,23 @@ impl ApiConfig {
         }
         if let Some(file) = var("ENTRA_CA_FILE") {
             raw.entra.ca_file = Some(PathBuf::from(file));
+        }
+        let seconds = [
+            ("CHANNELS_SHUTDOWN_DRAIN_SECONDS", &mut raw.server.shutdown_drain_seconds),
+            ("CHANNELS_SHUTDOWN_GRACE_SECONDS", &mut raw.server.shutdown_grace_seconds),
+        ];
+        for (name, slot) in seconds {
+            if let Some(value) = var(name) {
+                *slot = Some(value.parse().map_err(|_| ConfigError::new(name, "a whole number of seconds", &value))?);
+            }
+        }
+        if let Some(value) = var("CHANNELS_TRUST_REQUEST_ID") {
+            let trusted = match value.to_ascii_lowercase().as_str() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => return Err(ConfigError::new("CHANNELS_TRUST_REQUEST_ID", "true or false (1 or 0)", value)),
+            };
+            raw.server.trust_request_id = Some(trusted);
         }
         raw.validate(demo)
     }
@@ -414,7 +483,8 @@ pub fn demo_only(key: &str) -> Option<String> {
 
 impl RawConfig {
     fn validate(self, demo: bool) -> Result<ApiConfig, ConfigError> {
-        let RawConfig { server, entra, channels, database, members, spa } = self;
+        let RawConfig { server, entra, channels, database, members, spa, log, metrics } = self;
+        let operations = Operations::validate(&server, log, metrics)?;
         let database_url = DatabaseUrl::parse(database.url.as_deref().unwrap_or("sqlite://channels.db?mode=rwc"))?;
         let default_roles = members.default_roles.unwrap_or_else(|| vec!["member".to_owned()]);
         let listen = server.listen.unwrap_or_else(|| "127.0.0.1:9300".to_owned());
@@ -600,6 +670,43 @@ impl RawConfig {
             database_url,
             default_roles,
             extra_roots,
+            operations,
+        })
+    }
+}
+
+impl Operations {
+    fn validate(server: &RawServer, log: RawLog, metrics: RawMetrics) -> Result<Self, ConfigError> {
+        let drain = server.shutdown_drain_seconds.unwrap_or(5);
+        let grace = server.shutdown_grace_seconds.unwrap_or(30);
+        for (key, value) in [("server.shutdown_drain_seconds", drain), ("server.shutdown_grace_seconds", grace)] {
+            if value > 600 {
+                return Err(ConfigError::new(key, "at most 600 seconds", value.to_string()));
+            }
+        }
+        let log_format = match log.format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(ConfigError::new("log.format (CHANNELS_LOG_FORMAT)", "\"text\" or \"json\"", other)),
+        };
+        let metrics_listen = metrics
+            .listen
+            .map(|listen| {
+                listen.parse().map_err(|_| {
+                    ConfigError::new(
+                        "metrics.listen (CHANNELS_METRICS_ADDR)",
+                        "a socket address such as 127.0.0.1:9301",
+                        &listen,
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            drain: Duration::from_secs(drain),
+            grace: Duration::from_secs(grace),
+            trust_request_id: server.trust_request_id.unwrap_or(false),
+            log_format,
+            metrics_listen,
         })
     }
 }
@@ -673,6 +780,34 @@ mod tests {
     fn demo_and(name: &'static str, value: impl Into<String>) -> impl Fn(&str) -> Option<String> {
         let value = value.into();
         move |key| if key == name { Some(value.clone()) } else { demo_only(key) }
+    }
+
+    #[test]
+    fn operations_default_to_a_short_drain_text_logs_and_no_metrics_and_refuse_what_they_cannot_use() {
+        let operations = ApiConfig::demo().operations;
+        let expected = Operations {
+            drain: Duration::from_secs(5),
+            grace: Duration::from_secs(30),
+            trust_request_id: false,
+            log_format: LogFormat::Text,
+            metrics_listen: None,
+        };
+        assert_eq!(operations, expected);
+        let set = |name, value: &str| ApiConfig::parse(DEMO_CONFIG, demo_and(name, value)).map(|c| c.operations);
+        assert_eq!(set("CHANNELS_LOG_FORMAT", "json").unwrap().log_format, LogFormat::Json);
+        assert!(set("CHANNELS_TRUST_REQUEST_ID", "1").unwrap().trust_request_id);
+        assert_eq!(set("CHANNELS_SHUTDOWN_GRACE_SECONDS", "0").unwrap().grace, Duration::ZERO);
+        let metrics = set("CHANNELS_METRICS_ADDR", "127.0.0.1:9301").unwrap().metrics_listen;
+        assert_eq!(metrics, Some("127.0.0.1:9301".parse().unwrap()));
+        for (name, value, message) in [
+            ("CHANNELS_LOG_FORMAT", "xml", "log.format (CHANNELS_LOG_FORMAT): expected \"text\" or \"json\" (found \"xml\")"),
+            ("CHANNELS_TRUST_REQUEST_ID", "yes", "CHANNELS_TRUST_REQUEST_ID: expected true or false (1 or 0) (found \"yes\")"),
+            ("CHANNELS_SHUTDOWN_DRAIN_SECONDS", "5s", "CHANNELS_SHUTDOWN_DRAIN_SECONDS: expected a whole number of seconds (found \"5s\")"),
+            ("CHANNELS_SHUTDOWN_GRACE_SECONDS", "601", "server.shutdown_grace_seconds: expected at most 600 seconds (found \"601\")"),
+            ("CHANNELS_METRICS_ADDR", "9301", "metrics.listen (CHANNELS_METRICS_ADDR): expected a socket address such as 127.0.0.1:9301 (found \"9301\")"),
+        ] {
+            assert_eq!(set(name, value).unwrap_err().to_string(), message);
+        }
     }
 
     #[test]

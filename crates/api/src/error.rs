@@ -95,7 +95,7 @@ impl IntoResponse for ApiError {
                 body_of(error),
             ),
             Self::Token(error) => {
-                tracing::info!(code = error.code(), reason = %error, "token refused");
+                // Logged and counted where it was refused (`auth::Authenticated`).
                 (
                     StatusCode::UNAUTHORIZED,
                     format!(

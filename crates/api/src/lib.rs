@@ -12,6 +12,7 @@ pub mod channels;
 pub mod config;
 pub mod error;
 pub mod members;
+pub mod ops;
 pub mod spa;
 
 use std::sync::Arc;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     /// The member database.
     pub members: MemberStore,
+    /// Set when the shutdown begins: `/readyz` then answers 503.
+    pub draining: ops::Draining,
     clock: Clock,
 }
 
@@ -64,6 +67,7 @@ impl AppState {
             validator: Arc::new(Validator::new(expect, keys.clone(), clock.clone())),
             keys,
             members,
+            draining: ops::Draining::default(),
             config: Arc::new(config),
             clock,
         })
@@ -124,7 +128,8 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
         Some(dir) => api.merge(spa::router(dir, state.config.authority.as_str())?),
         None => api,
     };
-    Ok(spa::security_headers(app).with_state(state))
+    let trusted = state.config.operations.trust_request_id;
+    Ok(ops::layers(spa::security_headers(app), trusted).with_state(state))
 }
 
 async fn runtime_config(State(state): State<AppState>) -> impl IntoResponse {
@@ -134,6 +139,15 @@ async fn runtime_config(State(state): State<AppState>) -> impl IntoResponse {
 /// `GET /readyz`: ready when the tenant's signing keys are loaded (fetched now if need be) and
 /// the member database answers.
 async fn readyz(State(state): State<AppState>) -> Response {
+    if state.draining.is_draining() {
+        let body = channels_protocol::wire::ApiError {
+            error: "draining".into(),
+            message: "expected an instance taking requests (found it shutting down: requests still in flight finish)"
+                .into(),
+            fix: None,
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     let keys = match state.keys.ensure_loaded().await {
         Ok(0) => return not_ready("signing keys", "the tenant's key set holds no RSA signing key".to_owned()),
         Ok(keys) => keys,

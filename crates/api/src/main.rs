@@ -2,6 +2,7 @@
 //! (`CHANNELS_CONFIG`) or variables; `--demo` (or `CHANNELS_DEMO=1`) serves the demo deployment
 //! against a local emulator on 127.0.0.1:9400; see `config/demo.toml` for every key.
 
+use std::future::IntoFuture as _;
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use channels_api::auth::keys::KeyCache;
 use channels_api::auth::Validator;
 use channels_api::config::{ApiConfig, DEMO_VARIABLE};
-use channels_api::{admin, expectations, key_cache, router, system_clock, AppState};
+use channels_api::{admin, expectations, key_cache, ops, router, system_clock, AppState};
 use clap::{Parser, Subcommand};
 
 /// Entra ID access tokens in, channels out.
@@ -105,9 +106,7 @@ async fn run(cli: Cli) -> ExitCode {
 type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
 
 async fn serve(config: ApiConfig) -> Outcome {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    ops::init_logs(config.operations.log_format);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     if config.demo {
         tracing::warn!(
@@ -122,13 +121,23 @@ async fn serve(config: ApiConfig) -> Outcome {
         spa = ?config.spa_dir,
         "channels-api serving"
     );
+    if let Some(listen) = config.operations.metrics_listen {
+        ops::serve_metrics(listen).await?;
+        tracing::info!(%listen, "metrics at /metrics");
+    }
     let state = AppState::connect(config, system_clock()).await?;
     let _hourly_key_refresh = state.keys.clone().refresh_periodically();
-    axum::serve(listener, router(state)?)
-        .with_graceful_shutdown(async {
-            tokio::signal::ctrl_c().await.ok();
-        })
-        .await?;
+    let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router(state.clone())?).with_graceful_shutdown(async {
+        stopped.await.ok();
+    });
+    let mut server = tokio::spawn(server.into_future());
+    tokio::select! {
+        // The server stops by itself only when it fails.
+        outcome = &mut server => outcome??,
+        () = ops::stop_signal() => ops::shut_down(&state.config.operations, &state.draining, server, stop_accepting).await,
+    }
+    state.members.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -138,6 +138,7 @@ impl MemberStore {
         default_roles: &[String],
         now: i64,
     ) -> Result<(Member, Provisioning), StoreError> {
+        let _timed = Timed::start("sign_in");
         let claims = claims.claims();
         let upn = claims.upn.clone().or_else(|| claims.preferred_username.clone()).unwrap_or_default();
         // Linking a pre-created member takes the token's `upn` claim, nothing else.
@@ -291,4 +292,24 @@ fn member(row: &AnyRow) -> Result<Member, StoreError> {
         created_at: row.try_get("created_at")?,
         last_seen_at: row.try_get::<Option<i64>, _>("last_seen_at")?.unwrap_or_default(),
     })
+}
+
+/// Records how long a member-store operation took, in the metrics, when dropped (on every
+/// way out, errors included).
+struct Timed {
+    operation: &'static str,
+    started: std::time::Instant,
+}
+
+impl Timed {
+    fn start(operation: &'static str) -> Self {
+        Self { operation, started: std::time::Instant::now() }
+    }
+}
+
+impl Drop for Timed {
+    fn drop(&mut self) {
+        metrics::histogram!("channels_member_store_seconds", "operation" => self.operation)
+            .record(self.started.elapsed());
+    }
 }

@@ -170,7 +170,15 @@ impl KeyCache {
         })
     }
 
+    /// [`Self::fetch_now`], counted by outcome in the metrics.
     async fn fetch(&self) -> Result<(), String> {
+        let fetched = self.fetch_now().await;
+        let outcome = if fetched.is_ok() { "ok" } else { "error" };
+        metrics::counter!("channels_signing_key_fetches_total", "outcome" => outcome).increment(1);
+        fetched
+    }
+
+    async fn fetch_now(&self) -> Result<(), String> {
         let Source::Metadata(provider) = &self.source else {
             return Ok(());
         };

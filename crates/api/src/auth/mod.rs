@@ -32,14 +32,33 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::MissingToken)?;
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            refused("missing_token", None, None, None);
+            return Err(ApiError::MissingToken);
+        };
         // The scheme is case-insensitive (RFC 7235 §2.1): `Bearer`, `bearer`, `BEARER`.
         let token = header
             .to_str()
             .ok()
             .and_then(|value| value.split_once(' '))
             .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer").then_some(token))
-            .ok_or_else(|| ApiError::Token(TokenError::Malformed("expected `Authorization: Bearer <token>`".into())))?;
-        state.validator.validate(token.trim()).await.map(Authenticated).map_err(ApiError::from)
+            .map(str::trim);
+        let verified = match token {
+            Some(token) => state.validator.validate(token).await,
+            None => Err(TokenError::Malformed("expected `Authorization: Bearer <token>`".into())),
+        };
+        verified.map(Authenticated).map_err(|error| {
+            let (tenant, client_app) = token.map(validate::unverified_caller).unwrap_or_default();
+            refused(error.code(), Some(&error), tenant.as_deref(), client_app.as_deref());
+            ApiError::from(error)
+        })
     }
+}
+
+/// Logs and counts a refused request by reason, with the tenant and client app its token
+/// names (unverified); never the token.
+fn refused(code: &'static str, error: Option<&TokenError>, tenant: Option<&str>, client_app: Option<&str>) {
+    metrics::counter!("channels_token_refusals_total", "reason" => code).increment(1);
+    let reason = error.map(ToString::to_string).unwrap_or_default();
+    tracing::info!(code, %reason, tenant = tenant.unwrap_or(""), client_app = client_app.unwrap_or(""), "token refused");
 }

@@ -304,10 +304,12 @@ impl Validator {
         if let Some(remembered) = self.verified.get(&digest) {
             let now = (self.clock)();
             if remembered.claims.exp + self.expect.leeway >= now {
+                metrics::counter!("channels_verified_token_cache_total", "result" => "hit").increment(1);
                 return Ok(VerifiedClaims(remembered.claims));
             }
             self.verified.invalidate(&digest);
         }
+        metrics::counter!("channels_verified_token_cache_total", "result" => "miss").increment(1);
         let claims = Arc::new(self.validate_uncached(token).await?);
         let now = (self.clock)();
         let lifetime = Duration::from_secs((claims.exp + self.expect.leeway).saturating_sub(now));
@@ -420,6 +422,14 @@ impl Validator {
         }
         problems
     }
+}
+
+/// Who a refused token says it is for and from, unverified, for the log: its tenant (`tid`) and
+/// client application (`azp`, or `appid` in v1 tokens); never the token.
+pub fn unverified_caller(token: &str) -> (Option<String>, Option<String>) {
+    let Ok((_, payload)) = split(token) else { return (None, None) };
+    let text = |name: &str| payload.get(name).and_then(|value| value.as_str()).map(str::to_owned);
+    (text("tid"), text("azp").or_else(|| text("appid")))
 }
 
 /// The decoded header and (unverified) payload of a JWS compact token.
