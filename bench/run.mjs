@@ -8,11 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { cpuSeconds, killAll, median, release, root, rssKiB, sleep, start, stop, waitFor, wrk as wrkRun } from './processes.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const work = path.join(root, 'bench', 'work');
 const out = path.join(root, 'bench', 'results');
-const release = path.join(root, 'target', 'release');
 const PORTS = { idp: 19500, api: 19510, node: 19520, emulator: 19530, peerApi: 19540, peerApp: 19550 };
 const TENANT = '4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
 const CLIENT = '6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d';
@@ -22,56 +21,8 @@ fs.rmSync(work, { recursive: true, force: true });
 fs.mkdirSync(work, { recursive: true });
 fs.mkdirSync(out, { recursive: true });
 
-const children = new Set();
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (...a) => console.log('bench:', ...a);
-
-/** Starts a process; its output goes to ours, unless `readStdout` (then read it, or it blocks). */
-function start(command, args, env = {}, readStdout = false) {
-  const stdio = ['ignore', readStdout ? 'pipe' : 'inherit', 'inherit'];
-  const child = spawn(command, args, { env: { ...process.env, RUST_LOG: 'warn', ...env }, stdio });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGINT');
-  await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
-}
-
-async function waitFor(url, seconds = 60) {
-  for (let i = 0; i < seconds * 10; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await sleep(100);
-  }
-  throw new Error(`${url} did not answer in ${seconds} s`);
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssKiB(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-}
-
-function wrk(port, tokens, seconds) {
-  const args = ['-t', String(LOAD.threads), '-c', String(LOAD.connections), '-d', `${seconds}s`, '--latency',
-    '-s', path.join(root, 'bench', 'wrk', 'tokens.lua'), `http://127.0.0.1:${port}/api/me`, '--', tokens, String(LOAD.threads)];
-  const text = execFileSync('wrk', args, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  const line = text.trim().split('\n').at(-1);
-  const r = JSON.parse(line);
-  return { ...r, rps: r.requests / (r.duration_us / 1e6), command: `wrk ${args.join(' ')}`.replaceAll(root + '/', '') };
-}
+const wrk = (port, tokens, seconds) => wrkRun(port, tokens, seconds, LOAD);
 
 /** A measured run after a warm-up, with CPU time per request and memory after. */
 function measured(port, pid, tokens, seconds = LOAD.seconds) {
@@ -459,4 +410,4 @@ async function soak() {
 (process.argv[2] === 'soak' ? soak() : main()).catch((error) => {
   console.error('bench:', error);
   process.exitCode = 1;
-}).finally(() => children.forEach((c) => c.kill('SIGKILL')));
+}).finally(killAll);
