@@ -23,7 +23,7 @@ export function start(command, args, env = {}, readStdout = false) {
 }
 
 export async function stop(child) {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGINT');
   await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);

@@ -140,13 +140,7 @@ async fn runtime_config(State(state): State<AppState>) -> impl IntoResponse {
 /// the member database answers.
 async fn readyz(State(state): State<AppState>) -> Response {
     if state.draining.is_draining() {
-        let body = channels_protocol::wire::ApiError {
-            error: "draining".into(),
-            message: "expected an instance taking requests (found it shutting down: requests still in flight finish)"
-                .into(),
-            fix: None,
-        };
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        return draining();
     }
     let keys = match state.keys.ensure_loaded().await {
         Ok(0) => return not_ready("signing keys", "the tenant's key set holds no RSA signing key".to_owned()),
@@ -158,7 +152,21 @@ async fn readyz(State(state): State<AppState>) -> Response {
     if let Err(error) = state.members.ping().await {
         return not_ready("member database", error.to_string());
     }
+    if state.draining.is_draining() {
+        return draining(); // began while the keys or the database were being checked
+    }
     Json(serde_json::json!({ "ready": true, "signing_keys": keys, "database": "ok" })).into_response()
+}
+
+/// The 503 of an instance shutting down, so that the load balancer sends it nothing new.
+fn draining() -> Response {
+    let body = channels_protocol::wire::ApiError {
+        error: "draining".into(),
+        message: "expected an instance taking requests (found it shutting down: requests still in flight finish)"
+            .into(),
+        fix: None,
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
 /// A 503 naming what is missing; why (URLs, errors of the network or database) goes to the log.

@@ -132,12 +132,16 @@ async fn serve(config: ApiConfig) -> Outcome {
         stopped.await.ok();
     });
     let mut server = tokio::spawn(server.into_future());
-    tokio::select! {
+    let stop = tokio::select! {
         // The server stops by itself only when it fails.
-        outcome = &mut server => outcome??,
-        () = ops::stop_signal() => ops::shut_down(&state.config.operations, &state.draining, server, stop_accepting).await,
+        outcome = &mut server => return outcome?.map(|()| ExitCode::FAILURE).map_err(Into::into),
+        stop = ops::stop_signal() => stop,
+    };
+    let operations = &state.config.operations;
+    if ops::shut_down(stop, operations, &state.draining, server, stop_accepting).await {
+        // Every request has given its connection back: this returns at once.
+        state.members.close().await;
     }
-    state.members.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

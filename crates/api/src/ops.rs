@@ -40,10 +40,14 @@ pub fn init_logs(format: LogFormat) {
 /// answered in `X-Request-Id` and named by each log line of the request, and is counted in the
 /// metrics by route and status.
 pub fn layers<S: Clone + Send + Sync + 'static>(app: Router<S>, trusted: bool) -> Router<S> {
-    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
-        let id = request.headers().get(&REQUEST_ID).and_then(|id| id.to_str().ok()).unwrap_or_default();
-        tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
-    });
+    // The span is at ERROR, so that it is on whatever `RUST_LOG` keeps: a warning of the request
+    // names its id too. A 5xx is a warning: `/readyz` answers 503 by design while draining.
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            let id = request.headers().get(&REQUEST_ID).and_then(|id| id.to_str().ok()).unwrap_or_default();
+            tracing::error_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+        })
+        .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN));
     // Outermost first: the client's id is vetted, an id is set, the response gets it, then the
     // request is traced (in a span named by the id) and counted.
     app.layer(axum::middleware::from_fn(count))
@@ -132,31 +136,55 @@ impl Draining {
     }
 }
 
+/// How the process was asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM: an orchestrator or a load balancer's owner; drain first.
+    Terminate,
+    /// SIGINT (Ctrl-C): a person at a terminal; no drain.
+    Interrupt,
+}
+
 /// Resolves at SIGTERM or SIGINT (Ctrl-C).
-pub async fn stop_signal() {
+pub async fn stop_signal() -> Stop {
     let mut terminate =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
     tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: shutting down"),
+        _ = terminate.recv() => Stop::Terminate,
+        _ = tokio::signal::ctrl_c() => Stop::Interrupt,
     }
 }
 
-/// The shutdown's two phases, as `operations` sets them: the instance is marked draining
-/// (`/readyz` 503) and keeps serving for the drain time; then the server stops accepting and
-/// waits for requests in flight, for at most the grace time.
+/// The shutdown's two phases, as `operations` sets them: at SIGTERM the instance is marked
+/// draining (`/readyz` 503) and keeps serving for the drain time; then the server stops
+/// accepting and waits for requests in flight, for at most the grace time, after which they are
+/// cut off. Whether every request finished.
 pub async fn shut_down(
+    stop: Stop,
     operations: &Operations,
     draining: &Draining,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    mut server: tokio::task::JoinHandle<std::io::Result<()>>,
     stop_accepting: tokio::sync::oneshot::Sender<()>,
-) {
+) -> bool {
     draining.begin();
-    tracing::info!(seconds = operations.drain.as_secs(), "draining: /readyz answers 503");
-    tokio::time::sleep(operations.drain).await;
+    if stop == Stop::Terminate {
+        tracing::info!(seconds = operations.drain.as_secs(), "SIGTERM: draining, /readyz answers 503");
+        tokio::time::sleep(operations.drain).await;
+    }
     let _ = stop_accepting.send(());
-    match tokio::time::timeout(operations.grace, server).await {
-        Ok(_) => tracing::info!("stopped: every request in flight finished"),
-        Err(_) => tracing::warn!(seconds = operations.grace.as_secs(), "stopped with requests still in flight"),
+    match tokio::time::timeout(operations.grace, &mut server).await {
+        Ok(Ok(Ok(()))) => {
+            tracing::info!("stopped: every request in flight finished");
+            true
+        }
+        Ok(outcome) => {
+            tracing::error!(?outcome, "the server failed while stopping");
+            false
+        }
+        Err(_) => {
+            server.abort();
+            tracing::warn!(seconds = operations.grace.as_secs(), "stopped with requests still in flight");
+            false
+        }
     }
 }

@@ -201,15 +201,15 @@ async fn sigterm_drains_first_then_lets_requests_in_flight_finish_within_the_gra
     let delay = Duration::from_secs(3);
     let idp = slow_identity_provider(&running.emulator, delay).await;
     let issuer = format!("{idp}/{}/v2.0", demo::TENANT_ID);
-    let env = [("CHANNELS_SHUTDOWN_DRAIN_SECONDS", "1".to_owned()), ("CHANNELS_SHUTDOWN_GRACE_SECONDS", "10".into())];
+    let env = [("CHANNELS_SHUTDOWN_DRAIN_SECONDS", "3".to_owned()), ("CHANNELS_SHUTDOWN_GRACE_SECONDS", "10".into())];
     let api = start_api(&idp, &env).await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
     let origin = api.origin.clone();
 
     // A first request waits for the keys (3 s); SIGTERM comes meanwhile.
     let token = token(&running.emulator, Some(&issuer));
     let in_flight = tokio::spawn({
-        let (http, url) = (http.clone(), format!("{origin}/api/me"));
+        let (http, url) = (reqwest::Client::new(), format!("{origin}/api/me"));
         async move { http.get(url).bearer_auth(token).send().await.map(|r| r.status().as_u16()) }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -233,7 +233,7 @@ async fn sigterm_drains_first_then_lets_requests_in_flight_finish_within_the_gra
     let (status, log) = api.ended(Duration::from_secs(15)).await;
     assert!(status.success(), "{status}\n{log}");
     let took = terminated.elapsed();
-    assert!(took >= delay - Duration::from_millis(300) && took < Duration::from_secs(10), "{took:?}");
+    assert!(took < Duration::from_secs(10), "the drain and the request in flight, not the grace: {took:?}");
     assert!(http.get(format!("{origin}/healthz")).send().await.is_err(), "no longer listening");
 
     // A request longer than the grace time does not hold the process.

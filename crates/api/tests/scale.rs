@@ -64,7 +64,8 @@ async fn instance(port: u16, authority: &str, database: &str) -> tokio::process:
     panic!("channels-api on {port} did not become ready");
 }
 
-/// Each server's status (`UP`, `DOWN`, …) and answers so far, from HAProxy's admin socket.
+/// Each server's status (`UP`, `DOWN`, …) and 2xx answers so far, and the backend's retries and
+/// redispatches (as `BACKEND`), from HAProxy's admin socket.
 async fn servers(socket: &std::path::Path) -> HashMap<String, (String, u64)> {
     let mut stream = tokio::net::UnixStream::connect(socket).await.unwrap();
     stream.write_all(b"show stat\n").await.unwrap();
@@ -74,10 +75,19 @@ async fn servers(socket: &std::path::Path) -> HashMap<String, (String, u64)> {
     let header: Vec<&str> = lines.next().unwrap().trim_start_matches("# ").split(',').collect();
     let column = |name| header.iter().position(|h| *h == name).unwrap();
     let (name, status, answers) = (column("svname"), column("status"), column("hrsp_2xx"));
+    let (retries, redispatches) = (column("wretr"), column("wredis"));
+    let number = |field: &str| field.parse().unwrap_or(0);
     lines
         .map(|line| line.split(',').collect::<Vec<_>>())
-        .filter(|fields| fields.len() > status && fields[name].starts_with("api"))
-        .map(|fields| (fields[name].to_owned(), (fields[status].to_owned(), fields[answers].parse().unwrap_or(0))))
+        .filter(|fields| fields.len() > status && (fields[name].starts_with("api") || fields[name] == "BACKEND"))
+        .map(|fields| {
+            // The backend's row: how many requests were retried or sent to another instance.
+            let count = match fields[name] {
+                "BACKEND" => number(fields[retries]) + number(fields[redispatches]),
+                _ => number(fields[answers]),
+            };
+            (fields[name].to_owned(), (fields[status].to_owned(), count))
+        })
         .collect()
 }
 
@@ -208,6 +218,7 @@ async fn two_instances_behind_haproxy_create_each_member_once_and_survive_a_kill
     }
     let after = servers(&socket).await;
     assert!(after["api1"].1 > 0 && after["api2"].1 > before_restart, "{after:?}");
+    assert!(after["BACKEND"].1 > 0, "the kill met requests, which HAProxy sent elsewhere: {after:?}");
 }
 
 /// Runs every future at once; their outputs in order.

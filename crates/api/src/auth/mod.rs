@@ -60,5 +60,13 @@ impl FromRequestParts<AppState> for Authenticated {
 fn refused(code: &'static str, error: Option<&TokenError>, tenant: Option<&str>, client_app: Option<&str>) {
     metrics::counter!("channels_token_refusals_total", "reason" => code).increment(1);
     let reason = error.map(ToString::to_string).unwrap_or_default();
-    tracing::info!(code, %reason, tenant = tenant.unwrap_or(""), client_app = client_app.unwrap_or(""), "token refused");
+    // The reason quotes what the token holds (`alg`, `kid`, `iss`): Debug-escaped, so that no
+    // token can write a line of its own into the log.
+    tracing::info!(
+        code,
+        ?reason,
+        tenant = tenant.unwrap_or(""),
+        client_app = client_app.unwrap_or(""),
+        "token refused"
+    );
 }

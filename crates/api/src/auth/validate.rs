@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use channels_protocol::claims::AccessTokenClaims;
+use channels_protocol::claims::{is_guid, AccessTokenClaims};
 use jsonwebtoken::{Algorithm, Validation};
 use sha2::{Digest, Sha256};
 
@@ -426,10 +426,16 @@ impl Validator {
 
 /// Who a refused token says it is for and from, unverified, for the log: its tenant (`tid`) and
 /// client application (`azp`, or `appid` in v1 tokens); never the token.
+/// Only GUIDs are given (what Entra puts there), and nothing is read of a token past
+/// [`MAX_TOKEN_BYTES`].
 pub fn unverified_caller(token: &str) -> (Option<String>, Option<String>) {
-    let Ok((_, payload)) = split(token) else { return (None, None) };
-    let text = |name: &str| payload.get(name).and_then(|value| value.as_str()).map(str::to_owned);
-    (text("tid"), text("azp").or_else(|| text("appid")))
+    let Some((_, payload)) = Some(token).filter(|t| t.len() <= MAX_TOKEN_BYTES).and_then(|t| split(t).ok()) else {
+        return (None, None);
+    };
+    let guid = |name: &str| {
+        payload.get(name).and_then(|value| value.as_str()).filter(|value| is_guid(value)).map(str::to_owned)
+    };
+    (guid("tid"), guid("azp").or_else(|| guid("appid")))
 }
 
 /// The decoded header and (unverified) payload of a JWS compact token.
