@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Validator;
 use crate::config::{parse_origin, ApiConfig, TokenVersion};
+use crate::scim::store::ProvisionedGroup;
 
 /// `check-token`: whether `token` is valid for this configuration, and if not, every reason
 /// with its fix. Returns the report and whether the token is valid.
@@ -135,15 +136,30 @@ pub struct Previewed<'a> {
     pub roles: &'a [String],
     /// Whether the groups were dropped for overage.
     pub overage: bool,
+    /// The groups SCIM provisioning gave the user, used when the token has none.
+    pub provisioned: &'a [ProvisionedGroup],
 }
 
 /// `preview`: the channels a user would get, in which tenant, and why.
 pub fn preview(config: &ApiConfig, user: &Previewed) -> String {
-    let Previewed { tenant, upn, groups, roles, overage } = *user;
-    let assignment = config.channels.assign_parts(tenant, groups, roles, overage);
+    let Previewed { tenant, upn, groups, roles, overage, provisioned } = *user;
     let mut out = String::new();
+    let (assignment, reasons) = if groups.is_none() && !provisioned.is_empty() {
+        let names: Vec<&str> = provisioned.iter().map(|g| g.display_name.as_str()).collect();
+        let _ = writeln!(out, "provisioned memberships (SCIM): {}", names.join(", "));
+        let matchable: Vec<String> = provisioned
+            .iter()
+            .flat_map(|g| std::iter::once(g.display_name.clone()).chain(g.external_id.clone()))
+            .collect();
+        let reasons = config.channels.explain(tenant, &matchable, roles);
+        let reasons = reasons.into_iter().map(|(channel, reason)| (channel, format!("provisioned {reason}")));
+        (config.channels.assign_provisioned(tenant, &matchable, roles), reasons.collect())
+    } else {
+        let reasons = config.channels.explain(tenant, groups.unwrap_or_default(), roles);
+        (config.channels.assign_parts(tenant, groups, roles, overage), reasons)
+    };
     let _ = writeln!(out, "{upn} (tenant {tenant}) would get {} channel(s):", assignment.channels.len());
-    for (channel, reason) in config.channels.explain(tenant, groups.unwrap_or_default(), roles) {
+    for (channel, reason) in reasons {
         let _ = writeln!(out, "  {channel:<24} by {reason}");
     }
     if let Some(notice) = assignment.notice {
@@ -197,14 +213,34 @@ mod tests {
         let config = ApiConfig::demo();
         let groups = vec!["CONTOSO\\Dispatch".to_owned()];
         let tenant = crate::config::DEMO_TENANT_ID;
-        let alice =
-            Previewed { tenant, upn: "alice@contoso.example", groups: Some(&groups), roles: &[], overage: false };
+        let alice = Previewed {
+            tenant,
+            upn: "alice@contoso.example",
+            groups: Some(&groups),
+            roles: &[],
+            overage: false,
+            provisioned: &[],
+        };
         assert_eq!(
             preview(&config, &alice),
             "alice@contoso.example (tenant 4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f) would get 2 channel(s):\n  All Call                 by group CONTOSO\\Dispatch\n  Dispatch Ops             by group CONTOSO\\Dispatch\n"
         );
-        let dave = Previewed { tenant, upn: "dave@contoso.example", groups: None, roles: &[], overage: true };
+        let dave = Previewed {
+            tenant,
+            upn: "dave@contoso.example",
+            groups: None,
+            roles: &[],
+            overage: true,
+            provisioned: &[],
+        };
         let overage = preview(&config, &dave);
         assert!(overage.contains("note (groups_overage)"), "{overage}");
+        let site = |name: &str, id: &str| ProvisionedGroup { display_name: name.into(), external_id: Some(id.into()) };
+        let provisioned = [site("Site-001", "5173e000-0000-4000-8000-000000000001"), site("Dispatch", "0c6a1f52")];
+        let dave = Previewed { provisioned: &provisioned, ..dave };
+        assert_eq!(
+            preview(&config, &dave),
+            "provisioned memberships (SCIM): Site-001, Dispatch\ndave@contoso.example (tenant 4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f) would get 2 channel(s):\n  All Call                 by provisioned group Dispatch\n  Dispatch Ops             by provisioned group Dispatch\nnote (provisioned_groups): These are the channels from your organisation's provisioning: your token carries no groups, so the API used the group memberships Entra provisioned.\n"
+        );
     }
 }

@@ -144,6 +144,29 @@ impl ChannelMap {
         self.assign_parts(&claims.tid, claims.groups.as_deref(), roles, claims.has_group_overage())
     }
 
+    /// Assigns channels to a user of `tenant` from the groups SCIM provisioning pushed for them
+    /// (display names and external ids), used when their token carries no groups.
+    pub fn assign_provisioned(&self, tenant: &str, groups: &[String], roles: &[String]) -> Assignment {
+        let channels: Vec<String> = self.channels_for(tenant, groups, roles).map(str::to_owned).collect();
+        let message = if channels.is_empty() {
+            "Your token carries no groups, so the API used the group memberships from your organisation's \
+             provisioning; none of them grants a channel."
+        } else {
+            "These are the channels from your organisation's provisioning: your token carries no groups, \
+             so the API used the group memberships Entra provisioned."
+        };
+        Assignment {
+            notice: Some(Notice {
+                code: "provisioned_groups".into(),
+                message: message.into(),
+                fix: channels.is_empty().then(|| {
+                    "Admin: add the user to a channel group assigned to the Channels enterprise application.".into()
+                }),
+            }),
+            channels,
+        }
+    }
+
     /// Assigns channels to a user of `tenant` from a `groups` claim (`None`: no claim at all),
     /// app roles, and whether the groups were dropped for overage.
     pub fn assign_parts(
@@ -164,7 +187,9 @@ impl ChannelMap {
                 fix: Some(
                     "Admin: App registrations → this app → Token configuration → edit the groups claim → \
                      choose \"Groups assigned to the application\", then Enterprise applications → this app → \
-                     Users and groups → assign the channel groups."
+                     Users and groups → assign the channel groups. Or provision the groups with SCIM \
+                     (Enterprise applications → this app → Provisioning → Automatic): the API then uses the \
+                     memberships Entra pushes."
                         .into(),
                 ),
             })

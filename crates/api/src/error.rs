@@ -17,6 +17,8 @@ pub enum ApiError {
     Token(TokenError),
     /// The member database failed (503; the detail goes to the log).
     Store(crate::members::StoreError),
+    /// SCIM provisioning has disabled the member (`active: false`).
+    Disabled,
     /// The request body is not what the endpoint takes.
     BadRequest {
         /// A stable machine-readable code.
@@ -70,6 +72,21 @@ impl IntoResponse for ApiError {
                     fix: None,
                 };
                 return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+            }
+            Self::Disabled => {
+                let body = wire::ApiError {
+                    error: "account_disabled".into(),
+                    message: "Your account was disabled by your organisation's provisioning, so Channels refuses it \
+                              (expected an active member; found one that Entra's provisioning set to inactive)."
+                        .into(),
+                    fix: Some(
+                        "Admin: the user is unassigned from the Channels enterprise application, or blocked from \
+                         signing in; assign them again (Enterprise applications → Channels → Users and groups) and \
+                         the next provisioning cycle enables them, with their preferences."
+                            .into(),
+                    ),
+                };
+                return (StatusCode::FORBIDDEN, Json(body)).into_response();
             }
             Self::BadRequest { code, message } => {
                 let body = wire::ApiError { error: (*code).into(), message: message.clone(), fix: None };

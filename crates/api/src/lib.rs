@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod members;
 pub mod ops;
+pub mod scim;
 pub mod spa;
 
 use std::sync::Arc;
@@ -104,7 +105,6 @@ pub fn system_clock() -> Clock {
 
 /// The whole HTTP surface: `/api/*`, `/config.json`, `/healthz`, `/readyz`, and the SPA when built.
 pub fn router(state: AppState) -> std::io::Result<Router> {
-    let no_store = SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let api = Router::new()
         .route("/api/me", get(me))
         .route("/api/me/profile", put(put_profile).layer(DefaultBodyLimit::max(MAX_PROFILE_BYTES)))
@@ -112,7 +112,7 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
         .route("/config.json", get(runtime_config))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .layer(no_store);
+        .layer(no_store());
     let api = if state.config.allowed_origins.is_empty() {
         api
     } else {
@@ -124,12 +124,18 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
         )
     };
+    let app = api.merge(scim::router(state.clone()).layer(no_store()));
     let app = match &state.config.spa_dir {
-        Some(dir) => api.merge(spa::router(dir, state.config.authority.as_str())?),
-        None => api,
+        Some(dir) => app.merge(spa::router(dir, state.config.authority.as_str())?),
+        None => app,
     };
     let trusted = state.config.operations.trust_request_id;
     Ok(ops::layers(spa::security_headers(app), trusted).with_state(state))
+}
+
+/// Answers about people and tokens are never cached.
+fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
 async fn runtime_config(State(state): State<AppState>) -> impl IntoResponse {
@@ -189,24 +195,54 @@ struct ChannelView {
 
 /// `GET /api/channels`: every channel of the caller's tenant, marked with whether the caller
 /// has it (another tenant's channels are not the caller's business).
-async fn channels(State(state): State<AppState>, Authenticated(verified): Authenticated) -> Json<Vec<ChannelView>> {
-    let granted = state.config.channels.assign(&verified).channels;
+async fn channels(
+    State(state): State<AppState>,
+    Authenticated(verified): Authenticated,
+) -> Result<Json<Vec<ChannelView>>, ApiError> {
+    let (_, _, assignment, _) = signed_in(&state, &verified).await?;
     let all = state.config.channels.channels_of(&verified.claims().tid);
-    Json(all.map(|c| ChannelView { name: c.name.clone(), granted: granted.contains(&c.name) }).collect())
+    Ok(Json(
+        all.map(|c| ChannelView { name: c.name.clone(), granted: assignment.channels.contains(&c.name) }).collect(),
+    ))
+}
+
+/// The member of a verified sign-in (found, linked or created), refused when provisioning has
+/// disabled them; their channels; and the groups those came from (the token's, or when it has
+/// none, the ones SCIM provisioned).
+async fn signed_in(
+    state: &AppState,
+    verified: &auth::VerifiedClaims,
+) -> Result<(Member, Provisioning, channels::Assignment, Vec<String>), ApiError> {
+    let (member, provisioning) = state.members.sign_in(verified, &state.config.default_roles, state.now()).await?;
+    if member.disabled_at.is_some() {
+        return Err(ApiError::Disabled);
+    }
+    let claims = verified.claims();
+    if let Some(groups) = &claims.groups {
+        return Ok((member, provisioning, state.config.channels.assign(verified), groups.clone()));
+    }
+    let provisioned = state.members.provisioned_groups(&claims.tid, &claims.oid).await?;
+    if provisioned.is_empty() {
+        return Ok((member, provisioning, state.config.channels.assign(verified), Vec::new()));
+    }
+    let names: Vec<String> = provisioned.iter().map(|g| g.display_name.clone()).collect();
+    let matchable: Vec<String> =
+        provisioned.into_iter().flat_map(|g| std::iter::once(g.display_name).chain(g.external_id)).collect();
+    let roles = claims.roles.as_deref().unwrap_or_default();
+    Ok((member, provisioning, state.config.channels.assign_provisioned(&claims.tid, &matchable, roles), names))
 }
 
 /// `GET /api/me`: the signed-in user, their channels and their member record (created at the
 /// first sign-in, refreshed at every later one).
 async fn me(State(state): State<AppState>, Authenticated(verified): Authenticated) -> Result<Json<Me>, ApiError> {
-    let (member, provisioning) = state.members.sign_in(&verified, &state.config.default_roles, state.now()).await?;
-    let assignment = state.config.channels.assign(&verified);
+    let (member, provisioning, assignment, groups) = signed_in(&state, &verified).await?;
     let claims = verified.claims();
     Ok(Json(Me {
         upn: claims.upn.clone().or_else(|| claims.preferred_username.clone()).unwrap_or_default(),
         name: claims.name.clone().unwrap_or_default(),
         tenant_id: claims.tid.clone(),
         object_id: claims.oid.clone(),
-        groups: claims.groups.clone().unwrap_or_default(),
+        groups,
         channels: assignment.channels,
         notice: assignment.notice,
         member: Some(record(member, provisioning)),
@@ -244,7 +280,10 @@ async fn put_profile(
         });
     }
     // The first call may come before any GET /api/me: provision first, then update.
-    state.members.sign_in(&verified, &state.config.default_roles, state.now()).await?;
+    let (member, _) = state.members.sign_in(&verified, &state.config.default_roles, state.now()).await?;
+    if member.disabled_at.is_some() {
+        return Err(ApiError::Disabled);
+    }
     let claims = verified.claims();
     let member = state
         .members

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use channels_api::auth::keys::KeyCache;
 use channels_api::auth::Validator;
 use channels_api::config::{ApiConfig, DEMO_VARIABLE};
+use channels_api::members::MemberStore;
 use channels_api::{admin, expectations, key_cache, ops, router, system_clock, AppState};
 use clap::{Parser, Subcommand};
 
@@ -64,6 +65,31 @@ enum Command {
         #[arg(long, conflicts_with_all = ["groups", "roles", "tenant"])]
         token: bool,
     },
+    /// Make, list or revoke the bearer tokens of Entra's SCIM provisioning service.
+    ScimToken {
+        #[command(subcommand)]
+        action: ScimTokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScimTokenAction {
+    /// Make a token for one tenant; it is printed once and only its hash is stored.
+    Create {
+        /// The tenant (directory) id the token provisions; required when several are allowed.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A name to tell tokens apart, e.g. "entra-2026-12".
+        #[arg(long, default_value = "entra provisioning")]
+        label: String,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke a token by its id (the middle part of the token, shown by `list`).
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -95,7 +121,10 @@ async fn run(cli: Cli) -> ExitCode {
                 ExitCode::SUCCESS
             })
             .map_err(Into::into),
-        Command::Preview { upn, tenant, groups, roles, token } => preview(&config, upn, tenant, groups, roles, token),
+        Command::Preview { upn, tenant, groups, roles, token } => {
+            preview(&config, upn, tenant, groups, roles, token).await
+        }
+        Command::ScimToken { action } => scim_token(&config, action).await,
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("channels-api: {error}");
@@ -176,7 +205,23 @@ async fn check_token(config: ApiConfig, jwks: Option<PathBuf>, at: Option<u64>) 
     Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn preview(
+/// The tenant named by `--tenant`, or the only one allowed.
+fn tenant_of(config: &ApiConfig, tenant: Option<String>) -> Result<String, Box<dyn std::error::Error>> {
+    match (tenant, config.allowed_tenants.as_slice()) {
+        (Some(tenant), allowed) if allowed.iter().any(|a| a.eq_ignore_ascii_case(&tenant)) => {
+            Ok(tenant.to_ascii_lowercase())
+        }
+        (Some(tenant), allowed) => {
+            Err(format!("--tenant: expected an allowed tenant, one of {} (found {tenant})", allowed.join(", ")).into())
+        }
+        (None, [only]) => Ok(only.clone()),
+        (None, several) => {
+            Err(format!("--tenant: expected the user's tenant, one of {} (found none)", several.join(", ")).into())
+        }
+    }
+}
+
+async fn preview(
     config: &ApiConfig,
     upn: String,
     tenant: Option<String>,
@@ -185,17 +230,27 @@ fn preview(
     token: bool,
 ) -> Outcome {
     if !token {
-        let tenant = match (tenant, config.allowed_tenants.as_slice()) {
-            (Some(tenant), _) => tenant.to_ascii_lowercase(),
-            (None, [only]) => only.clone(),
-            (None, several) => {
-                return Err(
-                    format!("--tenant: expected the user's tenant, one of {} (found none)", several.join(", ")).into()
-                )
+        let tenant = tenant_of(config, tenant)?;
+        let groups = Some(&groups).filter(|g| !g.is_empty()).map(Vec::as_slice);
+        // Without groups given, the user's provisioned memberships, if SCIM pushed any.
+        let provisioned = match groups {
+            Some(_) => Vec::new(),
+            None => {
+                let store = MemberStore::connect(config.database_url.secret()).await?;
+                match store.by_upn(&tenant, &upn).await? {
+                    Some(member) => store.provisioned_groups(&tenant, &member.object_id).await?,
+                    None => Vec::new(),
+                }
             }
         };
-        let groups = Some(&groups).filter(|g| !g.is_empty()).map(Vec::as_slice);
-        let user = admin::Previewed { tenant: &tenant, upn: &upn, groups, roles: &roles, overage: false };
+        let user = admin::Previewed {
+            tenant: &tenant,
+            upn: &upn,
+            groups,
+            roles: &roles,
+            overage: false,
+            provisioned: &provisioned,
+        };
         print!("{}", admin::preview(config, &user));
         return Ok(ExitCode::SUCCESS);
     }
@@ -212,7 +267,46 @@ fn preview(
         groups: claims.groups.as_deref(),
         roles: &roles,
         overage: claims.has_group_overage(),
+        provisioned: &[],
     };
     print!("{}", admin::preview(config, &user));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn scim_token(config: &ApiConfig, action: ScimTokenAction) -> Outcome {
+    let store = MemberStore::connect(config.database_url.secret()).await?;
+    let now = system_clock()() as i64;
+    match action {
+        ScimTokenAction::Create { tenant, label } => {
+            let tenant = tenant_of(config, tenant)?;
+            let (record, token) = store.create_scim_token(&tenant, &label, now).await?;
+            eprintln!(
+                "SCIM token {} for tenant {tenant} ({label}); it is shown once, only its hash is kept.",
+                record.id
+            );
+            eprintln!("Paste it into Entra: Enterprise applications → Channels → Provisioning → Admin credentials → Secret token.");
+            println!("{}", token.secret());
+        }
+        ScimTokenAction::List => {
+            for token in store.scim_tokens().await? {
+                let state = token
+                    .revoked_at
+                    .map_or("live".to_owned(), |at| format!("revoked {}", channels_api::scim::timestamp(at)));
+                println!(
+                    "{}  tenant {}  made {}  {state}  {}",
+                    token.id,
+                    token.tenant_id,
+                    channels_api::scim::timestamp(token.created_at),
+                    token.label
+                );
+            }
+        }
+        ScimTokenAction::Revoke { id } => {
+            if !store.revoke_scim_token(&id, now).await? {
+                return Err(format!("expected the id of a live token, as `scim-token list` shows (found {id})").into());
+            }
+            println!("revoked {id}: Entra's requests with it are refused from now on");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

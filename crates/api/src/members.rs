@@ -35,6 +35,9 @@ pub struct Member {
     pub created_at: i64,
     /// The last sign-in.
     pub last_seen_at: i64,
+    /// Since when SCIM provisioning has the member disabled (`active: false`); such a member is
+    /// refused by the API until provisioning enables them again.
+    pub disabled_at: Option<i64>,
 }
 
 /// How a sign-in found its member.
@@ -76,17 +79,23 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 /// The member store.
 #[derive(Clone)]
 pub struct MemberStore {
-    pool: AnyPool,
-    /// Members seen recently: a returning member whose name and UPN are unchanged is answered
-    /// from here, and last-seen is written at most every [`LAST_SEEN_RESOLUTION`] seconds, so
-    /// API calls do not each cost a database write.
-    recent: moka::sync::Cache<(String, String), Member>,
+    pub(crate) pool: AnyPool,
+    /// Members seen recently, with when the database last confirmed them: a returning member
+    /// whose name and UPN are unchanged is answered from here, and last-seen is written at most
+    /// every [`LAST_SEEN_RESOLUTION`] seconds, so API calls do not each cost a database write.
+    pub(crate) recent: moka::sync::Cache<(String, String), (Member, i64)>,
 }
 
 /// How stale a member's recorded last-seen time may be, in seconds.
 pub const LAST_SEEN_RESOLUTION: i64 = 5 * 60;
 
-const COLUMNS: &str = "tenant_id, object_id, upn, display_name, roles, preferences, created_at, last_seen_at";
+/// How long a remembered member is trusted before the database is read again, in seconds: a
+/// SCIM disable received by another instance takes effect here within this time (at once on the
+/// instance that received it).
+pub const RECHECK_SECONDS: i64 = 10;
+
+pub(crate) const COLUMNS: &str =
+    "tenant_id, object_id, upn, display_name, roles, preferences, created_at, last_seen_at, disabled_at";
 
 impl MemberStore {
     /// Connects to `url` (`sqlite://file.db?mode=rwc` or `postgres://…`) and migrates.
@@ -145,9 +154,22 @@ impl MemberStore {
         let link_key = claims.upn.as_deref().map(str::to_lowercase);
         let name = claims.name.clone().unwrap_or_default();
         let key = (claims.tid.clone(), claims.oid.clone());
-        if let Some(member) = self.recent.get(&key) {
+        if let Some((member, checked)) = self.recent.get(&key) {
             if member.upn == upn && member.display_name == name && now - member.last_seen_at < LAST_SEEN_RESOLUTION {
-                return Ok((member, Provisioning::Updated));
+                if now - checked < RECHECK_SECONDS {
+                    return Ok((member, Provisioning::Updated));
+                }
+                // A read, not a write: has provisioning disabled or enabled the member meanwhile?
+                let row = sqlx::query("SELECT disabled_at FROM members WHERE tenant_id = $1 AND object_id = $2")
+                    .bind(&claims.tid)
+                    .bind(&claims.oid)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let disabled_at = row.map(|row| row.try_get::<Option<i64>, _>("disabled_at")).transpose()?;
+                if disabled_at == Some(member.disabled_at) {
+                    self.recent.insert(key, (member.clone(), now));
+                    return Ok((member, Provisioning::Updated));
+                }
             }
         }
         let mut tx = self.pool.begin().await?;
@@ -215,7 +237,7 @@ impl MemberStore {
             }
         };
         tx.commit().await?;
-        self.recent.insert(key, outcome.0.clone());
+        self.recent.insert(key, (outcome.0.clone(), now));
         Ok(outcome)
     }
 
@@ -260,8 +282,8 @@ impl MemberStore {
         .fetch_optional(&self.pool)
         .await?;
         let updated = row.as_ref().map(member).transpose()?;
-        if let Some(member) = &updated {
-            self.recent.insert((tenant_id.to_owned(), object_id.to_owned()), member.clone());
+        if updated.is_some() {
+            self.recent.invalidate(&(tenant_id.to_owned(), object_id.to_owned()));
         }
         Ok(updated)
     }
@@ -277,7 +299,7 @@ impl MemberStore {
     }
 }
 
-fn member(row: &AnyRow) -> Result<Member, StoreError> {
+pub(crate) fn member(row: &AnyRow) -> Result<Member, StoreError> {
     let json = |column: &str| -> Result<serde_json::Value, StoreError> {
         let text: String = row.try_get(column)?;
         serde_json::from_str(&text).map_err(|e| StoreError(format!("{column}: {e}")))
@@ -291,6 +313,7 @@ fn member(row: &AnyRow) -> Result<Member, StoreError> {
         preferences: json("preferences")?,
         created_at: row.try_get("created_at")?,
         last_seen_at: row.try_get::<Option<i64>, _>("last_seen_at")?.unwrap_or_default(),
+        disabled_at: row.try_get("disabled_at")?,
     })
 }
 

@@ -128,7 +128,8 @@ pub struct Me {
     pub tenant_id: String,
     /// The object id (`oid`): the other half of the member key.
     pub object_id: String,
-    /// The `groups` claim as received (sAMAccountName form).
+    /// The `groups` claim as received (sAMAccountName form); when the token has none, the
+    /// display names of the groups SCIM provisioning gave the user.
     pub groups: Vec<String>,
     /// The channels those groups grant, in the configured order.
     pub channels: Vec<String>,

@@ -1,0 +1,510 @@
+//! What SCIM provisioning stores, in the member database: users are members (keyed by
+//! `(tenant_id, object_id)`, the object id being both Entra's `externalId` and the SCIM `id`),
+//! groups and their memberships have tables of their own. Every query names the tenant of the
+//! caller's SCIM token; nothing crosses tenants.
+
+use serde_json::{Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::members::{member, Member, MemberStore, StoreError, COLUMNS};
+
+/// A condition of a SCIM filter, translated for SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Criterion {
+    /// A column equal to a text value.
+    Equals(&'static str, String),
+    /// The user's `active` flag.
+    Active(bool),
+    /// The group has this member (by SCIM id).
+    HasMember(String),
+}
+
+/// A provisioned (or signed-in) user: the member and the SCIM resource as last sent.
+#[derive(Debug, Clone)]
+pub struct ScimUser {
+    /// The member.
+    pub member: Member,
+    /// The resource as Entra last sent it (empty for a member who only signed in).
+    pub resource: Map<String, Value>,
+    /// When provisioning last changed it.
+    pub updated_at: Option<i64>,
+}
+
+/// A provisioned group.
+#[derive(Debug, Clone)]
+pub struct ScimGroup {
+    /// The SCIM id (made here).
+    pub id: String,
+    /// The resource as sent, without members.
+    pub resource: Map<String, Value>,
+    /// Member object ids, when asked for.
+    pub members: Option<Vec<String>>,
+    /// Created (seconds since the epoch).
+    pub created_at: i64,
+    /// Last changed.
+    pub updated_at: i64,
+}
+
+/// A group a member belongs to, as provisioning named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionedGroup {
+    /// The group's `displayName`.
+    pub display_name: String,
+    /// The group's `externalId` (Entra's object id by default).
+    pub external_id: Option<String>,
+}
+
+/// Why a create or change was refused by what is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict(pub String);
+
+/// The columns a user write sets.
+pub struct UserColumns<'a> {
+    /// The object id (`externalId`, lower-case).
+    pub object_id: &'a str,
+    /// `userName`.
+    pub user_name: &'a str,
+    /// The name shown.
+    pub display_name: &'a str,
+    /// `active`.
+    pub active: bool,
+}
+
+fn where_clause(criteria: &[Criterion], first: usize, members_of: &str) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    for criterion in criteria {
+        match criterion {
+            Criterion::Equals(column, value) => {
+                binds.push(value.clone());
+                sql += &format!(" AND {column} = ${}", first + binds.len());
+            }
+            Criterion::Active(true) => sql += " AND disabled_at IS NULL",
+            Criterion::Active(false) => sql += " AND disabled_at IS NOT NULL",
+            Criterion::HasMember(object_id) => {
+                binds.push(object_id.clone());
+                sql += &format!(
+                    " AND EXISTS (SELECT 1 FROM scim_memberships m WHERE m.tenant_id = {members_of}.tenant_id \
+                     AND m.group_id = {members_of}.id AND m.object_id = ${})",
+                    first + binds.len()
+                );
+            }
+        }
+    }
+    (sql, binds)
+}
+
+fn json_object(text: Option<String>) -> Result<Map<String, Value>, StoreError> {
+    match text {
+        None => Ok(Map::new()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError(format!("stored SCIM resource: {e}"))),
+    }
+}
+
+fn scim_user(row: &AnyRow) -> Result<ScimUser, StoreError> {
+    Ok(ScimUser {
+        member: member(row)?,
+        resource: json_object(row.try_get("scim")?)?,
+        updated_at: row.try_get("scim_updated_at")?,
+    })
+}
+
+fn scim_group(row: &AnyRow) -> Result<ScimGroup, StoreError> {
+    Ok(ScimGroup {
+        id: row.try_get("id")?,
+        resource: json_object(Some(row.try_get("resource")?))?,
+        members: None,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl MemberStore {
+    /// Users of `tenant` matching every criterion: how many, and the page asked for (`offset`
+    /// from 0), oldest first.
+    pub async fn scim_users(
+        &self,
+        tenant: &str,
+        criteria: &[Criterion],
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<ScimUser>), StoreError> {
+        let (filter, binds) = where_clause(criteria, 1, "members");
+        let base = format!("FROM members WHERE tenant_id = $1 AND object_id IS NOT NULL{filter}");
+        let select = format!("SELECT {COLUMNS}, scim, scim_updated_at");
+        let (total, rows) = self.page(tenant, &select, &base, &binds, "created_at, object_id", offset, limit).await?;
+        Ok((total, rows.iter().map(scim_user).collect::<Result<_, _>>()?))
+    }
+
+    /// How many rows `base` (`FROM … WHERE tenant_id = $1 …`) has, and one page of them.
+    #[allow(clippy::too_many_arguments)]
+    async fn page(
+        &self,
+        tenant: &str,
+        select: &str,
+        base: &str,
+        binds: &[String],
+        order: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<AnyRow>), StoreError> {
+        let count = format!("SELECT COUNT(*) AS n {base}");
+        let page = format!("{select} {base} ORDER BY {order} LIMIT {limit} OFFSET {offset}");
+        let (mut count, mut page) = (sqlx::query(&count).bind(tenant), sqlx::query(&page).bind(tenant));
+        for bind in binds {
+            count = count.bind(bind);
+            page = page.bind(bind);
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
+        Ok((total, page.fetch_all(&self.pool).await?))
+    }
+
+    /// The user `object_id` of `tenant`.
+    pub async fn scim_user(&self, tenant: &str, object_id: &str) -> Result<Option<ScimUser>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, scim, scim_updated_at FROM members WHERE tenant_id = $1 AND object_id = $2"
+        ))
+        .bind(tenant)
+        .bind(object_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(scim_user).transpose()
+    }
+
+    /// Creates the user, or takes over the member of that object id who signed in before
+    /// provisioning began. A user provisioned already, or another provisioned user with the same
+    /// `userName`, is a conflict.
+    pub async fn scim_create_user(
+        &self,
+        tenant: &str,
+        columns: &UserColumns<'_>,
+        resource: &Map<String, Value>,
+        default_roles: &[String],
+        now: i64,
+    ) -> Result<Result<ScimUser, Conflict>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let taken = sqlx::query(
+            "SELECT object_id FROM members WHERE tenant_id = $1 AND upn_key = $2 AND scim IS NOT NULL AND object_id <> $3",
+        )
+        .bind(tenant)
+        .bind(columns.user_name.to_lowercase())
+        .bind(columns.object_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = taken {
+            let other: String = row.try_get("object_id")?;
+            return Ok(Err(Conflict(format!(
+                "expected a userName no other provisioned user has (found `{}` in use by the user {other})",
+                columns.user_name
+            ))));
+        }
+        let disabled_at = (!columns.active).then_some(now);
+        let scim = Value::Object(resource.clone()).to_string();
+        let roles = serde_json::to_string(default_roles).expect("roles serialise");
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO members ({COLUMNS}, upn_key, scim, scim_updated_at) \
+             VALUES ($1, $2, $3, $4, $5, '{{}}', $6, NULL, $7, $8, $9, $6) \
+             ON CONFLICT (tenant_id, object_id) DO NOTHING RETURNING {COLUMNS}, scim, scim_updated_at"
+        ))
+        .bind(tenant)
+        .bind(columns.object_id)
+        .bind(columns.user_name)
+        .bind(columns.display_name)
+        .bind(roles)
+        .bind(now)
+        .bind(disabled_at)
+        .bind(columns.user_name.to_lowercase())
+        .bind(&scim)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let created = match inserted {
+            Some(row) => scim_user(&row)?,
+            None => {
+                // The person signed in before provisioning reached them: the same member.
+                let adopted = sqlx::query(&format!(
+                    "UPDATE members SET upn = $3, upn_key = $4, display_name = $5, disabled_at = $6, scim = $7, \
+                     scim_updated_at = $8 WHERE tenant_id = $1 AND object_id = $2 AND scim IS NULL \
+                     RETURNING {COLUMNS}, scim, scim_updated_at"
+                ))
+                .bind(tenant)
+                .bind(columns.object_id)
+                .bind(columns.user_name)
+                .bind(columns.user_name.to_lowercase())
+                .bind(columns.display_name)
+                .bind(disabled_at)
+                .bind(&scim)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match adopted {
+                    Some(row) => scim_user(&row)?,
+                    None => {
+                        return Ok(Err(Conflict(format!(
+                            "expected a user not provisioned yet (found the user {} provisioned already: \
+                             Entra should have found it by its userName or externalId)",
+                            columns.object_id
+                        ))))
+                    }
+                }
+            }
+        };
+        tx.commit().await?;
+        self.forget(tenant, columns.object_id);
+        Ok(Ok(created))
+    }
+
+    /// Stores a changed user (after a PATCH or PUT); `None` when it is gone. A disabled user
+    /// keeps the time of their first disable; preferences and roles are never touched.
+    pub async fn scim_update_user(
+        &self,
+        tenant: &str,
+        columns: &UserColumns<'_>,
+        resource: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Result<Option<ScimUser>, Conflict>, StoreError> {
+        let taken = sqlx::query(
+            "SELECT object_id FROM members WHERE tenant_id = $1 AND upn_key = $2 AND scim IS NOT NULL AND object_id <> $3",
+        )
+        .bind(tenant)
+        .bind(columns.user_name.to_lowercase())
+        .bind(columns.object_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = taken {
+            let other: String = row.try_get("object_id")?;
+            return Ok(Err(Conflict(format!(
+                "expected a userName no other provisioned user has (found `{}` in use by the user {other})",
+                columns.user_name
+            ))));
+        }
+        let active = if columns.active { "NULL" } else { "COALESCE(disabled_at, $6)" };
+        let row = sqlx::query(&format!(
+            "UPDATE members SET upn = $3, upn_key = $4, display_name = $5, disabled_at = {active}, scim = $7, \
+             scim_updated_at = $6 WHERE tenant_id = $1 AND object_id = $2 RETURNING {COLUMNS}, scim, scim_updated_at"
+        ))
+        .bind(tenant)
+        .bind(columns.object_id)
+        .bind(columns.user_name)
+        .bind(columns.user_name.to_lowercase())
+        .bind(columns.display_name)
+        .bind(now)
+        .bind(Value::Object(resource.clone()).to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        self.forget(tenant, columns.object_id);
+        Ok(Ok(row.as_ref().map(scim_user).transpose()?))
+    }
+
+    /// Deletes the user and their memberships (Entra's hard delete, 30 days after a soft one).
+    pub async fn scim_delete_user(&self, tenant: &str, object_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND object_id = $2")
+            .bind(tenant)
+            .bind(object_id)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM members WHERE tenant_id = $1 AND object_id = $2")
+            .bind(tenant)
+            .bind(object_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        self.forget(tenant, object_id);
+        Ok(deleted > 0)
+    }
+
+    /// Groups of `tenant` matching every criterion: how many, and the page asked for.
+    pub async fn scim_groups(
+        &self,
+        tenant: &str,
+        criteria: &[Criterion],
+        offset: i64,
+        limit: i64,
+        with_members: bool,
+    ) -> Result<(i64, Vec<ScimGroup>), StoreError> {
+        let (filter, binds) = where_clause(criteria, 1, "scim_groups");
+        let base = format!("FROM scim_groups WHERE tenant_id = $1{filter}");
+        let (total, rows) = self.page(tenant, "SELECT *", &base, &binds, "created_at, id", offset, limit).await?;
+        let mut groups = rows.iter().map(scim_group).collect::<Result<Vec<_>, _>>()?;
+        if with_members {
+            for group in &mut groups {
+                group.members = Some(self.scim_members(tenant, &group.id).await?);
+            }
+        }
+        Ok((total, groups))
+    }
+
+    /// The group `id` of `tenant`, with its members if asked.
+    pub async fn scim_group(
+        &self,
+        tenant: &str,
+        id: &str,
+        with_members: bool,
+    ) -> Result<Option<ScimGroup>, StoreError> {
+        let row = sqlx::query("SELECT * FROM scim_groups WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(mut group) = row.as_ref().map(scim_group).transpose()? else { return Ok(None) };
+        if with_members {
+            group.members = Some(self.scim_members(tenant, id).await?);
+        }
+        Ok(Some(group))
+    }
+
+    async fn scim_members(&self, tenant: &str, group: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT object_id FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2 ORDER BY object_id",
+        )
+        .bind(tenant)
+        .bind(group)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| row.try_get("object_id").map_err(StoreError::from)).collect()
+    }
+
+    /// Which of `object_ids` are not users of `tenant`.
+    pub async fn scim_unknown_users(&self, tenant: &str, object_ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut unknown = Vec::new();
+        for object_id in object_ids {
+            let found = sqlx::query("SELECT 1 AS one FROM members WHERE tenant_id = $1 AND object_id = $2")
+                .bind(tenant)
+                .bind(object_id)
+                .fetch_optional(&self.pool)
+                .await?;
+            if found.is_none() {
+                unknown.push(object_id.clone());
+            }
+        }
+        Ok(unknown)
+    }
+
+    /// Stores a group: created when `id` is new, replaced otherwise; its memberships become
+    /// `members` (added and removed as needed) when given. A `displayName` another group of the
+    /// tenant has is a conflict.
+    pub async fn scim_put_group(
+        &self,
+        tenant: &str,
+        group: &ScimGroup,
+        display_name: &str,
+        external_id: Option<&str>,
+    ) -> Result<Result<(), Conflict>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let display_key = display_name.to_lowercase();
+        let clash = sqlx::query("SELECT id FROM scim_groups WHERE tenant_id = $1 AND display_key = $2 AND id <> $3")
+            .bind(tenant)
+            .bind(&display_key)
+            .bind(&group.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = clash {
+            let other: String = row.try_get("id")?;
+            return Ok(Err(Conflict(format!(
+                "expected a displayName no other group has (found `{display_name}` in use by the group {other})"
+            ))));
+        }
+        let resource = Value::Object(group.resource.clone()).to_string();
+        sqlx::query(
+            "INSERT INTO scim_groups (tenant_id, id, external_id, display_name, display_key, resource, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, id) DO UPDATE SET \
+             external_id = $3, display_name = $4, display_key = $5, resource = $6, updated_at = $8",
+        )
+        .bind(tenant)
+        .bind(&group.id)
+        .bind(external_id)
+        .bind(display_name)
+        .bind(&display_key)
+        .bind(resource)
+        .bind(group.created_at)
+        .bind(group.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(members) = &group.members {
+            let rows = sqlx::query("SELECT object_id FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2")
+                .bind(tenant)
+                .bind(&group.id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let before: std::collections::BTreeSet<String> =
+                rows.iter().map(|row| row.try_get("object_id")).collect::<Result<_, _>>()?;
+            let after: std::collections::BTreeSet<String> = members.iter().cloned().collect();
+            for gone in before.difference(&after) {
+                sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2 AND object_id = $3")
+                    .bind(tenant)
+                    .bind(&group.id)
+                    .bind(gone)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for new in after.difference(&before) {
+                sqlx::query("INSERT INTO scim_memberships (tenant_id, group_id, object_id) VALUES ($1, $2, $3)")
+                    .bind(tenant)
+                    .bind(&group.id)
+                    .bind(new)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Deletes the group and its memberships.
+    pub async fn scim_delete_group(&self, tenant: &str, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2")
+            .bind(tenant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM scim_groups WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+
+    /// The provisioned groups of the member `(tenant, object_id)`, by display name.
+    pub async fn provisioned_groups(&self, tenant: &str, object_id: &str) -> Result<Vec<ProvisionedGroup>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.display_name, g.external_id FROM scim_memberships m JOIN scim_groups g \
+             ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+             WHERE m.tenant_id = $1 AND m.object_id = $2 ORDER BY g.display_key",
+        )
+        .bind(tenant)
+        .bind(object_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ProvisionedGroup {
+                    display_name: row.try_get("display_name")?,
+                    external_id: row.try_get("external_id")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The member of `tenant` whose UPN is `upn` (case-insensitive), if one has an object id.
+    pub async fn by_upn(&self, tenant: &str, upn: &str) -> Result<Option<Member>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM members WHERE tenant_id = $1 AND upn_key = $2 AND object_id IS NOT NULL"
+        ))
+        .bind(tenant)
+        .bind(upn.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(member).transpose()
+    }
+
+    /// Forgets the remembered member, so that this instance's next request reads the change.
+    fn forget(&self, tenant: &str, object_id: &str) {
+        self.recent.invalidate(&(tenant.to_owned(), object_id.to_owned()));
+    }
+}

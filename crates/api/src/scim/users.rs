@@ -1,0 +1,247 @@
+//! `/scim/v2/Users`: Entra's users as members. The SCIM `id` is the user's object id, which
+//! Entra sends as `externalId`, so a provisioned user and the same person signing in are one
+//! member, keyed by `(tid, oid)`. `active: false` disables the member (soft delete: still
+//! returned); `DELETE` removes them.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use channels_protocol::claims::is_guid;
+use serde_json::{json, Map, Value};
+
+use super::patch::{operations, ENTERPRISE_SCHEMA, USER, USER_SCHEMA};
+use super::store::{Criterion, ScimUser, UserColumns};
+use super::{created, list_response, meta, read_json, respond, text_value, Listing, ScimError, ScimTenant};
+use crate::AppState;
+
+/// `GET /Users[?filter=…&startIndex=…&count=…]`.
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ScimError> {
+    let listing = Listing::read(&params)?;
+    let mut criteria = Vec::new();
+    for comparison in listing.filter.iter().flat_map(|f| &f.0) {
+        let attr = comparison.attr.to_ascii_lowercase();
+        criteria.push(match attr.as_str() {
+            "username" => Criterion::Equals("upn_key", text_value(comparison)?.to_lowercase()),
+            "externalid" | "id" => Criterion::Equals("object_id", text_value(comparison)?.to_lowercase()),
+            "displayname" => Criterion::Equals("display_name", text_value(comparison)?),
+            "active" => match super::patch::USER.normalise(&json!({ "active": comparison.value }))?.get("active") {
+                Some(Value::Bool(active)) => Criterion::Active(*active),
+                _ => return Err(ScimError::bad("invalidFilter", "expected true or false to compare `active` with")),
+            },
+            _ => {
+                return Err(ScimError::bad(
+                    "invalidFilter",
+                    format!(
+                        "expected a filter on userName, externalId, id, displayName or active (found `{}`)",
+                        comparison.attr
+                    ),
+                ))
+            }
+        });
+    }
+    let (total, users) = state.members.scim_users(&tenant, &criteria, listing.start_index - 1, listing.count).await?;
+    let resources = users.iter().map(|user| listing.project(resource(user))).collect();
+    Ok(list_response(total, listing.start_index, resources))
+}
+
+/// `GET /Users/{id}`.
+pub async fn read(
+    State(state): State<AppState>,
+    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    Path(id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ScimError> {
+    let listing = Listing::read(&params)?;
+    let user = find(&state, &tenant, &id).await?;
+    Ok(respond(StatusCode::OK, &listing.project(resource(&user))))
+}
+
+/// `POST /Users`: creates the member (or takes over the one who signed in first).
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    body: Body,
+) -> Result<Response, ScimError> {
+    let sent = USER.normalise(&read_json(body).await?)?;
+    let columns = columns(&sent)?;
+    let stored = state
+        .members
+        .scim_create_user(&tenant, &columns.borrow(), &sent, &state.config.default_roles, state.now())
+        .await?
+        .map_err(|conflict| ScimError::conflict(conflict.0))?;
+    tracing::info!(tenant = %tenant, user = %stored.member.object_id, active = columns.active, "SCIM user created");
+    Ok(created(&Value::Object(resource(&stored))))
+}
+
+/// `PATCH /Users/{id}`: Entra's updates and its soft delete (`active: false`).
+pub async fn patch(
+    State(state): State<AppState>,
+    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, ScimError> {
+    let operations = operations(&read_json(body).await?)?;
+    let user = find(&state, &tenant, &id).await?;
+    let mut changed = stored_form(&user);
+    USER.apply(&mut changed, &operations)?;
+    store(&state, &tenant, &user, &changed).await
+}
+
+/// `PUT /Users/{id}`: replaces the resource.
+pub async fn replace(
+    State(state): State<AppState>,
+    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, ScimError> {
+    let sent = USER.normalise(&read_json(body).await?)?;
+    let user = find(&state, &tenant, &id).await?;
+    store(&state, &tenant, &user, &sent).await
+}
+
+/// `DELETE /Users/{id}`: the member and their memberships are removed.
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    Path(id): Path<String>,
+) -> Result<Response, ScimError> {
+    if !state.members.scim_delete_user(&tenant, &id.to_lowercase()).await? {
+        return Err(ScimError::not_found("User", &id));
+    }
+    tracing::info!(tenant = %tenant, user = %id, "SCIM user deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn find(state: &AppState, tenant: &str, id: &str) -> Result<ScimUser, ScimError> {
+    state.members.scim_user(tenant, &id.to_lowercase()).await?.ok_or_else(|| ScimError::not_found("User", id))
+}
+
+/// Checks the changed resource (its `externalId` may not change) and stores it.
+async fn store(
+    state: &AppState,
+    tenant: &str,
+    user: &ScimUser,
+    changed: &Map<String, Value>,
+) -> Result<Response, ScimError> {
+    let columns = columns(changed)?;
+    if columns.object_id != user.member.object_id {
+        return Err(ScimError::bad(
+            "mutability",
+            format!(
+                "expected externalId to stay the user's object id {} (found `{}`): it is the member's key",
+                user.member.object_id, columns.object_id
+            ),
+        ));
+    }
+    let stored = state
+        .members
+        .scim_update_user(tenant, &columns.borrow(), changed, state.now())
+        .await?
+        .map_err(|conflict| ScimError::conflict(conflict.0))?
+        .ok_or_else(|| ScimError::not_found("User", &user.member.object_id))?;
+    if stored.member.disabled_at.is_some() != user.member.disabled_at.is_some() {
+        tracing::info!(tenant = %tenant, user = %user.member.object_id, active = columns.active, "SCIM user's active changed");
+    }
+    Ok(respond(StatusCode::OK, &Value::Object(resource(&stored))))
+}
+
+/// The columns a resource sets, owned.
+struct Columns {
+    object_id: String,
+    user_name: String,
+    display_name: String,
+    active: bool,
+}
+
+impl Columns {
+    fn borrow(&self) -> UserColumns<'_> {
+        UserColumns {
+            object_id: &self.object_id,
+            user_name: &self.user_name,
+            display_name: &self.display_name,
+            active: self.active,
+        }
+    }
+}
+
+/// What the member table takes from a User resource, checked.
+fn columns(resource: &Map<String, Value>) -> Result<Columns, ScimError> {
+    let object_id = match resource.get("externalId") {
+        Some(Value::String(id)) if is_guid(id) => id.to_lowercase(),
+        found => {
+            return Err(ScimError::bad(
+                "invalidValue",
+                format!(
+                    "expected externalId to be the user's Entra object id, a GUID (found {}): in Entra, \
+                     Provisioning → Mappings → Provision Microsoft Entra ID Users, map objectId to externalId",
+                    found.map_or("none".to_owned(), Value::to_string)
+                ),
+            ))
+        }
+    };
+    let user_name = match resource.get("userName") {
+        Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
+        found => {
+            return Err(ScimError::bad(
+                "invalidValue",
+                format!(
+                    "expected userName, a non-empty string (found {})",
+                    found.map_or("none".to_owned(), Value::to_string)
+                ),
+            ))
+        }
+    };
+    let text =
+        |value: Option<&Value>| value.and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(str::to_owned);
+    let name = resource.get("name");
+    let given_and_family = [name.and_then(|n| n.get("givenName")), name.and_then(|n| n.get("familyName"))]
+        .into_iter()
+        .filter_map(text)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let display_name = text(resource.get("displayName"))
+        .or_else(|| text(name.and_then(|n| n.get("formatted"))))
+        .or((!given_and_family.is_empty()).then_some(given_and_family))
+        .unwrap_or_else(|| user_name.clone());
+    let active = match resource.get("active") {
+        None => true,
+        Some(Value::Bool(active)) => *active,
+        Some(other) => {
+            return Err(ScimError::bad("invalidValue", format!("expected active to be true or false (found {other})")))
+        }
+    };
+    Ok(Columns { object_id, user_name, display_name, active })
+}
+
+/// The resource as stored, or for a member who only signed in, what their sign-in told.
+fn stored_form(user: &ScimUser) -> Map<String, Value> {
+    let mut resource = user.resource.clone();
+    let member = &user.member;
+    resource.entry("externalId").or_insert_with(|| json!(member.object_id));
+    resource.entry("userName").or_insert_with(|| json!(member.upn));
+    resource.entry("displayName").or_insert_with(|| json!(member.display_name));
+    resource.insert("active".into(), json!(member.disabled_at.is_none()));
+    resource
+}
+
+/// The User resource returned to Entra.
+fn resource(user: &ScimUser) -> Map<String, Value> {
+    let member = &user.member;
+    let mut out = Map::new();
+    let mut schemas = vec![json!(USER_SCHEMA)];
+    if user.resource.contains_key(ENTERPRISE_SCHEMA) {
+        schemas.push(json!(ENTERPRISE_SCHEMA));
+    }
+    out.insert("schemas".into(), Value::Array(schemas));
+    out.insert("id".into(), json!(member.object_id));
+    out.extend(stored_form(user));
+    let modified = user.updated_at.unwrap_or(member.created_at).max(member.last_seen_at);
+    out.insert("meta".into(), meta("User", &member.object_id, member.created_at, modified));
+    out
+}
