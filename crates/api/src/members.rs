@@ -209,7 +209,7 @@ impl MemberStore {
             // Two first sign-ins at once: one inserts; the other finds the conflict, waits for
             // that insert to commit, and updates the member it created.
             let inserted = sqlx::query(&format!(
-                "INSERT INTO members ({COLUMNS}, upn_key) VALUES ($1, $2, $3, $4, $5, '{{}}', $6, $6, $7) \
+                "INSERT INTO members ({COLUMNS}, upn_key) VALUES ($1, $2, $3, $4, $5, '{{}}', $6, $6, NULL, $7) \
                  ON CONFLICT (tenant_id, object_id) DO NOTHING RETURNING {COLUMNS}"
             ))
             .bind(&claims.tid)

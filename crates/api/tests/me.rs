@@ -593,6 +593,7 @@ async fn readyz_and_the_channel_list() {
             { "name": "Dispatch Ops", "granted": false },
             { "name": "Fire North Tac", "granted": false },
             { "name": "Police South Ops", "granted": true },
+            { "name": "Site 7 Patrol", "granted": false },
         ])
     );
 }

@@ -1,5 +1,6 @@
 //! Emulator-only routes under `/_emulator/` (Entra has no such paths): tests and local runs
-//! roll the signing keys and move the emulator's clock while clients keep running.
+//! roll the signing keys and move the emulator's clock while clients keep running, and run
+//! provisioning cycles against a SCIM endpoint.
 //!
 //! Each needs the [`CONTROL_HEADER`]: a web page on a developer's machine can post a form to the
 //! emulator, but a form cannot send a header, and a cross-origin `fetch` that sends one must
@@ -67,4 +68,83 @@ pub async fn advance_clock(State(emulator): State<Arc<Emulator>>, Query(params):
 /// tokens are checked against. Answers how many were expired.
 pub async fn expire_refresh_tokens(State(emulator): State<Arc<Emulator>>) -> Json<usize> {
     Json(crate::token::expire_all(&emulator))
+}
+
+/// A provisioning cycle to run: `{"tenant": "contoso.example", "scim_url":
+/// "http://127.0.0.1:9300/scim/v2", "token": "…"}`, and the enterprise app (`app_id`, by default
+/// the tenant's first registration).
+#[derive(Deserialize)]
+pub struct CycleRequest {
+    tenant: String,
+    #[serde(default)]
+    app_id: Option<String>,
+    scim_url: String,
+    token: String,
+}
+
+/// Whether `url` is an http(s) URL on loopback: the emulator sends nothing anywhere else.
+fn is_loopback(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else { return false };
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = host
+        .rsplit_once(':')
+        .map_or(host, |(host, port)| if port.chars().all(|c| c.is_ascii_digit()) { host } else { rest });
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// `POST /_emulator/provisioning/cycle`: runs the job's next cycle (initial, then incremental)
+/// and answers its report: every request sent and what the endpoint answered.
+pub async fn provisioning_cycle(State(emulator): State<Arc<Emulator>>, Json(request): Json<CycleRequest>) -> Response {
+    let Some(tenant) = emulator.directory().tenant(&request.tenant) else {
+        return (StatusCode::NOT_FOUND, format!("expected a tenant of the emulator (found `{}`)", request.tenant))
+            .into_response();
+    };
+    if !is_loopback(&request.scim_url) {
+        let message = format!(
+            "expected a SCIM URL on loopback, e.g. http://127.0.0.1:9300/scim/v2 (found `{}`)",
+            request.scim_url
+        );
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    let app_id = match request.app_id {
+        Some(app_id) if tenant.enterprise_apps.iter().any(|app| app.app_id == app_id) => app_id,
+        Some(app_id) => {
+            let message = format!("expected an enterprise application of {} (found `{app_id}`)", tenant.display_name);
+            return (StatusCode::NOT_FOUND, message).into_response();
+        }
+        None => match tenant.apps.first() {
+            Some(app) => app.app_id.clone(),
+            None => return (StatusCode::NOT_FOUND, "expected the tenant to have an app registration").into_response(),
+        },
+    };
+    let key = crate::provisioning::JobKey { tenant: tenant.id.clone(), app_id, scim_url: request.scim_url };
+    let out_of_scope = emulator.out_of_scope.lock().expect("scope lock").clone();
+    // One cycle of a job at a time, as Entra runs them.
+    let mut jobs = emulator.provisioning_jobs.lock().await;
+    let watermark = jobs.entry(key.clone()).or_default();
+    let report = crate::provisioning::cycle(tenant, &key, &request.token, &out_of_scope, watermark).await;
+    Json(report).into_response()
+}
+
+/// `{"upn": "bob@contoso.example", "in_scope": false}`.
+#[derive(Deserialize)]
+pub struct ScopeChange {
+    upn: String,
+    in_scope: bool,
+}
+
+/// `POST /_emulator/provisioning/scope`: takes a user out of provisioning scope (as unassigning
+/// them from the enterprise app does), or puts them back; the next cycle disables or enables them.
+pub async fn provisioning_scope(State(emulator): State<Arc<Emulator>>, Json(change): Json<ScopeChange>) -> Response {
+    let Some((_, user)) = emulator.directory().user_by_upn(&change.upn) else {
+        return (StatusCode::NOT_FOUND, format!("expected a user of the emulator (found `{}`)", change.upn))
+            .into_response();
+    };
+    let mut out_of_scope = emulator.out_of_scope.lock().expect("scope lock");
+    if change.in_scope {
+        out_of_scope.remove(&user.oid);
+    } else {
+        out_of_scope.insert(user.oid.clone());
+    }
+    Json(out_of_scope.iter().cloned().collect::<Vec<_>>()).into_response()
 }

@@ -10,7 +10,8 @@
 //! reads them from Microsoft's JSON shapes) → [`discovery`] (metadata and keys) → [`authorize`]
 //! (sign-in and consent pages, the SSO session, the code) → [`token`] (code and refresh token
 //! redemption) → [`mint`] (v1, v2, Graph and ID tokens) → [`session`] (sign-out, front-channel
-//! logout). [`control`] holds the emulator-only routes: key rolls and the clock.
+//! logout). [`control`] holds the emulator-only routes: key rolls, the clock, and
+//! [`provisioning`] cycles (Entra's SCIM provisioning service, played against a SCIM URL).
 
 pub mod authorize;
 pub mod control;
@@ -21,10 +22,11 @@ mod html;
 pub mod keys;
 pub mod manifest;
 pub mod mint;
+pub mod provisioning;
 pub mod session;
 pub mod token;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -67,6 +69,10 @@ pub struct Emulator {
     refresh_tokens: Mutex<HashMap<String, token::RefreshGrant>>,
     sessions: Mutex<HashMap<String, session::SsoSession>>,
     consents: Mutex<HashSet<authorize::Consent>>,
+    /// Provisioning jobs and what each last sent (held across a cycle's requests).
+    provisioning_jobs: tokio::sync::Mutex<HashMap<provisioning::JobKey, provisioning::Watermark>>,
+    /// Users taken out of provisioning scope (unassigned from the app), by object id.
+    out_of_scope: Mutex<BTreeSet<String>>,
 }
 
 impl Emulator {
@@ -82,6 +88,8 @@ impl Emulator {
             refresh_tokens: Mutex::default(),
             sessions: Mutex::default(),
             consents: Mutex::default(),
+            provisioning_jobs: tokio::sync::Mutex::default(),
+            out_of_scope: Mutex::default(),
         }
     }
 
@@ -178,6 +186,8 @@ pub fn router(emulator: Arc<Emulator>) -> Router {
         .route("/_emulator/keys/roll", post(control::roll_keys))
         .route("/_emulator/clock", post(control::advance_clock))
         .route("/_emulator/refresh-tokens/expire", post(control::expire_refresh_tokens))
+        .route("/_emulator/provisioning/cycle", post(control::provisioning_cycle))
+        .route("/_emulator/provisioning/scope", post(control::provisioning_scope))
         .route_layer(axum::middleware::from_fn(control::require_header));
     let discovery = Router::new()
         .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::openid_configuration))

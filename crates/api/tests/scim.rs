@@ -1,0 +1,331 @@
+//! SCIM provisioning end to end on loopback: the emulator plays Entra's provisioning service
+//! (its control endpoint runs the cycles) against a real API server, whose `/api/me` then
+//! answers tokens the emulator signs. On SQLite here; on PostgreSQL in `./dev test`'s
+//! PostgreSQL stage (the ignored test).
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use channels_api::config::{ApiConfig, DatabaseUrl};
+use channels_api::AppState;
+use channels_protocol::wire::{ApiError, Me};
+use common::serve;
+use entra_emulator::control::CONTROL_HEADER;
+use entra_emulator::directory::demo;
+use entra_emulator::Running;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+const NOW: u64 = 1_800_000_000;
+const BOB: &str = "b0b00000-0000-4000-8000-000000000002";
+const ALICE: &str = "a11ce000-0000-4000-8000-000000000001";
+
+struct World {
+    emulator: Running,
+    /// The API that receives the provisioning.
+    api: String,
+    /// A second instance on the same database, with its own clock.
+    other: String,
+    other_clock: Arc<AtomicU64>,
+    state: AppState,
+    http: reqwest::Client,
+    token: String,
+}
+
+async fn world(url: &str) -> World {
+    let emulator =
+        entra_emulator::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), demo::directory(), Arc::new(|| NOW))
+            .await
+            .unwrap();
+    let mut config = ApiConfig::demo();
+    config.authority = channels_api::config::Authority::demo(emulator.origin()).unwrap();
+    config.database_url = DatabaseUrl::parse(url).unwrap();
+    config.allowed_tenants.push(demo::FABRIKAM_TENANT_ID.to_owned());
+    let state = AppState::connect(config.clone(), Arc::new(|| NOW)).await.unwrap();
+    let (_, token) = state.members.create_scim_token(demo::TENANT_ID, "test", NOW as i64).await.unwrap();
+    let other_clock = Arc::new(AtomicU64::new(NOW));
+    let clock = other_clock.clone();
+    let other_state = AppState::connect(config, Arc::new(move || clock.load(Ordering::SeqCst))).await.unwrap();
+    World {
+        emulator,
+        api: serve(state.clone()).await,
+        other: serve(other_state).await,
+        other_clock,
+        state,
+        http: reqwest::Client::new(),
+        token: token.secret().to_owned(),
+    }
+}
+
+impl World {
+    /// Runs the next provisioning cycle through the emulator's control endpoint.
+    async fn cycle(&self) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/_emulator/provisioning/cycle", self.emulator.origin()))
+            .header(CONTROL_HEADER, "1")
+            .json(&json!({ "tenant": "contoso.example", "scim_url": format!("{}/scim/v2", self.api), "token": self.token }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    async fn scope(&self, upn: &str, in_scope: bool) {
+        let response = self
+            .http
+            .post(format!("{}/_emulator/provisioning/scope", self.emulator.origin()))
+            .header(CONTROL_HEADER, "1")
+            .json(&json!({ "upn": upn, "in_scope": in_scope }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    fn access_token(&self, upn: &str) -> String {
+        let emulator = &self.emulator.emulator;
+        let tenant = emulator.tenant();
+        let claims = emulator.access_token_claims(
+            &tenant.apps[0],
+            tenant.user_by_upn(upn).unwrap(),
+            &[demo::SCOPE.to_owned()],
+            NOW,
+        );
+        emulator.key().sign(&claims)
+    }
+
+    async fn me(&self, api: &str, upn: &str) -> reqwest::Response {
+        self.http.get(format!("{api}/api/me")).bearer_auth(self.access_token(upn)).send().await.unwrap()
+    }
+
+    /// A SCIM request with the token; answers the status and the JSON body (Null when empty).
+    async fn scim(&self, method: reqwest::Method, path: &str, body: Option<&str>) -> (u16, Value) {
+        self.scim_as(&self.token, method, path, body).await
+    }
+
+    async fn scim_as(&self, token: &str, method: reqwest::Method, path: &str, body: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}/scim/v2{path}", self.api)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.header("Content-Type", "application/scim+json").body(body.to_owned());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        if status != 204 {
+            assert_eq!(response.headers()["content-type"], "application/scim+json", "{path}");
+        }
+        let text = response.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+    }
+}
+
+fn assert_scim_error(answer: &(u16, Value), status: u16, scim_type: Option<&str>, says: &str) {
+    let (got, body) = answer;
+    assert_eq!(*got, status, "{body}");
+    assert_eq!(body["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:Error"]), "{body}");
+    assert_eq!(body["status"], json!(status.to_string()), "{body}");
+    assert_eq!(body["scimType"].as_str(), scim_type, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains(says), "{body}");
+}
+
+async fn provisioning(url: &str) {
+    let world = world(url).await;
+    use reqwest::Method;
+
+    // Before provisioning: bob signs in (a member by sign-in) and saves a preference; dave's
+    // token has the overage, and nothing was provisioned: today's explanation, naming SCIM.
+    assert_eq!(world.me(&world.api, "bob@contoso.example").await.status(), 200);
+    let saved = world
+        .http
+        .put(format!("{}/api/me/profile", world.api))
+        .bearer_auth(world.access_token("bob@contoso.example"))
+        .json(&json!({ "default_channel": "Police South Ops" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let dave: Me = world.me(&world.api, "dave@contoso.example").await.json().await.unwrap();
+    let notice = dave.notice.unwrap();
+    assert_eq!((notice.code.as_str(), dave.channels.len()), ("groups_overage", 0));
+    assert!(notice.fix.unwrap().contains("Provisioning → Automatic"));
+
+    // The initial cycle: a probe, then users by userName, created; groups created and filled.
+    let initial = world.cycle().await;
+    assert_eq!(initial["cycle"], "initial");
+    assert_eq!(initial["failures"], json!([]));
+    // Bob and dave signed in before: found by their userName and patched, the same members.
+    assert_eq!((initial["created_users"].as_u64(), initial["updated_users"].as_u64()), (Some(3), Some(2)));
+    // Dispatch, Fire-North, Police-South, Marketing and dave's 230 sites.
+    assert_eq!(initial["created_groups"], 234);
+    let requests = initial["requests"].as_array().unwrap();
+    let shown = |i: usize| format!("{} {} {}", requests[i]["method"], requests[i]["path"], requests[i]["status"]);
+    assert!(shown(0).starts_with("\"GET\" \"/Users?filter=userName eq \\\""), "the probe: {}", shown(0));
+    assert!(shown(0).ends_with(" 200"));
+    assert_eq!(shown(1), "\"GET\" \"/Users?filter=userName eq \\\"alice@contoso.example\\\"\" 200");
+    assert_eq!(shown(2), "\"POST\" \"/Users\" 201");
+    assert_eq!(shown(3), "\"GET\" \"/Users?filter=userName eq \\\"bob@contoso.example\\\"\" 200");
+    assert_eq!(shown(4), "\"PATCH\" \"/Users/b0b00000-0000-4000-8000-000000000002\" 200");
+    assert!(requests.iter().any(|r| r["path"] == "/Groups?excludedAttributes=members"
+        || r["path"].as_str().unwrap().starts_with("/Groups?excludedAttributes=members")));
+
+    // Dave now gets the channel of his provisioned Site-007, and is told where it came from.
+    let dave: Me = world.me(&world.api, "dave@contoso.example").await.json().await.unwrap();
+    assert_eq!(dave.channels, ["Site 7 Patrol"]);
+    assert_eq!(dave.notice.unwrap().code, "provisioned_groups");
+    assert_eq!(dave.groups.len(), 230);
+    // The provisioned alice and the alice who signs in are one member (created by provisioning).
+    let alice: Me = world.me(&world.api, "alice@contoso.example").await.json().await.unwrap();
+    assert_eq!(alice.member.unwrap().provisioning, "updated");
+    assert_eq!(alice.channels, ["All Call", "Dispatch Ops", "Fire North Tac"], "the token's groups come first");
+
+    // Nothing changed: an incremental cycle sends nothing.
+    let quiet = world.cycle().await;
+    assert_eq!((quiet["cycle"].as_str(), quiet["requests"].as_array().unwrap().len()), (Some("incremental"), 0));
+
+    // Bob is unassigned: the next cycle disables him ("False" as a string), and his next call
+    // is refused, here at once and on another instance within its recheck time.
+    assert_eq!(world.me(&world.other, "bob@contoso.example").await.status(), 200);
+    world.scope("bob@contoso.example", false).await;
+    let disabling = world.cycle().await;
+    assert_eq!((disabling["disabled_users"].as_u64(), disabling["failures"].as_array().unwrap().len()), (Some(1), 0));
+    let refused = world.me(&world.api, "bob@contoso.example").await;
+    assert_eq!(refused.status(), 403);
+    let refusal: ApiError = refused.json().await.unwrap();
+    assert_eq!(refusal.error, "account_disabled");
+    assert!(refusal.message.contains("disabled by your organisation's provisioning"), "{refusal:?}");
+    assert_eq!(world.me(&world.other, "bob@contoso.example").await.status(), 200, "remembered for up to 10 s");
+    world.other_clock.fetch_add(channels_api::members::RECHECK_SECONDS as u64, Ordering::SeqCst);
+    assert_eq!(world.me(&world.other, "bob@contoso.example").await.status(), 403, "read again after 10 s");
+    let (status, bob) = world.scim(Method::GET, &format!("/Users/{BOB}"), None).await;
+    assert_eq!(
+        (status, &bob["active"], &bob["userName"]),
+        (200, &json!(false), &json!("bob@contoso.example")),
+        "soft delete"
+    );
+    let channels =
+        world.http.get(format!("{}/api/channels", world.api)).bearer_auth(world.access_token("bob@contoso.example"));
+    assert_eq!(channels.send().await.unwrap().status(), 403);
+
+    // Assigned again: enabled, with his preferences.
+    world.scope("bob@contoso.example", true).await;
+    let enabling = world.cycle().await;
+    assert_eq!(enabling["updated_users"], 1, "{enabling}");
+    let bob: Me = world.me(&world.api, "bob@contoso.example").await.json().await.unwrap();
+    assert_eq!(bob.member.unwrap().preferences, json!({ "default_channel": "Police South Ops" }));
+
+    // Lists: pagination, filters Entra sends, and members left out when asked.
+    let (_, page) = world.scim(Method::GET, "/Users?startIndex=2&count=2", None).await;
+    assert_eq!(
+        (page["totalResults"].as_i64(), page["itemsPerPage"].as_i64(), page["startIndex"].as_i64()),
+        (Some(5), Some(2), Some(2))
+    );
+    let (_, all) = world.scim(Method::GET, "/Users", None).await;
+    assert_eq!(page["Resources"][0]["id"], all["Resources"][1]["id"]);
+    let (_, by_external) = world.scim(Method::GET, &format!("/Users?filter=externalId+eq+%22{ALICE}%22"), None).await;
+    assert_eq!(
+        (by_external["totalResults"].as_i64(), &by_external["Resources"][0]["userName"]),
+        (Some(1), &json!("alice@contoso.example"))
+    );
+    let (_, police) = world
+        .scim(Method::GET, "/Groups?excludedAttributes=members&filter=displayName eq \"police-south\"", None)
+        .await;
+    let group = &police["Resources"][0];
+    assert_eq!((group["displayName"].as_str(), group.get("members")), (Some("Police-South"), None));
+    let id = group["id"].as_str().unwrap();
+    let (_, with_bob) = world
+        .scim(Method::GET, &format!("/Groups?filter=id eq \"{id}\" and members eq \"{BOB}\"&attributes=id"), None)
+        .await;
+    assert_eq!((with_bob["totalResults"].as_i64(), with_bob["Resources"][0].get("displayName")), (Some(1), None));
+    let (_, full) = world.scim(Method::GET, &format!("/Groups/{id}"), None).await;
+    assert_eq!(full["members"], json!([{ "value": BOB }]));
+
+    // A member leaves a group in the filter form; an unknown member is refused, nothing stored.
+    let remove = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "remove", "path": format!("members[value eq \"{BOB}\"]") }] });
+    assert_eq!(world.scim(Method::PATCH, &format!("/Groups/{id}"), Some(&remove.to_string())).await.0, 204);
+    let stranger = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "Add", "path": "members", "value": [{ "value": BOB }, { "value": "0000dead-0000-4000-8000-000000000000" }] }] });
+    let answer = world.scim(Method::PATCH, &format!("/Groups/{id}"), Some(&stranger.to_string())).await;
+    assert_scim_error(&answer, 400, Some("invalidValue"), "unknown id(s): 0000dead-0000-4000-8000-000000000000");
+    let (_, after) = world.scim(Method::GET, &format!("/Groups/{id}"), None).await;
+    assert_eq!(after["members"], json!([]), "the refused PATCH added no one");
+
+    // Bad input: a SCIM error that says what was expected; the user as stored is untouched.
+    let (_, alice_before) = world.scim(Method::GET, &format!("/Users/{ALICE}"), None).await;
+    let cases: [(Method, String, Option<String>, u16, Option<&str>, &str); 9] = [
+        (Method::POST, "/Users".into(), Some("{not json".into()), 400, Some("invalidSyntax"), "invalid JSON"),
+        (Method::POST, "/Users".into(), Some(json!({ "userName": "x@contoso.example", "externalId": ALICE, "shoeSize": 44 }).to_string()), 400, Some("invalidPath"), "`shoeSize`"),
+        (Method::POST, "/Users".into(), Some(json!({ "userName": "alice@contoso.example", "externalId": ALICE }).to_string()), 409, Some("uniqueness"), "provisioned already"),
+        (Method::POST, "/Users".into(), Some(json!({ "userName": "jy@contoso.example", "externalId": "jyoung" }).to_string()), 400, Some("invalidValue"), "map objectId to externalId"),
+        (Method::POST, "/Users".into(), Some(format!("{{\"userName\": \"{}\"}}", "x".repeat(600 * 1024))), 413, None, "at most 524288 bytes"),
+        (Method::GET, "/Users?filter=userName co \"ali\"".into(), None, 400, Some("invalidFilter"), "found `co`"),
+        (Method::GET, "/Users?filter=title eq \"x\"".into(), None, 400, Some("invalidFilter"), "found `title`"),
+        (Method::PATCH, "/Users/0000dead-0000-4000-8000-000000000000".into(), Some(remove.to_string()), 404, None, "found none"),
+        (Method::PATCH, format!("/Users/{ALICE}"), Some(json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{ "op": "Replace", "path": "displayName", "value": "Changed" }, { "op": "Replace", "path": "externalId", "value": BOB }] }).to_string()), 400, Some("mutability"), "the member's key"),
+    ];
+    for (method, path, body, status, scim_type, says) in cases {
+        let answer = world.scim(method, &path, body.as_deref()).await;
+        assert_scim_error(&answer, status, scim_type, says);
+    }
+    let (_, alice_after) = world.scim(Method::GET, &format!("/Users/{ALICE}"), None).await;
+    assert_eq!(alice_before, alice_after, "no refused request changed alice");
+
+    // Discovery.
+    let (_, config) = world.scim(Method::GET, "/ServiceProviderConfig", None).await;
+    assert_eq!(
+        (config["patch"]["supported"].as_bool(), config["bulk"]["supported"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let (_, types) = world.scim(Method::GET, "/ResourceTypes", None).await;
+    assert_eq!(types["totalResults"], 2);
+    let (_, schemas) = world.scim(Method::GET, "/Schemas", None).await;
+    assert_eq!(schemas["totalResults"], 3);
+
+    // Tokens: none, a made-up one, another tenant's (which sees only its own tenant), rotation.
+    let none = world.http.get(format!("{}/scim/v2/Users", world.api)).send().await.unwrap();
+    assert_eq!(
+        (none.status().as_u16(), none.headers()["www-authenticate"].to_str().unwrap()),
+        (401, "Bearer realm=\"scim\"")
+    );
+    let forged = world.scim_as("channels-scim.0011223344556677.forged", Method::GET, "/Users", None).await;
+    assert_scim_error(&forged, 401, None, "unknown or revoked");
+    let store = &world.state.members;
+    let (_, fabrikam) = store.create_scim_token(demo::FABRIKAM_TENANT_ID, "fabrikam", NOW as i64).await.unwrap();
+    let (status, theirs) = world.scim_as(fabrikam.secret(), Method::GET, "/Users", None).await;
+    assert_eq!((status, &theirs["totalResults"]), (200, &json!(0)), "another tenant's token sees none of Contoso");
+    assert_eq!(world.scim_as(fabrikam.secret(), Method::GET, &format!("/Users/{ALICE}"), None).await.0, 404);
+    let (new, next) = store.create_scim_token(demo::TENANT_ID, "rotated", NOW as i64).await.unwrap();
+    let old = store.scim_tokens().await.unwrap().into_iter().find(|t| t.label == "test").unwrap();
+    assert!(store.revoke_scim_token(&old.id, NOW as i64).await.unwrap());
+    assert_eq!(world.scim(Method::GET, "/Users", None).await.0, 401, "revoked");
+    assert_eq!(world.scim_as(next.secret(), Method::GET, "/Users", None).await.0, 200, "its successor works");
+    assert!(!new.id.is_empty() && !format!("{next:?}").contains(next.secret()), "redacted in Debug");
+
+    // Entra's hard delete: gone, with its memberships; a second delete is a 404.
+    assert_eq!(world.scim_as(next.secret(), Method::DELETE, &format!("/Users/{BOB}"), None).await.0, 204);
+    assert_eq!(world.scim_as(next.secret(), Method::DELETE, &format!("/Users/{BOB}"), None).await.0, 404);
+}
+
+#[tokio::test]
+async fn provisioning_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    provisioning(&format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display())).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: ./dev test sets CHANNELS_TEST_POSTGRES_URL"]
+async fn provisioning_on_postgres() {
+    let url = std::env::var("CHANNELS_TEST_POSTGRES_URL").expect("CHANNELS_TEST_POSTGRES_URL");
+    // A database of its own: the demo directory's object ids are fixed.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name = format!("scim_{:012x}", nanos % (1 << 48));
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+    pool.close().await;
+    let (server, _) = url.rsplit_once('/').unwrap();
+    provisioning(&format!("{server}/{name}")).await;
+}
