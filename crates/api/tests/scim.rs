@@ -293,6 +293,9 @@ async fn provisioning(url: &str) {
     );
     let forged = world.scim_as("channels-scim.0011223344556677.forged", Method::GET, "/Users", None).await;
     assert_scim_error(&forged, 401, None, "unknown or revoked");
+    let (id, _) = world.token.rsplit_once('.').unwrap();
+    let wrong_secret = world.scim_as(&format!("{id}.{}", "A".repeat(43)), Method::GET, "/Users", None).await;
+    assert_scim_error(&wrong_secret, 401, None, "unknown or revoked");
     let store = &world.state.members;
     let (_, fabrikam) = store.create_scim_token(demo::FABRIKAM_TENANT_ID, "fabrikam", NOW as i64).await.unwrap();
     let (status, theirs) = world.scim_as(fabrikam.secret(), Method::GET, "/Users", None).await;
