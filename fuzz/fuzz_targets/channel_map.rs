@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     match ApiConfig::parse(text, |_| None) {
         Ok(config) => {
             let groups: Vec<String> = text.split_whitespace().take(8).map(str::to_owned).collect();
-            let _ = config.channels.assign_parts(Some(&groups), &groups, false);
+            let _ = config.channels.assign_parts(&config.tenant_id, Some(&groups), &groups, false);
         }
         // Every refusal names what it is about and what was expected.
         Err(error) => assert!(error.to_string().contains(": expected "), "{error}"),

@@ -255,7 +255,8 @@ async fn provisioning(url: &str) {
 
     // Bad input: a SCIM error that says what was expected; the user as stored is untouched.
     let (_, alice_before) = world.scim(Method::GET, &format!("/Users/{ALICE}"), None).await;
-    let cases: [(Method, String, Option<String>, u16, Option<&str>, &str); 9] = [
+    type Case<'a> = (Method, String, Option<String>, u16, Option<&'a str>, &'a str);
+    let cases: [Case; 9] = [
         (Method::POST, "/Users".into(), Some("{not json".into()), 400, Some("invalidSyntax"), "invalid JSON"),
         (Method::POST, "/Users".into(), Some(json!({ "userName": "x@contoso.example", "externalId": ALICE, "shoeSize": 44 }).to_string()), 400, Some("invalidPath"), "`shoeSize`"),
         (Method::POST, "/Users".into(), Some(json!({ "userName": "alice@contoso.example", "externalId": ALICE }).to_string()), 409, Some("uniqueness"), "provisioned already"),

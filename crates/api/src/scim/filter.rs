@@ -226,9 +226,9 @@ impl<'a> Reader<'a> {
     fn value(&mut self, attr: &str) -> Result<Value, Unsupported> {
         self.skip_spaces();
         let rest = &self.text[self.at..];
-        let end = if rest.starts_with('"') {
+        let end = if let Some(quoted) = rest.strip_prefix('"') {
             let mut escaped = false;
-            let close = rest[1..].char_indices().find_map(|(i, c)| match c {
+            let close = quoted.char_indices().find_map(|(i, c)| match c {
                 _ if escaped => {
                     escaped = false;
                     None
