@@ -24,7 +24,13 @@ export const policiesClientIds = {
   namedByUri: '5b0a0000-0000-4000-8000-00000000a004',
 };
 const policiesEmulatorPort = emulatorPort + 4;
-const target = process.env.CARGO_TARGET_DIR ?? '../target';
+// A sixth pair for SCIM provisioning: cycles there change who is disabled and what is
+// provisioned, which no other test should see.
+export const provisioningApiPort = apiPort + 5;
+export const provisioningEmulatorPort = emulatorPort + 5;
+export const target = process.env.CARGO_TARGET_DIR ?? '../target';
+/** The database of the provisioning pair's API (`scim-token create` writes its token there). */
+export const provisioningDatabase = `sqlite://${target}/e2e-provisioning.db?mode=rwc`;
 
 /** The Entra emulator on `port`, with the demo tenant (and `env` on top). */
 function emulator(port: number, env: Record<string, string> = {}) {
@@ -47,7 +53,7 @@ function api(port: number, idp: number, database: string, env: Record<string, st
       CHANNELS_API_ADDR: `127.0.0.1:${port}`,
       ENTRA_AUTHORITY: `http://127.0.0.1:${idp}`,
       CHANNELS_SPA_DIR: '../dist',
-      CHANNELS_DATABASE_URL: `sqlite://${target}/${database}.db?mode=rwc`,
+      CHANNELS_DATABASE_URL: database.startsWith('sqlite:') ? database : `sqlite://${target}/${database}.db?mode=rwc`,
       // The demo: a local emulator on http://127.0.0.1 is trusted only so.
       CHANNELS_DEMO: '1',
       RUST_LOG: 'warn',
@@ -91,5 +97,7 @@ export default defineConfig({
     api(organisationsApiPort, emulatorPort, 'e2e-organisations', { CHANNELS_CONFIG: 'fixtures/organisations.toml' }),
     emulator(policiesEmulatorPort, { ENTRA_EMULATOR_DIRECTORY: 'fixtures/policies-directory.json' }),
     api(policiesApiPort, policiesEmulatorPort, 'e2e-policies', { CHANNELS_CONFIG: 'fixtures/policies.toml' }),
+    emulator(provisioningEmulatorPort),
+    api(provisioningApiPort, provisioningEmulatorPort, provisioningDatabase),
   ],
 });

@@ -20,6 +20,7 @@ fn validator() -> &'static Validator {
             issuers: vec!["https://sts.windows.net/268da1a1-9db4-48b9-b1fe-683250ba90cc/".into()],
             audiences: vec!["spn:6514a8ca-d9e4-4155-b292-65258398f3aa".into()],
             tenants: vec!["268da1a1-9db4-48b9-b1fe-683250ba90cc".into()],
+            client_apps: vec!["bebfad57-efd7-419b-b74b-4b9dab7bd470".into()],
             scope: "user_impersonation".into(),
             full_scope: "spn:6514a8ca-d9e4-4155-b292-65258398f3aa/user_impersonation".into(),
             leeway: 300,

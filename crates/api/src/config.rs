@@ -915,7 +915,7 @@ mod tests {
         assert!(typo.found.contains("unknown field `client_idd`"), "{typo}");
         let empty_channel = format!("{DEMO_CONFIG}\n[[channels]]\nname = \"Empty\"\n");
         let error = ApiConfig::parse(&empty_channel, demo_only).unwrap_err();
-        assert_eq!(error.key, "channels[4].groups");
+        assert_eq!(error.key, "channels[5].groups");
         let bad_group = format!("{DEMO_CONFIG}\n[[channels]]\nname = \"X\"\ngroups = [\"\\\\Ops\"]\n");
         assert_eq!(ApiConfig::parse(&bad_group, demo_only).unwrap_err().found, "\\Ops");
     }
@@ -1008,7 +1008,7 @@ mod tests {
         let again = format!(
             "{DEMO_CONFIG}\n[[channels]]\nname = \"All Call\"\ntenant = \"{DEMO_TENANT_ID}\"\ngroups = [\"X\"]\n"
         );
-        assert_eq!(ApiConfig::parse(&again, demo_only).unwrap_err().key, "channels[4].name");
+        assert_eq!(ApiConfig::parse(&again, demo_only).unwrap_err().key, "channels[5].name");
     }
 
     #[test]

@@ -73,21 +73,7 @@ impl IntoResponse for ApiError {
                 };
                 return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
             }
-            Self::Disabled => {
-                let body = wire::ApiError {
-                    error: "account_disabled".into(),
-                    message: "Your account was disabled by your organisation's provisioning, so Channels refuses it \
-                              (expected an active member; found one that Entra's provisioning set to inactive)."
-                        .into(),
-                    fix: Some(
-                        "Admin: the user is unassigned from the Channels enterprise application, or blocked from \
-                         signing in; assign them again (Enterprise applications → Channels → Users and groups) and \
-                         the next provisioning cycle enables them, with their preferences."
-                            .into(),
-                    ),
-                };
-                return (StatusCode::FORBIDDEN, Json(body)).into_response();
-            }
+            Self::Disabled => return (StatusCode::FORBIDDEN, Json(disabled())).into_response(),
             Self::BadRequest { code, message } => {
                 let body = wire::ApiError { error: (*code).into(), message: message.clone(), fix: None };
                 return (StatusCode::BAD_REQUEST, Json(body)).into_response();
@@ -133,4 +119,20 @@ impl IntoResponse for ApiError {
 
 fn body_of(error: &TokenError) -> wire::ApiError {
     wire::ApiError { error: error.code().into(), message: error.public_message(), fix: error.fix().map(str::to_owned) }
+}
+
+/// The body of [`ApiError::Disabled`]: what the user is told, and what their admin does.
+pub fn disabled() -> wire::ApiError {
+    wire::ApiError {
+        error: "account_disabled".into(),
+        message: "Your account was disabled by your organisation's provisioning, so Channels refuses it \
+                  (expected an active member; found one that Entra's provisioning set to inactive)."
+            .into(),
+        fix: Some(
+            "Admin: the user is unassigned from the Channels enterprise application, or out of its \
+             provisioning scope; assign them again (Enterprise applications → Channels → Users and groups) \
+             and the next provisioning cycle enables them, with their preferences."
+                .into(),
+        ),
+    }
 }

@@ -232,16 +232,14 @@ async fn preview(
     if !token {
         let tenant = tenant_of(config, tenant)?;
         let groups = Some(&groups).filter(|g| !g.is_empty()).map(Vec::as_slice);
-        // Without groups given, the user's provisioned memberships, if SCIM pushed any.
+        // Without groups given, the user's provisioned memberships, if SCIM pushed any; a
+        // database out of reach only leaves them out, with a note.
         let provisioned = match groups {
             Some(_) => Vec::new(),
-            None => {
-                let store = MemberStore::connect(config.database_url.secret()).await?;
-                match store.by_upn(&tenant, &upn).await? {
-                    Some(member) => store.provisioned_groups(&tenant, &member.object_id).await?,
-                    None => Vec::new(),
-                }
-            }
+            None => provisioned_memberships(config, &tenant, &upn).await.unwrap_or_else(|error| {
+                eprintln!("note: provisioned memberships not read ({error})");
+                Vec::new()
+            }),
         };
         let user = admin::Previewed {
             tenant: &tenant,
@@ -271,6 +269,20 @@ async fn preview(
     };
     print!("{}", admin::preview(config, &user));
     Ok(ExitCode::SUCCESS)
+}
+
+async fn provisioned_memberships(
+    config: &ApiConfig,
+    tenant: &str,
+    upn: &str,
+) -> Result<Vec<channels_api::scim::store::ProvisionedGroup>, channels_api::members::StoreError> {
+    let store = MemberStore::connect(config.database_url.secret()).await?;
+    let groups = match store.by_upn(tenant, upn).await? {
+        Some(member) => store.provisioned_groups(tenant, &member.object_id).await?,
+        None => Vec::new(),
+    };
+    store.close().await;
+    Ok(groups)
 }
 
 async fn scim_token(config: &ApiConfig, action: ScimTokenAction) -> Outcome {

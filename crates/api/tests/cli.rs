@@ -18,9 +18,15 @@ token_versions = ["1.0"]
 "#;
 
 fn run(args: &[&str], config: Option<&str>, stdin: &str) -> Output {
+    run_with(args, config, stdin, &[])
+}
+
+/// Runs the binary in a directory of its own (a demo database lands there), with `env` set.
+fn run_with(args: &[&str], config: Option<&str>, stdin: &str, env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_channels-api"));
-    command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).current_dir(dir.path());
+    command.envs(env.iter().copied());
     command.env_remove("CHANNELS_CONFIG").env_remove("ENTRA_CLIENT_ID");
     if let Some(config) = config {
         let path = dir.path().join("channels.toml");
@@ -159,4 +165,57 @@ fn invalid_configuration_fails_naming_the_key() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("entra.tenant_id (ENTRA_TENANT_ID): expected a GUID"), "{stderr}");
+}
+
+#[tokio::test]
+async fn scim_tokens_are_made_once_listed_and_revoked_and_preview_reads_provisioned_memberships() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
+    let env = [("CHANNELS_DATABASE_URL", url.as_str())];
+    let scim = |args: &[&str]| run_with(&[&["--demo", "scim-token"], args].concat(), None, "", &env);
+
+    let made = scim(&["create", "--label", "entra 2026-12"]);
+    assert!(made.status.success());
+    let token = text(&made);
+    assert!(token.starts_with("channels-scim.") && token.lines().count() == 1, "{token}");
+    let told = String::from_utf8_lossy(&made.stderr).into_owned();
+    assert!(told.contains("shown once") && told.contains("Provisioning → Admin credentials"), "{told}");
+    let id = token.split('.').nth(1).unwrap();
+    let listed = text(&scim(&["list"]));
+    assert!(listed.starts_with(&format!("{id}  tenant 4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f")), "{listed}");
+    assert!(listed.contains("live") && !listed.contains(token.trim()), "never the secret: {listed}");
+    assert!(scim(&["revoke", id]).status.success());
+    assert!(text(&scim(&["list"])).contains("revoked"));
+    let again = scim(&["revoke", id]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("expected the id of a live token"));
+    let elsewhere = scim(&["create", "--tenant", "11111111-2222-4333-8444-555555555555"]);
+    assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("--tenant: expected an allowed tenant"));
+
+    // Dave provisioned into Site-007 (as Entra's service would): preview names the memberships.
+    let store = channels_api::members::MemberStore::connect(&url).await.unwrap();
+    let tenant = "4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+    let dave = "da4e0000-0000-4000-8000-000000000004";
+    let columns = channels_api::scim::store::UserColumns {
+        object_id: dave,
+        user_name: "dave@contoso.example",
+        display_name: "Dave Ng",
+        active: true,
+    };
+    store.scim_create_user(tenant, &columns, &Default::default(), &[], 1).await.unwrap().unwrap();
+    let mut resource = serde_json::Map::new();
+    resource.insert("displayName".into(), "Site-007".into());
+    let group = channels_api::scim::store::ScimGroup {
+        id: "site-007".into(),
+        resource,
+        members: Some(vec![dave.to_owned()]),
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.scim_put_group(tenant, &group, "Site-007", None).await.unwrap().unwrap();
+    store.close().await;
+    let preview = text(&run_with(&["--demo", "preview", "--upn", "dave@contoso.example"], None, "", &env));
+    assert!(preview.starts_with("provisioned memberships (SCIM): Site-007\n"), "{preview}");
+    assert!(preview.contains("  Site 7 Patrol            by provisioned group Site-007\n"), "{preview}");
+    assert!(preview.contains("note (provisioned_groups)"), "{preview}");
 }

@@ -44,7 +44,14 @@ fn troubleshooting() -> String {
         out +=
             &format!("| `{}` | {status} | {} | {} |\n", error.code(), cell(&message), cell(error.fix().unwrap_or("—")));
     }
-    out += "\n## Why a signed-in user has no channels (`notice` in `/api/me`)\n\n\
+    let disabled = channels_api::error::disabled();
+    out += &format!(
+        "| `{}` | 403 | {} | {} |\n",
+        disabled.error,
+        cell(&disabled.message),
+        cell(disabled.fix.as_deref().unwrap_or("—"))
+    );
+    out += "\n## Why a signed-in user has no channels, or where they come from (`notice` in `/api/me`)\n\n\
             | notice | message | fix |\n|---|---|---|\n";
     let map = ApiConfig::demo().channels;
     let marketing = vec!["Marketing".to_owned()];
@@ -52,6 +59,8 @@ fn troubleshooting() -> String {
         map.assign_parts(channels_api::config::DEMO_TENANT_ID, None, &[], true),
         map.assign_parts(channels_api::config::DEMO_TENANT_ID, None, &[], false),
         map.assign_parts(channels_api::config::DEMO_TENANT_ID, Some(&marketing), &[], false),
+        map.assign_provisioned(channels_api::config::DEMO_TENANT_ID, &["Site-007".to_owned()], &[]),
+        map.assign_provisioned(channels_api::config::DEMO_TENANT_ID, &marketing, &[]),
     ] {
         let notice = assignment.notice.expect("each case has a notice");
         out += &format!(

@@ -302,6 +302,10 @@ async fn provisioning(url: &str) {
     let (status, theirs) = world.scim_as(fabrikam.secret(), Method::GET, "/Users", None).await;
     assert_eq!((status, &theirs["totalResults"]), (200, &json!(0)), "another tenant's token sees none of Contoso");
     assert_eq!(world.scim_as(fabrikam.secret(), Method::GET, &format!("/Users/{ALICE}"), None).await.0, 404);
+    let (_, dropped) =
+        store.create_scim_token("11111111-2222-4333-8444-555555555555", "dropped", NOW as i64).await.unwrap();
+    let refused = world.scim_as(dropped.secret(), Method::GET, "/Users", None).await;
+    assert_scim_error(&refused, 403, None, "no longer lists");
     let (new, next) = store.create_scim_token(demo::TENANT_ID, "rotated", NOW as i64).await.unwrap();
     let old = store.scim_tokens().await.unwrap().into_iter().find(|t| t.label == "test").unwrap();
     assert!(store.revoke_scim_token(&old.id, NOW as i64).await.unwrap());

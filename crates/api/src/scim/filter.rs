@@ -120,7 +120,7 @@ pub fn parse_path(text: &str) -> Result<PatchPath, Unsupported> {
 
 /// Splits `urn:…:Schema:attr` into the schema and the attribute; a plain path has no schema.
 fn split_schema(path: &str) -> (Option<String>, &str) {
-    if path.len() > 4 && path[..4].eq_ignore_ascii_case("urn:") {
+    if path.get(..4).is_some_and(|start| start.eq_ignore_ascii_case("urn:")) && path.len() > 4 {
         if let Some(colon) = path.rfind(':') {
             return (Some(path[..colon].to_owned()), &path[colon + 1..]);
         }
@@ -338,6 +338,8 @@ mod tests {
             parse_path("emails[type eq \"work\"].value").unwrap(),
             path("emails", Some(Filter(vec![eq("type", json!("work"))])), Some("value"))
         );
+        // Found by `./dev fuzz`: a character of several bytes across the fourth byte.
+        assert!(parse_path("iok\u{6e2}m:schemas:x").unwrap_err().0.contains("expected an attribute name"));
         let manager = parse_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager").unwrap();
         assert_eq!(manager.schema.as_deref(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
         assert_eq!(manager.attr, "manager");
