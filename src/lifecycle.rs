@@ -123,6 +123,13 @@ impl SignIn {
         auth::begin(&self.config.get_value(), prompt);
     }
 
+    /// Leaves for Entra's sign-in page as `account` again, asking for the claims a challenge
+    /// named (a step-up: Entra applies the authentication context's policy, MFA say).
+    pub fn step_up(&self, account: channels_protocol::authorize::Account, claims: &str) {
+        let claims = channels_protocol::step_up::request_claims(claims);
+        auth::begin_with_claims(&self.config.get_value(), Prompt::LoginHint(account), &claims);
+    }
+
     /// Forgets what this tab holds, then leaves for Entra's sign-in page.
     pub fn begin_afresh(&self, prompt: Prompt) {
         storage::clear();

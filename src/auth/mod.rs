@@ -172,12 +172,19 @@ fn here() -> (String, ReturnPath) {
 /// what `prompt` allows. A silent one (`prompt=none`) is noted, so that a failing one is never
 /// repeated within [`session::SILENT_RETRY_AFTER`].
 pub fn begin(config: &RuntimeConfig, prompt: Prompt) {
+    begin_with_claims(config, prompt, channels_protocol::step_up::CLIENT_CAPABILITIES);
+}
+
+/// Starts a sign-in with a `claims` request: the client capabilities, and what an API's claims
+/// challenge asked for (a step-up).
+pub fn begin_with_claims(config: &RuntimeConfig, prompt: Prompt, claims: &str) {
     let (redirect_uri, return_to) = here();
     let now = browser::now();
     if matches!(prompt, Prompt::None(_)) {
         storage::note_silent_attempt(now);
     }
-    let login = authorize::start_with_prompt(config, &redirect_uri, return_to, prompt, &browser::login_entropy(), now);
+    let entropy = browser::login_entropy();
+    let login = authorize::start_with_claims(config, &redirect_uri, return_to, prompt, claims, &entropy, now);
     storage::save_pending(&login.pending);
     location::navigate(&login.url);
 }

@@ -15,10 +15,11 @@ use crate::auth::SignInError;
 /// the page would say "Loading…" for as long.
 pub const ANSWER_WITHIN_SECONDS: u32 = 15;
 
-/// A whole answer: its status and its body.
+/// A whole answer: its status, its body, and its `WWW-Authenticate` challenge, if any.
 struct Answer {
     status: u16,
     body: String,
+    challenge: Option<String>,
 }
 
 impl Answer {
@@ -69,8 +70,9 @@ async fn exchange(request: RequestBuilder, body: Option<&str>) -> Result<Answer,
     .map_err(unsent)?;
     let response = request.send().await.map_err(unsent)?;
     let status = response.status();
+    let challenge = response.headers().get("www-authenticate");
     let body = response.text().await.map_err(|error| Unanswered { status: Some(status), error })?;
-    Ok(Answer { status, body })
+    Ok(Answer { status, body, challenge })
 }
 
 /// `GET /config.json` from the server that served the SPA.
@@ -114,7 +116,7 @@ pub enum ApiFailure {
 }
 
 /// What the profile page reads of `GET /api/me` (`channels_protocol::wire::Me`); the
-/// answer's other fields (the member record, the ids and groups) are skipped unread.
+/// answer's other fields (the ids, the groups, the rest of the member record) are skipped unread.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct MyChannels {
     /// The tenant id.
@@ -124,6 +126,50 @@ pub struct MyChannels {
     /// Why the list may be incomplete or empty.
     #[serde(default)]
     pub notice: Option<Notice>,
+    /// The member record's preferences.
+    #[serde(default)]
+    pub member: Option<MyPreferences>,
+}
+
+/// The preferences of the member record: whatever keys they hold, kept when the form saves its own.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct MyPreferences {
+    /// The stored preferences (a JSON object).
+    #[serde(default)]
+    pub preferences: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why saving the preferences did not succeed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveFailure {
+    /// A claims challenge: the claims (JSON) a step-up sign-in must ask for.
+    StepUp(String),
+    /// Another refusal, explained by the API.
+    Refused(ApiError),
+    /// No answer, or one that is not the API's.
+    Unreachable(String),
+}
+
+/// `PUT /api/me/profile` with the access token.
+pub async fn save_profile(
+    token: &AccessToken,
+    preferences: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), SaveFailure> {
+    let request = Request::put("/api/me/profile")
+        .header("Authorization", &format!("Bearer {}", token.secret()))
+        .header("Content-Type", "application/json");
+    let body = serde_json::Value::Object(preferences.clone()).to_string();
+    let answer = exchange(request, Some(&body)).await.map_err(|why| SaveFailure::Unreachable(why.reason()))?;
+    if answer.ok() {
+        return Ok(());
+    }
+    let challenge = answer.challenge.as_deref().filter(|_| answer.status == 401);
+    if let Some(Ok(claims)) = challenge.map(channels_protocol::step_up::read_challenge) {
+        return Err(SaveFailure::StepUp(claims));
+    }
+    let error: ApiError =
+        answer.json().map_err(|_| SaveFailure::Unreachable(format!("the API answered {}", answer.status)))?;
+    Err(SaveFailure::Refused(error))
 }
 
 /// `GET /api/me` with the access token.

@@ -1,5 +1,6 @@
 //! The tab's `sessionStorage`: pending logins keyed by their `state` (two tabs, or two clicks,
-//! never overwrite each other's verifier) and the signed-in session. Tokens never go to
+//! never overwrite each other's verifier), the signed-in session, and an action waiting for a
+//! step-up sign-in. Tokens never go to
 //! `localStorage`: they stay in this tab and die with it. The one thing `localStorage` keeps
 //! is the organisation the user picked (a name, no secret), so every tab and visit uses it.
 
@@ -14,6 +15,8 @@ const SESSION_KEY: &str = "channels.session";
 /// When this tab last tried a silent sign-in; it outlives [`clear`], so no sign-out or failed
 /// renewal can reset the loop guard.
 const SILENT_KEY: &str = "channels.silent-attempt";
+/// An action waiting for a step-up sign-in to finish, to be retried once after it.
+const STEP_UP_KEY: &str = "channels.step-up";
 /// The organisation picked among several (`localStorage`).
 const PROFILE_KEY: &str = "channels.organisation";
 
@@ -63,11 +66,21 @@ pub fn clear() {
     let storage = storage();
     let keys: Vec<String> = (0..storage.length().unwrap_or(0))
         .filter_map(|i| storage.key(i).ok().flatten())
-        .filter(|key| key == SESSION_KEY || key.starts_with(PENDING_PREFIX))
+        .filter(|key| key == SESSION_KEY || key == STEP_UP_KEY || key.starts_with(PENDING_PREFIX))
         .collect();
     for key in keys {
         let _ = storage.remove_item(&key);
     }
+}
+
+/// Keeps an action (what the user typed, the challenge) across the step-up sign-in.
+pub fn save_step_up<T: Serialize>(action: &T) {
+    put(STEP_UP_KEY, action);
+}
+
+/// Removes and returns the action waiting for a step-up: it is retried once, never again.
+pub fn take_step_up<T: DeserializeOwned>() -> Option<T> {
+    take(STEP_UP_KEY)
 }
 
 /// Notes that a silent sign-in starts now.

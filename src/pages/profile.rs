@@ -9,7 +9,8 @@ use leptos::prelude::*;
 
 use crate::auth::session::Session;
 use crate::auth::Explanation;
-use crate::browser::http::{self, ApiFailure, MyChannels};
+use crate::browser::http::{self, ApiFailure, MyChannels, SaveFailure};
+use crate::browser::{self, storage};
 use crate::components::{ChannelList, CheckList, Diagnostics, ErrorPanel, NoticePanel, Status};
 use crate::lifecycle::SignIn;
 use crate::routes::{Router, DIAGNOSTICS_PATH};
@@ -44,9 +45,17 @@ pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()
     let router = expect_context::<Router>();
     let shown = Memo::new(move |_| router.path() == DIAGNOSTICS_PATH);
     let toggle = move |_| router.replace(if shown.get_untracked() { "/" } else { DIAGNOSTICS_PATH });
+    let for_preferences = session.clone();
     let channels = move || match me.get() {
         None => view! { <Status text="Loading your channels…" /> }.into_any(),
-        Some(Ok(me)) => view! { <Channels me /> }.into_any(),
+        Some(Ok(me)) => {
+            let (channels, stored) = (me.channels.clone(), me.member.clone().unwrap_or_default().preferences);
+            view! {
+                <Channels me />
+                <Preferences session=for_preferences.clone() channels stored />
+            }
+            .into_any()
+        }
         Some(Err(ApiFailure::Unauthorized(error))) => {
             view! { <Refusal message=error.message fix=error.fix retry=Some(on_sign_in_again) /> }.into_any()
         }
@@ -195,5 +204,163 @@ fn Channels(me: MyChannels) -> impl IntoView {
         <h2>"Your channels"</h2>
         <ChannelList channels=me.channels />
         {me.notice.map(|notice| view! { <NoticePanel notice /> })}
+    }
+}
+
+/// What waits in this tab while a step-up sign-in runs: the preferences the user asked to save,
+/// whose they are, and since when.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PendingSave {
+    preferences: serde_json::Map<String, serde_json::Value>,
+    tid: String,
+    oid: String,
+    at: u64,
+}
+
+/// How long a save waits for its step-up sign-in; one abandoned longer is forgotten.
+const STEP_UP_WITHIN_SECONDS: u64 = 600;
+
+/// Where a save of the preferences is.
+#[derive(Clone, PartialEq)]
+enum Saving {
+    Idle,
+    Busy,
+    Saved,
+    /// Leaving for the step-up sign-in.
+    SteppingUp,
+    Failed(Explanation),
+}
+
+/// The preferences form: a display name and a default channel, saved with
+/// `PUT /api/me/profile`. When the API asks for a stronger sign-in (a claims challenge), what
+/// the user typed waits in this tab while they sign in again, and is saved once they are back;
+/// a second challenge is explained, never answered with another sign-in.
+#[component]
+fn Preferences(
+    session: ArcRwSignal<Arc<Session>>,
+    channels: Vec<String>,
+    stored: serde_json::Map<String, serde_json::Value>,
+) -> impl IntoView {
+    let sign_in = expect_context::<SignIn>();
+    let account = session.get_untracked().stored.account.clone();
+    let resumed = storage::take_step_up::<PendingSave>().filter(|pending| {
+        pending.tid == account.tid
+            && pending.oid == account.oid
+            && browser::now().saturating_sub(pending.at) < STEP_UP_WITHIN_SECONDS
+    });
+    let initial = resumed.as_ref().map_or(stored, |pending| pending.preferences.clone());
+    let text = |key: &str| initial.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    let display_name = RwSignal::new(text("display_name"));
+    let default_channel = RwSignal::new(text("default_channel"));
+    // Keys the form does not edit are kept as they are.
+    let base = StoredValue::new(initial);
+    let state = RwSignal::new(Saving::Idle);
+    let save = Callback::new(move |after_step_up: bool| {
+        let mut preferences = base.get_value();
+        preferences.insert("display_name".into(), display_name.get_untracked().trim().to_owned().into());
+        preferences.insert("default_channel".into(), default_channel.get_untracked().into());
+        state.set(Saving::Busy);
+        let (session, account) = (session.get_untracked(), account.clone());
+        leptos::task::spawn_local(async move {
+            let outcome = match http::save_profile(&session.access_token, &preferences).await {
+                Ok(()) => {
+                    base.try_set_value(preferences);
+                    Saving::Saved
+                }
+                Err(SaveFailure::StepUp(claims)) if !after_step_up => {
+                    let pending = PendingSave {
+                        preferences,
+                        tid: account.tid.clone(),
+                        oid: account.oid.clone(),
+                        at: browser::now(),
+                    };
+                    storage::save_step_up(&pending);
+                    sign_in.step_up(account, &claims);
+                    Saving::SteppingUp
+                }
+                Err(SaveFailure::StepUp(claims)) => {
+                    let contexts = channels_protocol::step_up::requested_contexts(&claims).join(", ");
+                    Saving::Failed(Explanation {
+                        message: format!(
+                            "You signed in again, but the API still asks for a stronger sign-in (authentication \
+                             context {contexts}) to save your preferences, so they were not saved and the sign-in \
+                             is not repeated."
+                        ),
+                        fix: Some(format!(
+                            "Admin: check that Entra adds {contexts} to the access token's acrs: a Conditional \
+                             Access policy that targets the authentication context {contexts}, and the client's \
+                             claims request reaching Entra."
+                        )),
+                        detail: None,
+                    })
+                }
+                Err(SaveFailure::Refused(error)) => {
+                    Saving::Failed(Explanation { message: error.message, fix: error.fix, detail: None })
+                }
+                Err(SaveFailure::Unreachable(what)) => Saving::Failed(Explanation {
+                    message: format!("Expected the API's answer to PUT /api/me/profile; found {what}."),
+                    fix: Some(API_UNREACHABLE_FIX.to_owned()),
+                    detail: None,
+                }),
+            };
+            state.try_set(outcome);
+        });
+    });
+    if resumed.is_some() {
+        save.run(true);
+    }
+    let status = move || match state.get() {
+        Saving::Idle => None,
+        Saving::Busy => Some(view! { <Status text="Saving…" /> }.into_any()),
+        Saving::SteppingUp => {
+            Some(view! { <Status text="Saving needs a stronger sign-in: taking you to Microsoft…" /> }.into_any())
+        }
+        Saving::Saved => Some(view! { <Status text="Preferences saved." /> }.into_any()),
+        Saving::Failed(explanation) => {
+            Some(view! { <ErrorPanel title="Your preferences were not saved" explanation /> }.into_any())
+        }
+    };
+    let options = channels
+        .into_iter()
+        .map(|channel| {
+            let selected = channel == default_channel.get_untracked();
+            let value = channel.clone();
+            view! {
+                <option value=value selected=selected>
+                    {channel}
+                </option>
+            }
+        })
+        .collect_view();
+    view! {
+        <form
+            class="preferences"
+            aria-labelledby="preferences"
+            on:submit=move |event| {
+                event.prevent_default();
+                save.run(false);
+            }
+        >
+            <h2 id="preferences">"Your preferences"</h2>
+            <label>
+                "Display name"
+                <input
+                    type="text"
+                    maxlength="100"
+                    prop:value=display_name
+                    on:input=move |event| display_name.set(event_target_value(&event))
+                />
+            </label>
+            <label>
+                "Default channel" <select on:change=move |event| default_channel.set(event_target_value(&event))>
+                    <option value="">"(none)"</option>
+                    {options}
+                </select>
+            </label>
+            <button class="primary" type="submit" disabled=move || state.get() == Saving::Busy>
+                "Save preferences"
+            </button>
+            {status}
+        </form>
     }
 }

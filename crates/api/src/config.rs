@@ -72,6 +72,10 @@ pub struct ApiConfig {
     pub extra_roots: ExtraRoots,
     /// How the service is run: shutdown, request ids, logs, metrics.
     pub operations: Operations,
+    /// The Conditional Access authentication context (`c1`…`c99`) that saving preferences
+    /// (`PUT /api/me/profile`) requires, if any: a token without it in `acrs` gets a claims
+    /// challenge (step-up).
+    pub step_up_profile: Option<String>,
 }
 
 /// How the service is run: what operators set for its shutdown, its request ids, its logs and
@@ -286,6 +290,14 @@ struct RawConfig {
     log: RawLog,
     #[serde(default)]
     metrics: RawMetrics,
+    #[serde(default)]
+    step_up: RawStepUp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStepUp {
+    profile: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -393,7 +405,8 @@ impl ApiConfig {
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| {
             ConfigError::new("the configuration file", "valid TOML with the documented keys", e.to_string())
         })?;
-        let overrides: [(&str, &mut Option<String>); 8] = [
+        let overrides: [(&str, &mut Option<String>); 9] = [
+            ("CHANNELS_STEP_UP_PROFILE", &mut raw.step_up.profile),
             ("CHANNELS_SPA_SCOPE", &mut raw.spa.scope),
             ("CHANNELS_DATABASE_URL", &mut raw.database.url),
             ("CHANNELS_API_ADDR", &mut raw.server.listen),
@@ -483,7 +496,20 @@ pub fn demo_only(key: &str) -> Option<String> {
 
 impl RawConfig {
     fn validate(self, demo: bool) -> Result<ApiConfig, ConfigError> {
-        let RawConfig { server, entra, channels, database, members, spa, log, metrics } = self;
+        let RawConfig { server, entra, channels, database, members, spa, log, metrics, step_up } = self;
+        // An empty value (CHANNELS_STEP_UP_PROFILE=) turns the demo's requirement off.
+        let step_up_profile = match step_up.profile.filter(|context| !context.is_empty()) {
+            Some(context) if channels_protocol::step_up::is_context_id(&context) => Some(context),
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "step_up.profile (CHANNELS_STEP_UP_PROFILE)",
+                    "an authentication context id, c1 to c99 (Entra: Protection → Conditional Access → \
+                     Authentication contexts)",
+                    other,
+                ))
+            }
+            None => None,
+        };
         let operations = Operations::validate(&server, log, metrics)?;
         let database_url = DatabaseUrl::parse(database.url.as_deref().unwrap_or("sqlite://channels.db?mode=rwc"))?;
         let default_roles = members.default_roles.unwrap_or_else(|| vec!["member".to_owned()]);
@@ -671,6 +697,7 @@ impl RawConfig {
             default_roles,
             extra_roots,
             operations,
+            step_up_profile,
         })
     }
 }
@@ -902,6 +929,20 @@ mod tests {
         let config = ApiConfig::parse(&allowed, |_| None).unwrap();
         assert_eq!(config.tenant_id, "organizations");
         assert_eq!(config.allowed_tenants, [DEMO_TENANT_ID]);
+    }
+
+    #[test]
+    fn the_step_up_context_is_c1_to_c99_and_the_demo_requires_c1() {
+        assert_eq!(ApiConfig::demo().step_up_profile.as_deref(), Some("c1"));
+        let set = |value: &str| ApiConfig::parse(DEMO_CONFIG, demo_and("CHANNELS_STEP_UP_PROFILE", value));
+        assert_eq!(set("c42").unwrap().step_up_profile.as_deref(), Some("c42"));
+        assert_eq!(set("").unwrap().step_up_profile, None, "an empty value turns it off");
+        for bad in ["c0", "c100", "mfa", "C1"] {
+            let error = set(bad).unwrap_err();
+            assert_eq!(error.key, "step_up.profile (CHANNELS_STEP_UP_PROFILE)");
+            assert!(error.to_string().contains("an authentication context id, c1 to c99"), "{error}");
+        }
+        assert_eq!(ApiConfig::parse("[entra]\nclient_id = \"6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d\"\ntenant_id = \"4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f\"", |_| None).unwrap().step_up_profile, None, "off unless configured");
     }
 
     #[test]

@@ -19,6 +19,15 @@ pub enum ApiError {
     Store(crate::members::StoreError),
     /// SCIM provisioning has disabled the member (`active: false`).
     Disabled,
+    /// The action needs an authentication context the token's `acrs` lacks: a claims challenge.
+    StepUp {
+        /// The context required (`c1`…`c99`).
+        context: String,
+        /// The `acrs` the token carries.
+        found: Vec<String>,
+        /// The tenant's authorize endpoint, where the client signs in again.
+        authorize_endpoint: String,
+    },
     /// The request body is not what the endpoint takes.
     BadRequest {
         /// A stable machine-readable code.
@@ -74,6 +83,11 @@ impl IntoResponse for ApiError {
                 return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
             }
             Self::Disabled => return (StatusCode::FORBIDDEN, Json(disabled())).into_response(),
+            Self::StepUp { context, found, authorize_endpoint } => (
+                StatusCode::UNAUTHORIZED,
+                channels_protocol::step_up::challenge(authorize_endpoint, context),
+                step_up(context, found),
+            ),
             Self::BadRequest { code, message } => {
                 let body = wire::ApiError { error: (*code).into(), message: message.clone(), fix: None };
                 return (StatusCode::BAD_REQUEST, Json(body)).into_response();
@@ -134,5 +148,21 @@ pub fn disabled() -> wire::ApiError {
              and the next provisioning cycle enables them, with their preferences."
                 .into(),
         ),
+    }
+}
+
+/// The body of [`ApiError::StepUp`]: the context required, the `acrs` found, the admin's step.
+pub fn step_up(context: &str, found: &[String]) -> wire::ApiError {
+    wire::ApiError {
+        error: "insufficient_claims".into(),
+        message: format!(
+            "expected a sign-in that satisfied the authentication context {context} for this action (found acrs \
+             {}): sign in again when asked",
+            if found.is_empty() { "none".to_owned() } else { found.join(", ") }
+        ),
+        fix: Some(format!(
+            "Admin: Protection → Conditional Access → Authentication contexts → {context}, and a policy that targets \
+             it (for instance, require multifactor authentication)."
+        )),
     }
 }

@@ -121,7 +121,9 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins.collect::<Vec<_>>())
                 .allow_methods([axum::http::Method::GET, axum::http::Method::PUT])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                // A claims challenge must reach the SPA of another origin.
+                .expose_headers([header::WWW_AUTHENTICATE]),
         )
     };
     let app = api.merge(scim::router(state.clone()).layer(no_store()));
@@ -273,6 +275,17 @@ async fn put_profile(
         code: "invalid_profile",
         message: format!("expected a JSON object of preferences (found invalid JSON: {e})"),
     })?;
+    if let Some(context) = &state.config.step_up_profile {
+        let claims = verified.claims();
+        let found = claims.acrs.clone().unwrap_or_default();
+        if !found.contains(context) {
+            return Err(ApiError::StepUp {
+                context: context.clone(),
+                found,
+                authorize_endpoint: format!("{}/{}/oauth2/v2.0/authorize", state.config.authority.as_str(), claims.tid),
+            });
+        }
+    }
     if !preferences.is_object() {
         return Err(ApiError::BadRequest {
             code: "invalid_profile",

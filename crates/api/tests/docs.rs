@@ -44,13 +44,14 @@ fn troubleshooting() -> String {
         out +=
             &format!("| `{}` | {status} | {} | {} |\n", error.code(), cell(&message), cell(error.fix().unwrap_or("—")));
     }
-    let disabled = channels_api::error::disabled();
-    out += &format!(
-        "| `{}` | 403 | {} | {} |\n",
-        disabled.error,
-        cell(&disabled.message),
-        cell(disabled.fix.as_deref().unwrap_or("—"))
-    );
+    for (status, body) in [("401", channels_api::error::step_up("c1", &[])), ("403", channels_api::error::disabled())] {
+        out += &format!(
+            "| `{}` | {status} | {} | {} |\n",
+            body.error,
+            cell(&body.message),
+            cell(body.fix.as_deref().unwrap_or("—"))
+        );
+    }
     out += "\n## Why a signed-in user has no channels, or where they come from (`notice` in `/api/me`)\n\n\
             | notice | message | fix |\n|---|---|---|\n";
     let map = ApiConfig::demo().channels;

@@ -98,7 +98,10 @@ async fn alice_gets_her_three_channels() {
 #[tokio::test]
 async fn profile_preferences_are_stored_and_bad_bodies_explained() {
     let world = world().await;
-    let token = world.token(&world.claims("bob@contoso.example"));
+    // Saving needs the demo's authentication context c1 (the step-up test shows the challenge).
+    let mut claims = world.claims("bob@contoso.example");
+    claims.acrs = Some(vec!["c1".to_owned()]);
+    let token = world.token(&claims);
     let put =
         |body: String| world.http.put(format!("{}/api/me/profile", world.api)).bearer_auth(&token).body(body).send();
     let response = put(r#"{"theme":"dark","favourite":"All Call"}"#.into()).await.unwrap();
@@ -117,6 +120,41 @@ async fn profile_preferences_are_stored_and_bad_bodies_explained() {
     assert_eq!(put(too_big).await.unwrap().status(), 413);
     let anonymous = world.http.put(format!("{}/api/me/profile", world.api)).body("{}").send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
+}
+
+#[tokio::test]
+async fn saving_preferences_without_the_authentication_context_is_a_claims_challenge() {
+    let world = world().await;
+    let put = |acrs: Option<Vec<&str>>| {
+        let mut claims = world.claims("alice@contoso.example");
+        claims.acrs = acrs.map(|acrs| acrs.into_iter().map(str::to_owned).collect());
+        world.http.put(format!("{}/api/me/profile", world.api)).bearer_auth(world.token(&claims)).body("{}").send()
+    };
+    for (acrs, found) in [(None, "none"), (Some(vec!["c2"]), "c2")] {
+        let response = put(acrs).await.unwrap();
+        assert_eq!(response.status(), 401);
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
+        // Microsoft's shape: the authorize endpoint of the token's tenant, and base64 of
+        // {"access_token":{"acrs":{"essential":true,"value":"c1"}}}.
+        assert_eq!(
+            challenge,
+            format!(
+                "Bearer realm=\"\", authorization_uri=\"{}/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/oauth2/v2.0/authorize\", \
+                 error=\"insufficient_claims\", claims=\"eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlIjoiYzEifX19\"",
+                world.emulator.origin()
+            )
+        );
+        let body: ApiError = response.json().await.unwrap();
+        assert_eq!(body.error, "insufficient_claims");
+        assert!(
+            body.message.contains(&format!("authentication context c1 for this action (found acrs {found})")),
+            "{body:?}"
+        );
+        assert!(body.fix.unwrap().contains("Conditional Access → Authentication contexts → c1"));
+    }
+    assert_eq!(put(Some(vec!["c2", "c1"])).await.unwrap().status(), 200);
+    // Reading needs no step-up.
+    assert_eq!(world.get_me(Some(&world.token(&world.claims("alice@contoso.example")))).await.status(), 200);
 }
 
 #[tokio::test]

@@ -89,12 +89,14 @@ impl World {
     fn access_token(&self, upn: &str) -> String {
         let emulator = &self.emulator.emulator;
         let tenant = emulator.tenant();
-        let claims = emulator.access_token_claims(
+        let mut claims = emulator.access_token_claims(
             &tenant.apps[0],
             tenant.user_by_upn(upn).unwrap(),
             &[demo::SCOPE.to_owned()],
             NOW,
         );
+        // The demo's authentication context, which saving preferences requires.
+        claims.acrs = Some(vec!["c1".to_owned()]);
         emulator.key().sign(&claims)
     }
 

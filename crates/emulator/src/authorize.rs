@@ -44,6 +44,8 @@ pub struct AuthorizeParams {
     prompt: Option<String>,
     login_hint: Option<String>,
     domain_hint: Option<String>,
+    /// A claims request (JSON): client capabilities, authentication contexts (`acrs`).
+    claims: Option<String>,
 }
 
 /// What a code stands for, kept until it is redeemed or expires.
@@ -382,7 +384,11 @@ fn complete(
         );
         return interaction.refuse(checked, error, state);
     }
-    if policy.mfa_required && !interaction.mfa() {
+    // Authentication contexts asked for: those a policy protects with MFA need it; the others
+    // are granted as they are (Entra adds an unprotected context to `acrs` too).
+    let acrs = params.claims.as_deref().map(channels_protocol::step_up::requested_contexts).unwrap_or_default();
+    let context_needs_mfa = acrs.iter().any(|context| policy.auth_contexts_requiring_mfa.contains(context));
+    if (policy.mfa_required || context_needs_mfa) && !interaction.mfa() {
         return match interaction {
             Interaction::Silent { .. } => checked.back(
                 AadError::new(
@@ -437,6 +443,7 @@ fn complete(
             user_oid: user.oid.clone(),
             resource,
             scopes,
+            acrs,
         },
         redirect_uri: checked.redirect_uri.clone(),
         platform: checked.platform,

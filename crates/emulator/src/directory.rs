@@ -251,6 +251,10 @@ pub struct EnterpriseApp {
     pub mfa_required: bool,
     /// A Conditional Access policy blocks this app (AADSTS53003).
     pub conditional_access_block: bool,
+    /// Authentication contexts (`c1`…) a Conditional Access policy protects with MFA: a sign-in
+    /// that asks for one (`claims` with `acrs`) goes through MFA first. One asked for that no
+    /// policy protects is granted without a step, as Entra does.
+    pub auth_contexts_requiring_mfa: Vec<String>,
 }
 
 /// The groups of one token.
@@ -563,6 +567,8 @@ pub mod demo {
             enterprise_apps: vec![EnterpriseApp {
                 app_id: CLIENT_ID.to_owned(),
                 admin_consent: true,
+                // The demo API requires c1 to save preferences; a policy asks for MFA.
+                auth_contexts_requiring_mfa: vec!["c1".to_owned()],
                 ..EnterpriseApp::default()
             }],
         }

@@ -341,6 +341,9 @@ struct ServicePrincipalFile {
     /// Emulator-specific: a Conditional Access policy blocking this app.
     #[serde(default)]
     conditional_access_block: bool,
+    /// Emulator-specific: authentication contexts a Conditional Access policy protects with MFA.
+    #[serde(default)]
+    auth_contexts_requiring_mfa: Vec<String>,
 }
 
 impl Directory {
@@ -410,6 +413,7 @@ impl TenantFile {
                     admin_consent: sp.admin_consent_granted,
                     mfa_required: sp.mfa_required,
                     conditional_access_block: sp.conditional_access_block,
+                    auth_contexts_requiring_mfa: sp.auth_contexts_requiring_mfa,
                 })
                 .collect(),
         })

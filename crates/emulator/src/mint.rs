@@ -42,6 +42,8 @@ pub struct Authorization {
     pub resource: Resource,
     /// Its scopes, bare names as in `scp`.
     pub scopes: Vec<String>,
+    /// Authentication contexts the sign-in satisfied (the access token's `acrs`).
+    pub acrs: Vec<String>,
 }
 
 /// An access token with what the token response says of it.
@@ -99,6 +101,10 @@ impl Emulator {
                     &authorization.scopes,
                     now,
                 );
+                let mut claims = claims;
+                if !authorization.acrs.is_empty() {
+                    claims["acrs"] = authorization.acrs.clone().into();
+                }
                 let key = self.key();
                 let token = match api.token_version {
                     TokenVersion::V1 => key.sign_with_header(&key.v1_header(), &claims),

@@ -448,3 +448,42 @@ async fn an_empty_scope_at_code_redemption_is_aadsts28003() {
     ];
     aadsts(world.token(&form, Some(SPA)).await, 400, "invalid_scope", 28003).await;
 }
+
+#[tokio::test]
+async fn an_authentication_context_asked_for_goes_through_its_policy_and_reaches_acrs() {
+    let world = world_of(demo::directory()).await;
+    let scope = format!("openid offline_access {}", api_scope());
+    let step_up = r#"{"access_token":{"acrs":{"essential":true,"value":"c1"},"xms_cc":{"values":["cp1"]}}}"#;
+    let acrs_of = |body: &Value| decode(body["access_token"].as_str().unwrap(), 1)["acrs"].clone();
+
+    // The client capabilities alone ask for no context: no MFA, no acrs.
+    let plain = demo_url(&world, &scope, &[("claims", r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#)]);
+    let signed_in = world.sign_in(&plain, "alice@contoso.example").await;
+    assert_eq!(acrs_of(&redeem(&world, demo::CLIENT_ID, &signed_in).await), Value::Null);
+
+    // c1, which the demo tenant's policy protects with MFA: the approval prompt first.
+    let url = demo_url(&world, &scope, &[("claims", step_up), ("login_hint", "alice@contoso.example")]);
+    let prompt = world.get(&url).await;
+    assert_eq!(prompt.status(), 200);
+    assert!(prompt.text().await.unwrap().contains("Approve sign-in request"));
+    let approved = world.post_form(&url, &[("username", "alice@contoso.example"), ("mfa", "approved")]).await;
+    let tokens = redeem(&world, demo::CLIENT_ID, &back(&approved)).await;
+    assert_eq!(acrs_of(&tokens), serde_json::json!(["c1"]));
+    // A refresh keeps what the sign-in satisfied.
+    let form = [
+        ("client_id", demo::CLIENT_ID),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ("scope", scope.as_str()),
+    ];
+    let refreshed: Value = world.token(&form, Some(SPA)).await.json().await.unwrap();
+    assert_eq!(acrs_of(&refreshed), serde_json::json!(["c1"]));
+
+    // A context no policy protects is added without a prompt, as Entra does.
+    let mut directory = demo::directory();
+    directory.tenants[0].enterprise_apps[0].auth_contexts_requiring_mfa.clear();
+    let unprotected = world_of(directory).await;
+    let url = demo_url(&unprotected, &scope, &[("claims", step_up)]);
+    let signed_in = unprotected.sign_in(&url, "bob@contoso.example").await;
+    assert_eq!(acrs_of(&redeem(&unprotected, demo::CLIENT_ID, &signed_in).await), serde_json::json!(["c1"]));
+}

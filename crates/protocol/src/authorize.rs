@@ -128,6 +128,20 @@ pub fn start_with_prompt(
     entropy: &LoginEntropy,
     now: u64,
 ) -> LoginStart {
+    start_with_claims(config, redirect_uri, return_to, prompt, crate::step_up::CLIENT_CAPABILITIES, entropy, now)
+}
+
+/// Builds the authorization request with a `claims` parameter: the client capabilities, and
+/// what a claims challenge asked for ([`crate::step_up::request_claims`]).
+pub fn start_with_claims(
+    config: &RuntimeConfig,
+    redirect_uri: &str,
+    return_to: ReturnPath,
+    prompt: Prompt,
+    claims: &str,
+    entropy: &LoginEntropy,
+    now: u64,
+) -> LoginStart {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
     let verifier = CodeVerifier::from_random_bytes(&entropy.verifier);
     let state = State::new(URL_SAFE_NO_PAD.encode(entropy.state));
@@ -143,7 +157,8 @@ pub fn start_with_prompt(
         .append_pair("state", state.secret())
         .append_pair("nonce", nonce.secret())
         .append_pair("code_challenge", verifier.challenge().as_str())
-        .append_pair("code_challenge_method", "S256");
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("claims", claims);
     let hint = |query: &mut form_urlencoded::Serializer<String>, account: &Account| {
         if !account.username.is_empty() {
             query.append_pair("login_hint", &account.username);
@@ -240,9 +255,24 @@ mod tests {
             ("nonce", login.pending.nonce.secret()),
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
+            // Every sign-in declares that the client answers claims challenges.
+            ("claims", r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#),
         ];
         let expected: Vec<(String, String)> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         assert_eq!(params(&login.url), expected);
+        // A step-up asks for the challenge's claims, with the capabilities.
+        let claims = crate::step_up::request_claims(&crate::step_up::required_claims("c1"));
+        let step_up = start_with_claims(
+            &config(),
+            "http://localhost:8080/sso",
+            ReturnPath::same_origin("/"),
+            Prompt::Default,
+            &claims,
+            &entropy,
+            1000,
+        );
+        let sent = params(&step_up.url).into_iter().find(|(k, _)| k == "claims").unwrap().1;
+        assert_eq!(sent, r#"{"access_token":{"acrs":{"essential":true,"value":"c1"},"xms_cc":{"values":["cp1"]}}}"#);
         assert_eq!(login.pending.state.secret(), "AQEBAQEBAQEBAQEBAQEBAQ");
         assert_ne!(login.pending.state.secret(), login.pending.nonce.secret());
         assert!(!login.url.contains(login.pending.verifier.secret()), "the verifier never leaves the tab");

@@ -62,6 +62,10 @@ pub struct AccessTokenClaims {
     /// The token version: `1.0` or `2.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ver: Option<String>,
+    /// Conditional Access authentication contexts the sign-in satisfied (`c1`…`c99`), present
+    /// when the client asked for them with a `claims` request (step-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acrs: Option<Vec<String>>,
 }
 
 impl AccessTokenClaims {

@@ -14,6 +14,8 @@
 //! 7. [`wire`]: the runtime configuration and the API's answers.
 //! 8. [`diagnostics`]: the checks of a signed-in token that explain a misconfiguration.
 //! 9. [`logout`]: a front-channel logout, which ends only the session it names.
+//! 10. [`step_up`]: the API's claims challenge for an authentication context, and the `claims`
+//!     request parameter that answers it.
 //!
 //! Every message has the same fields on every target: the SPA reads what the API and Entra
 //! send with the same serde types the API and the emulator write them with.
@@ -27,5 +29,6 @@ pub mod logout;
 pub mod pkce;
 pub mod provider_error;
 pub mod secret;
+pub mod step_up;
 pub mod token;
 pub mod wire;
