@@ -19,6 +19,7 @@ fn pending(seed: u8) -> PendingLogin {
         tenant_id: "t".into(),
         client_id: "c".into(),
         api_scope: "api://c/UserProfile.ReadWrite".into(),
+        hints: Default::default(),
     };
     let entropy = LoginEntropy { verifier: [seed; 32], state: [seed; 16], nonce: [seed.wrapping_add(1); 16] };
     start(&config, "http://localhost/sso", ReturnPath::same_origin("/here"), &entropy, 42).pending

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use channels_protocol::claims::is_guid;
-use channels_protocol::wire::{Profile, RuntimeConfig, SpaConfig};
+use channels_protocol::wire::{Hints, Profile, RuntimeConfig, SpaConfig};
 use serde::Deserialize;
 
 use crate::channels::{Channel, ChannelMap, GroupRef};
@@ -56,6 +56,8 @@ pub struct ApiConfig {
     pub scope: String,
     /// The full scope the SPA asks Entra for (default `api://<client id>/<scope>`).
     pub spa_scope: String,
+    /// The hints the default sign-in sends (`spa.domain_hint`, `spa.login_hint`).
+    pub spa_hints: Hints,
     /// Organisations the SPA lets the user choose from, each with its own registration.
     pub profiles: Vec<Profile>,
     /// Accepted access token versions.
@@ -316,6 +318,8 @@ struct RawMetrics {
 #[serde(deny_unknown_fields)]
 struct RawSpa {
     scope: Option<String>,
+    domain_hint: Option<String>,
+    login_hint: Option<String>,
     #[serde(default)]
     profiles: Vec<RawProfile>,
 }
@@ -326,6 +330,23 @@ struct RawProfile {
     name: String,
     tenant_id: String,
     client_id: String,
+    domain_hint: Option<String>,
+    login_hint: Option<String>,
+}
+
+/// Hints as configured, each checked: a domain name for `domain_hint`, a sign-in name or an
+/// email for `login_hint`, with nothing a URL could carry further.
+fn hints(domain_hint: Option<String>, login_hint: Option<String>, key: &str) -> Result<Hints, ConfigError> {
+    let plain = |value: &str| {
+        !value.is_empty() && value.len() <= 256 && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    if let Some(domain) = domain_hint.as_deref().filter(|d| !plain(d) || d.contains(['@', '/'])) {
+        return Err(ConfigError::new(format!("{key}domain_hint"), "a domain name such as contoso.com", domain));
+    }
+    if let Some(login) = login_hint.as_deref().filter(|l| !plain(l)) {
+        return Err(ConfigError::new(format!("{key}login_hint"), "a sign-in name such as kiosk@contoso.com", login));
+    }
+    Ok(Hints { domain_hint, login_hint })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -480,6 +501,7 @@ impl ApiConfig {
             tenant_id: self.tenant_id.clone(),
             client_id: self.client_id.clone(),
             api_scope: self.spa_scope.clone(),
+            hints: self.spa_hints.clone(),
         }
     }
 }
@@ -585,6 +607,7 @@ impl RawConfig {
                 "one",
             ));
         }
+        let spa_hints = hints(spa.domain_hint, spa.login_hint, "spa.")?;
         let mut profiles = Vec::new();
         for (i, raw) in spa.profiles.into_iter().enumerate() {
             let key = |what: &str| format!("spa.profiles[{i}].{what}");
@@ -620,7 +643,8 @@ impl RawConfig {
             }
             // Every profile asks for the one scope the API requires (`entra.scope`).
             let api_scope = format!("api://{profile_client}/{scope}");
-            profiles.push(Profile { name: raw.name, tenant_id, client_id: profile_client, api_scope });
+            let hints = hints(raw.domain_hint, raw.login_hint, &key(""))?;
+            profiles.push(Profile { name: raw.name, tenant_id, client_id: profile_client, api_scope, hints });
         }
         let token_versions = entra
             .token_versions
@@ -689,6 +713,7 @@ impl RawConfig {
             allowed_client_apps,
             scope,
             spa_scope,
+            spa_hints,
             profiles,
             token_versions,
             clock_skew,
@@ -929,6 +954,25 @@ mod tests {
         let config = ApiConfig::parse(&allowed, |_| None).unwrap();
         assert_eq!(config.tenant_id, "organizations");
         assert_eq!(config.allowed_tenants, [DEMO_TENANT_ID]);
+    }
+
+    #[test]
+    fn sign_in_hints_are_served_per_organisation_and_checked() {
+        let organisations = include_str!("../../../e2e/fixtures/organisations.toml");
+        let hinted = organisations
+            .replacen("[[spa.profiles]]", "[spa]\ndomain_hint = \"contoso.example\"\n\n[[spa.profiles]]", 1)
+            .replacen("name = \"Fabrikam\"", "name = \"Fabrikam\"\nlogin_hint = \"frank@fabrikam.example\"", 1);
+        let config = ApiConfig::parse(&hinted, demo_only).unwrap();
+        let served = serde_json::to_value(config.spa_config()).unwrap();
+        assert_eq!(served["hints"], serde_json::json!({ "domain_hint": "contoso.example" }));
+        let fabrikam = served["profiles"].as_array().unwrap().iter().find(|p| p["name"] == "Fabrikam").unwrap();
+        assert_eq!(fabrikam["hints"], serde_json::json!({ "login_hint": "frank@fabrikam.example" }));
+        assert!(serde_json::to_value(ApiConfig::demo().spa_config()).unwrap().get("hints").is_none(), "none: no key");
+        for (key, bad) in [("domain_hint", "user@contoso.example"), ("domain_hint", "a b"), ("login_hint", "x\ny")] {
+            let text = DEMO_CONFIG.replacen("[spa]", &format!("[spa]\n{key} = {bad:?}"), 1);
+            let error = ApiConfig::parse(&text, demo_only).unwrap_err();
+            assert_eq!(error.key, format!("spa.{key}"), "{error}");
+        }
     }
 
     #[test]

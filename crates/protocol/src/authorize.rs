@@ -159,13 +159,25 @@ pub fn start_with_claims(
         .append_pair("code_challenge", verifier.challenge().as_str())
         .append_pair("code_challenge_method", "S256")
         .append_pair("claims", claims);
+    if let Some(domain) = &config.hints.domain_hint {
+        query.append_pair("domain_hint", domain);
+    }
+    // A known account's own name comes before the configured hint; the picker, asked for
+    // after the wrong account came back, gets none.
     let hint = |query: &mut form_urlencoded::Serializer<String>, account: &Account| {
-        if !account.username.is_empty() {
-            query.append_pair("login_hint", &account.username);
-        }
+        match (account.username.is_empty(), &config.hints.login_hint) {
+            (false, _) => query.append_pair("login_hint", &account.username),
+            (true, Some(configured)) => query.append_pair("login_hint", configured),
+            (true, None) => query,
+        };
     };
     let account = match prompt {
-        Prompt::Default => None,
+        Prompt::Default => {
+            if let Some(configured) = &config.hints.login_hint {
+                query.append_pair("login_hint", configured);
+            }
+            None
+        }
         Prompt::SelectAccount => {
             query.append_pair("prompt", "select_account");
             None
@@ -229,6 +241,7 @@ mod tests {
             tenant_id: "4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f".into(),
             client_id: "6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d".into(),
             api_scope: "api://6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d/UserProfile.ReadWrite".into(),
+            hints: Default::default(),
         }
     }
 
@@ -276,6 +289,34 @@ mod tests {
         assert_eq!(login.pending.state.secret(), "AQEBAQEBAQEBAQEBAQEBAQ");
         assert_ne!(login.pending.state.secret(), login.pending.nonce.secret());
         assert!(!login.url.contains(login.pending.verifier.secret()), "the verifier never leaves the tab");
+    }
+
+    #[test]
+    fn configured_hints_reach_every_sign_in_and_a_known_account_comes_first() {
+        let entropy = LoginEntropy { verifier: [7; 32], state: [1; 16], nonce: [2; 16] };
+        let hints = crate::wire::Hints {
+            domain_hint: Some("contoso.example".into()),
+            login_hint: Some("kiosk@contoso.example".into()),
+        };
+        let hinted = RuntimeConfig { hints, ..config() };
+        let sent_with = |config: &RuntimeConfig, prompt: Prompt, name: &str| {
+            let redirect_uri = "http://localhost:8080/sso";
+            let login = start_with_prompt(config, redirect_uri, ReturnPath::same_origin("/"), prompt, &entropy, 1);
+            params(&login.url).into_iter().filter(|(k, _)| k == name).map(|(_, v)| v).collect::<Vec<_>>()
+        };
+        let sent = |prompt: Prompt, name: &str| sent_with(&hinted, prompt, name);
+        let alice = Account { tid: "t".into(), oid: "o".into(), username: "alice@contoso.example".into() };
+        assert_eq!(sent(Prompt::Default, "domain_hint"), ["contoso.example"]);
+        assert_eq!(sent(Prompt::Default, "login_hint"), ["kiosk@contoso.example"]);
+        assert_eq!(sent(Prompt::LoginHint(alice.clone()), "login_hint"), ["alice@contoso.example"]);
+        assert_eq!(sent(Prompt::None(alice), "login_hint"), ["alice@contoso.example"]);
+        let nameless = Account { tid: "t".into(), oid: "o".into(), username: String::new() };
+        assert_eq!(sent(Prompt::LoginHint(nameless), "login_hint"), ["kiosk@contoso.example"]);
+        assert!(sent(Prompt::SelectAccount, "login_hint").is_empty(), "the picker was asked for");
+        assert_eq!(sent(Prompt::SelectAccount, "domain_hint"), ["contoso.example"]);
+        let plain = config();
+        assert!(sent_with(&plain, Prompt::Default, "domain_hint").is_empty());
+        assert!(sent_with(&plain, Prompt::Default, "login_hint").is_empty());
     }
 
     #[test]

@@ -183,6 +183,7 @@ mod tests {
             tenant_id: "t".into(),
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
+            hints: Default::default(),
         };
         let entropy = LoginEntropy { verifier: [3; 32], state: [4; 16], nonce: [5; 16] };
         start(&config, "http://localhost:8080/sso", ReturnPath::same_origin("/x"), &entropy, 100).pending

@@ -182,6 +182,7 @@ mod tests {
             tenant_id: "t".into(),
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
+            hints: Default::default(),
         }
     }
 

@@ -278,6 +278,7 @@ mod tests {
             tenant_id: tenant.into(),
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
+            hints: Default::default(),
         }
     }
 

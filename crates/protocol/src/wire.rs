@@ -14,6 +14,29 @@ pub struct RuntimeConfig {
     pub client_id: String,
     /// The API's delegated scope, e.g. `api://<client-id>/UserProfile.ReadWrite`.
     pub api_scope: String,
+    /// Hints every sign-in sends Entra, when configured.
+    #[serde(default, skip_serializing_if = "Hints::is_empty")]
+    pub hints: Hints,
+}
+
+/// What a line-of-business deployment tells Entra at every sign-in to skip its pickers:
+/// `domain_hint` (the home realm: straight to the organisation's federated sign-in, or past the
+/// "Pick an account" of a multi-tenant authority) and `login_hint` (the account's name filled in).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hints {
+    /// `domain_hint`, e.g. `contoso.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_hint: Option<String>,
+    /// `login_hint`, e.g. `kiosk@contoso.com`; a sign-in for a known account sends that account's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
+}
+
+impl Hints {
+    /// Whether no hint is configured.
+    pub fn is_empty(&self) -> bool {
+        self.domain_hint.is_none() && self.login_hint.is_none()
+    }
 }
 
 impl RuntimeConfig {
@@ -59,6 +82,9 @@ pub struct SpaConfig {
     pub client_id: String,
     /// See [`RuntimeConfig::api_scope`].
     pub api_scope: String,
+    /// See [`RuntimeConfig::hints`].
+    #[serde(default, skip_serializing_if = "Hints::is_empty")]
+    pub hints: Hints,
     /// The organisations to choose from; with fewer than two there is no choice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<Profile>,
@@ -75,13 +101,16 @@ pub struct Profile {
     pub client_id: String,
     /// The full API scope to ask for.
     pub api_scope: String,
+    /// The hints its sign-ins send.
+    #[serde(default, skip_serializing_if = "Hints::is_empty")]
+    pub hints: Hints,
 }
 
 impl SpaConfig {
     /// The default sign-in and the profiles to choose from.
     pub fn new(sign_in: RuntimeConfig, profiles: Vec<Profile>) -> Self {
-        let RuntimeConfig { authority, tenant_id, client_id, api_scope } = sign_in;
-        Self { authority, tenant_id, client_id, api_scope, profiles }
+        let RuntimeConfig { authority, tenant_id, client_id, api_scope, hints } = sign_in;
+        Self { authority, tenant_id, client_id, api_scope, hints, profiles }
     }
 
     /// The default sign-in.
@@ -91,6 +120,7 @@ impl SpaConfig {
             tenant_id: self.tenant_id.clone(),
             client_id: self.client_id.clone(),
             api_scope: self.api_scope.clone(),
+            hints: self.hints.clone(),
         }
     }
 
@@ -101,6 +131,7 @@ impl SpaConfig {
             tenant_id: p.tenant_id.clone(),
             client_id: p.client_id.clone(),
             api_scope: p.api_scope.clone(),
+            hints: p.hints.clone(),
         })
     }
 }
@@ -179,6 +210,7 @@ mod tests {
             tenant_id: "contoso.onmicrosoft.com".into(),
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
+            hints: Default::default(),
         };
         assert_eq!(
             config.authorize_endpoint(),
@@ -205,6 +237,7 @@ mod tests {
                 tenant_id: "f".into(),
                 client_id: "fc".into(),
                 api_scope: "api://fc/S".into(),
+                hints: Hints { domain_hint: Some("fabrikam.example".into()), login_hint: None },
             }],
             ..single.clone()
         };

@@ -50,6 +50,7 @@ impl World {
             tenant_id: demo::TENANT_ID.into(),
             client_id: demo::CLIENT_ID.into(),
             api_scope: format!("api://{}/{}", demo::CLIENT_ID, demo::SCOPE),
+            hints: Default::default(),
         }
     }
 
