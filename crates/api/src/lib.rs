@@ -275,6 +275,18 @@ async fn put_profile(
         code: "invalid_profile",
         message: format!("expected a JSON object of preferences (found invalid JSON: {e})"),
     })?;
+    if !preferences.is_object() {
+        return Err(ApiError::BadRequest {
+            code: "invalid_profile",
+            message: format!("expected a JSON object of preferences (found {})", kind_of(&preferences)),
+        });
+    }
+    // The first call may come before any GET /api/me: provision first, then update. A disabled
+    // member is refused before any step-up: no sign-in could change that answer.
+    let (member, _) = state.members.sign_in(&verified, &state.config.default_roles, state.now()).await?;
+    if member.disabled_at.is_some() {
+        return Err(ApiError::Disabled);
+    }
     if let Some(context) = &state.config.step_up_profile {
         let claims = verified.claims();
         let found = claims.acrs.clone().unwrap_or_default();
@@ -285,17 +297,6 @@ async fn put_profile(
                 authorize_endpoint: format!("{}/{}/oauth2/v2.0/authorize", state.config.authority.as_str(), claims.tid),
             });
         }
-    }
-    if !preferences.is_object() {
-        return Err(ApiError::BadRequest {
-            code: "invalid_profile",
-            message: format!("expected a JSON object of preferences (found {})", kind_of(&preferences)),
-        });
-    }
-    // The first call may come before any GET /api/me: provision first, then update.
-    let (member, _) = state.members.sign_in(&verified, &state.config.default_roles, state.now()).await?;
-    if member.disabled_at.is_some() {
-        return Err(ApiError::Disabled);
     }
     let claims = verified.claims();
     let member = state

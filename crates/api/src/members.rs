@@ -173,8 +173,12 @@ impl MemberStore {
             }
         }
         let mut tx = self.pool.begin().await?;
+        // A member provisioning disabled is refused: their sign-in changes nothing stored.
         let touch = format!(
-            "UPDATE members SET upn = $3, upn_key = $4, display_name = $5, last_seen_at = $6 \
+            "UPDATE members SET upn = CASE WHEN disabled_at IS NULL THEN $3 ELSE upn END, \
+             upn_key = CASE WHEN disabled_at IS NULL THEN $4 ELSE upn_key END, \
+             display_name = CASE WHEN disabled_at IS NULL THEN $5 ELSE display_name END, \
+             last_seen_at = CASE WHEN disabled_at IS NULL THEN $6 ELSE last_seen_at END \
              WHERE tenant_id = $1 AND object_id = $2 RETURNING {COLUMNS}"
         );
         let touch = sqlx::query(&touch)

@@ -100,6 +100,22 @@ impl World {
         emulator.key().sign(&claims)
     }
 
+    /// A token of `upn` whose `upn` claim says `claimed` instead (a renamed UPN, a guest's form).
+    fn access_token_claiming(&self, upn: &str, claimed: &str) -> String {
+        let emulator = &self.emulator.emulator;
+        let tenant = emulator.tenant();
+        let user = tenant.user_by_upn(upn).unwrap();
+        let mut claims = emulator.access_token_claims(&tenant.apps[0], user, &[demo::SCOPE.to_owned()], NOW);
+        claims.upn = Some(claimed.to_owned());
+        emulator.key().sign(&claims)
+    }
+
+    /// `PUT /api/me/profile` as `upn`; answers the status.
+    async fn save_preferences(&self, upn: &str, preferences: Value) -> u16 {
+        let request = self.http.put(format!("{}/api/me/profile", self.api)).bearer_auth(self.access_token(upn));
+        request.json(&preferences).send().await.unwrap().status().as_u16()
+    }
+
     async fn me(&self, api: &str, upn: &str) -> reqwest::Response {
         self.http.get(format!("{api}/api/me")).bearer_auth(self.access_token(upn)).send().await.unwrap()
     }
@@ -140,15 +156,10 @@ async fn provisioning(url: &str) {
     // Before provisioning: bob signs in (a member by sign-in) and saves a preference; dave's
     // token has the overage, and nothing was provisioned: today's explanation, naming SCIM.
     assert_eq!(world.me(&world.api, "bob@contoso.example").await.status(), 200);
-    let saved = world
-        .http
-        .put(format!("{}/api/me/profile", world.api))
-        .bearer_auth(world.access_token("bob@contoso.example"))
-        .json(&json!({ "default_channel": "Police South Ops" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), 200);
+    assert_eq!(
+        world.save_preferences("bob@contoso.example", json!({ "default_channel": "Police South Ops" })).await,
+        200
+    );
     let dave: Me = world.me(&world.api, "dave@contoso.example").await.json().await.unwrap();
     let notice = dave.notice.unwrap();
     assert_eq!((notice.code.as_str(), dave.channels.len()), ("groups_overage", 0));
@@ -210,6 +221,13 @@ async fn provisioning(url: &str) {
     let channels =
         world.http.get(format!("{}/api/channels", world.api)).bearer_auth(world.access_token("bob@contoso.example"));
     assert_eq!(channels.send().await.unwrap().status(), 403);
+    let save = world.save_preferences("bob@contoso.example", json!({ "default_channel": "All Call" })).await;
+    assert_eq!(save, 403, "no preference of a disabled member changes");
+    // His refused calls (a newer name in the token, too) changed nothing stored.
+    let refused = world.http.get(format!("{}/api/me", world.api));
+    let refused = refused.bearer_auth(world.access_token_claiming("bob@contoso.example", "robert@contoso.example"));
+    assert_eq!(refused.send().await.unwrap().status(), 403);
+    assert_eq!(world.scim(Method::GET, &format!("/Users/{BOB}"), None).await.1, bob, "unchanged by refused calls");
 
     // Assigned again: enabled, with his preferences.
     world.scope("bob@contoso.example", true).await;
@@ -243,6 +261,32 @@ async fn provisioning(url: &str) {
     assert_eq!((with_bob["totalResults"].as_i64(), with_bob["Resources"][0].get("displayName")), (Some(1), None));
     let (_, full) = world.scim(Method::GET, &format!("/Groups/{id}"), None).await;
     assert_eq!(full["members"], json!([{ "value": BOB }]));
+
+    // Entra finds a provisioned user by the userName it sent, whatever name a sign-in brings.
+    let renamed = world.http.get(format!("{}/api/me", world.api));
+    let renamed = renamed.bearer_auth(world.access_token_claiming("alice@contoso.example", "alice.m@contoso.example"));
+    assert_eq!(renamed.send().await.unwrap().status(), 200);
+    let (_, found) = world.scim(Method::GET, "/Users?filter=userName eq \"alice@contoso.example\"", None).await;
+    assert_eq!((found["totalResults"].as_i64(), &found["Resources"][0]["id"]), (Some(1), &json!(ALICE)));
+
+    // Another tenant's provisioning has its own users and groups: its Police-South is not Contoso's.
+    let store = &world.state.members;
+    let (_, fabrikam) = store.create_scim_token(demo::FABRIKAM_TENANT_ID, "fabrikam", NOW as i64).await.unwrap();
+    let frank = "f4a4c000-0000-4000-8000-000000000006";
+    let body = json!({ "userName": "frank@fabrikam.example", "externalId": frank }).to_string();
+    assert_eq!(world.scim_as(fabrikam.secret(), Method::POST, "/Users", Some(&body)).await.0, 201);
+    let body = json!({ "displayName": "Police-South", "members": [{ "value": frank }] }).to_string();
+    assert_eq!(world.scim_as(fabrikam.secret(), Method::POST, "/Groups", Some(&body)).await.0, 201);
+    let bob_in_fabrikam = json!({ "displayName": "Dispatch", "members": [{ "value": BOB }] }).to_string();
+    let answer = world.scim_as(fabrikam.secret(), Method::POST, "/Groups", Some(&bob_in_fabrikam)).await;
+    assert_scim_error(&answer, 400, Some("invalidValue"), BOB);
+    let (_, theirs) = world.scim_as(fabrikam.secret(), Method::GET, "/Users", None).await;
+    assert_eq!(theirs["totalResults"], 1, "Fabrikam's token sees Fabrikam's user only");
+    let (_, police) = world.scim(Method::GET, "/Groups?filter=displayName eq \"Police-South\"", None).await;
+    assert_eq!(police["totalResults"], 1);
+    let (_, contoso_police) =
+        world.scim(Method::GET, &format!("/Groups/{}", police["Resources"][0]["id"].as_str().unwrap()), None).await;
+    assert_eq!(contoso_police["members"], json!([{ "value": BOB }]), "Fabrikam's group added no one to Contoso's");
 
     // A member leaves a group in the filter form; an unknown member is refused, nothing stored.
     let remove = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -299,10 +343,8 @@ async fn provisioning(url: &str) {
     let (id, _) = world.token.rsplit_once('.').unwrap();
     let wrong_secret = world.scim_as(&format!("{id}.{}", "A".repeat(43)), Method::GET, "/Users", None).await;
     assert_scim_error(&wrong_secret, 401, None, "unknown or revoked");
-    let store = &world.state.members;
-    let (_, fabrikam) = store.create_scim_token(demo::FABRIKAM_TENANT_ID, "fabrikam", NOW as i64).await.unwrap();
     let (status, theirs) = world.scim_as(fabrikam.secret(), Method::GET, "/Users", None).await;
-    assert_eq!((status, &theirs["totalResults"]), (200, &json!(0)), "another tenant's token sees none of Contoso");
+    assert_eq!((status, &theirs["totalResults"]), (200, &json!(1)), "another tenant's token sees none of Contoso");
     assert_eq!(world.scim_as(fabrikam.secret(), Method::GET, &format!("/Users/{ALICE}"), None).await.0, 404);
     let (_, dropped) =
         store.create_scim_token("11111111-2222-4333-8444-555555555555", "dropped", NOW as i64).await.unwrap();

@@ -346,6 +346,36 @@ mod tests {
     }
 
     #[test]
+    fn edges_of_the_grammar_hold() {
+        // Lengths: up to the limit is read, one byte more is refused (filters and paths).
+        let at_limit = format!("userName eq \"{}\"", "a".repeat(MAX_LENGTH - 14));
+        assert_eq!(at_limit.len(), MAX_LENGTH);
+        assert!(parse_filter(&at_limit).is_ok());
+        let path_at_limit = "a".repeat(MAX_LENGTH);
+        assert!(parse_path(&path_at_limit).is_ok());
+        assert!(parse_path(&format!("{path_at_limit}a")).unwrap_err().0.contains("at most 4096 bytes"));
+        assert!(
+            parse_path("").unwrap_err().0.contains("expected an attribute name"),
+            "an empty path is no length problem"
+        );
+        // Literals, in any case.
+        assert_eq!(parse_filter("active eq FALSE").unwrap().0[0].value, json!(false));
+        assert_eq!(parse_filter("title eq null").unwrap().0[0].value, Value::Null);
+        // Attribute names: letters, digits, `_`, `-`, `$`; a bare `urn:` is an attribute name, not a schema.
+        assert_eq!(parse_path("members[value eq \"x\"].$ref").unwrap().sub.as_deref(), Some("$ref"));
+        assert_eq!(parse_path("x_y-z2").unwrap().attr, "x_y-z2");
+        assert!(parse_path("a.b%").unwrap_err().0.contains("found `b%`"));
+        assert!(parse_path("urn:").is_err());
+        // A `]` or an escaped quote inside a quoted value does not end the value filter.
+        let path = parse_path(r#"members[value eq "a]\"]b"].display"#).unwrap();
+        assert_eq!(path.filter.unwrap().0[0].value, json!("a]\"]b"));
+        assert_eq!(path.sub.as_deref(), Some("display"));
+        assert!(parse_path(r#"members[value eq "a\"]"#).unwrap_err().0.contains("expected `]`"));
+        // Errors print as their text.
+        assert_eq!(Unsupported("expected x".into()).to_string(), "expected x");
+    }
+
+    #[test]
     fn broken_paths_are_refused() {
         for (path, says) in [
             ("members[value eq \"x\"", "expected `]`"),

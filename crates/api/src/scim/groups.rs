@@ -75,7 +75,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let group = save(&state, &tenant, group).await?;
+    let group = save(&state, &tenant, group, &[]).await?;
     tracing::info!(tenant = %tenant, group = %group.id, "SCIM group created");
     Ok(created(&Value::Object(resource(&group))))
 }
@@ -89,6 +89,7 @@ pub async fn patch(
 ) -> Result<Response, ScimError> {
     let operations = operations(&read_json(body).await?)?;
     let mut group = find(&state, &tenant, &id, true).await?;
+    let before = group.members.clone().unwrap_or_default();
     let mut changed = group.resource.clone();
     changed.insert("members".into(), members_value(group.members.as_deref().unwrap_or_default()));
     GROUP.apply(&mut changed, &operations)?;
@@ -96,7 +97,7 @@ pub async fn patch(
     // Members left in the resource become the memberships; none left (a removal of all) is none.
     group.members = Some(Vec::new());
     group.updated_at = state.now();
-    save(&state, &tenant, group).await?;
+    save(&state, &tenant, group, &before).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -111,7 +112,7 @@ pub async fn replace(
     let mut group = find(&state, &tenant, &id, false).await?;
     group.resource = sent;
     group.updated_at = state.now();
-    let group = save(&state, &tenant, group).await?;
+    let group = save(&state, &tenant, group, &[]).await?;
     Ok(respond(StatusCode::OK, &Value::Object(resource(&group))))
 }
 
@@ -132,8 +133,9 @@ async fn find(state: &AppState, tenant: &str, id: &str, with_members: bool) -> R
 }
 
 /// Checks a group (a display name; members that are users of the tenant) and stores it: the
-/// `members` of its resource, when present, become its memberships.
-async fn save(state: &AppState, tenant: &str, mut group: ScimGroup) -> Result<ScimGroup, ScimError> {
+/// `members` of its resource, when present, become its memberships. Only members not in
+/// `known` (its members before the change) are looked up: adding one to a large group costs one.
+async fn save(state: &AppState, tenant: &str, mut group: ScimGroup, known: &[String]) -> Result<ScimGroup, ScimError> {
     let display_name = match group.resource.get("displayName") {
         Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
         found => {
@@ -157,7 +159,8 @@ async fn save(state: &AppState, tenant: &str, mut group: ScimGroup) -> Result<Sc
         group.members = Some(member_ids(&members)?);
     }
     if let Some(members) = &group.members {
-        let unknown = state.members.scim_unknown_users(tenant, members).await?;
+        let added: Vec<String> = members.iter().filter(|id| !known.contains(id)).cloned().collect();
+        let unknown = state.members.scim_unknown_users(tenant, &added).await?;
         if !unknown.is_empty() {
             return Err(ScimError::bad(
                 "invalidValue",

@@ -581,6 +581,46 @@ mod tests {
     }
 
     #[test]
+    fn edges_of_patching_hold() {
+        let mut user = user();
+        USER.apply(
+            &mut user,
+            &patch(json!([
+                // Add merges into a complex attribute; Replace replaces it.
+                { "op": "Add", "path": "name", "value": { "middleName": "J" } },
+                { "op": "Replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:title", "value": "Dispatcher" },
+                { "op": "Add", "path": "phoneNumbers", "value": [{ "type": "work", "value": 5 }] },
+                { "op": "Add", "path": "phoneNumbers", "value": [{ "type": "mobile", "value": 5 }, { "type": "fax", "value": 6 }] },
+                { "op": "Add", "path": "emails", "value": [{ "type": "work", "value": "ALICE@contoso.example" }] },
+                { "op": "Remove", "path": "emails[primary eq true]" }
+            ])),
+        )
+        .unwrap();
+        assert_eq!(user["name"], json!({ "givenName": "Alice", "familyName": "Moreau", "middleName": "J" }));
+        assert_eq!(user["title"], "Dispatcher", "the core schema's URN names a core attribute");
+        assert_eq!(
+            user["phoneNumbers"],
+            json!([{ "type": "work", "value": 5 }, { "type": "fax", "value": 6 }]),
+            "same value: one item"
+        );
+        assert_eq!(user["emails"], json!([]), "`primary` compared as a boolean; the same email, any case, once");
+        USER.apply(&mut user, &patch(json!([{ "op": "Replace", "path": "name", "value": { "formatted": "A" } }])))
+            .unwrap();
+        assert_eq!(user["name"], json!({ "formatted": "A" }));
+        USER.apply(&mut user, &patch(json!([{ "op": "Add", "path": "emails", "value": "x" }]))).unwrap();
+        assert_eq!(user["emails"], json!(["x"]), "a single value added to a list is one item");
+        let refusal =
+            USER.apply(&mut user, &patch(json!([{ "op": "Replace", "path": "emails", "value": "x" }]))).unwrap_err();
+        assert_eq!(refusal.detail, "expected a list for `emails` (found a string)");
+        let other = parse_path("urn:example:Custom:2.0:User:badge").unwrap();
+        let refusal =
+            USER.apply(&mut user, &[Operation { op: Op::Add, path: Some(other), value: Some(json!(1)) }]).unwrap_err();
+        assert!(refusal.detail.contains("found the schema `urn:example:Custom:2.0:User`"), "{refusal:?}");
+        let refusal = super::operations(&json!([])).unwrap_err();
+        assert_eq!(refusal.detail, "expected a PatchOp object (found a list)");
+    }
+
+    #[test]
     fn refusals_name_what_was_expected() {
         let refused = |operations: Value| {
             let mut user = user();

@@ -14,6 +14,8 @@ use crate::members::{member, Member, MemberStore, StoreError, COLUMNS};
 pub enum Criterion {
     /// A column equal to a text value.
     Equals(&'static str, String),
+    /// The `userName` provisioned (lower-case), or for a member who only signed in, their UPN.
+    UserName(String),
     /// The user's `active` flag.
     Active(bool),
     /// The group has this member (by SCIM id).
@@ -79,6 +81,11 @@ fn where_clause(criteria: &[Criterion], first: usize, members_of: &str) -> (Stri
             Criterion::Equals(column, value) => {
                 binds.push(value.clone());
                 sql += &format!(" AND {column} = ${}", first + binds.len());
+            }
+            Criterion::UserName(key) => {
+                binds.push(key.clone());
+                let n = first + binds.len();
+                sql += &format!(" AND (scim_user_key = ${n} OR (scim_user_key IS NULL AND upn_key = ${n}))");
             }
             Criterion::Active(true) => sql += " AND disabled_at IS NULL",
             Criterion::Active(false) => sql += " AND disabled_at IS NOT NULL",
@@ -185,7 +192,7 @@ impl MemberStore {
     ) -> Result<Result<ScimUser, Conflict>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let taken = sqlx::query(
-            "SELECT object_id FROM members WHERE tenant_id = $1 AND upn_key = $2 AND scim IS NOT NULL AND object_id <> $3",
+            "SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key = $2 AND object_id <> $3",
         )
         .bind(tenant)
         .bind(columns.user_name.to_lowercase())
@@ -203,8 +210,8 @@ impl MemberStore {
         let scim = Value::Object(resource.clone()).to_string();
         let roles = serde_json::to_string(default_roles).expect("roles serialise");
         let inserted = sqlx::query(&format!(
-            "INSERT INTO members ({COLUMNS}, upn_key, scim, scim_updated_at) \
-             VALUES ($1, $2, $3, $4, $5, '{{}}', $6, NULL, $7, $8, $9, $6) \
+            "INSERT INTO members ({COLUMNS}, upn_key, scim, scim_updated_at, scim_user_key) \
+             VALUES ($1, $2, $3, $4, $5, '{{}}', $6, NULL, $7, $8, $9, $6, $8) \
              ON CONFLICT (tenant_id, object_id) DO NOTHING RETURNING {COLUMNS}, scim, scim_updated_at"
         ))
         .bind(tenant)
@@ -224,7 +231,7 @@ impl MemberStore {
                 // The person signed in before provisioning reached them: the same member.
                 let adopted = sqlx::query(&format!(
                     "UPDATE members SET upn = $3, upn_key = $4, display_name = $5, disabled_at = $6, scim = $7, \
-                     scim_updated_at = $8 WHERE tenant_id = $1 AND object_id = $2 AND scim IS NULL \
+                     scim_updated_at = $8, scim_user_key = $4 WHERE tenant_id = $1 AND object_id = $2 AND scim IS NULL \
                      RETURNING {COLUMNS}, scim, scim_updated_at"
                 ))
                 .bind(tenant)
@@ -264,7 +271,7 @@ impl MemberStore {
         now: i64,
     ) -> Result<Result<Option<ScimUser>, Conflict>, StoreError> {
         let taken = sqlx::query(
-            "SELECT object_id FROM members WHERE tenant_id = $1 AND upn_key = $2 AND scim IS NOT NULL AND object_id <> $3",
+            "SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key = $2 AND object_id <> $3",
         )
         .bind(tenant)
         .bind(columns.user_name.to_lowercase())
@@ -281,7 +288,7 @@ impl MemberStore {
         let active = if columns.active { "NULL" } else { "COALESCE(disabled_at, $6)" };
         let row = sqlx::query(&format!(
             "UPDATE members SET upn = $3, upn_key = $4, display_name = $5, disabled_at = {active}, scim = $7, \
-             scim_updated_at = $6 WHERE tenant_id = $1 AND object_id = $2 RETURNING {COLUMNS}, scim, scim_updated_at"
+             scim_updated_at = $6, scim_user_key = $4 WHERE tenant_id = $1 AND object_id = $2 RETURNING {COLUMNS}, scim, scim_updated_at"
         ))
         .bind(tenant)
         .bind(columns.object_id)

@@ -27,7 +27,7 @@ pub async fn list(
     for comparison in listing.filter.iter().flat_map(|f| &f.0) {
         let attr = comparison.attr.to_ascii_lowercase();
         criteria.push(match attr.as_str() {
-            "username" => Criterion::Equals("upn_key", text_value(comparison)?.to_lowercase()),
+            "username" => Criterion::UserName(text_value(comparison)?.to_lowercase()),
             "externalid" | "id" => Criterion::Equals("object_id", text_value(comparison)?.to_lowercase()),
             "displayname" => Criterion::Equals("display_name", text_value(comparison)?),
             "active" => match super::patch::USER.normalise(&json!({ "active": comparison.value }))?.get("active") {
