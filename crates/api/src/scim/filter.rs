@@ -120,7 +120,7 @@ pub fn parse_path(text: &str) -> Result<PatchPath, Unsupported> {
 
 /// Splits `urn:…:Schema:attr` into the schema and the attribute; a plain path has no schema.
 fn split_schema(path: &str) -> (Option<String>, &str) {
-    if path.get(..4).is_some_and(|start| start.eq_ignore_ascii_case("urn:")) && path.len() > 4 {
+    if path.get(..4).is_some_and(|start| start.eq_ignore_ascii_case("urn:")) {
         if let Some(colon) = path.rfind(':') {
             return (Some(path[..colon].to_owned()), &path[colon + 1..]);
         }
@@ -360,7 +360,7 @@ mod tests {
         );
         // Literals, in any case.
         assert_eq!(parse_filter("active eq FALSE").unwrap().0[0].value, json!(false));
-        assert_eq!(parse_filter("title eq null").unwrap().0[0].value, Value::Null);
+        assert_eq!(parse_filter("title eq NULL").unwrap().0[0].value, Value::Null);
         // Attribute names: letters, digits, `_`, `-`, `$`; a bare `urn:` is an attribute name, not a schema.
         assert_eq!(parse_path("members[value eq \"x\"].$ref").unwrap().sub.as_deref(), Some("$ref"));
         assert_eq!(parse_path("x_y-z2").unwrap().attr, "x_y-z2");
@@ -371,6 +371,8 @@ mod tests {
         assert_eq!(path.filter.unwrap().0[0].value, json!("a]\"]b"));
         assert_eq!(path.sub.as_deref(), Some("display"));
         assert!(parse_path(r#"members[value eq "a\"]"#).unwrap_err().0.contains("expected `]`"));
+        // Outside quotes a backslash escapes nothing: the `]` after it closes the filter.
+        assert!(parse_path(r"x[a\]").unwrap_err().0.contains("expected an attribute name"));
         // Errors print as their text.
         assert_eq!(Unsupported("expected x".into()).to_string(), "expected x");
     }

@@ -592,12 +592,19 @@ mod tests {
                 { "op": "Add", "path": "phoneNumbers", "value": [{ "type": "work", "value": 5 }] },
                 { "op": "Add", "path": "phoneNumbers", "value": [{ "type": "mobile", "value": 5 }, { "type": "fax", "value": 6 }] },
                 { "op": "Add", "path": "emails", "value": [{ "type": "work", "value": "ALICE@contoso.example" }] },
+                { "op": "Add", "path": "addresses", "value": [{ "type": "work", "postalCode": "1" }] },
+                { "op": "Add", "path": "addresses", "value": [{ "type": "work", "postalCode": "1" }] },
                 { "op": "Remove", "path": "emails[primary eq true]" }
             ])),
         )
         .unwrap();
         assert_eq!(user["name"], json!({ "givenName": "Alice", "familyName": "Moreau", "middleName": "J" }));
         assert_eq!(user["title"], "Dispatcher", "the core schema's URN names a core attribute");
+        assert_eq!(
+            user["addresses"],
+            json!([{ "type": "work", "postalCode": "1" }]),
+            "equal items without a value: one"
+        );
         assert_eq!(
             user["phoneNumbers"],
             json!([{ "type": "work", "value": 5 }, { "type": "fax", "value": 6 }]),
