@@ -27,6 +27,7 @@ fn browser_entropy_gives_fresh_valid_verifiers_states_and_nonces() {
         tenant_id: "t".into(),
         client_id: "c".into(),
         api_scope: "api://c/UserProfile.ReadWrite".into(),
+        hints: Default::default(),
     };
     let first = start(
         &config,
