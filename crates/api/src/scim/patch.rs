@@ -19,6 +19,34 @@ pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// A PATCH request.
 pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
+/// One attribute a resource type stores, as its schema describes it (RFC 7643 §7): what PATCH
+/// accepts and what `/Schemas` publishes are this one table.
+#[derive(Debug, Clone, Copy)]
+pub struct Attribute {
+    /// The name as the schema spells it (SCIM compares names case-insensitively).
+    pub name: &'static str,
+    /// `string`, `boolean`, `reference` or `complex`.
+    pub kind: &'static str,
+    /// A list.
+    pub multi_valued: bool,
+    /// Needed in every resource.
+    pub required: bool,
+    /// `none` or `server`.
+    pub uniqueness: &'static str,
+    /// `readWrite`, `readOnly` or `immutable`.
+    pub mutability: &'static str,
+}
+
+/// An optional, non-unique, writable attribute.
+const fn attribute(name: &'static str, kind: &'static str, multi_valued: bool) -> Attribute {
+    Attribute { name, kind, multi_valued, required: false, uniqueness: "none", mutability: "readWrite" }
+}
+
+/// A required attribute the service keeps unique.
+const fn unique(name: &'static str, mutability: &'static str) -> Attribute {
+    Attribute { name, kind: "string", multi_valued: false, required: true, uniqueness: "server", mutability }
+}
+
 /// What a resource type accepts: its attributes, with their canonical spelling.
 #[derive(Debug, Clone, Copy)]
 pub struct Kind {
@@ -26,12 +54,10 @@ pub struct Kind {
     pub name: &'static str,
     /// Its core schema.
     pub schema: &'static str,
-    /// Attributes of the core schema.
-    pub attributes: &'static [&'static str],
+    /// Attributes of the core schema (besides the service's own: `id`, `meta`, `schemas`).
+    pub attributes: &'static [Attribute],
     /// An extension schema and its attributes.
-    pub extension: Option<(&'static str, &'static [&'static str])>,
-    /// Multi-valued attributes (lists).
-    pub multi_valued: &'static [&'static str],
+    pub extension: Option<(&'static str, &'static [Attribute])>,
 }
 
 /// Users: RFC 7643 §4.1 and the enterprise extension (§4.3).
@@ -39,55 +65,51 @@ pub const USER: Kind = Kind {
     name: "User",
     schema: USER_SCHEMA,
     attributes: &[
-        "id",
-        "externalId",
-        "meta",
-        "schemas",
-        "userName",
-        "name",
-        "displayName",
-        "nickName",
-        "profileUrl",
-        "title",
-        "userType",
-        "preferredLanguage",
-        "locale",
-        "timezone",
-        "active",
-        "emails",
-        "phoneNumbers",
-        "ims",
-        "photos",
-        "addresses",
-        "groups",
-        "entitlements",
-        "roles",
-        "x509Certificates",
+        unique("userName", "readWrite"),
+        unique("externalId", "immutable"),
+        attribute("name", "complex", false),
+        attribute("displayName", "string", false),
+        attribute("nickName", "string", false),
+        attribute("profileUrl", "reference", false),
+        attribute("title", "string", false),
+        attribute("userType", "string", false),
+        attribute("preferredLanguage", "string", false),
+        attribute("locale", "string", false),
+        attribute("timezone", "string", false),
+        attribute("active", "boolean", false),
+        attribute("emails", "complex", true),
+        attribute("phoneNumbers", "complex", true),
+        attribute("ims", "complex", true),
+        attribute("photos", "complex", true),
+        attribute("addresses", "complex", true),
+        Attribute { mutability: "readOnly", ..attribute("groups", "complex", true) },
+        attribute("entitlements", "complex", true),
+        attribute("roles", "complex", true),
+        attribute("x509Certificates", "complex", true),
     ],
     extension: Some((
         ENTERPRISE_SCHEMA,
-        &["employeeNumber", "costCenter", "organization", "division", "department", "manager"],
+        &[
+            attribute("employeeNumber", "string", false),
+            attribute("costCenter", "string", false),
+            attribute("organization", "string", false),
+            attribute("division", "string", false),
+            attribute("department", "string", false),
+            attribute("manager", "complex", false),
+        ],
     )),
-    multi_valued: &[
-        "emails",
-        "phoneNumbers",
-        "ims",
-        "photos",
-        "addresses",
-        "groups",
-        "entitlements",
-        "roles",
-        "x509Certificates",
-    ],
 };
 
 /// Groups: RFC 7643 §4.2.
 pub const GROUP: Kind = Kind {
     name: "Group",
     schema: GROUP_SCHEMA,
-    attributes: &["id", "externalId", "meta", "schemas", "displayName", "members"],
+    attributes: &[
+        unique("displayName", "readWrite"),
+        attribute("externalId", "string", false),
+        attribute("members", "complex", true),
+    ],
     extension: None,
-    multi_valued: &["members"],
 };
 
 /// Attributes the service sets; a client's values for them are ignored, as RFC 7643 §3.1 says.
@@ -220,12 +242,16 @@ fn kind_of(value: &Value) -> &'static str {
 impl Kind {
     /// The canonical name of a core attribute, or of the extension's with `schema`.
     fn canonical(&self, schema: Option<&str>, attr: &str) -> Result<(Option<&'static str>, &'static str), Refusal> {
-        let find = |names: &'static [&'static str]| names.iter().copied().find(|n| n.eq_ignore_ascii_case(attr));
+        let find =
+            |attributes: &'static [Attribute]| attributes.iter().map(|a| a.name).find(|n| n.eq_ignore_ascii_case(attr));
+        // The core schema's attributes, and the service's own (`id`, `meta`, `schemas`).
+        let core =
+            || SERVICE_SET.iter().copied().find(|n| n.eq_ignore_ascii_case(attr)).or_else(|| find(self.attributes));
         let found = match schema {
-            None => find(self.attributes).map(|a| (None, a)),
-            Some(schema) if schema.eq_ignore_ascii_case(self.schema) => find(self.attributes).map(|a| (None, a)),
+            None => core().map(|a| (None, a)),
+            Some(schema) if schema.eq_ignore_ascii_case(self.schema) => core().map(|a| (None, a)),
             Some(schema) => match self.extension {
-                Some((urn, names)) if urn.eq_ignore_ascii_case(schema) => find(names).map(|a| (Some(urn), a)),
+                Some((urn, attributes)) if urn.eq_ignore_ascii_case(schema) => find(attributes).map(|a| (Some(urn), a)),
                 _ => {
                     return refuse(
                         "invalidPath",
@@ -325,7 +351,10 @@ impl Kind {
             );
         }
         match schema {
-            None => apply_in(resource, attr, self.multi_valued.contains(&attr), op, path, value),
+            None => {
+                let multi_valued = self.attributes.iter().any(|a| a.name == attr && a.multi_valued);
+                apply_in(resource, attr, multi_valued, op, path, value)
+            }
             Some(urn) => match resource.entry(urn).or_insert_with(|| Value::Object(Map::new())) {
                 Value::Object(extension) => apply_in(extension, attr, false, op, path, value),
                 _ => refuse("invalidValue", format!("expected the stored `{urn}` to be an object")),

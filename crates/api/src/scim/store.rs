@@ -305,20 +305,34 @@ impl MemberStore {
 
     /// Deletes the user and their memberships (Entra's hard delete, 30 days after a soft one).
     pub async fn scim_delete_user(&self, tenant: &str, object_id: &str) -> Result<bool, StoreError> {
+        let deleted = self.delete_with_memberships(tenant, "members", "object_id", "object_id", object_id).await?;
+        self.forget(tenant, object_id);
+        Ok(deleted)
+    }
+
+    /// Deletes the row of `table` whose `key` is `id` in `tenant`, and the memberships whose
+    /// `membership_key` names it, in one transaction; false when there was no such row.
+    async fn delete_with_memberships(
+        &self,
+        tenant: &str,
+        table: &'static str,
+        key: &'static str,
+        membership_key: &'static str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND object_id = $2")
+        sqlx::query(&format!("DELETE FROM scim_memberships WHERE tenant_id = $1 AND {membership_key} = $2"))
             .bind(tenant)
-            .bind(object_id)
+            .bind(id)
             .execute(&mut *tx)
             .await?;
-        let deleted = sqlx::query("DELETE FROM members WHERE tenant_id = $1 AND object_id = $2")
+        let deleted = sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1 AND {key} = $2"))
             .bind(tenant)
-            .bind(object_id)
+            .bind(id)
             .execute(&mut *tx)
             .await?
             .rows_affected();
         tx.commit().await?;
-        self.forget(tenant, object_id);
         Ok(deleted > 0)
     }
 
@@ -461,20 +475,7 @@ impl MemberStore {
 
     /// Deletes the group and its memberships.
     pub async fn scim_delete_group(&self, tenant: &str, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2")
-            .bind(tenant)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let deleted = sqlx::query("DELETE FROM scim_groups WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok(deleted > 0)
+        self.delete_with_memberships(tenant, "scim_groups", "id", "group_id", id).await
     }
 
     /// The provisioned groups of the member `(tenant, object_id)`, by display name.
