@@ -25,6 +25,9 @@ use crate::lifecycle::{Chosen, Lifecycle};
 /// organisation it names (or the one the user picks).
 #[component]
 pub fn App() -> impl IntoView {
+    // First of all: a page opened on `/sso` leaves it, and what Entra sent (a code, or the
+    // implicit flow's tokens) leaves the address bar, before anything else runs.
+    provide_context(routes::Router::new());
     // A signal and a task, not a LocalResource under Suspense: those cost 13.4 KB gzip here
     // (8.1 the resource, 5.3 the Suspense; docs/size.md), for one load and its "Try again".
     let config = RwSignal::new(None::<Result<SpaConfig, String>>);
@@ -38,7 +41,6 @@ pub fn App() -> impl IntoView {
             load();
         }
     });
-    provide_context(routes::Router::new());
     let content = move || match config.get() {
         None => view! { <Status text="Loading…" /> }.into_any(),
         Some(Ok(spa)) => view! { <Organisation spa /> }.into_any(),

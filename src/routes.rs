@@ -2,8 +2,8 @@
 //! app (178.4 KB against 149.7 KB without it, docs/size.md), over the 15 KB the design allows
 //! it. The paths:
 //!
-//! - `/sso` ([`CALLBACK_PATH`]): Entra's redirect back, with a code after a sign-in, bare after
-//!   a sign-out. The address bar leaves it at once; the lifecycle is given its query.
+//! - `/sso` ([`CALLBACK_PATH`]): Entra's redirect back, with a code after a sign-in (tokens in
+//!   the fragment in the implicit flow), bare after a sign-out. The address bar leaves it at once; the lifecycle is given its query.
 //! - `/logout` ([`FRONT_CHANNEL_LOGOUT_PATH`]): the front-channel logout; the same.
 //! - `/diagnostics` ([`DIAGNOSTICS_PATH`]): the signed-in page with its diagnostics open.
 //! - anything else (`/`, a deep link): the page of the lifecycle's phase. A sign-in started on a
@@ -29,12 +29,17 @@ pub struct Router {
 
 impl Router {
     /// Follows the page's address from now on. A page opened on one of Entra's return paths
-    /// leaves it at once, before anything loads: the code and state (or the logout's sid) leave
-    /// the address bar and the history, and are kept for the lifecycle.
+    /// leaves it at once, before anything loads: the code and state (the implicit flow's
+    /// tokens in the fragment, the logout's sid) leave the address bar and the history, and are
+    /// kept for the lifecycle.
     pub fn new() -> Self {
         let path = location::path();
         let at_entry = path == CALLBACK_PATH || path == FRONT_CHANNEL_LOGOUT_PATH;
-        let entry = at_entry.then(|| (path.clone(), location::query()));
+        // What Entra sent: in the query, or (the implicit flow) in the fragment.
+        let entry = at_entry.then(|| {
+            let query = location::query();
+            (path.clone(), if query.is_empty() { location::fragment() } else { query })
+        });
         let router = Self { path: RwSignal::new(path), entry: StoredValue::new(entry) };
         if at_entry {
             router.replace("/");

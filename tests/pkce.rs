@@ -28,6 +28,7 @@ fn browser_entropy_gives_fresh_valid_verifiers_states_and_nonces() {
         client_id: "c".into(),
         api_scope: "api://c/UserProfile.ReadWrite".into(),
         hints: Default::default(),
+        implicit_flow: false,
     };
     let first = start(
         &config,
@@ -43,9 +44,9 @@ fn browser_entropy_gives_fresh_valid_verifiers_states_and_nonces() {
         &channels_spa::browser::login_entropy(),
         0,
     );
-    assert_eq!(first.pending.verifier.secret().len(), 43);
-    assert!(CodeVerifier::parse(first.pending.verifier.secret()).is_ok());
-    assert_ne!(first.pending.verifier.secret(), second.pending.verifier.secret());
+    assert_eq!(first.pending.verifier.as_ref().unwrap().secret().len(), 43);
+    assert!(CodeVerifier::parse(first.pending.verifier.as_ref().unwrap().secret()).is_ok());
+    assert_ne!(first.pending.verifier.as_ref().unwrap().secret(), second.pending.verifier.as_ref().unwrap().secret());
     assert_ne!(first.pending.state.secret(), second.pending.state.secret());
     assert_ne!(first.pending.nonce.secret(), second.pending.nonce.secret());
     assert_ne!(first.pending.state.secret(), first.pending.nonce.secret());

@@ -20,6 +20,7 @@ fn pending(seed: u8) -> PendingLogin {
         client_id: "c".into(),
         api_scope: "api://c/UserProfile.ReadWrite".into(),
         hints: Default::default(),
+        implicit_flow: false,
     };
     let entropy = LoginEntropy { verifier: [seed; 32], state: [seed; 16], nonce: [seed.wrapping_add(1); 16] };
     start(&config, "http://localhost/sso", ReturnPath::same_origin("/here"), &entropy, 42).pending
@@ -27,7 +28,14 @@ fn pending(seed: u8) -> PendingLogin {
 
 fn signed_in(name: &str, username: &str) -> StoredSession {
     let account = Account { tid: "t".into(), oid: "o".into(), username: username.into() };
-    StoredSession { refresh_token: None, name: name.into(), account, client_id: "c".into(), logout_id: None }
+    StoredSession {
+        refresh_token: None,
+        name: name.into(),
+        account,
+        client_id: "c".into(),
+        logout_id: None,
+        implicit_flow: false,
+    }
 }
 
 fn browser_storage(local: bool) -> web_sys::Storage {
@@ -40,12 +48,12 @@ fn two_pending_logins_do_not_overwrite_each_other_and_each_is_taken_once() {
     storage::clear();
     let (first, second) = (pending(1), pending(2));
     let (first_state, second_state) = (first.state.secret().to_owned(), second.state.secret().to_owned());
-    let first_verifier = first.verifier.secret().to_owned();
+    let first_verifier = first.verifier.as_ref().unwrap().secret().to_owned();
     storage::save_pending(&first);
     storage::save_pending(&second);
 
     let taken = storage::take_pending(&first_state).expect("the first tab's login is still there");
-    assert_eq!(taken.verifier.secret(), first_verifier);
+    assert_eq!(taken.verifier.as_ref().unwrap().secret(), first_verifier);
     assert_eq!(taken.return_to.as_str(), "/here");
     assert!(storage::take_pending(&first_state).is_none(), "a replayed callback finds nothing");
     assert!(storage::take_pending(&second_state).is_some());
@@ -159,8 +167,11 @@ fn signing_in_again_after_a_failure_asks_entra_for_the_right_account() {
     let other = IdTokenError::OtherAccount { expected: "alice".into(), found: "bob".into() };
     assert_eq!(SignInError::IdToken(other).retry_prompt(), Prompt::SelectAccount, "the picker, not the same SSO again");
     let answer = ProviderError::new("interaction_required", "AADSTS16000: Either multiple user identities…");
-    let ended = SignInError::SessionEnded { answer: Some(answer), account: Some(alice.clone()) };
+    let ended = SignInError::SessionEnded { answer: Some(answer), account: Some(alice.clone()), implicit: false };
     assert_eq!(ended.retry_prompt(), Prompt::LoginHint(alice), "her account, named to Entra");
-    assert_eq!(SignInError::SessionEnded { answer: None, account: None }.retry_prompt(), Prompt::Default);
+    assert_eq!(
+        SignInError::SessionEnded { answer: None, account: None, implicit: false }.retry_prompt(),
+        Prompt::Default
+    );
     assert_eq!(SignInError::Network("offline".into()).retry_prompt(), Prompt::Default);
 }

@@ -12,7 +12,10 @@ use channels_protocol::callback::{self, CallbackError};
 use channels_protocol::jwt::unverified_claims;
 use channels_protocol::logout::LogoutId;
 use channels_protocol::provider_error::ProviderError;
-use channels_protocol::token::{check_id_token, check_same_account, IdTokenError, TokenRequestBody};
+use channels_protocol::token::{
+    check_access_token_hash, check_id_token, check_same_account, signed_parts, signing_key, IdTokenError,
+    TokenRequestBody, TokenResponse,
+};
 use channels_protocol::wire::RuntimeConfig;
 
 use crate::browser::{self, http, location, storage};
@@ -55,13 +58,16 @@ pub enum SignInError {
     RenewalInterrupted(Box<SignInError>),
     /// Any other network failure.
     Network(String),
-    /// The session has ended (the refresh token's 24 hours, and Entra's session too): the user
-    /// signs in again, as `account` if they will.
+    /// The session has ended (the refresh token's 24 hours, and Entra's session too; in the
+    /// implicit flow, the page's token and Entra's session): the user signs in again, as
+    /// `account` if they will.
     SessionEnded {
         /// Entra's answer to the silent sign-in, if there was one.
         answer: Option<ProviderError>,
         /// Whose session it was.
         account: Option<Account>,
+        /// Whether the session was the implicit flow's, which has no refresh token.
+        implicit: bool,
     },
     /// Not an error: the tab is leaving for a silent sign-in at Entra.
     LeftForEntra,
@@ -121,10 +127,20 @@ impl SignInError {
                 ),
                 detail: None,
             },
-            Self::SessionEnded { answer, .. } => Explanation {
+            Self::SessionEnded { answer, implicit: false, .. } => Explanation {
                 message: "Your sign-in has ended. Microsoft Entra keeps a browser app signed in for at most 24 \
                           hours, and it could not sign you in again without asking. Sign in to continue."
                     .to_owned(),
+                fix: None,
+                detail: answer.as_ref().map(|error| error.description.clone()),
+            },
+            Self::SessionEnded { answer, implicit: true, .. } => Explanation {
+                message: format!(
+                    "Your sign-in has ended. Your organisation uses the implicit flow, whose token lives in this \
+                     page only and is renewed by signing in again without asking; Microsoft Entra could not do \
+                     that now{}. Sign in to continue.",
+                    if answer.is_some() { "" } else { " (it was last tried less than 10 minutes ago)" }
+                ),
                 fix: None,
                 detail: answer.as_ref().map(|error| error.description.clone()),
             },
@@ -189,31 +205,53 @@ pub fn begin_with_claims(config: &RuntimeConfig, prompt: Prompt, claims: &str) {
     location::navigate(&login.url);
 }
 
-/// Completes a sign-in on `/sso`, from the callback's `query` (the route has already taken
-/// the code and state out of the address bar, whatever the outcome). The pending login is
-/// consumed, so a replayed callback finds nothing. The caller goes on to the path returned.
-pub async fn complete(config: &RuntimeConfig, query: &str) -> Result<(Session, ReturnPath), SignInError> {
-    let callback = callback::parse(query).map_err(SignInError::Callback)?;
+/// Completes a sign-in on `/sso`, from the callback's `response`: its query, or its fragment in
+/// the implicit flow (the route has already taken it out of the address bar, whatever the
+/// outcome). The pending login is consumed, so a replayed callback finds nothing. The caller
+/// goes on to the path returned.
+pub async fn complete(config: &RuntimeConfig, response: &str) -> Result<(Session, ReturnPath), SignInError> {
+    let callback = callback::parse(response).map_err(SignInError::Callback)?;
     // Without a login pending under its state, a response is not ours: refused, and an error's
     // text (which anyone can put in a link) is not shown.
     let pending =
         callback.state().and_then(storage::take_pending).ok_or(SignInError::Callback(CallbackError::NoPendingLogin))?;
-    let (silent, account) = (pending.silent, pending.account.clone());
-    let redemption = callback::complete(pending, callback, &config.client_id, browser::now()).map_err(|error| {
-        match error {
-            // A silent sign-in that Entra answered with an error: the user signs in again.
-            CallbackError::Provider(answer) if silent => SignInError::SessionEnded { answer: Some(answer), account },
-            other => SignInError::Callback(other),
+    let (silent, account, implicit) = (pending.silent, pending.account.clone(), pending.verifier.is_none());
+    let refused = |error| match error {
+        // A silent sign-in that Entra answered with an error: the user signs in again.
+        CallbackError::Provider(answer) if silent => {
+            SignInError::SessionEnded { answer: Some(answer), account, implicit }
         }
-    })?;
-    let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
+        other => SignInError::Callback(other),
+    };
+    // The flow is the one this tab started: its pending login says which.
+    let (tokens, nonce, return_to, account) = if implicit {
+        let signed_in = callback::complete_implicit(pending, callback, browser::now()).map_err(refused)?;
+        check_signature(config, &signed_in.tokens.id_token).await?;
+        let tokens = signed_in.tokens;
+        let response = TokenResponse {
+            access_token: tokens.access_token,
+            token_type: "Bearer".to_owned(),
+            expires_in: tokens.expires_in,
+            scope: String::new(),
+            refresh_token: None,
+            id_token: Some(tokens.id_token),
+        };
+        (response, signed_in.nonce, signed_in.return_to, signed_in.account)
+    } else {
+        let redemption = callback::complete(pending, callback, &config.client_id, browser::now()).map_err(refused)?;
+        let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
+        (tokens, redemption.nonce, redemption.return_to, redemption.account)
+    };
     let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
     let claims = unverified_claims(id_token.secret())
         .map_err(|unreadable| unreadable.to_string())
         .and_then(|claims| serde_json::from_value(claims.into()).map_err(|e| e.to_string()))
         .map_err(|what| SignInError::IdToken(IdTokenError::Malformed(what)))?;
-    let identity = check_id_token(claims, config, &redemption.nonce, browser::now()).map_err(SignInError::IdToken)?;
-    check_same_account(&identity, redemption.account.as_ref()).map_err(SignInError::IdToken)?;
+    let identity = check_id_token(claims, config, &nonce, browser::now()).map_err(SignInError::IdToken)?;
+    if implicit {
+        check_access_token_hash(&identity, &tokens.access_token).map_err(SignInError::IdToken)?;
+    }
+    check_same_account(&identity, account.as_ref()).map_err(SignInError::IdToken)?;
     let logout_id = identity.sid.clone().map(|sid| LogoutId { iss: identity.iss.clone(), sid });
     let stored = StoredSession {
         refresh_token: None,
@@ -225,10 +263,33 @@ pub async fn complete(config: &RuntimeConfig, query: &str) -> Result<(Session, R
             username: identity.preferred_username.unwrap_or_default(),
         },
         client_id: config.client_id.clone(),
+        implicit_flow: implicit,
     };
     let session = Session::new(tokens, &stored, browser::now());
     storage::save_session(&session.stored);
-    Ok((session, redemption.return_to))
+    // A silent sign-in that brought a session lasting past the loop guard cannot start a loop:
+    // the next reload may sign in silently again.
+    if silent && session.renew_in(browser::now()).is_some_and(|seconds| seconds >= session::SILENT_RETRY_AFTER) {
+        storage::forget_silent_attempt();
+    }
+    Ok((session, return_to))
+}
+
+/// The implicit flow's ID token came through the address bar: its RS256 signature must be the
+/// tenant's (OIDC Core §3.2.2.11), checked with the keys Entra publishes.
+async fn check_signature(
+    config: &RuntimeConfig,
+    id_token: &channels_protocol::secret::IdToken,
+) -> Result<(), SignInError> {
+    let refused = SignInError::IdToken;
+    let parts = signed_parts(id_token).map_err(refused)?;
+    let keys = http::keys(&config.keys_endpoint()).await.map_err(|why| refused(IdTokenError::KeysUnavailable(why)))?;
+    let key = signing_key(&keys, &parts.kid).map_err(refused)?;
+    match browser::signature::verifies(key, &parts).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(refused(IdTokenError::Signature)),
+        Err(why) => Err(refused(IdTokenError::KeysUnavailable(format!("Web Crypto could not use the key: {why}")))),
+    }
 }
 
 /// Renews the access token with the stored refresh token (at start-up and before expiry). The
@@ -238,10 +299,20 @@ pub async fn complete(config: &RuntimeConfig, query: &str) -> Result<(Session, R
 /// try. When Entra rejects the refresh token (its 24 hours are over) the tab leaves for a silent sign-in for the same account, at
 /// most once per [`session::SILENT_RETRY_AFTER`]; after that, or when the session does not know
 /// its account's ids, the user is asked to sign in.
+///
+/// A session of the implicit flow has no refresh token: it is renewed by a top-level silent
+/// sign-in (no hidden iframe, which blocked third-party cookies would break), with the same
+/// guard against loops.
 pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Session, SignInError> {
     let Some(refresh_token) = stored.refresh_token.as_ref() else {
         storage::clear();
-        return Err(SignInError::SessionEnded { answer: None, account: Some(stored.account.clone()) });
+        let account = Some(stored.account.clone());
+        let silent_possible = stored.implicit_flow && stored.account.is_identified();
+        if session::recovery(silent_possible, storage::last_silent_attempt(), browser::now()) == Recovery::Silent {
+            begin(config, Prompt::None(stored.account.clone()));
+            return Err(SignInError::LeftForEntra);
+        }
+        return Err(SignInError::SessionEnded { answer: None, account, implicit: stored.implicit_flow });
     };
     let scope = format!("{OIDC_SCOPES} {}", config.api_scope);
     let form = TokenRequestBody::refresh_token(&config.client_id, refresh_token, &scope);
@@ -263,9 +334,11 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
                     Err(SignInError::LeftForEntra)
                 }
                 Recovery::Interactive if rejected => match error {
-                    SignInError::Provider(answer) => {
-                        Err(SignInError::SessionEnded { answer: Some(answer), account: Some(stored.account.clone()) })
-                    }
+                    SignInError::Provider(answer) => Err(SignInError::SessionEnded {
+                        answer: Some(answer),
+                        account: Some(stored.account.clone()),
+                        implicit: false,
+                    }),
                     other => Err(other),
                 },
                 Recovery::Interactive => Err(error),

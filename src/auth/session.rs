@@ -3,7 +3,8 @@
 //! The access token lives in memory only. What survives a reload is a [`StoredSession`] in the
 //! tab's `sessionStorage`: the user's name and the refresh token, which renews the access token
 //! at start-up and [`RENEW_BEFORE`] seconds before it expires. Entra rotates refresh tokens; the
-//! newest one always replaces the old.
+//! newest one always replaces the old. A session of the implicit flow has no refresh token: a
+//! top-level silent sign-in renews it, at the same times.
 
 use channels_protocol::authorize::Account;
 use channels_protocol::logout::LogoutId;
@@ -71,6 +72,9 @@ pub struct StoredSession {
     /// session (`None` when the ID token had no `sid`).
     #[serde(default)]
     pub logout_id: Option<LogoutId>,
+    /// Signed in with the implicit flow: no refresh token, renewed by a silent sign-in.
+    #[serde(default)]
+    pub implicit_flow: bool,
 }
 
 impl Session {
@@ -85,14 +89,16 @@ impl Session {
             account: previous.account.clone(),
             client_id: previous.client_id.clone(),
             logout_id: previous.logout_id.clone(),
+            implicit_flow: previous.implicit_flow,
         };
         Self { access_token: tokens.access_token, expires_at: now + tokens.expires_in, stored }
     }
 
     /// Seconds from `now` until the access token should be renewed (0: now), or `None` when it
-    /// cannot be (no refresh token).
+    /// cannot be (no refresh token, outside the implicit flow).
     pub fn renew_in(&self, now: u64) -> Option<u64> {
-        self.stored.refresh_token.as_ref().map(|_| self.expires_at.saturating_sub(RENEW_BEFORE).saturating_sub(now))
+        (self.stored.refresh_token.is_some() || self.stored.implicit_flow)
+            .then(|| self.expires_at.saturating_sub(RENEW_BEFORE).saturating_sub(now))
     }
 
     /// After a renewal that could not reach Entra: seconds until the next try, while the access

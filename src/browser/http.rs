@@ -104,6 +104,15 @@ pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<Tok
     }
 }
 
+/// The tenant's signing keys, from Entra's `jwks_uri` (cross-origin: Entra allows any origin).
+pub async fn keys(url: &str) -> Result<channels_protocol::token::Jwks, String> {
+    let answer = exchange(Request::get(url), None).await.map_err(|why| format!("{url}: {}", why.reason()))?;
+    if !answer.ok() {
+        return Err(format!("{url}: expected 200 (found {})", answer.status));
+    }
+    answer.json().map_err(|e| format!("{url}: expected a JSON Web Key Set ({e})"))
+}
+
 /// A refusal by the API, or a failure to reach it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiFailure {

@@ -24,6 +24,12 @@ pub fn query() -> String {
     window().location().search().unwrap_or_default()
 }
 
+/// The fragment, without its leading `#` (the implicit flow's tokens come in it).
+pub fn fragment() -> String {
+    let hash = window().location().hash().unwrap_or_default();
+    hash.strip_prefix('#').unwrap_or(&hash).to_owned()
+}
+
 /// Leaves the SPA for `url` (the authorize or logout endpoint).
 pub fn navigate(url: &str) {
     if let Err(error) = window().location().assign(url) {
@@ -31,8 +37,8 @@ pub fn navigate(url: &str) {
     }
 }
 
-/// Replaces the current history entry with `path`, removing `code` and `state` from the
-/// address bar and from the back button.
+/// Replaces the current history entry with `path`, removing `code` and `state` (or the
+/// implicit flow's fragment, tokens and all) from the address bar and from the back button.
 pub fn replace_path(path: &str) {
     if let Ok(history) = window().history() {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod location;
+pub mod signature;
 pub mod storage;
 
 use channels_protocol::authorize::LoginEntropy;

@@ -13,7 +13,8 @@ use crate::auth::session::StoredSession;
 const PENDING_PREFIX: &str = "channels.pending.";
 const SESSION_KEY: &str = "channels.session";
 /// When this tab last tried a silent sign-in; it outlives [`clear`], so no sign-out or failed
-/// renewal can reset the loop guard.
+/// renewal can reset the loop guard (only a silent sign-in that brought a session lasting longer
+/// than the guard: [`forget_silent_attempt`]).
 const SILENT_KEY: &str = "channels.silent-attempt";
 /// An action waiting for a step-up sign-in to finish, to be retried once after it.
 const STEP_UP_KEY: &str = "channels.step-up";
@@ -86,6 +87,11 @@ pub fn take_step_up<T: DeserializeOwned>() -> Option<T> {
 /// Notes that a silent sign-in starts now.
 pub fn note_silent_attempt(now: u64) {
     put(SILENT_KEY, &now);
+}
+
+/// Forgets the last silent sign-in: one succeeded, with a session that outlives the guard.
+pub fn forget_silent_attempt() {
+    let _ = storage().remove_item(SILENT_KEY);
 }
 
 /// When this tab last tried a silent sign-in.

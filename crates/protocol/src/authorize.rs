@@ -13,6 +13,12 @@ use crate::wire::RuntimeConfig;
 /// name (`profile`) and a refresh token (`offline_access`).
 pub const OIDC_SCOPES: &str = "openid profile offline_access";
 
+/// The implicit grant's scopes: no `offline_access`, since it issues no refresh token.
+pub const IMPLICIT_OIDC_SCOPES: &str = "openid profile";
+
+/// The implicit grant's `response_type`: an ID token and an access token, in the fragment.
+pub const IMPLICIT_RESPONSE_TYPE: &str = "id_token token";
+
 /// CSPRNG output for one login, gathered by the caller (the browser's `crypto.getRandomValues`).
 pub struct LoginEntropy {
     /// 256 bits for the PKCE verifier.
@@ -31,8 +37,9 @@ pub struct PendingLogin {
     pub state: State,
     /// The `nonce` sent; the ID token must carry the same.
     pub nonce: Nonce,
-    /// The PKCE verifier whose challenge was sent.
-    pub verifier: CodeVerifier,
+    /// The PKCE verifier whose challenge was sent; `None` for an implicit-grant login, which
+    /// sends none and must come back with tokens, never with a code.
+    pub verifier: Option<CodeVerifier>,
     /// The exact `redirect_uri` sent; the token request must repeat it.
     pub redirect_uri: String,
     /// Where the user was when they clicked "Sign in".
@@ -108,7 +115,10 @@ pub struct LoginStart {
     pub pending: PendingLogin,
 }
 
-/// Builds the authorization request (authorization code flow with PKCE S256).
+/// Builds the authorization request: the authorization code flow with PKCE S256, or, when the
+/// organisation opted in ([`RuntimeConfig::implicit_flow`]), the implicit grant:
+/// `response_type=id_token token` in `response_mode=fragment`, with the same `state` and
+/// `nonce`, no PKCE (there is no code to protect) and no `offline_access` (no refresh token).
 pub fn start(
     config: &RuntimeConfig,
     redirect_uri: &str,
@@ -143,22 +153,27 @@ pub fn start_with_claims(
     now: u64,
 ) -> LoginStart {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-    let verifier = CodeVerifier::from_random_bytes(&entropy.verifier);
+    let verifier = (!config.implicit_flow).then(|| CodeVerifier::from_random_bytes(&entropy.verifier));
     let state = State::new(URL_SAFE_NO_PAD.encode(entropy.state));
     let nonce = Nonce::new(URL_SAFE_NO_PAD.encode(entropy.nonce));
-    let scope = format!("{OIDC_SCOPES} {}", config.api_scope);
+    let (response_type, response_mode, oidc_scopes) = match verifier {
+        Some(_) => ("code", "query", OIDC_SCOPES),
+        None => (IMPLICIT_RESPONSE_TYPE, "fragment", IMPLICIT_OIDC_SCOPES),
+    };
+    let scope = format!("{oidc_scopes} {}", config.api_scope);
     let mut query = form_urlencoded::Serializer::new(String::new());
     query
         .append_pair("client_id", &config.client_id)
-        .append_pair("response_type", "code")
+        .append_pair("response_type", response_type)
         .append_pair("redirect_uri", redirect_uri)
-        .append_pair("response_mode", "query")
+        .append_pair("response_mode", response_mode)
         .append_pair("scope", &scope)
         .append_pair("state", state.secret())
-        .append_pair("nonce", nonce.secret())
-        .append_pair("code_challenge", verifier.challenge().as_str())
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("claims", claims);
+        .append_pair("nonce", nonce.secret());
+    if let Some(verifier) = &verifier {
+        query.append_pair("code_challenge", verifier.challenge().as_str()).append_pair("code_challenge_method", "S256");
+    }
+    query.append_pair("claims", claims);
     if let Some(domain) = &config.hints.domain_hint {
         query.append_pair("domain_hint", domain);
     }
@@ -242,6 +257,7 @@ mod tests {
             client_id: "6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d".into(),
             api_scope: "api://6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d/UserProfile.ReadWrite".into(),
             hints: Default::default(),
+            implicit_flow: false,
         }
     }
 
@@ -257,7 +273,7 @@ mod tests {
         assert!(login
             .url
             .starts_with("http://127.0.0.1:9400/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f/oauth2/v2.0/authorize?"));
-        let challenge = login.pending.verifier.challenge();
+        let challenge = login.pending.verifier.as_ref().unwrap().challenge();
         let expected = [
             ("client_id", "6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d"),
             ("response_type", "code"),
@@ -288,7 +304,38 @@ mod tests {
         assert_eq!(sent, r#"{"access_token":{"acrs":{"essential":true,"value":"c1"},"xms_cc":{"values":["cp1"]}}}"#);
         assert_eq!(login.pending.state.secret(), "AQEBAQEBAQEBAQEBAQEBAQ");
         assert_ne!(login.pending.state.secret(), login.pending.nonce.secret());
-        assert!(!login.url.contains(login.pending.verifier.secret()), "the verifier never leaves the tab");
+        assert!(!login.url.contains(login.pending.verifier.unwrap().secret()), "the verifier never leaves the tab");
+    }
+
+    #[test]
+    fn an_organisation_that_opted_in_asks_for_tokens_in_the_fragment_with_state_and_nonce() {
+        let entropy = LoginEntropy { verifier: [7; 32], state: [1; 16], nonce: [2; 16] };
+        let implicit = RuntimeConfig { implicit_flow: true, ..config() };
+        let login = start_with_prompt(
+            &implicit,
+            "http://localhost:8080/sso",
+            ReturnPath::same_origin("/"),
+            Prompt::None(Account { tid: "t".into(), oid: "o".into(), username: "alice@contoso.example".into() }),
+            &entropy,
+            1000,
+        );
+        let expected = [
+            ("client_id", "6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d"),
+            ("response_type", "id_token token"),
+            ("redirect_uri", "http://localhost:8080/sso"),
+            ("response_mode", "fragment"),
+            // No offline_access: the implicit grant issues no refresh token.
+            ("scope", "openid profile api://6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d/UserProfile.ReadWrite"),
+            ("state", login.pending.state.secret()),
+            ("nonce", login.pending.nonce.secret()),
+            ("claims", r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#),
+            ("prompt", "none"),
+            ("login_hint", "alice@contoso.example"),
+        ];
+        let expected: Vec<(String, String)> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(params(&login.url), expected);
+        assert!(login.pending.verifier.is_none(), "no code comes back, so no verifier is kept");
+        assert!(login.pending.silent);
     }
 
     #[test]

@@ -183,6 +183,7 @@ mod tests {
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
             hints: Default::default(),
+            implicit_flow: false,
         }
     }
 

@@ -4,6 +4,11 @@
 //! ID token came straight from the token endpoint over the connection the browser opened, so,
 //! as OIDC Core §3.1.3.7 allows, its issuer is trusted from that connection rather than from
 //! a signature check; its audience, nonce and lifetime are still checked here.
+//!
+//! In the implicit flow the ID token comes through the browser's address bar instead, so
+//! (OIDC Core §3.2.2.11) its RS256 signature is verified against the tenant's published keys
+//! ([`signed_parts`], [`signing_key`]: the browser's Web Crypto does the RSA), and its `at_hash`
+//! must be the access token's ([`check_access_token_hash`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +141,10 @@ pub struct IdTokenClaims {
     /// The session at Entra (an optional claim), which a front-channel logout names.
     #[serde(default)]
     pub sid: Option<String>,
+    /// The access token's hash, in an ID token issued with one at `/authorize` (the implicit
+    /// flow).
+    #[serde(default)]
+    pub at_hash: Option<String>,
 }
 
 /// Why an ID token is refused.
@@ -155,6 +164,16 @@ pub enum IdTokenError {
     Expired { exp: u64, now: u64 },
     /// A silent sign-in for one account came back with another.
     OtherAccount { expected: String, found: String },
+    /// The header names another algorithm than RS256, the only one accepted.
+    Algorithm { found: String },
+    /// No published key of the tenant has the header's `kid`.
+    UnknownKey { kid: String },
+    /// The signature does not verify with the tenant's key: forged or altered.
+    Signature,
+    /// The tenant's keys could not be had to check the signature.
+    KeysUnavailable(String),
+    /// `at_hash` is not the hash of the access token that came with the ID token.
+    AccessTokenHash { expected: String, found: String },
 }
 
 impl std::fmt::Display for IdTokenError {
@@ -181,6 +200,27 @@ impl std::fmt::Display for IdTokenError {
             Self::Expired { exp, now } => {
                 write!(f, "The ID token expired at {exp}, before now ({now}): check this device's clock.")
             }
+            Self::Algorithm { found } => {
+                write!(f, "The ID token is signed with another algorithm: expected RS256 (found {found}). Refused.")
+            }
+            Self::UnknownKey { kid } => write!(
+                f,
+                "The ID token is signed with a key the tenant does not publish: expected one of its keys (found \
+                 kid {kid}). Refused: forged, or from another identity provider."
+            ),
+            Self::Signature => f.write_str(
+                "The ID token's signature does not verify with the tenant's published key: expected Entra's \
+                 signature (found another). Refused: forged or altered.",
+            ),
+            Self::KeysUnavailable(why) => write!(
+                f,
+                "The tenant's signing keys, needed to check the ID token's signature, could not be had: {why}."
+            ),
+            Self::AccessTokenHash { expected, found } => write!(
+                f,
+                "The ID token was not issued with this access token: expected at_hash {expected} (found {found}). \
+                 Refused: the tokens were swapped."
+            ),
         }
     }
 }
@@ -221,6 +261,82 @@ pub fn check_id_token(
         return Err(IdTokenError::Expired { exp, now });
     }
     Ok(claims)
+}
+
+/// What verifying an ID token's signature takes: the header's key id, the signed bytes
+/// (`header.payload`) and the signature.
+#[derive(Debug)]
+pub struct SignedParts<'a> {
+    /// The `kid` of the key that signed it.
+    pub kid: String,
+    /// `header.payload`, as sent.
+    pub signing_input: &'a str,
+    /// The RS256 signature.
+    pub signature: Vec<u8>,
+}
+
+/// Splits an ID token for its RS256 check. The algorithm is ours, never the header's: anything
+/// but RS256 (`none`, `HS256`…) is refused before any key is looked at.
+pub fn signed_parts(id_token: &IdToken) -> Result<SignedParts<'_>, IdTokenError> {
+    let token = id_token.secret();
+    let untrusted = jwt_compact::UntrustedToken::new(token).map_err(|e| IdTokenError::Malformed(e.to_string()))?;
+    if untrusted.algorithm() != "RS256" {
+        return Err(IdTokenError::Algorithm { found: untrusted.algorithm().to_owned() });
+    }
+    let kid = untrusted.header().key_id.clone().ok_or(IdTokenError::UnknownKey { kid: "(none)".to_owned() })?;
+    let (signing_input, _) = token.rsplit_once('.').expect("a parsed JWT has three segments");
+    Ok(SignedParts { kid, signing_input, signature: untrusted.signature_bytes().to_vec() })
+}
+
+/// One key of a JSON Web Key Set, as Entra's `jwks_uri` publishes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    /// `RSA` for Entra's signing keys.
+    pub kty: String,
+    /// The key id a token's header names.
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// The RSA modulus (base64url).
+    #[serde(default)]
+    pub n: String,
+    /// The RSA exponent (base64url).
+    #[serde(default)]
+    pub e: String,
+}
+
+/// A JSON Web Key Set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Jwks {
+    /// Its keys.
+    pub keys: Vec<Jwk>,
+}
+
+/// The tenant's RSA key named `kid`.
+pub fn signing_key<'a>(jwks: &'a Jwks, kid: &str) -> Result<&'a Jwk, IdTokenError> {
+    jwks.keys
+        .iter()
+        .find(|key| key.kty == "RSA" && key.kid.as_deref() == Some(kid) && !key.n.is_empty() && !key.e.is_empty())
+        .ok_or_else(|| IdTokenError::UnknownKey { kid: kid.to_owned() })
+}
+
+/// `at_hash` of an access token (OIDC Core §3.2.2.9 for RS256): the left half of its SHA-256,
+/// base64url.
+pub fn access_token_hash(access_token: &AccessToken) -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    use sha2::{Digest, Sha256};
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.secret().as_bytes())[..16])
+}
+
+/// In the implicit flow, checks that the ID token was issued with `access_token`: its `at_hash`
+/// is required and must match, so an access token cannot be swapped in beside a good ID token.
+pub fn check_access_token_hash(claims: &IdTokenClaims, access_token: &AccessToken) -> Result<(), IdTokenError> {
+    let expected = access_token_hash(access_token);
+    let found = claims.at_hash.clone().unwrap_or_else(|| "none".to_owned());
+    if constant_time_eq(found.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(IdTokenError::AccessTokenHash { expected, found })
+    }
 }
 
 /// After a silent sign-in restoring `expected`, checks that the ID token is that account's:
@@ -279,6 +395,7 @@ mod tests {
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
             hints: Default::default(),
+            implicit_flow: false,
         }
     }
 
@@ -428,5 +545,48 @@ mod tests {
             CodeVerifier::from_random_bytes(&[1; 32]),
         );
         assert_eq!(format!("{body:?}"), "TokenRequestBody([redacted])");
+    }
+
+    #[test]
+    fn at_hash_is_the_left_half_of_the_access_tokens_sha256_as_oidc_core_shows() {
+        // OpenID Connect Core 1.0, Appendix A.4: the access token and the ID token's at_hash.
+        let access_token = AccessToken::new("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y");
+        assert_eq!(access_token_hash(&access_token), "77QmUPtjPfzWtF2AnpK9RQ");
+        let mut claims = id_token(claims("n", "c", 1000));
+        assert_eq!(
+            check_access_token_hash(&claims, &access_token),
+            Err(IdTokenError::AccessTokenHash { expected: "77QmUPtjPfzWtF2AnpK9RQ".into(), found: "none".into() }),
+            "required in the implicit flow"
+        );
+        claims.at_hash = Some("77QmUPtjPfzWtF2AnpK9RQ".into());
+        assert_eq!(check_access_token_hash(&claims, &access_token), Ok(()));
+        let swapped = AccessToken::new("another access token");
+        assert!(check_access_token_hash(&claims, &swapped).unwrap_err().to_string().contains("expected at_hash"));
+    }
+
+    #[test]
+    fn the_signature_is_checked_as_rs256_with_the_key_the_tenant_publishes() {
+        // The Azure AD-signed token and the JWKS of the shared fixtures.
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../api/tests/fixtures/aad-real/");
+        let token = IdToken::new(std::fs::read_to_string(format!("{fixtures}v1-access-token.jwt")).unwrap().trim());
+        let jwks: Jwks =
+            serde_json::from_str(&std::fs::read_to_string(format!("{fixtures}jwks.json")).unwrap()).unwrap();
+        let parts = signed_parts(&token).unwrap();
+        assert_eq!(parts.kid, "YbRAQRYcE_motWVJKHrwLBbd_9s");
+        assert_eq!(parts.signature.len(), 256, "an RSA-2048 signature");
+        assert_eq!(parts.signing_input.matches('.').count(), 1, "header.payload");
+        assert!(token.secret().starts_with(parts.signing_input));
+        assert_eq!(signing_key(&jwks, &parts.kid).unwrap().kid.as_deref(), Some("YbRAQRYcE_motWVJKHrwLBbd_9s"));
+        assert_eq!(signing_key(&jwks, "forged"), Err(IdTokenError::UnknownKey { kid: "forged".into() }));
+        // The algorithm is ours: `none` and HS256 are refused before any key is looked at.
+        let payload = token.secret().split('.').nth(1).unwrap();
+        for (alg, header) in
+            [("none", r#"{"alg":"none"}"#), ("HS256", r#"{"alg":"HS256","kid":"YbRAQRYcE_motWVJKHrwLBbd_9s"}"#)]
+        {
+            let forged = IdToken::new(format!("{}.{payload}.c2ln", URL_SAFE_NO_PAD.encode(header)));
+            assert_eq!(signed_parts(&forged).unwrap_err(), IdTokenError::Algorithm { found: alg.into() });
+        }
+        let without_kid = IdToken::new(format!("{}.{payload}.c2ln", URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#)));
+        assert_eq!(signed_parts(&without_kid).unwrap_err(), IdTokenError::UnknownKey { kid: "(none)".into() });
     }
 }

@@ -17,6 +17,16 @@ pub struct RuntimeConfig {
     /// Hints every sign-in sends Entra, when configured.
     #[serde(default, skip_serializing_if = "Hints::is_empty")]
     pub hints: Hints,
+    /// Sign in with the implicit grant (`response_type=id_token token`) instead of the
+    /// authorization code flow with PKCE: an organisation's opt-in, for tenants whose MFA
+    /// exceptions break the code flow. RFC 9700 advises against it; see
+    /// [`crate::authorize::start`] for what the SPA does differently.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub implicit_flow: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// What a line-of-business deployment tells Entra at every sign-in to skip its pickers:
@@ -62,6 +72,10 @@ impl RuntimeConfig {
             .finish();
         format!("{}?{query}", self.logout_endpoint())
     }
+    /// `{authority}/{tenant}/discovery/v2.0/keys`: the signing keys (Entra's `jwks_uri`).
+    pub fn keys_endpoint(&self) -> String {
+        self.endpoint("discovery/v2.0/keys")
+    }
     /// The v2 issuer of this tenant: `{authority}/{tenant}/v2.0`.
     pub fn issuer(&self) -> String {
         self.endpoint("v2.0")
@@ -85,6 +99,9 @@ pub struct SpaConfig {
     /// See [`RuntimeConfig::hints`].
     #[serde(default, skip_serializing_if = "Hints::is_empty")]
     pub hints: Hints,
+    /// See [`RuntimeConfig::implicit_flow`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub implicit_flow: bool,
     /// The organisations to choose from; with fewer than two there is no choice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<Profile>,
@@ -104,13 +121,16 @@ pub struct Profile {
     /// The hints its sign-ins send.
     #[serde(default, skip_serializing_if = "Hints::is_empty")]
     pub hints: Hints,
+    /// Whether it signs in with the implicit grant ([`RuntimeConfig::implicit_flow`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub implicit_flow: bool,
 }
 
 impl SpaConfig {
     /// The default sign-in and the profiles to choose from.
     pub fn new(sign_in: RuntimeConfig, profiles: Vec<Profile>) -> Self {
-        let RuntimeConfig { authority, tenant_id, client_id, api_scope, hints } = sign_in;
-        Self { authority, tenant_id, client_id, api_scope, hints, profiles }
+        let RuntimeConfig { authority, tenant_id, client_id, api_scope, hints, implicit_flow } = sign_in;
+        Self { authority, tenant_id, client_id, api_scope, hints, implicit_flow, profiles }
     }
 
     /// The default sign-in.
@@ -121,6 +141,7 @@ impl SpaConfig {
             client_id: self.client_id.clone(),
             api_scope: self.api_scope.clone(),
             hints: self.hints.clone(),
+            implicit_flow: self.implicit_flow,
         }
     }
 
@@ -132,6 +153,7 @@ impl SpaConfig {
             client_id: p.client_id.clone(),
             api_scope: p.api_scope.clone(),
             hints: p.hints.clone(),
+            implicit_flow: p.implicit_flow,
         })
     }
 }
@@ -211,6 +233,7 @@ mod tests {
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
             hints: Default::default(),
+            implicit_flow: false,
         };
         assert_eq!(
             config.authorize_endpoint(),
@@ -238,11 +261,13 @@ mod tests {
                 client_id: "fc".into(),
                 api_scope: "api://fc/S".into(),
                 hints: Hints { domain_hint: Some("fabrikam.example".into()), login_hint: None },
+                implicit_flow: true,
             }],
             ..single.clone()
         };
         let fabrikam = several.profile("Fabrikam").unwrap();
         assert_eq!((fabrikam.tenant_id.as_str(), fabrikam.client_id.as_str()), ("f", "fc"));
+        assert!(fabrikam.implicit_flow && !single.sign_in().implicit_flow, "the flow is the organisation's");
         assert_eq!(fabrikam.authority, single.authority);
         assert_eq!(SpaConfig::new(single.sign_in(), Vec::new()), single);
         assert!(several.profile("Contoso").is_none());

@@ -51,6 +51,7 @@ impl World {
             client_id: demo::CLIENT_ID.into(),
             api_scope: format!("api://{}/{}", demo::CLIENT_ID, demo::SCOPE),
             hints: Default::default(),
+            implicit_flow: false,
         }
     }
 

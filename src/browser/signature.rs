@@ -1,0 +1,34 @@
+//! The RS256 check of an ID token that came through the address bar (the implicit flow), done
+//! by the browser's Web Crypto. jwt-compact splits the token and refuses any other algorithm
+//! (`channels_protocol::token::signed_parts`); the RSA itself is the browser's, because
+//! jwt-compact's own RS256 would ship a big-integer RSA implementation in the wasm for a check
+//! the browser already has, natively and constant-time.
+
+use channels_protocol::token::{Jwk, SignedParts};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// RSASSA-PKCS1-v1_5 with SHA-256: RS256 (RFC 7518 §3.3).
+const RS256: &str = "RSASSA-PKCS1-v1_5";
+
+fn said(error: JsValue) -> String {
+    error.as_string().or_else(|| js_sys::JSON::stringify(&error).ok().map(String::from)).unwrap_or_default()
+}
+
+/// Whether `parts` carry a valid RS256 signature by `key`; `Err` when Web Crypto cannot say
+/// (a key it does not accept, no Web Crypto at all).
+pub async fn verifies(key: &Jwk, parts: &SignedParts<'_>) -> Result<bool, String> {
+    let subtle = super::window().crypto().map_err(said)?.subtle();
+    let jwk = serde_json::json!({ "kty": "RSA", "n": key.n, "e": key.e, "alg": "RS256", "ext": true });
+    let jwk = js_sys::JSON::parse(&jwk.to_string()).map_err(said)?;
+    let algorithm = js_sys::JSON::parse(r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#).map_err(said)?;
+    let usages = js_sys::Array::of1(&"verify".into());
+    let imported = subtle
+        .import_key_with_object("jwk", jwk.unchecked_ref(), algorithm.unchecked_ref(), false, &usages)
+        .map_err(said)?;
+    let key: web_sys::CryptoKey = JsFuture::from(imported).await.map_err(said)?.unchecked_into();
+    let verified = subtle
+        .verify_with_str_and_u8_array_and_u8_array(RS256, &key, &parts.signature, parts.signing_input.as_bytes())
+        .map_err(said)?;
+    Ok(JsFuture::from(verified).await.map_err(said)?.as_bool() == Some(true))
+}
