@@ -21,7 +21,9 @@ pub async fn check_token(validator: &Validator, token: &str) -> (String, bool) {
             writeln!(out, "  iss {}\n  aud {}\n  scp {}", claims.iss, claims.aud, claims.scp.as_deref().unwrap_or("-"));
         let _ = writeln!(out, "  ver {}  nbf {}  exp {}", claims.ver.as_deref().unwrap_or("-"), claims.nbf, claims.exp);
         match (&claims.groups, claims.has_group_overage()) {
-            (_, true) => out.push_str("  groups: overage (more than 200; not in the token)\n"),
+            (_, true) => {
+                out.push_str("  groups: overage (more than 200, or 6 in the implicit flow; not in the token)\n")
+            }
             (Some(groups), _) => {
                 let _ = writeln!(out, "  groups: {}", groups.join(", "));
             }
@@ -56,7 +58,9 @@ impl std::error::Error for ManifestError {}
 
 /// `manifest`: the Microsoft Graph app manifest that matches this configuration — one SPA
 /// redirect URI per host, the exposed scope, `upn` and `groups` (sAMAccountName) optional
-/// claims, and no Microsoft Graph permission — for the portal's manifest upload.
+/// claims, and no Microsoft Graph permission — for the portal's manifest upload. The implicit
+/// grant's two switches are on only when the organisation of this registration opted into the
+/// implicit flow.
 pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Value, ManifestError> {
     if hosts.is_empty() {
         return Err(ManifestError(
@@ -71,6 +75,9 @@ pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Valu
     let scope_id = stable_guid(&format!("{}/{}", config.client_id, config.scope));
     let version =
         if config.token_versions.contains(&TokenVersion::V2) { serde_json::json!(2) } else { serde_json::Value::Null };
+    // Implicit grant only for an organisation that opted in: the one this registration signs in.
+    let implicit = config.spa_implicit_flow
+        || config.profiles.iter().any(|profile| profile.implicit_flow && profile.client_id == config.client_id);
     Ok(serde_json::json!({
         "appId": config.client_id,
         "displayName": "Channels",
@@ -79,7 +86,7 @@ pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Valu
         "spa": { "redirectUris": redirect_uris },
         "web": {
             "redirectUris": [],
-            "implicitGrantSettings": { "enableAccessTokenIssuance": false, "enableIdTokenIssuance": false }
+            "implicitGrantSettings": { "enableAccessTokenIssuance": implicit, "enableIdTokenIssuance": implicit }
         },
         "publicClient": { "redirectUris": [] },
         "api": {
@@ -198,6 +205,25 @@ mod tests {
         let text = manifest.to_string();
         assert!(!text.contains("00000003-0000-0000-c000-000000000000"), "no Microsoft Graph permission");
         assert_eq!(manifest, super::manifest(&config, &hosts).unwrap(), "stable from run to run");
+        let implicit = &manifest["web"]["implicitGrantSettings"];
+        assert_eq!(
+            implicit,
+            &serde_json::json!({ "enableAccessTokenIssuance": false, "enableIdTokenIssuance": false })
+        );
+        // Only an organisation that opted in gets the implicit grant: the default sign-in's, or
+        // the profile of this registration (the organisations fixture's first).
+        let opted_in = ApiConfig { spa_implicit_flow: true, ..ApiConfig::demo() };
+        let implicit = super::manifest(&opted_in, &hosts).unwrap()["web"]["implicitGrantSettings"].clone();
+        assert_eq!(implicit, serde_json::json!({ "enableAccessTokenIssuance": true, "enableIdTokenIssuance": true }));
+        let organisations = include_str!("../../../e2e/fixtures/organisations.toml");
+        let mut config = ApiConfig::parse(organisations, |_| None).unwrap();
+        let granted = |config: &ApiConfig| {
+            super::manifest(config, &hosts).unwrap()["web"]["implicitGrantSettings"]["enableIdTokenIssuance"] == true
+        };
+        config.profiles[1].implicit_flow = true; // Fabrikam: another registration
+        assert!(!granted(&config));
+        config.profiles[0].implicit_flow = true; // Contoso: this one
+        assert!(granted(&config));
     }
 
     #[test]

@@ -181,15 +181,17 @@ impl ChannelMap {
         let notice = if overage {
             Some(Notice {
                 code: "groups_overage".into(),
-                message: "You are in more than 200 groups, so Entra left the groups out of your token \
-                          (overage) and this API, which has no Microsoft Graph permission, cannot look them up."
+                message: "You are in more groups than Entra puts in a token (more than 200; with the implicit \
+                          flow, 6 or more), so Entra left the groups out of your token (overage) and this API, \
+                          which has no Microsoft Graph permission, cannot look them up."
                     .into(),
                 fix: Some(
                     "Admin: App registrations → this app → Token configuration → edit the groups claim → \
                      choose \"Groups assigned to the application\", then Enterprise applications → this app → \
                      Users and groups → assign the channel groups. Or provision the groups with SCIM \
                      (Enterprise applications → this app → Provisioning → Automatic): the API then uses the \
-                     memberships Entra pushes."
+                     memberships Entra pushes. With the implicit flow the limit is 6 groups: signing this \
+                     organisation in with the code flow (no implicit_flow in its configuration) lifts it."
                         .into(),
                 ),
             })

@@ -58,6 +58,9 @@ pub struct ApiConfig {
     pub spa_scope: String,
     /// The hints the default sign-in sends (`spa.domain_hint`, `spa.login_hint`).
     pub spa_hints: Hints,
+    /// Whether the default sign-in uses the implicit flow (`spa.implicit_flow`,
+    /// `CHANNELS_SPA_IMPLICIT_FLOW`): an opt-in, off by default, warned about at start.
+    pub spa_implicit_flow: bool,
     /// Organisations the SPA lets the user choose from, each with its own registration.
     pub profiles: Vec<Profile>,
     /// Accepted access token versions.
@@ -320,6 +323,7 @@ struct RawSpa {
     scope: Option<String>,
     domain_hint: Option<String>,
     login_hint: Option<String>,
+    implicit_flow: Option<bool>,
     #[serde(default)]
     profiles: Vec<RawProfile>,
 }
@@ -332,6 +336,8 @@ struct RawProfile {
     client_id: String,
     domain_hint: Option<String>,
     login_hint: Option<String>,
+    #[serde(default)]
+    implicit_flow: bool,
 }
 
 /// Hints as configured, each checked: a domain name for `domain_hint`, a sign-in name or an
@@ -457,13 +463,18 @@ impl ApiConfig {
                 *slot = Some(value.parse().map_err(|_| ConfigError::new(name, "a whole number of seconds", &value))?);
             }
         }
-        if let Some(value) = var("CHANNELS_TRUST_REQUEST_ID") {
-            let trusted = match value.to_ascii_lowercase().as_str() {
-                "1" | "true" => true,
-                "0" | "false" => false,
-                _ => return Err(ConfigError::new("CHANNELS_TRUST_REQUEST_ID", "true or false (1 or 0)", value)),
-            };
-            raw.server.trust_request_id = Some(trusted);
+        let flags = [
+            ("CHANNELS_TRUST_REQUEST_ID", &mut raw.server.trust_request_id),
+            ("CHANNELS_SPA_IMPLICIT_FLOW", &mut raw.spa.implicit_flow),
+        ];
+        for (name, slot) in flags {
+            if let Some(value) = var(name) {
+                *slot = Some(match value.to_ascii_lowercase().as_str() {
+                    "1" | "true" => true,
+                    "0" | "false" => false,
+                    _ => return Err(ConfigError::new(name, "true or false (1 or 0)", value)),
+                });
+            }
         }
         raw.validate(demo)
     }
@@ -502,7 +513,15 @@ impl ApiConfig {
             client_id: self.client_id.clone(),
             api_scope: self.spa_scope.clone(),
             hints: self.spa_hints.clone(),
+            implicit_flow: self.spa_implicit_flow,
         }
+    }
+
+    /// The organisations that sign in with the implicit flow, by name (`spa` for the default
+    /// sign-in): each gets a warning when the API starts.
+    pub fn implicit_flow_organisations(&self) -> Vec<String> {
+        let default = (self.spa_implicit_flow && self.profiles.is_empty()).then(|| "spa".to_owned());
+        default.into_iter().chain(self.profiles.iter().filter(|p| p.implicit_flow).map(|p| p.name.clone())).collect()
     }
 }
 
@@ -608,6 +627,15 @@ impl RawConfig {
             ));
         }
         let spa_hints = hints(spa.domain_hint, spa.login_hint, "spa.")?;
+        let spa_implicit_flow = spa.implicit_flow.unwrap_or(false);
+        if spa_implicit_flow && !spa.profiles.is_empty() {
+            return Err(ConfigError::new(
+                "spa.implicit_flow",
+                "implicit_flow in each [[spa.profiles]] entry whose organisation needs it (with profiles, the \
+                 flow is per organisation)",
+                "true beside profiles",
+            ));
+        }
         let mut profiles = Vec::new();
         for (i, raw) in spa.profiles.into_iter().enumerate() {
             let key = |what: &str| format!("spa.profiles[{i}].{what}");
@@ -644,7 +672,14 @@ impl RawConfig {
             // Every profile asks for the one scope the API requires (`entra.scope`).
             let api_scope = format!("api://{profile_client}/{scope}");
             let hints = hints(raw.domain_hint, raw.login_hint, &key(""))?;
-            profiles.push(Profile { name: raw.name, tenant_id, client_id: profile_client, api_scope, hints });
+            profiles.push(Profile {
+                name: raw.name,
+                tenant_id,
+                client_id: profile_client,
+                api_scope,
+                hints,
+                implicit_flow: raw.implicit_flow,
+            });
         }
         let token_versions = entra
             .token_versions
@@ -714,6 +749,7 @@ impl RawConfig {
             scope,
             spa_scope,
             spa_hints,
+            spa_implicit_flow,
             profiles,
             token_versions,
             clock_skew,
@@ -954,6 +990,41 @@ mod tests {
         let config = ApiConfig::parse(&allowed, |_| None).unwrap();
         assert_eq!(config.tenant_id, "organizations");
         assert_eq!(config.allowed_tenants, [DEMO_TENANT_ID]);
+    }
+
+    #[test]
+    fn the_implicit_flow_is_off_unless_an_organisation_opts_in_and_each_one_is_named() {
+        let organisations = include_str!("../../../e2e/fixtures/organisations.toml");
+        let config = ApiConfig::parse(organisations, |_| None).unwrap();
+        assert!(config.implicit_flow_organisations().is_empty(), "off by default");
+        assert!(serde_json::to_string(&config.spa_config()).unwrap().find("implicit").is_none(), "no key when off");
+        let fabrikam = organisations.replacen(
+            "client_id = \"2d4f6a8c-0b1d-4e3f-8a5c-7e9b1d3f5a70\"",
+            "client_id = \"2d4f6a8c-0b1d-4e3f-8a5c-7e9b1d3f5a70\"\nimplicit_flow = true",
+            1,
+        );
+        let config = ApiConfig::parse(&fabrikam, |_| None).unwrap();
+        assert_eq!(config.implicit_flow_organisations(), ["Fabrikam"]);
+        let served = serde_json::to_value(config.spa_config()).unwrap();
+        let implicit: Vec<&str> = served["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["implicit_flow"] == true)
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(implicit, ["Fabrikam"]);
+        // With profiles the flow is per organisation: a top-level one is refused, not ignored.
+        let top_level =
+            organisations.replacen("[[spa.profiles]]", "[spa]\nimplicit_flow = true\n\n[[spa.profiles]]", 1);
+        assert_eq!(ApiConfig::parse(&top_level, |_| None).unwrap_err().key, "spa.implicit_flow");
+        // A single organisation opts in with spa.implicit_flow or the environment.
+        let demo = |value: &'static str| demo_and("CHANNELS_SPA_IMPLICIT_FLOW", value);
+        let single = ApiConfig::parse(DEMO_CONFIG, demo("true")).unwrap();
+        assert!(single.runtime_config().implicit_flow);
+        assert_eq!(single.implicit_flow_organisations(), ["spa"]);
+        assert!(!ApiConfig::parse(DEMO_CONFIG, demo("0")).unwrap().runtime_config().implicit_flow);
+        assert_eq!(ApiConfig::parse(DEMO_CONFIG, demo("yes")).unwrap_err().key, "CHANNELS_SPA_IMPLICIT_FLOW");
     }
 
     #[test]

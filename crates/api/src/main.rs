@@ -143,6 +143,14 @@ async fn serve(config: ApiConfig) -> Outcome {
             config.authority.as_str()
         );
     }
+    for organisation in config.implicit_flow_organisations() {
+        tracing::warn!(
+            organisation,
+            "the implicit flow is on for this organisation: tokens come through the address bar without PKCE, \
+             and RFC 9700 advises against it; turn it off once the tenant's MFA exceptions allow the code flow \
+             (docs/entra-setup.md)"
+        );
+    }
     tracing::info!(
         listen = %config.listen,
         authority = %config.authority.as_str(),

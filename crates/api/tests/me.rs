@@ -270,7 +270,7 @@ async fn only_the_client_applications_the_api_was_built_for_are_accepted() {
     let emulator = &world.emulator.emulator;
     let tenant = emulator.tenant();
     let alice = tenant.user_by_upn("alice@contoso.example").unwrap();
-    let id_token = emulator.id_token(tenant, &tenant.apps[0], alice, Some("n-1"), None, NOW);
+    let id_token = emulator.id_token(tenant, &tenant.apps[0], alice, Some("n-1"), None, None, NOW);
     world.refused(Some(&id_token), 401, "id_token").await;
 
     // Listed in entra.allowed_client_apps, the other app is accepted (and the SPA's no longer is).

@@ -1,6 +1,7 @@
 //! `/{tenant}/oauth2/v2.0/authorize`: checks the request in Entra's order, signs the user in
 //! (an account picker: a plain form that works without JavaScript), asks for consent when the
-//! admin has not given it, and redirects back with a code.
+//! admin has not given it, and redirects back with a code, or, in the implicit grant, with the
+//! tokens themselves in the fragment (only when the registration allows it, as in Entra).
 //!
 //! Errors before the redirect URI is trusted (tenant, client, redirect URI) and the user
 //! assignment error of an interactive sign-in are shown on the emulator's own page, as Entra
@@ -95,12 +96,22 @@ struct Requested {
     value: String,
 }
 
+/// What `/authorize` answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// An authorization code (`response_type=code`).
+    Code,
+    /// The implicit grant: an ID token, an access token, or both (`id_token token`).
+    Implicit { id_token: bool, token: bool },
+}
+
 /// A request that passed every check.
 struct Checked<'a> {
     path: TenantPath<'a>,
     client: &'a AppRegistration,
     redirect_uri: String,
     platform: Platform,
+    answer: Answer,
     fragment: bool,
     /// The resource scopes; the token is for the first one's resource.
     requested: Vec<Requested>,
@@ -145,9 +156,10 @@ fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> 
     })?;
     // From here on the redirect URI is trusted: errors go back to the app.
     let state = params.state.as_deref();
-    let fragment = match params.response_mode.as_deref() {
-        None | Some("query") => false,
-        Some("fragment") => true,
+    let mode = match params.response_mode.as_deref() {
+        None => None,
+        Some("query") => Some(false),
+        Some("fragment") => Some(true),
         Some(other) => {
             return Err(AadError::new(
                 "invalid_request",
@@ -157,24 +169,55 @@ fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> 
             .into_redirect(redirect_uri, state, false))
         }
     };
-    let back = |error: AadError| error.into_redirect(redirect_uri, state, fragment);
-    match params.response_type.as_deref() {
-        Some("code") => {}
-        Some(other) if other.split(' ').any(|t| t == "id_token" || t == "token") => {
-            return Err(back(AadError::new(
-                "unsupported_response_type",
-                700054,
-                "response_type 'id_token' is not enabled for the application.",
-            )))
+    let response_type = params.response_type.as_deref().unwrap_or_default();
+    let kinds: Vec<&str> = response_type.split(' ').filter(|kind| !kind.is_empty()).collect();
+    let answer = match kinds.as_slice() {
+        ["code"] => Answer::Code,
+        kinds if !kinds.is_empty() && kinds.iter().all(|kind| matches!(*kind, "id_token" | "token")) => {
+            Answer::Implicit { id_token: kinds.contains(&"id_token"), token: kinds.contains(&"token") }
         }
-        Some(_) => {
+        _ => Answer::Code, // refused below, once the response mode is known
+    };
+    // Tokens go in the fragment by default, as Entra sends them; never in the query.
+    let fragment = mode.unwrap_or(matches!(answer, Answer::Implicit { .. }));
+    let back = |error: AadError| error.into_redirect(redirect_uri, state, fragment);
+    match (answer, kinds.as_slice()) {
+        (_, []) => return Err(back(AadError::missing("response_type"))),
+        (Answer::Code, ["code"]) => {}
+        (Answer::Code, _) => {
             return Err(back(AadError::new(
                 "unsupported_response_type",
                 900144,
-                "The provided value for the input parameter 'response_type' is not allowed for this request. Expected value: 'code'.",
+                format!("The provided value for the input parameter 'response_type' is not allowed for this request. Expected value: 'code', or with the implicit grant 'id_token', 'token' or 'id_token token' (found '{response_type}'; hybrid flows are not emulated)."),
             )))
         }
-        None => return Err(back(AadError::missing("response_type"))),
+        (Answer::Implicit { id_token, token }, _) => {
+            // The registration's Implicit grant and hybrid flows switches, as Entra reads them.
+            if id_token && !client.implicit_grant.id_tokens {
+                return Err(back(AadError::new(
+                    "unsupported_response_type",
+                    700054,
+                    "response_type 'id_token' is not enabled for the application.",
+                )));
+            }
+            if token && !client.implicit_grant.access_tokens {
+                return Err(back(AadError::new(
+                    "unsupported_response_type",
+                    700051,
+                    "response_type 'token' is not enabled for the application.",
+                )));
+            }
+            if mode == Some(false) {
+                return Err(back(AadError::new(
+                    "invalid_request",
+                    900144,
+                    "The response_mode 'query' is not allowed when the response_type asks for tokens: use 'fragment'.",
+                )));
+            }
+            if id_token && params.nonce.is_none() {
+                return Err(back(AadError::missing("nonce")));
+            }
+        }
     }
     let challenge = match &params.code_challenge {
         None => None,
@@ -204,7 +247,17 @@ fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams) -> 
             requested.extend(resolve_scope(emulator, tenant_name, client, scope).map_err(back)?);
         }
     }
-    Ok(Checked { path, client, redirect_uri: redirect_uri.to_owned(), platform, fragment, requested, oidc, challenge })
+    Ok(Checked {
+        path,
+        client,
+        redirect_uri: redirect_uri.to_owned(),
+        platform,
+        answer,
+        fragment,
+        requested,
+        oidc,
+        challenge,
+    })
 }
 
 /// The permissions one `scope` value asks for: `api://…/Name`, `<client id>/Name`,
@@ -434,34 +487,63 @@ fn complete(
     } else {
         checked.requested.iter().filter(|p| p.resource == resource).map(|p| p.value.clone()).collect()
     };
-    let code = format!("1.A{}", crate::token::random_text(48));
-    let now = emulator.now();
-    let grant = CodeGrant {
-        authorization: Authorization {
-            tenant_id: tenant.id.clone(),
-            client_id: client.app_id.clone(),
-            user_oid: user.oid.clone(),
-            resource,
-            scopes,
-            acrs,
-        },
-        redirect_uri: checked.redirect_uri.clone(),
-        platform: checked.platform,
-        challenge: checked.challenge.clone(),
-        openid: checked.has("openid"),
-        offline_access: checked.has("offline_access"),
-        nonce: params.nonce.clone(),
-        sid: interaction.sid(),
-        issued_at: now,
-        redeemed: false,
+    let authorization = Authorization {
+        tenant_id: tenant.id.clone(),
+        client_id: client.app_id.clone(),
+        user_oid: user.oid.clone(),
+        resource,
+        scopes,
+        acrs,
+        implicit: matches!(checked.answer, Answer::Implicit { .. }),
     };
-    {
-        let mut codes = emulator.codes.lock().expect("code store lock");
-        codes.retain(|_, grant| grant.issued_at + CODE_LIFETIME >= now);
-        codes.insert(code.clone(), grant);
-    }
     let mut response = form_urlencoded::Serializer::new(String::new());
-    response.append_pair("code", &code);
+    match checked.answer {
+        Answer::Code => {
+            let code = format!("1.A{}", crate::token::random_text(48));
+            let now = emulator.now();
+            let grant = CodeGrant {
+                authorization,
+                redirect_uri: checked.redirect_uri.clone(),
+                platform: checked.platform,
+                challenge: checked.challenge.clone(),
+                openid: checked.has("openid"),
+                offline_access: checked.has("offline_access"),
+                nonce: params.nonce.clone(),
+                sid: interaction.sid(),
+                issued_at: now,
+                redeemed: false,
+            };
+            {
+                let mut codes = emulator.codes.lock().expect("code store lock");
+                codes.retain(|_, grant| grant.issued_at + CODE_LIFETIME >= now);
+                codes.insert(code.clone(), grant);
+            }
+            response.append_pair("code", &code);
+        }
+        // The implicit grant: the tokens themselves, no refresh token (`offline_access` is
+        // ignored); the ID token's `at_hash` binds it to the access token.
+        Answer::Implicit { id_token, token } => {
+            let now = emulator.now();
+            let access = token.then(|| emulator.access_token(&authorization, now));
+            if let Some(access) = &access {
+                response
+                    .append_pair("access_token", &access.token)
+                    .append_pair("token_type", "Bearer")
+                    .append_pair("expires_in", &(access.expires_at - now).to_string())
+                    .append_pair("scope", &access.scope);
+            }
+            if id_token {
+                let at_hash = access.as_ref().map(|access| {
+                    channels_protocol::token::access_token_hash(&channels_protocol::secret::AccessToken::new(
+                        access.token.clone(),
+                    ))
+                });
+                let sid = interaction.sid();
+                let signed = emulator.id_token(tenant, client, user, params.nonce.as_deref(), Some(&sid), at_hash, now);
+                response.append_pair("id_token", &signed);
+            }
+        }
+    }
     if let Some(state) = state {
         response.append_pair("state", state);
     }

@@ -234,6 +234,19 @@ pub struct AppRegistration {
     pub id_token_claims: OptionalClaims,
     /// API permissions it asks for: (resource app id, permission ids).
     pub required_resource_access: Vec<(String, Vec<String>)>,
+    /// Authentication → Implicit grant and hybrid flows: which tokens `/authorize` may issue
+    /// itself. Both off unless the admin turns them on.
+    pub implicit_grant: ImplicitGrant,
+}
+
+/// The implicit grant's two switches (`web.implicitGrantSettings` in Microsoft Graph's manifest,
+/// `oauth2AllowImplicitFlow` / `oauth2AllowIdTokenImplicitFlow` in Azure AD Graph's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImplicitGrant {
+    /// Access tokens (`response_type` with `token`); off: AADSTS700051.
+    pub access_tokens: bool,
+    /// ID tokens (`response_type` with `id_token`); off: AADSTS700054.
+    pub id_tokens: bool,
 }
 
 /// What a tenant's admin decided about an app (Enterprise applications in the portal).
@@ -522,6 +535,7 @@ pub mod demo {
             // The session id, which the SPA's front-channel logout route checks.
             id_token_claims: OptionalClaims { sid: true, ..OptionalClaims::default() },
             required_resource_access: vec![(app_id.to_owned(), vec![scope_id.to_owned()])],
+            implicit_grant: ImplicitGrant::default(),
         }
     }
 

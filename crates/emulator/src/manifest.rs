@@ -11,8 +11,8 @@
 use serde::Deserialize;
 
 use crate::directory::{
-    AppRegistration, Audience, Directory, EnterpriseApp, ExposedScope, Group, GroupFormat, GroupMembership, OnPremises,
-    OnPremisesFormat, OptionalClaims, Platform, Tenant, TokenVersion, User,
+    AppRegistration, Audience, Directory, EnterpriseApp, ExposedScope, Group, GroupFormat, GroupMembership,
+    ImplicitGrant, OnPremises, OnPremisesFormat, OptionalClaims, Platform, Tenant, TokenVersion, User,
 };
 
 /// Why a manifest or directory file cannot be used.
@@ -50,6 +50,10 @@ struct Manifest {
     required_resource_access: Vec<ResourceAccess>,
     #[serde(default)]
     app_roles: Vec<serde_json::Value>,
+    /// Azure AD Graph's name for `web.implicitGrantSettings.enableAccessTokenIssuance`.
+    oauth2_allow_implicit_flow: Option<bool>,
+    /// Azure AD Graph's name for `web.implicitGrantSettings.enableIdTokenIssuance`.
+    oauth2_allow_id_token_implicit_flow: Option<bool>,
 }
 
 #[derive(Default, Deserialize)]
@@ -66,16 +70,14 @@ struct Web {
     redirect_uris: Vec<String>,
     logout_url: Option<String>,
     #[serde(default)]
-    implicit_grant_settings: ImplicitGrant,
+    implicit_grant_settings: ImplicitGrantSettings,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ImplicitGrant {
-    #[serde(default)]
-    enable_access_token_issuance: bool,
-    #[serde(default)]
-    enable_id_token_issuance: bool,
+struct ImplicitGrantSettings {
+    enable_access_token_issuance: Option<bool>,
+    enable_id_token_issuance: Option<bool>,
 }
 
 #[derive(Default, Deserialize)]
@@ -228,13 +230,28 @@ impl AppRegistration {
                 manifest.app_roles.len()
             )));
         }
-        let implicit = &manifest.web.implicit_grant_settings;
-        if implicit.enable_access_token_issuance || implicit.enable_id_token_issuance {
-            return Err(ManifestError(
-                "expected web.implicitGrantSettings off: the emulator does not emulate the implicit grant (found it enabled)"
-                    .into(),
-            ));
-        }
+        // Either manifest's names; the two spellings of one switch must agree.
+        let switch = |graph: Option<bool>, graph_name: &str, aad: Option<bool>, aad_name: &str| match (graph, aad) {
+            (Some(graph), Some(aad)) if graph != aad => Err(ManifestError(format!(
+                "expected {graph_name} and {aad_name} to agree (found {graph} and {aad}): they are one switch"
+            ))),
+            (graph, aad) => Ok(graph.or(aad).unwrap_or(false)),
+        };
+        let settings = &manifest.web.implicit_grant_settings;
+        let implicit_grant = ImplicitGrant {
+            access_tokens: switch(
+                settings.enable_access_token_issuance,
+                "web.implicitGrantSettings.enableAccessTokenIssuance",
+                manifest.oauth2_allow_implicit_flow,
+                "oauth2AllowImplicitFlow",
+            )?,
+            id_tokens: switch(
+                settings.enable_id_token_issuance,
+                "web.implicitGrantSettings.enableIdTokenIssuance",
+                manifest.oauth2_allow_id_token_implicit_flow,
+                "oauth2AllowIdTokenImplicitFlow",
+            )?,
+        };
         let required_resource_access = manifest
             .required_resource_access
             .into_iter()
@@ -273,6 +290,7 @@ impl AppRegistration {
             access_token_claims: optional_claims(&manifest.optional_claims.access_token),
             id_token_claims: optional_claims(&manifest.optional_claims.id_token),
             required_resource_access,
+            implicit_grant,
         })
     }
 }
@@ -478,6 +496,18 @@ mod tests {
             AppRegistration::from_manifest(r#"{"appId":"a","api":{"requestedAccessTokenVersion":null}}"#).unwrap();
         assert_eq!(app.token_version, TokenVersion::V1);
         assert_eq!(app.group_membership, GroupMembership::None);
+        assert_eq!(app.implicit_grant, ImplicitGrant::default(), "the implicit grant is off unless turned on");
+    }
+
+    #[test]
+    fn the_implicit_grant_is_read_under_either_manifests_names() {
+        let read = |json: &str| AppRegistration::from_manifest(json).unwrap().implicit_grant;
+        let graph = r#"{"appId":"a","web":{"implicitGrantSettings":{"enableAccessTokenIssuance":true,"enableIdTokenIssuance":true}}}"#;
+        assert_eq!(read(graph), ImplicitGrant { access_tokens: true, id_tokens: true });
+        let aad = r#"{"appId":"a","oauth2AllowImplicitFlow":true}"#;
+        assert_eq!(read(aad), ImplicitGrant { access_tokens: true, id_tokens: false });
+        let both = r#"{"appId":"a","oauth2AllowIdTokenImplicitFlow":true,"web":{"implicitGrantSettings":{"enableIdTokenIssuance":true}}}"#;
+        assert_eq!(read(both), ImplicitGrant { access_tokens: false, id_tokens: true });
     }
 
     #[test]
@@ -486,8 +516,8 @@ mod tests {
         assert!(refused(r#"{"appId":"a","groupMembershipClaims":"DirectoryRole"}"#).contains("DirectoryRole"));
         assert!(refused(r#"{"appId":"a","signInAudience":"PersonalMicrosoftAccount"}"#).contains("personal"));
         assert!(refused(r#"{"appId":"a","appRoles":[{"value":"Supervisor"}]}"#).contains("appRoles"));
-        assert!(refused(r#"{"appId":"a","web":{"implicitGrantSettings":{"enableIdTokenIssuance":true}}}"#)
-            .contains("implicit"));
+        assert!(refused(r#"{"appId":"a","web":{"implicitGrantSettings":{"enableIdTokenIssuance":true}},"oauth2AllowIdTokenImplicitFlow":false}"#)
+            .contains("expected web.implicitGrantSettings.enableIdTokenIssuance and oauth2AllowIdTokenImplicitFlow to agree"));
         assert!(refused(
             r#"{"appId":"a","groupMembershipClaims":"SecurityGroup",
                 "optionalClaims":{"accessToken":[{"name":"groups","additionalProperties":["cloud_displayname"]}]}}"#

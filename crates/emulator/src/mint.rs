@@ -44,7 +44,14 @@ pub struct Authorization {
     pub scopes: Vec<String>,
     /// Authentication contexts the sign-in satisfied (the access token's `acrs`).
     pub acrs: Vec<String>,
+    /// Issued by the implicit grant, in the address bar: six or more groups do not fit, and
+    /// `hasgroups` replaces them.
+    pub implicit: bool,
 }
+
+/// From this many groups on, an implicit-grant token carries `hasgroups` instead (Entra's
+/// access token claims reference: "currently six or more groups").
+pub const IMPLICIT_GROUPS_LIMIT: usize = 6;
 
 /// An access token with what the token response says of it.
 pub struct AccessToken {
@@ -104,6 +111,18 @@ impl Emulator {
                 let mut claims = claims;
                 if !authorization.acrs.is_empty() {
                     claims["acrs"] = authorization.acrs.clone().into();
+                }
+                let many = |claims: &Value| {
+                    claims.get("_claim_names").is_some()
+                        || claims["groups"].as_array().is_some_and(|groups| groups.len() >= IMPLICIT_GROUPS_LIMIT)
+                };
+                if authorization.implicit && many(&claims) {
+                    if let Some(claims) = claims.as_object_mut() {
+                        for overflowing in ["groups", "_claim_names", "_claim_sources"] {
+                            claims.remove(overflowing);
+                        }
+                    }
+                    claims["hasgroups"] = true.into();
                 }
                 let key = self.key();
                 let token = match api.token_version {
@@ -239,7 +258,9 @@ impl Emulator {
     }
 
     /// A v2 ID token for `client`, with the request's nonce and the client's optional claims
-    /// (`sid`, the browser session's id, when the client asks for it).
+    /// (`sid`, the browser session's id, when the client asks for it), and the `at_hash` of the
+    /// access token issued beside it at `/authorize` (the implicit grant).
+    #[allow(clippy::too_many_arguments)]
     pub fn id_token(
         &self,
         tenant: &Tenant,
@@ -247,6 +268,7 @@ impl Emulator {
         user: &User,
         nonce: Option<&str>,
         sid: Option<&str>,
+        at_hash: Option<String>,
         now: u64,
     ) -> String {
         let mut claims = json!({
@@ -264,6 +286,9 @@ impl Emulator {
         });
         if let Some(nonce) = nonce {
             claims["nonce"] = nonce.into();
+        }
+        if let Some(at_hash) = at_hash {
+            claims["at_hash"] = at_hash.into();
         }
         add_optional(&mut claims, client.id_token_claims, user);
         if let Some(sid) = sid.filter(|_| client.id_token_claims.sid) {

@@ -282,7 +282,7 @@ impl Emulator {
     ) -> String {
         let tenant = self.directory().tenant_by_id(&authorization.tenant_id).expect("grants name served tenants");
         let user = tenant.user_by_oid(&authorization.user_oid).expect("grants are issued to known users");
-        self.id_token(tenant, app, user, nonce, Some(sid), now)
+        self.id_token(tenant, app, user, nonce, Some(sid), None, now)
     }
 
     fn token_body(

@@ -351,7 +351,8 @@ async fn keys_roll_refresh_tokens_expire_and_the_clock_moves_on_demand() {
         "a compromised key is withdrawn at once"
     );
     let (code, pending) = world.code().await;
-    let body: Value = world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await.json().await.unwrap();
+    let body: Value =
+        world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), Some(SPA)).await.json().await.unwrap();
     assert_eq!(decode(body["access_token"].as_str().unwrap(), 0)["kid"], emergency[0].as_str());
     let expired: usize = control("refresh-tokens/expire").await.unwrap().json().await.unwrap();
     assert_eq!(expired, 1);
@@ -362,7 +363,13 @@ async fn keys_roll_refresh_tokens_expire_and_the_clock_moves_on_demand() {
     let (code, pending) = world.code().await;
     let now: u64 = control("clock?seconds=601").await.unwrap().json().await.unwrap();
     assert_eq!(now, common::START + 601);
-    aadsts(world.redeem(&code, Some(pending.verifier.secret()), Some(SPA)).await, 400, "invalid_grant", 70008).await;
+    aadsts(
+        world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), Some(SPA)).await,
+        400,
+        "invalid_grant",
+        70008,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -486,4 +493,117 @@ async fn an_authentication_context_asked_for_goes_through_its_policy_and_reaches
     let url = demo_url(&unprotected, &scope, &[("claims", step_up)]);
     let signed_in = unprotected.sign_in(&url, "bob@contoso.example").await;
     assert_eq!(acrs_of(&redeem(&unprotected, demo::CLIENT_ID, &signed_in).await), serde_json::json!(["c1"]));
+}
+
+/// An implicit-grant authorize URL for the demo app: `response_type`, state `s1`, nonce `n1`
+/// (unless `extra` says otherwise), no PKCE.
+fn implicit_url(world: &World, response_type: &str, extra: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("client_id", demo::CLIENT_ID)
+        .append_pair("response_type", response_type)
+        .append_pair("redirect_uri", &format!("{SPA}/sso"))
+        .append_pair("scope", &format!("openid profile {}", api_scope()))
+        .append_pair("state", "s1");
+    for (name, value) in extra {
+        query.append_pair(name, value);
+    }
+    format!("{}/{}/oauth2/v2.0/authorize?{}", world.emulator.origin(), demo::TENANT_ID, query.finish())
+}
+
+/// The demo directory with the registration's implicit grant switches as given.
+fn implicit_directory(access_tokens: bool, id_tokens: bool) -> Directory {
+    let mut directory = demo::directory();
+    directory.tenants[0].apps[0].implicit_grant = entra_emulator::directory::ImplicitGrant { access_tokens, id_tokens };
+    directory
+}
+
+#[tokio::test]
+async fn the_implicit_grant_is_refused_as_entra_refuses_it_unless_the_registration_allows_it() {
+    // The registration as docs/entra-setup.md makes it: both switches off.
+    let world = world_of(implicit_directory(false, false)).await;
+    let nonce = [("nonce", "n1")];
+    let refused = |response: reqwest::Response| {
+        assert_eq!(response.status(), 302);
+        // Errors go back in the fragment, where the app asked for tokens.
+        redirect_params(&response, &format!("{SPA}/sso#"))
+    };
+    let error = refused(world.get(&implicit_url(&world, "id_token token", &nonce)).await);
+    assert_eq!(param(&error, "error"), "unsupported_response_type");
+    assert!(param(&error, "error_description").starts_with("AADSTS700054: response_type 'id_token' is not enabled"));
+    assert_eq!(param(&error, "state"), "s1");
+    // ID tokens on, access tokens still off.
+    let world = world_of(implicit_directory(false, true)).await;
+    let error = refused(world.get(&implicit_url(&world, "id_token token", &nonce)).await);
+    assert!(param(&error, "error_description").starts_with("AADSTS700051: response_type 'token' is not enabled"));
+    // Both on: an ID token needs a nonce, and tokens never go in the query.
+    let world = world_of(implicit_directory(true, true)).await;
+    let error = refused(world.get(&implicit_url(&world, "id_token token", &[])).await);
+    assert!(param(&error, "error_description").contains("'nonce'"), "{error:?}");
+    let in_query =
+        world.get(&implicit_url(&world, "id_token token", &[("nonce", "n1"), ("response_mode", "query")])).await;
+    assert!(param(&redirect_params(&in_query, &format!("{SPA}/sso?")), "error_description").contains("'fragment'"));
+    // A hybrid flow is not emulated, and says so.
+    let hybrid = back(&world.get(&implicit_url(&world, "code id_token", &nonce)).await);
+    assert!(param(&hybrid, "error_description").contains("hybrid flows are not emulated"));
+}
+
+#[tokio::test]
+async fn the_implicit_grant_answers_in_the_fragment_with_tokens_bound_by_nonce_and_at_hash() {
+    let world = world_of(implicit_directory(true, true)).await;
+    let url = implicit_url(&world, "id_token token", &[("nonce", "n1")]);
+    let answer = world.pick(&url, "alice@contoso.example").await;
+    assert_eq!(answer.status(), 302);
+    let params = redirect_params(&answer, &format!("{SPA}/sso#"));
+    let names: Vec<&str> = params.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["access_token", "token_type", "expires_in", "scope", "id_token", "state", "session_state"],
+        "no code and no refresh token"
+    );
+    assert_eq!(param(&params, "token_type"), "Bearer");
+    assert_eq!(param(&params, "scope"), api_scope());
+    let expires_in: u64 = param(&params, "expires_in").parse().unwrap();
+    assert!((3600..5400).contains(&expires_in), "{expires_in}");
+    let access_token = param(&params, "access_token");
+    let access: Value = world.verify(&access_token).await;
+    assert_eq!(access["aud"], demo::CLIENT_ID);
+    assert_eq!(access["groups"], serde_json::json!(["Dispatch", "Fire-North"]));
+    let id: Value = world.verify(&param(&params, "id_token")).await;
+    assert_eq!(id["nonce"], "n1");
+    assert_eq!(id["sid"], param(&params, "session_state"));
+    let at_hash =
+        channels_protocol::token::access_token_hash(&channels_protocol::secret::AccessToken::new(access_token));
+    assert_eq!(id["at_hash"], at_hash.as_str());
+
+    // Entra's session then renews it silently, in the same shape.
+    let silent = world.get(&implicit_url(&world, "id_token token", &[("nonce", "n2"), ("prompt", "none")])).await;
+    let renewed = redirect_params(&silent, &format!("{SPA}/sso#"));
+    let id: Value = world.verify(&param(&renewed, "id_token")).await;
+    assert_eq!(id["nonce"], "n2");
+}
+
+#[tokio::test]
+async fn six_groups_do_not_fit_the_implicit_grants_address_bar_and_become_hasgroups() {
+    let mut directory = implicit_directory(true, true);
+    let tenant = &mut directory.tenants[0];
+    // Alice in six synced groups (Entra: "currently six or more groups").
+    let synced: Vec<String> =
+        tenant.groups.iter().filter(|g| g.on_premises.is_some()).map(|g| g.id.clone()).take(6).collect();
+    assert_eq!(synced.len(), 6);
+    tenant.users.iter_mut().find(|u| u.upn == "alice@contoso.example").unwrap().member_of = synced.clone();
+    let world = world_of(directory).await;
+    let params = {
+        let url = implicit_url(&world, "id_token token", &[("nonce", "n1")]);
+        redirect_params(&world.pick(&url, "alice@contoso.example").await, &format!("{SPA}/sso#"))
+    };
+    let access = decode(&param(&params, "access_token"), 1);
+    assert_eq!(access["hasgroups"], true);
+    assert_eq!(access.get("groups"), None);
+    // The code flow carries all six.
+    let code = world.sign_in(&demo_url(&world, &format!("openid {}", api_scope()), &[]), "alice@contoso.example").await;
+    let tokens = redeem(&world, demo::CLIENT_ID, &code).await;
+    let access = decode(tokens["access_token"].as_str().unwrap(), 1);
+    assert_eq!(access["groups"].as_array().map(Vec::len), Some(6));
+    assert_eq!(access.get("hasgroups"), None);
 }

@@ -413,9 +413,9 @@ mod tests {
         assert_eq!(signed_in.tokens.expires_in, 3599);
         assert_eq!(signed_in.return_to.as_str(), "/x");
         // The state, the age and a silent login's account are checked as for a code.
-        let forged = format!("access_token=at&id_token=it&expires_in=1&state=forged");
+        let forged = "access_token=at&id_token=it&expires_in=1&state=forged";
         assert!(matches!(
-            complete_implicit(implicit_pending(), parse(&forged).unwrap(), 160),
+            complete_implicit(implicit_pending(), parse(forged).unwrap(), 160),
             Err(CallbackError::StateMismatch)
         ));
         let late = complete_implicit(implicit_pending(), parse(&fragment).unwrap(), 100 + PENDING_LOGIN_MAX_AGE + 1);

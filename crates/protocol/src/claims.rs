@@ -1,7 +1,7 @@
 //! Step 6: the access token claims, as the emulator mints them and the API reads them.
 //!
 //! Field names are Entra's (`access-tokens` on Microsoft Learn). Group overage replaces
-//! `groups` by `_claim_names`/`_claim_sources`.
+//! `groups` by `_claim_names`/`_claim_sources`, or in the implicit flow by `hasgroups`.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +47,10 @@ pub struct AccessTokenClaims {
     /// Overage: `{"groups": "src1"}` when the user is in too many groups.
     #[serde(rename = "_claim_names", default, skip_serializing_if = "Option::is_none")]
     pub claim_names: Option<BTreeMap<String, String>>,
+    /// Overage in the implicit flow: `true` instead of `groups` when the groups would make the
+    /// address bar's fragment too long (6 or more groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hasgroups: Option<bool>,
     /// Overage: where the groups could be fetched (Microsoft Graph).
     #[serde(rename = "_claim_sources", default, skip_serializing_if = "Option::is_none")]
     pub claim_sources: Option<serde_json::Value>,
@@ -69,9 +73,10 @@ pub struct AccessTokenClaims {
 }
 
 impl AccessTokenClaims {
-    /// Whether the groups claim was dropped for overage.
+    /// Whether the groups claim was dropped for overage: `_claim_names` (over 200 groups), or
+    /// `hasgroups` (the implicit flow, 6 or more).
     pub fn has_group_overage(&self) -> bool {
-        self.claim_names.as_ref().is_some_and(|names| names.contains_key("groups"))
+        self.claim_names.as_ref().is_some_and(|names| names.contains_key("groups")) || self.hasgroups == Some(true)
     }
 
     /// The client application the token was issued to: `azp` (v2) or `appid` (v1).
@@ -111,6 +116,8 @@ mod tests {
     fn overage_client_app_and_scopes_are_read_as_entra_writes_them() {
         let overage = claims(serde_json::json!({ "_claim_names": { "groups": "src1" } }));
         assert!(overage.has_group_overage());
+        let implicit = claims(serde_json::json!({ "hasgroups": true }));
+        assert!(implicit.has_group_overage(), "the implicit flow's overage");
         assert!(!claims(serde_json::json!({ "groups": ["Dispatch"] })).has_group_overage());
         assert!(!claims(serde_json::json!({ "_claim_names": { "other": "src1" } })).has_group_overage());
 

@@ -40,7 +40,8 @@ pub struct ObservedClaims {
     pub upn: Option<String>,
     /// Groups, in whatever format the registration emits.
     pub groups: Vec<String>,
-    /// Whether `_claim_names` names `groups`: the groups overage.
+    /// Whether `_claim_names` names `groups`, or `hasgroups` is set (the implicit flow): the
+    /// groups overage.
     pub overage: bool,
     /// Token version.
     pub ver: String,
@@ -74,7 +75,7 @@ impl ObservedClaims {
             None | Some(Value::Null) => false,
             Some(Value::Object(names)) => names.get("groups").is_some_and(Value::is_string),
             Some(_) => return Err("_claim_names: expected an object (found another type)".to_owned()),
-        };
+        } || claims.get("hasgroups") == Some(&Value::Bool(true));
         Ok(Self {
             aud: text("aud", false)?.unwrap_or_default(),
             scp: text("scp", false)?.unwrap_or_default(),
@@ -100,7 +101,8 @@ pub fn masked_claims(claims: &Map<String, Value>) -> String {
 
 /// Runs every check on an access token's claims. `api` is the API's verdict (`Ok` or its
 /// message; `None` while it has not answered, and its check is left out); `refresh_token`
-/// whether the sign-in returned one.
+/// whether the sign-in returned one. In the implicit flow, which has none, the last check flags
+/// the flow itself as the weaker configuration, with the reason.
 pub fn check(
     claims: &ObservedClaims,
     config: &RuntimeConfig,
@@ -144,7 +146,7 @@ pub fn check(
         Check {
             name: "No groups overage",
             passed: !*overage,
-            found: if *overage { "more than 200 groups: groups left out".to_owned() } else { "groups included".to_owned() },
+            found: if *overage { "more groups than a token holds: groups left out".to_owned() } else { "groups included".to_owned() },
             fix: "Token configuration → edit the groups claim → Groups assigned to the application; Enterprise applications → this app → Users and groups → assign the channel groups.",
         },
         Check {
@@ -153,13 +155,25 @@ pub fn check(
             found: "ver ".to_owned() + ver,
             fix: "App registrations → this app → Manifest → \"requestedAccessTokenVersion\": 2.",
         },
+    ];
+    checks.push(if config.implicit_flow {
+        // Opted into by the organisation, and never shown as fine: RFC 9700 §2.1.2.
+        Check {
+            name: "Signed in with the authorization code flow and PKCE",
+            passed: false,
+            found: "the implicit flow (weaker): the tokens came through the address bar, without PKCE, and \
+                    there is no refresh token, so each renewal is a new sign-in"
+                .to_owned(),
+            fix: "RFC 9700 advises against the implicit grant. Once the tenant's MFA exceptions allow the code flow: remove implicit_flow from this organisation in the API's configuration, then App registrations → this app → Authentication → Implicit grant and hybrid flows → clear Access tokens and ID tokens.",
+        }
+    } else {
         Check {
             name: "A refresh token was issued",
             passed: refresh_token,
             found: if refresh_token { "yes".to_owned() } else { "no".to_owned() },
             fix: "Ask for offline_access (this app does); check that no Conditional Access policy blocks refresh tokens.",
-        },
-    ];
+        }
+    });
     if let Some(api) = api {
         let check = Check {
             name: "The API accepts the token",
@@ -233,6 +247,23 @@ mod tests {
         let overage = claims(serde_json::json!({ "_claim_names": { "groups": "src1" } }));
         assert!(!check(&overage, &config(), Some(Ok(())), true)[4].passed);
         assert!(check(&ObservedClaims::default(), &config(), Some(Ok(())), true)[4].passed);
+        let implicit_overage = claims(serde_json::json!({ "hasgroups": true }));
+        assert!(!check(&implicit_overage, &config(), Some(Ok(())), true)[4].passed, "hasgroups is an overage");
+    }
+
+    #[test]
+    fn the_implicit_flow_is_flagged_as_the_weaker_configuration_with_the_reason() {
+        let good = claims(serde_json::json!({
+            "aud": "c", "scp": "UserProfile.ReadWrite", "upn": "alice@contoso.example", "groups": ["Dispatch"], "ver": "2.0"
+        }));
+        let implicit = RuntimeConfig { implicit_flow: true, ..config() };
+        let checks = check(&good, &implicit, Some(Ok(())), false);
+        let failed: Vec<&Check> = checks.iter().filter(|c| !c.passed).collect();
+        assert_eq!(failed.len(), 1, "{checks:?}");
+        assert_eq!(failed[0].name, "Signed in with the authorization code flow and PKCE");
+        assert!(failed[0].found.starts_with("the implicit flow (weaker)"));
+        assert!(failed[0].fix.contains("RFC 9700") && failed[0].fix.contains("Implicit grant and hybrid flows"));
+        assert!(checks.iter().all(|c| c.name != "A refresh token was issued"), "none is due");
     }
 
     #[test]

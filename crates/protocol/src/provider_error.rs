@@ -74,8 +74,10 @@ pub const KNOWN_ERRORS: &[KnownError] = &[
         "Redeem the code from the browser, not from a server."),
     known!([7000218], "Entra expected a client secret, because the redirect URI sits under the Web platform.",
         "Admin: App registrations → this app → Authentication → move the URI from Web to Single-page application."),
-    known!([700054], "The app asked for an ID token from /authorize, which is not enabled.",
-        "Use the authorization code flow (this app does); do not enable implicit grant."),
+    known!([700054], "This organisation signs in with the implicit flow, which asks /authorize for an ID token, and the app registration does not allow it.",
+        "Admin: prefer the code flow: remove implicit_flow from this organisation in the API's configuration. If the tenant needs the implicit flow, App registrations → this app → Authentication → Implicit grant and hybrid flows → tick ID tokens and Access tokens."),
+    known!([700051], "This organisation signs in with the implicit flow, which asks /authorize for an access token, and the app registration does not allow it.",
+        "Admin: prefer the code flow: remove implicit_flow from this organisation in the API's configuration. If the tenant needs the implicit flow, App registrations → this app → Authentication → Implicit grant and hybrid flows → tick Access tokens and ID tokens."),
     known!([65001], "Nobody has consented to this app's API scope.",
         "Admin: App registrations → this app → API permissions → Grant admin consent, or pre-authorize the app under Expose an API."),
     known!([65004], "You declined the permissions the app asked for.",
@@ -130,8 +132,8 @@ mod tests {
     #[test]
     fn every_code_of_the_entra_table_is_known() {
         let table = [
-            50011, 500113, 9002326, 9002327, 7000218, 700054, 65001, 65004, 650057, 500011, 50105, 50076, 50079, 53003,
-            700016, 90009, 501481, 50148, 70011, 28003, 700084, 50058, 54005, 650053, 50194, 90002,
+            50011, 500113, 9002326, 9002327, 7000218, 700054, 700051, 65001, 65004, 650057, 500011, 50105, 50076,
+            50079, 53003, 700016, 90009, 501481, 50148, 70011, 28003, 700084, 50058, 54005, 650053, 50194, 90002,
             16000, // the emulator: a silent request for another account than the session's
         ];
         for code in table {
