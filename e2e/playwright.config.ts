@@ -28,6 +28,15 @@ const policiesEmulatorPort = emulatorPort + 4;
 // provisioned, which no other test should see.
 export const provisioningApiPort = apiPort + 5;
 export const provisioningEmulatorPort = emulatorPort + 5;
+// A seventh pair for an organisation on the implicit flow: its registration allows the implicit
+// grant (fixtures/implicit-manifest.json, printed by `channels-api manifest` with
+// CHANNELS_SPA_IMPLICIT_FLOW=true), and a token lifetime policy of 10 minutes lets a test reach
+// the renewal.
+export const implicitApiPort = apiPort + 6;
+export const implicitEmulatorPort = emulatorPort + 6;
+// An eighth API on the implicit flow against the first emulator, whose registration does not
+// allow the implicit grant (AADSTS700054).
+export const implicitRefusedApiPort = apiPort + 7;
 export const target = process.env.CARGO_TARGET_DIR ?? '../target';
 /** The database of the provisioning pair's API (`scim-token create` writes its token there). */
 export const provisioningDatabase = `sqlite://${target}/e2e-provisioning.db?mode=rwc`;
@@ -99,5 +108,11 @@ export default defineConfig({
     api(policiesApiPort, policiesEmulatorPort, 'e2e-policies', { CHANNELS_CONFIG: 'fixtures/policies.toml' }),
     emulator(provisioningEmulatorPort),
     api(provisioningApiPort, provisioningEmulatorPort, provisioningDatabase),
+    emulator(implicitEmulatorPort, {
+      ENTRA_EMULATOR_APP_MANIFEST: 'fixtures/implicit-manifest.json',
+      ENTRA_EMULATOR_ACCESS_TOKEN_LIFETIME: '600',
+    }),
+    api(implicitApiPort, implicitEmulatorPort, 'e2e-implicit', { CHANNELS_SPA_IMPLICIT_FLOW: 'true' }),
+    api(implicitRefusedApiPort, emulatorPort, 'e2e-implicit-refused', { CHANNELS_SPA_IMPLICIT_FLOW: 'true' }),
   ],
 });

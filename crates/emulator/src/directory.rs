@@ -52,6 +52,9 @@ pub struct Tenant {
     pub apps: Vec<AppRegistration>,
     /// Enterprise applications: what the tenant's admin decided about an app.
     pub enterprise_apps: Vec<EnterpriseApp>,
+    /// A token lifetime policy (`AccessTokenLifetime`, seconds): the tenant's access tokens
+    /// live exactly this long, instead of Entra's default of 60 to 90 minutes.
+    pub access_token_lifetime: Option<u64>,
 }
 
 /// A user account.
@@ -578,6 +581,7 @@ pub mod demo {
             users,
             groups,
             apps: vec![channels_app(CLIENT_ID, SCOPE_ID, &["http://localhost:8080/sso", "http://localhost:9300/sso"])],
+            access_token_lifetime: None,
             enterprise_apps: vec![EnterpriseApp {
                 app_id: CLIENT_ID.to_owned(),
                 admin_consent: true,
@@ -612,6 +616,7 @@ pub mod demo {
                 "7d2b9c40-1e3f-4a5b-8c6d-0f1e2d3c4b5a",
                 &["http://localhost:8080/sso", "http://localhost:9300/sso"],
             )],
+            access_token_lifetime: None,
             enterprise_apps: vec![EnterpriseApp {
                 app_id: FABRIKAM_CLIENT_ID.to_owned(),
                 admin_consent: true,

@@ -421,6 +421,7 @@ impl TenantFile {
                 .collect(),
             groups,
             apps,
+            access_token_lifetime: None,
             enterprise_apps: self
                 .service_principals
                 .into_iter()

@@ -184,8 +184,9 @@ impl Emulator {
         scopes: &[String],
         now: u64,
     ) -> Value {
-        // Entra varies access token lifetimes between 60 and 90 minutes.
-        let lifetime = rand::thread_rng().gen_range(3600..5400);
+        // Entra varies access token lifetimes between 60 and 90 minutes, unless a token
+        // lifetime policy fixes them.
+        let lifetime = tenant.access_token_lifetime.unwrap_or_else(|| rand::thread_rng().gen_range(3600..5400));
         let mut claims = json!({
             "iat": now,
             "nbf": now,
