@@ -19,8 +19,8 @@ fn said(error: JsValue) -> String {
 /// (a key it does not accept, no Web Crypto at all).
 pub async fn verifies(key: &Jwk, parts: &SignedParts<'_>) -> Result<bool, String> {
     let subtle = super::window().crypto().map_err(said)?.subtle();
-    let jwk = serde_json::json!({ "kty": "RSA", "n": key.n, "e": key.e, "alg": "RS256", "ext": true });
-    let jwk = js_sys::JSON::parse(&jwk.to_string()).map_err(said)?;
+    // The key as the JWKS published it (`kty`, `kid`, `n`, `e`); Web Crypto reads it as is.
+    let jwk = js_sys::JSON::parse(&serde_json::to_string(key).map_err(|e| e.to_string())?).map_err(said)?;
     let algorithm = js_sys::JSON::parse(r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#).map_err(said)?;
     let usages = js_sys::Array::of1(&"verify".into());
     let imported = subtle
