@@ -89,6 +89,17 @@ fn manifest_prints_the_registration_for_the_given_hosts() {
 }
 
 #[test]
+fn the_e2e_implicit_registration_is_what_manifest_prints_for_an_organisation_that_opted_in() {
+    let env = [("CHANNELS_SPA_IMPLICIT_FLOW", "true")];
+    let output = run_with(&["--demo", "manifest", "--host", "http://localhost:8080"], None, "", &env);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fixture = include_str!("../../../e2e/fixtures/implicit-manifest.json");
+    assert_eq!(printed, serde_json::from_str::<serde_json::Value>(fixture).unwrap());
+    assert_eq!(printed["web"]["implicitGrantSettings"]["enableAccessTokenIssuance"], true);
+}
+
+#[test]
 fn preview_explains_the_channels() {
     let output = run(&["preview", "--demo", "--upn", "bob@contoso.example", "--group", "Police-South"], None, "");
     assert_eq!(
@@ -142,17 +153,21 @@ fn without_configuration_nothing_starts_and_the_demo_says_what_it_trusts() {
         .env("CHANNELS_API_ADDR", "127.0.0.1:0")
         .env("CHANNELS_DATABASE_URL", format!("sqlite://{}?mode=rwc", database.path().join("m.db").display()))
         .env("RUST_LOG", "warn")
+        // An organisation on the implicit flow is warned about at start too.
+        .env("CHANNELS_SPA_IMPLICIT_FLOW", "true")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut first).unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+    let (first, second) = (lines.next().unwrap().unwrap(), lines.next().unwrap().unwrap());
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(
         first.contains("demo: trusting the Entra emulator at http://127.0.0.1:9400 (CHANNELS_DEMO=1 or --demo)"),
         "{first}"
     );
+    assert!(second.contains("WARN") && second.contains("the implicit flow is on for this organisation"), "{second}");
+    assert!(second.contains("organisation") && second.contains("\"spa\"") && second.contains("RFC 9700"), "{second}");
 }
 
 #[test]
