@@ -29,6 +29,7 @@ fn browser_entropy_gives_fresh_valid_verifiers_states_and_nonces() {
         api_scope: "api://c/UserProfile.ReadWrite".into(),
         hints: Default::default(),
         implicit_flow: false,
+        cloud: Default::default(),
     };
     let first = start(
         &config,

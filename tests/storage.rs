@@ -21,6 +21,7 @@ fn pending(seed: u8) -> PendingLogin {
         api_scope: "api://c/UserProfile.ReadWrite".into(),
         hints: Default::default(),
         implicit_flow: false,
+        cloud: Default::default(),
     };
     let entropy = LoginEntropy { verifier: [seed; 32], state: [seed; 16], nonce: [seed.wrapping_add(1); 16] };
     start(&config, "http://localhost/sso", ReturnPath::same_origin("/here"), &entropy, 42).pending

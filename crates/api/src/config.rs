@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use channels_protocol::claims::is_guid;
+use channels_protocol::cloud::Cloud;
 use channels_protocol::wire::{Hints, Profile, RuntimeConfig, SpaConfig};
 use serde::Deserialize;
 
@@ -39,6 +40,9 @@ pub struct ApiConfig {
     pub allowed_origins: Vec<String>,
     /// The identity provider's origin (`https://login.microsoftonline.com`, or the emulator's).
     pub authority: Authority,
+    /// The Microsoft cloud of the tenant (`entra.cloud`, `ENTRA_CLOUD`; by default the one the
+    /// authority's host names): it decides the issuers accepted.
+    pub cloud: Cloud,
     /// Whether this is the demo ([`DEMO_VARIABLE`]): a local emulator is trusted.
     pub demo: bool,
     /// The `{tenant}` of the authority's URLs: a tenant GUID, `organizations` or `common`.
@@ -382,6 +386,7 @@ struct RawServer {
 #[serde(deny_unknown_fields)]
 struct RawEntra {
     authority: Option<String>,
+    cloud: Option<String>,
     tenant_id: Option<String>,
     client_id: Option<String>,
     allowed_tenants: Option<Vec<String>>,
@@ -432,7 +437,7 @@ impl ApiConfig {
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| {
             ConfigError::new("the configuration file", "valid TOML with the documented keys", e.to_string())
         })?;
-        let overrides: [(&str, &mut Option<String>); 9] = [
+        let overrides: [(&str, &mut Option<String>); 10] = [
             ("CHANNELS_STEP_UP_PROFILE", &mut raw.step_up.profile),
             ("CHANNELS_SPA_SCOPE", &mut raw.spa.scope),
             ("CHANNELS_DATABASE_URL", &mut raw.database.url),
@@ -440,6 +445,7 @@ impl ApiConfig {
             ("CHANNELS_LOG_FORMAT", &mut raw.log.format),
             ("CHANNELS_METRICS_ADDR", &mut raw.metrics.listen),
             ("ENTRA_AUTHORITY", &mut raw.entra.authority),
+            ("ENTRA_CLOUD", &mut raw.entra.cloud),
             ("ENTRA_TENANT_ID", &mut raw.entra.tenant_id),
             ("ENTRA_CLIENT_ID", &mut raw.entra.client_id),
         ];
@@ -489,13 +495,13 @@ impl ApiConfig {
         format!("{}/{}", self.app_id_uri(), self.scope)
     }
 
-    /// Accepted issuers; `{tenantid}` stands for the token's `tid`.
+    /// Accepted issuers, the cloud's ([`Cloud`]); `{tenantid}` stands for the token's `tid`.
     pub fn issuer_templates(&self) -> Vec<String> {
         self.token_versions
             .iter()
-            .map(|version| match version {
-                TokenVersion::V1 => "https://sts.windows.net/{tenantid}/".to_owned(),
-                TokenVersion::V2 => format!("{}/{{tenantid}}/v2.0", self.authority.as_str()),
+            .filter_map(|version| match version {
+                TokenVersion::V1 => self.cloud.v1_issuer("{tenantid}"),
+                TokenVersion::V2 => Some(self.cloud.v2_issuer(self.authority.as_str(), "{tenantid}")),
             })
             .collect()
     }
@@ -514,6 +520,7 @@ impl ApiConfig {
             api_scope: self.spa_scope.clone(),
             hints: self.spa_hints.clone(),
             implicit_flow: self.spa_implicit_flow,
+            cloud: self.cloud,
         }
     }
 
@@ -568,6 +575,25 @@ impl RawConfig {
             .collect::<Result<Vec<_>, _>>()?;
         let authority = entra.authority.as_deref().unwrap_or("https://login.microsoftonline.com");
         let authority = if demo { Authority::demo(authority)? } else { Authority::parse(authority)? };
+        let named = Cloud::of_authority(authority.as_str());
+        let cloud = match entra.cloud.as_deref() {
+            None => named.unwrap_or_default(),
+            Some(name) => match (Cloud::parse(name), named) {
+                (None, _) => return Err(ConfigError::new("entra.cloud (ENTRA_CLOUD)", Cloud::NAMES, name)),
+                (Some(cloud), Some(host)) if cloud != host => {
+                    return Err(ConfigError::new(
+                        "entra.cloud (ENTRA_CLOUD)",
+                        format!(
+                            "{} (the cloud of entra.authority {}), or no entra.cloud",
+                            host.name(),
+                            authority.as_str()
+                        ),
+                        name,
+                    ))
+                }
+                (Some(cloud), _) => cloud,
+            },
+        };
         let client_id = guid(
             entra.client_id.as_deref(),
             "entra.client_id (ENTRA_CLIENT_ID)",
@@ -694,6 +720,17 @@ impl RawConfig {
         if token_versions.is_empty() {
             return Err(ConfigError::new("entra.token_versions", "at least one of \"1.0\", \"2.0\"", "[]"));
         }
+        if cloud.v1_issuer("").is_none() && token_versions.contains(&TokenVersion::V1) {
+            return Err(ConfigError::new(
+                "entra.token_versions",
+                format!(
+                    "[\"2.0\"] in {}: it documents no v1 issuer (App registrations → this app → Manifest → \
+                     \"requestedAccessTokenVersion\": 2)",
+                    cloud.name()
+                ),
+                "\"1.0\"",
+            ));
+        }
         let clock_skew = entra.clock_skew_seconds.unwrap_or(300);
         if clock_skew > 600 {
             return Err(ConfigError::new("entra.clock_skew_seconds", "at most 600 seconds", clock_skew.to_string()));
@@ -740,6 +777,7 @@ impl RawConfig {
             spa_dir,
             allowed_origins,
             authority,
+            cloud,
             demo,
             tenant_id,
             allowed_tenants,
@@ -975,6 +1013,46 @@ mod tests {
             config.issuer_templates(),
             ["https://sts.windows.net/{tenantid}/", "https://login.microsoftonline.com/{tenantid}/v2.0"]
         );
+    }
+
+    #[test]
+    fn the_cloud_follows_the_authority_decides_the_issuers_and_is_checked() {
+        let file = |authority: &str, extra: &str| {
+            format!(
+                "[entra]\nauthority = \"{authority}\"\ntenant_id = \"{DEMO_TENANT_ID}\"\n\
+                 client_id = \"11111111-2222-3333-4444-555555555555\"\ntoken_versions = [\"1.0\", \"2.0\"]\n{extra}"
+            )
+        };
+        let templates = |authority: &str| ApiConfig::parse(&file(authority, ""), |_| None).unwrap().issuer_templates();
+        assert_eq!(
+            templates("https://login.microsoftonline.us"),
+            ["https://sts.windows.net/{tenantid}/", "https://login.microsoftonline.us/{tenantid}/v2.0"]
+        );
+        assert_eq!(
+            templates("https://login.chinacloudapi.cn"),
+            ["https://sts.chinacloudapi.cn/{tenantid}/", "https://login.partner.microsoftonline.cn/{tenantid}/v2.0"]
+        );
+        let china = ApiConfig::parse(&file("https://login.chinacloudapi.cn", ""), |_| None).unwrap();
+        assert_eq!(
+            serde_json::to_value(china.spa_config()).unwrap()["cloud"],
+            "china",
+            "the SPA checks the same issuer"
+        );
+        // External ID documents no v1 issuer: only v2 tokens.
+        let external = file("https://contoso.ciamlogin.com", "").replace("[\"1.0\", \"2.0\"]", "[\"2.0\"]");
+        let config = ApiConfig::parse(&external, |_| None).unwrap();
+        assert_eq!(config.issuer_templates(), ["https://{tenantid}.ciamlogin.com/{tenantid}/v2.0"]);
+        let v1 = ApiConfig::parse(&file("https://contoso.ciamlogin.com", ""), |_| None).unwrap_err();
+        assert_eq!(v1.key, "entra.token_versions");
+        assert!(v1.expected.contains("external_id"), "{v1}");
+        // A cloud is named for an authority that is not Microsoft's (the emulator, a proxy), and
+        // must agree with one that is.
+        let emulator = ApiConfig::parse(&file("http://127.0.0.1:9400", ""), demo_and("ENTRA_CLOUD", "us_government"));
+        assert_eq!(emulator.unwrap().issuer_templates()[1], "https://login.microsoftonline.us/{tenantid}/v2.0");
+        let mismatch = ApiConfig::parse(&file("https://login.microsoftonline.com", "cloud = \"china\""), |_| None);
+        assert!(mismatch.unwrap_err().to_string().contains("global (the cloud of entra.authority"));
+        let unknown = ApiConfig::parse(&file("https://login.microsoftonline.com", "cloud = \"gcc\""), |_| None);
+        assert!(unknown.unwrap_err().expected.contains("us_government"));
     }
 
     #[test]

@@ -95,7 +95,7 @@ pub fn expectations(config: &ApiConfig) -> Expectations {
 /// The configured tenant's signing keys, from the configured authority, fetched on first use.
 pub fn key_cache(config: &ApiConfig) -> KeyCache {
     let http = auth::keys::http_client(&config.extra_roots.certificates);
-    KeyCache::from_authority(config.authority.as_str(), &config.tenant_id, http)
+    KeyCache::from_authority(config.authority.as_str(), &config.tenant_id, config.cloud, http)
 }
 
 /// The system clock, in seconds since the epoch.

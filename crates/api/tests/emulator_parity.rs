@@ -42,7 +42,7 @@ async fn emulator_documents_have_entras_fields_and_parse_with_the_apis_code() {
             assert_eq!(fields(key), fields(&real_keys["keys"][0]), "JWK fields at {tenant}");
         }
         // The API's own loader follows the metadata to the keys, as it does against Entra.
-        let cache = KeyCache::from_authority(emulator.origin(), tenant, http_client(&[]));
+        let cache = KeyCache::from_authority(emulator.origin(), tenant, Default::default(), http_client(&[]));
         assert_eq!(cache.ensure_loaded().await.unwrap(), keys["keys"].as_array().unwrap().len());
     }
     let common = get(&format!("{}/common/v2.0/.well-known/openid-configuration", emulator.origin())).await;

@@ -71,7 +71,7 @@ async fn identity_provider(key: &SigningKey, counters: Arc<Counters>) -> String 
 }
 
 fn cache_of(authority: &str) -> KeyCache {
-    KeyCache::from_authority(authority, "t", http_client(&[]))
+    KeyCache::from_authority(authority, "t", Default::default(), http_client(&[]))
 }
 
 #[tokio::test]

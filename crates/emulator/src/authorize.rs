@@ -276,7 +276,7 @@ fn resolve_scope(
             format!("The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' ('{scope}') is not valid: expected <resource>/<scope name>, such as api://<client id>/UserProfile.ReadWrite."),
         ));
     }
-    let is_graph = resource.eq_ignore_ascii_case(GRAPH_RESOURCE) || resource.eq_ignore_ascii_case(GRAPH_APP_ID);
+    let is_graph = channels_protocol::cloud::Cloud::is_graph_audience(resource);
     let unknown_scope = |resource_id: &str| {
         AadError::new(
             "invalid_client",

@@ -9,11 +9,13 @@
 
 use std::collections::BTreeSet;
 
+use channels_protocol::cloud::Cloud;
+
 /// Entra drops `groups` from a JWT when the user is in more groups than this.
 pub const GROUP_OVERAGE_LIMIT: usize = 200;
 
 /// Microsoft Graph's application id: the `aud` of Graph access tokens.
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+pub use channels_protocol::cloud::GRAPH_APP_ID;
 
 /// Microsoft Graph's resource URI.
 pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
@@ -28,11 +30,15 @@ pub const GRAPH_SCOPES: [(&str, &str); 6] = [
     ("7427e0e9-2fba-42fe-b0c0-848c9e6a8182", "offline_access"),
 ];
 
-/// Every tenant the emulator serves.
+/// Every tenant the emulator serves, and the Microsoft cloud whose shapes it serves them in.
 #[derive(Debug, Clone)]
 pub struct Directory {
     /// The tenants; the first is the one [`crate::Emulator::tenant`] returns.
     pub tenants: Vec<Tenant>,
+    /// The cloud emulated (`ENTRA_EMULATOR_CLOUD`): its issuers, its Graph audience and, in
+    /// External ID, groups as object ids only. In the global cloud the issuer is the emulator's
+    /// own origin, as Entra's is `login.microsoftonline.com`'s.
+    pub cloud: Cloud,
 }
 
 /// A directory (tenant).
@@ -286,7 +292,7 @@ pub enum GroupsClaim {
 
 impl From<Tenant> for Directory {
     fn from(tenant: Tenant) -> Self {
-        Self { tenants: vec![tenant] }
+        Self { tenants: vec![tenant], cloud: Cloud::Global }
     }
 }
 
@@ -627,7 +633,7 @@ pub mod demo {
 
     /// Both demo tenants.
     pub fn directory() -> Directory {
-        Directory { tenants: vec![tenant(), fabrikam()] }
+        Directory { tenants: vec![tenant(), fabrikam()], cloud: Cloud::Global }
     }
 }
 

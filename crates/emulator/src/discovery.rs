@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use channels_protocol::cloud::Cloud;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -49,7 +50,13 @@ fn object(value: Value) -> Map<String, Value> {
 }
 
 /// The fields the v1 and v2 documents share.
-fn shared_fields(base: &str) -> Map<String, Value> {
+fn shared_fields(base: &str, cloud: Cloud) -> Map<String, Value> {
+    let (instance, graph) = match cloud {
+        Cloud::Global => ("microsoftonline.com", "graph.microsoft.com"),
+        Cloud::UsGovernment => ("microsoftonline.us", "graph.microsoft.us"),
+        Cloud::China => ("partner.microsoftonline.cn", "microsoftgraph.chinacloudapi.cn"),
+        Cloud::ExternalId => ("ciamlogin.com", "graph.microsoft.com"),
+    };
     object(json!({
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
         "response_modes_supported": ["query", "fragment"],
@@ -59,9 +66,9 @@ fn shared_fields(base: &str) -> Map<String, Value> {
         "http_logout_supported": true,
         "frontchannel_logout_supported": true,
         "kerberos_endpoint": format!("{base}/kerberos"),
-        "cloud_instance_name": "microsoftonline.com",
+        "cloud_instance_name": instance,
         "cloud_graph_host_name": "graph.windows.net",
-        "msgraph_host": "graph.microsoft.com",
+        "msgraph_host": graph,
         "rbac_url": "https://pas.windows.net",
     }))
 }
@@ -77,7 +84,7 @@ pub async fn openid_configuration(State(emulator): State<Arc<Emulator>>, Path(se
         TenantPath::Tenant(_) => Value::from("EU"),
         TenantPath::Any => Value::Null,
     };
-    let mut document = shared_fields(&base);
+    let mut document = shared_fields(&base, emulator.directory().cloud);
     document.extend(object(json!({
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
         "jwks_uri": format!("{base}/discovery/v2.0/keys"),
@@ -97,19 +104,20 @@ pub async fn openid_configuration(State(emulator): State<Arc<Emulator>>, Path(se
 }
 
 /// `GET /{tenant}/.well-known/openid-configuration`: the v1 document, whose issuer is Entra's
-/// literal `https://sts.windows.net/{tid}/` (the issuer of v1 access tokens).
+/// literal `https://sts.windows.net/{tid}/` (the issuer of v1 access tokens; the cloud's own
+/// in China).
 pub async fn v1_openid_configuration(State(emulator): State<Arc<Emulator>>, Path(segment): Path<String>) -> Response {
     let path = match emulator.tenant_path(&segment) {
         Ok(path) => path,
         Err(error) => return error.into_json(emulator.now()),
     };
     let base = format!("{}/{segment}", emulator.origin());
-    let mut document = shared_fields(&base);
+    let mut document = shared_fields(&base, emulator.directory().cloud);
     document.extend(object(json!({
         "token_endpoint": format!("{base}/oauth2/token"),
         "jwks_uri": format!("{base}/discovery/keys"),
         "scopes_supported": ["openid"],
-        "issuer": format!("https://sts.windows.net/{}/", tenant_id_of(path)),
+        "issuer": emulator.v1_issuer_of(tenant_id_of(path)),
         "microsoft_multi_refresh_token": true,
         "authorization_endpoint": format!("{base}/oauth2/authorize"),
         "device_authorization_endpoint": format!("{base}/oauth2/devicecode"),

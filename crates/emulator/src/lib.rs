@@ -35,6 +35,7 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::routing::{get, post};
 use axum::Router;
+use channels_protocol::cloud::Cloud;
 use tokio::net::TcpListener;
 
 use crate::directory::{AppRegistration, Audience, Directory, Tenant};
@@ -123,9 +124,17 @@ impl Emulator {
         self.issuer_of(&self.tenant().id)
     }
 
-    /// The v2 issuer of `tenant_id` (`{tenantid}` for the multi-tenant template).
+    /// The v2 issuer of `tenant_id` (`{tenantid}` for the multi-tenant template): the emulator's
+    /// origin in the global cloud, the cloud's own form in another ([`Directory::cloud`]).
     pub fn issuer_of(&self, tenant_id: &str) -> String {
-        format!("{}/{tenant_id}/v2.0", self.origin)
+        self.directory.cloud.v2_issuer(&self.origin, tenant_id)
+    }
+
+    /// The v1 issuer of `tenant_id`: `https://sts.windows.net/{tid}/`, or the cloud's (External ID
+    /// documents none; the global one stands in).
+    pub fn v1_issuer_of(&self, tenant_id: &str) -> String {
+        let cloud = self.directory.cloud;
+        cloud.v1_issuer(tenant_id).or_else(|| Cloud::Global.v1_issuer(tenant_id)).unwrap_or_default()
     }
 
     /// Now, by the injected clock plus whatever [`control`] moved it forward.

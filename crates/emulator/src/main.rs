@@ -8,6 +8,8 @@
 //! - `ENTRA_EMULATOR_APP_MANIFEST=file.json`: replace the first tenant's app registration by the
 //!   one in a Microsoft Graph app manifest (what `channels-api manifest` prints); the admin is
 //!   taken to have granted consent, as docs/entra-setup.md tells them to.
+//! - `ENTRA_EMULATOR_CLOUD=us_government|china|external_id`: serve another Microsoft cloud's
+//!   shapes (its issuers, its Graph audience; in External ID, groups as object ids).
 //! - `ENTRA_EMULATOR_ACCESS_TOKEN_LIFETIME=seconds`: a token lifetime policy on every tenant
 //!   (Entra allows 10 minutes to 1 day): access tokens live exactly that long.
 
@@ -29,6 +31,14 @@ fn directory() -> std::io::Result<Directory> {
         tenant.enterprise_apps =
             vec![EnterpriseApp { app_id: app.app_id.clone(), admin_consent: true, ..EnterpriseApp::default() }];
         tenant.apps = vec![app];
+    }
+    if let Ok(name) = std::env::var("ENTRA_EMULATOR_CLOUD") {
+        directory.cloud = channels_protocol::cloud::Cloud::parse(&name).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "ENTRA_EMULATOR_CLOUD: expected {} (found {name})",
+                channels_protocol::cloud::Cloud::NAMES
+            ))
+        })?;
     }
     if let Ok(seconds) = std::env::var("ENTRA_EMULATOR_ACCESS_TOKEN_LIFETIME") {
         let lifetime = seconds.parse().ok().filter(|s| (600..=86_400).contains(s)).ok_or_else(|| {

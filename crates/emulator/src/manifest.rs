@@ -372,7 +372,7 @@ impl Directory {
         if tenants.is_empty() {
             return Err(ManifestError("directory: expected at least one tenant (found none)".into()));
         }
-        Ok(Self { tenants })
+        Ok(Self { tenants, cloud: Default::default() })
     }
 }
 

@@ -11,7 +11,11 @@ use rand::Rng;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::directory::{AppRegistration, GroupsClaim, OptionalClaims, Tenant, TokenVersion, User, GRAPH_APP_ID};
+use channels_protocol::cloud::Cloud;
+
+use crate::directory::{
+    AppRegistration, GroupFormat, GroupsClaim, OptionalClaims, Tenant, TokenVersion, User, GRAPH_APP_ID,
+};
 use crate::Emulator;
 
 /// The resource an access token is for.
@@ -202,7 +206,7 @@ impl Emulator {
         match api.token_version {
             TokenVersion::V1 => {
                 claims["aud"] = requested_as.into();
-                claims["iss"] = format!("https://sts.windows.net/{}/", tenant.id).into();
+                claims["iss"] = self.v1_issuer_of(&tenant.id).into();
                 claims["appid"] = client_id.into();
                 claims["appidacr"] = "0".into();
                 claims["unique_name"] = user.upn.clone().into();
@@ -223,6 +227,15 @@ impl Emulator {
             }
         }
         let groups_claim = if api.group_format.emit_as_roles { "roles" } else { "groups" };
+        // External ID has no on-premises groups and no group names in tokens: object ids only.
+        let object_ids;
+        let api = if self.directory().cloud == Cloud::ExternalId {
+            let format = GroupFormat { emit_as_roles: api.group_format.emit_as_roles, ..GroupFormat::default() };
+            object_ids = AppRegistration { group_format: format, ..api.clone() };
+            &object_ids
+        } else {
+            api
+        };
         match tenant.groups_claim(api, user) {
             GroupsClaim::Absent => {}
             GroupsClaim::Groups(groups) => claims[groups_claim] = groups.into(),
@@ -239,9 +252,14 @@ impl Emulator {
     /// Claims of a Microsoft Graph access token: always v1-shaped, Graph's audience.
     fn graph_claims(&self, tenant: &Tenant, client_id: &str, user: &User, scopes: &[String], now: u64) -> Value {
         let lifetime = rand::thread_rng().gen_range(3600..5400);
+        // Graph's application id in the global cloud; another cloud's Graph URL there.
+        let audience = match self.directory().cloud {
+            Cloud::Global => GRAPH_APP_ID,
+            cloud => cloud.graph_audience(),
+        };
         json!({
-            "aud": GRAPH_APP_ID,
-            "iss": format!("https://sts.windows.net/{}/", tenant.id),
+            "aud": audience,
+            "iss": self.v1_issuer_of(&tenant.id),
             "iat": now,
             "nbf": now,
             "exp": now + lifetime,

@@ -258,6 +258,7 @@ mod tests {
             api_scope: "api://6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d/UserProfile.ReadWrite".into(),
             hints: Default::default(),
             implicit_flow: false,
+            cloud: Default::default(),
         }
     }
 

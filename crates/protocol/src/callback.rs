@@ -281,6 +281,7 @@ mod tests {
             api_scope: "api://c/UserProfile.ReadWrite".into(),
             hints: Default::default(),
             implicit_flow: false,
+            cloud: Default::default(),
         };
         let entropy = LoginEntropy { verifier: [3; 32], state: [4; 16], nonce: [5; 16] };
         start(&config, "http://localhost:8080/sso", ReturnPath::same_origin("/x"), &entropy, 100).pending
@@ -395,6 +396,7 @@ mod tests {
             api_scope: "api://c/UserProfile.ReadWrite".into(),
             hints: Default::default(),
             implicit_flow: true,
+            cloud: Default::default(),
         };
         let entropy = LoginEntropy { verifier: [3; 32], state: [4; 16], nonce: [5; 16] };
         start(&config, "http://localhost:8080/sso", ReturnPath::same_origin("/x"), &entropy, 100).pending

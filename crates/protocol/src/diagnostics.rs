@@ -7,10 +7,8 @@
 use serde_json::{Map, Value};
 
 use crate::claims::is_guid;
+use crate::cloud::Cloud;
 use crate::wire::RuntimeConfig;
-
-/// Microsoft Graph's application id.
-const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
 /// One check and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +116,7 @@ pub fn check(
         Check {
             name: "The token is for this API, not Microsoft Graph",
             passed: *aud == config.client_id || aud.strip_prefix("api://") == Some(&config.client_id),
-            found: "aud ".to_owned() + aud + if aud == GRAPH_APP_ID { " (Microsoft Graph)" } else { "" },
+            found: "aud ".to_owned() + aud + if Cloud::is_graph_audience(aud) { " (Microsoft Graph)" } else { "" },
             fix: "Request the scope api://<client-id>/UserProfile.ReadWrite, and remove Microsoft Graph permissions under App registrations → this app → API permissions.",
         },
         Check {
@@ -133,15 +131,29 @@ pub fn check(
             found: upn.as_ref().map_or("no upn claim".to_owned(), |upn| "upn ".to_owned() + upn),
             fix: "App registrations → this app → Token configuration → Add optional claim → Access → upn (turn on \"Externally authenticated\" for guests).",
         },
-        Check {
-            name: "Groups arrive as names",
-            passed: !groups.is_empty() && !groups.iter().all(|g| is_guid(g)),
-            found: if groups.is_empty() {
-                "no groups claim".to_owned()
-            } else {
-                "groups ".to_owned() + &groups[..groups.len().min(5)].join(", ")
-            },
-            fix: "App registrations → this app → Token configuration → Add groups claim → Security groups → Access token: sAMAccountName; and make sure the channel groups are synced from AD.",
+        // External ID has no on-premises groups: object ids are all it can emit.
+        if config.cloud == Cloud::ExternalId {
+            Check {
+                name: "Groups arrive (as object ids: External ID has no group names)",
+                passed: !groups.is_empty(),
+                found: if groups.is_empty() {
+                    "no groups claim".to_owned()
+                } else {
+                    "groups ".to_owned() + &groups[..groups.len().min(5)].join(", ")
+                },
+                fix: "App registrations → this app → Token configuration → Add groups claim → Security groups (or Groups assigned to the application); map each channel to its groups' object ids.",
+            }
+        } else {
+            Check {
+                name: "Groups arrive as names",
+                passed: !groups.is_empty() && !groups.iter().all(|g| is_guid(g)),
+                found: if groups.is_empty() {
+                    "no groups claim".to_owned()
+                } else {
+                    "groups ".to_owned() + &groups[..groups.len().min(5)].join(", ")
+                },
+                fix: "App registrations → this app → Token configuration → Add groups claim → Security groups → Access token: sAMAccountName; and make sure the channel groups are synced from AD.",
+            }
         },
         Check {
             name: "No groups overage",
@@ -198,6 +210,7 @@ mod tests {
             api_scope: "api://c/UserProfile.ReadWrite".into(),
             hints: Default::default(),
             implicit_flow: false,
+            cloud: Default::default(),
         }
     }
 
@@ -226,7 +239,7 @@ mod tests {
     #[test]
     fn each_misconfiguration_fails_its_check_with_the_fix() {
         let graph = claims(serde_json::json!({
-            "aud": GRAPH_APP_ID, "scp": "User.Read", "groups": ["0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001"], "ver": "1.0"
+            "aud": crate::cloud::GRAPH_APP_ID, "scp": "User.Read", "groups": ["0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001"], "ver": "1.0"
         }));
         let checks = check(&graph, &config(), Some(Err("graph_token".into())), false);
         let failed: Vec<&str> = checks.iter().filter(|c| !c.passed).map(|c| c.name).collect();
@@ -249,6 +262,24 @@ mod tests {
         assert!(check(&ObservedClaims::default(), &config(), Some(Ok(())), true)[4].passed);
         let implicit_overage = claims(serde_json::json!({ "hasgroups": true }));
         assert!(!check(&implicit_overage, &config(), Some(Ok(())), true)[4].passed, "hasgroups is an overage");
+    }
+
+    #[test]
+    fn in_external_id_groups_as_object_ids_are_all_there_is_and_pass() {
+        let ids = claims(serde_json::json!({
+            "aud": "c", "scp": "UserProfile.ReadWrite", "upn": "alice@contoso.example",
+            "groups": ["0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001"], "ver": "2.0"
+        }));
+        assert!(!check(&ids, &config(), Some(Ok(())), true)[3].passed, "elsewhere, names are expected");
+        let external = RuntimeConfig { cloud: Cloud::ExternalId, ..config() };
+        let checks = check(&ids, &external, Some(Ok(())), true);
+        assert!(checks[3].passed && checks[3].name.contains("object ids"), "{:?}", checks[3]);
+        assert!(!check(&ObservedClaims { groups: Vec::new(), ..ids }, &external, None, true)[3].passed);
+        let graph_us = claims(serde_json::json!({ "aud": "https://graph.microsoft.us" }));
+        assert_eq!(
+            check(&graph_us, &config(), None, true)[0].found,
+            "aud https://graph.microsoft.us (Microsoft Graph)"
+        );
     }
 
     #[test]

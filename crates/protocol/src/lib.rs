@@ -16,6 +16,7 @@
 //! 9. [`logout`]: a front-channel logout, which ends only the session it names.
 //! 10. [`step_up`]: the API's claims challenge for an authentication context, and the `claims`
 //!     request parameter that answers it.
+//! 11. [`cloud`]: the Microsoft cloud of a tenant, and the issuers and Graph audiences it gives.
 //!
 //! Every message has the same fields on every target: the SPA reads what the API and Entra
 //! send with the same serde types the API and the emulator write them with.
@@ -23,6 +24,7 @@
 pub mod authorize;
 pub mod callback;
 pub mod claims;
+pub mod cloud;
 pub mod diagnostics;
 pub mod jwt;
 pub mod logout;

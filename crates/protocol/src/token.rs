@@ -396,6 +396,7 @@ mod tests {
             api_scope: "api://c/UserProfile.ReadWrite".into(),
             hints: Default::default(),
             implicit_flow: false,
+            cloud: Default::default(),
         }
     }
 
@@ -588,5 +589,32 @@ mod tests {
         }
         let without_kid = IdToken::new(format!("{}.{payload}.c2ln", URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#)));
         assert_eq!(signed_parts(&without_kid).unwrap_err(), IdTokenError::UnknownKey { kid: "(none)".into() });
+    }
+
+    #[test]
+    fn the_id_tokens_issuer_is_the_clouds_own() {
+        use crate::cloud::Cloud;
+        let nonce = Nonce::new("n");
+        let china =
+            RuntimeConfig { authority: "https://login.chinacloudapi.cn".into(), cloud: Cloud::China, ..config(TENANT) };
+        let mut token = claims("n", "c", 1000);
+        token["iss"] = format!("https://login.partner.microsoftonline.cn/{TENANT}/v2.0").into();
+        assert!(check_id_token(id_token(token.clone()), &china, &nonce, 1000).is_ok());
+        // The authority's own host is not China's issuer.
+        token["iss"] = format!("https://login.chinacloudapi.cn/{TENANT}/v2.0").into();
+        assert!(matches!(
+            check_id_token(id_token(token.clone()), &china, &nonce, 1000),
+            Err(IdTokenError::Issuer { .. })
+        ));
+        // External ID: the tenant id is the issuer's host, whatever the authority's subdomain.
+        let external = RuntimeConfig {
+            authority: "https://contoso.ciamlogin.com".into(),
+            cloud: Cloud::ExternalId,
+            ..config(TENANT)
+        };
+        token["iss"] = format!("https://{TENANT}.ciamlogin.com/{TENANT}/v2.0").into();
+        assert!(check_id_token(id_token(token.clone()), &external, &nonce, 1000).is_ok());
+        token["iss"] = format!("https://contoso.ciamlogin.com/{TENANT}/v2.0").into();
+        assert!(check_id_token(id_token(token), &external, &nonce, 1000).is_err());
     }
 }

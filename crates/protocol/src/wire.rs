@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cloud::Cloud;
+
 /// Where and as whom the SPA signs in. Served by the API at `/config.json` at start-up, so
 /// one build of the SPA serves any tenant and any host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +25,13 @@ pub struct RuntimeConfig {
     /// [`crate::authorize::start`] for what the SPA does differently.
     #[serde(default, skip_serializing_if = "is_false")]
     pub implicit_flow: bool,
+    /// The Microsoft cloud of the authority, which decides the ID token's issuer.
+    #[serde(default, skip_serializing_if = "is_global")]
+    pub cloud: Cloud,
+}
+
+fn is_global(cloud: &Cloud) -> bool {
+    *cloud == Cloud::Global
 }
 
 fn is_false(value: &bool) -> bool {
@@ -76,9 +85,10 @@ impl RuntimeConfig {
     pub fn keys_endpoint(&self) -> String {
         self.endpoint("discovery/v2.0/keys")
     }
-    /// The v2 issuer of this tenant: `{authority}/{tenant}/v2.0`.
+    /// The v2 issuer of this tenant: `{authority}/{tenant}/v2.0` in the global cloud, the
+    /// cloud's own form elsewhere ([`Cloud::v2_issuer`]).
     pub fn issuer(&self) -> String {
-        self.endpoint("v2.0")
+        self.cloud.v2_issuer(&self.authority, &self.tenant_id)
     }
 }
 
@@ -102,6 +112,9 @@ pub struct SpaConfig {
     /// See [`RuntimeConfig::implicit_flow`].
     #[serde(default, skip_serializing_if = "is_false")]
     pub implicit_flow: bool,
+    /// See [`RuntimeConfig::cloud`]: one authority, so one cloud for every profile.
+    #[serde(default, skip_serializing_if = "is_global")]
+    pub cloud: Cloud,
     /// The organisations to choose from; with fewer than two there is no choice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<Profile>,
@@ -129,8 +142,8 @@ pub struct Profile {
 impl SpaConfig {
     /// The default sign-in and the profiles to choose from.
     pub fn new(sign_in: RuntimeConfig, profiles: Vec<Profile>) -> Self {
-        let RuntimeConfig { authority, tenant_id, client_id, api_scope, hints, implicit_flow } = sign_in;
-        Self { authority, tenant_id, client_id, api_scope, hints, implicit_flow, profiles }
+        let RuntimeConfig { authority, tenant_id, client_id, api_scope, hints, implicit_flow, cloud } = sign_in;
+        Self { authority, tenant_id, client_id, api_scope, hints, implicit_flow, cloud, profiles }
     }
 
     /// The default sign-in.
@@ -142,6 +155,7 @@ impl SpaConfig {
             api_scope: self.api_scope.clone(),
             hints: self.hints.clone(),
             implicit_flow: self.implicit_flow,
+            cloud: self.cloud,
         }
     }
 
@@ -154,6 +168,7 @@ impl SpaConfig {
             api_scope: p.api_scope.clone(),
             hints: p.hints.clone(),
             implicit_flow: p.implicit_flow,
+            cloud: self.cloud,
         })
     }
 }
@@ -234,6 +249,7 @@ mod tests {
             api_scope: "api://c/UserProfile.ReadWrite".into(),
             hints: Default::default(),
             implicit_flow: false,
+            cloud: Default::default(),
         };
         assert_eq!(
             config.authorize_endpoint(),

@@ -9,6 +9,7 @@
 //! expects, its `jwks_uri` must be on the authority's own origin, redirects are not followed and
 //! neither document may exceed [`MAX_DOCUMENT_BYTES`].
 
+use channels_protocol::cloud::Cloud;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -48,8 +49,8 @@ enum Source {
 struct Provider {
     /// `{authority}/{tenant}/v2.0/.well-known/openid-configuration`.
     metadata_url: String,
-    /// The `issuer` the metadata must name: `{authority}/{tenant}/v2.0`, with Entra's
-    /// `{tenantid}` template for `organizations` and `common`.
+    /// The `issuer` the metadata must name: `{authority}/{tenant}/v2.0` (the cloud's form in
+    /// another cloud), with Entra's `{tenantid}` template for `organizations` and `common`.
     issuer: String,
     /// The authority's origin, which `jwks_uri` must be on.
     origin: String,
@@ -78,9 +79,9 @@ struct Metadata {
 }
 
 impl KeyCache {
-    /// Keys that `authority` (an origin) publishes for `tenant` (a tenant id, `organizations` or
-    /// `common`), fetched on first use with `http` (see [`http_client`]).
-    pub fn from_authority(authority: &str, tenant: &str, http: reqwest::Client) -> Self {
+    /// Keys that `authority` (an origin) of `cloud` publishes for `tenant` (a tenant id,
+    /// `organizations` or `common`), fetched on first use with `http` (see [`http_client`]).
+    pub fn from_authority(authority: &str, tenant: &str, cloud: Cloud, http: reqwest::Client) -> Self {
         let in_issuer = if tenant.eq_ignore_ascii_case("organizations") || tenant.eq_ignore_ascii_case("common") {
             "{tenantid}"
         } else {
@@ -88,7 +89,7 @@ impl KeyCache {
         };
         let provider = Provider {
             metadata_url: format!("{authority}/{tenant}/v2.0/.well-known/openid-configuration"),
-            issuer: format!("{authority}/{in_issuer}/v2.0"),
+            issuer: cloud.v2_issuer(authority, in_issuer),
             origin: authority.to_owned(),
             http,
         };

@@ -16,9 +16,6 @@ use super::VerifiedClaims;
 /// Seconds since the Unix epoch; injected so tests can fix the time.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
-/// Microsoft Graph's application id; tokens for it are not for us.
-const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
-
 /// The longest token looked at. Entra's access tokens with 200 groups are about 10 KB; anything
 /// far larger is refused before any decoding or hashing.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -159,7 +156,7 @@ impl TokenError {
         Some(match self {
             Self::GraphToken => "The SPA requested a Microsoft Graph scope (such as User.Read) instead of api://<client-id>/UserProfile.ReadWrite: request the API scope, and remove Microsoft Graph entries under App registrations → this app → API permissions.",
             Self::Audience { .. } => "Request the scope api://<client-id>/UserProfile.ReadWrite of this API's app registration; check ENTRA_CLIENT_ID against App registrations → Overview.",
-            Self::Issuer { .. } | Self::Tenant { .. } => "Sign in to the tenant this API is configured for (ENTRA_TENANT_ID), or configure the API for this tenant.",
+            Self::Issuer { .. } | Self::Tenant { .. } => "Sign in to the tenant this API is configured for (ENTRA_TENANT_ID), or configure the API for this tenant. A token of another Microsoft cloud (its iss host) needs that cloud's entra.authority (or entra.cloud).",
             Self::Expired { .. } | Self::NotYetValid { .. } => "Renew the token; if this keeps happening, check the clocks of the browser's device and the server.",
             Self::IdToken => "Send the access_token from the token response, not the id_token.",
             Self::Scope { .. } => "Admin: App registrations → this app → Expose an API → add the scope UserProfile.ReadWrite, and API permissions → add it and grant admin consent.",
@@ -463,10 +460,8 @@ fn header_problems(header: &serde_json::Value, unverified: &serde_json::Value) -
     }
     // Step 2: Graph tokens carry a `nonce` in the header (their signature is over a hash of it)
     // or Graph's audience. They can never verify here; say why instead of "bad signature".
-    let graph_audience = unverified
-        .get("aud")
-        .and_then(|v| v.as_str())
-        .is_some_and(|aud| aud == GRAPH_APP_ID || aud.trim_end_matches('/') == "https://graph.microsoft.com");
+    let graph_audience =
+        unverified.get("aud").and_then(|v| v.as_str()).is_some_and(channels_protocol::cloud::Cloud::is_graph_audience);
     if header.get("nonce").is_some() || graph_audience {
         problems.push(TokenError::GraphToken);
     }

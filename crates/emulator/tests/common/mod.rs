@@ -52,6 +52,7 @@ impl World {
             api_scope: format!("api://{}/{}", demo::CLIENT_ID, demo::SCOPE),
             hints: Default::default(),
             implicit_flow: false,
+            cloud: Default::default(),
         }
     }
 
