@@ -112,7 +112,9 @@ impl SignInError {
                 },
             },
             Self::Callback(error) => Explanation { message: error.to_string(), fix: None, detail: None },
-            Self::IdToken(error) => Explanation { message: error.to_string(), fix: None, detail: None },
+            Self::IdToken(error) => {
+                Explanation { message: error.to_string(), fix: error.fix().map(str::to_owned), detail: None }
+            }
             Self::MissingIdToken => Explanation {
                 message: "Entra returned no ID token although the sign-in asked for one (scope openid).".to_owned(),
                 fix: None,

@@ -8,7 +8,9 @@ use std::process::Command;
 
 use channels_api::auth::TokenError;
 use channels_api::config::ApiConfig;
+use channels_protocol::callback::CallbackError;
 use channels_protocol::provider_error::KNOWN_ERRORS;
+use channels_protocol::token::IdTokenError;
 
 fn docs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs")
@@ -22,7 +24,8 @@ fn troubleshooting() -> String {
     let mut out = String::from(
         "# Troubleshooting\n\n\
          Generated from the sources the SPA and the API show their messages from \
-         (`channels_protocol::provider_error::KNOWN_ERRORS`, `TokenError`, the channel notices) by \
+         (`channels_protocol::provider_error::KNOWN_ERRORS`, `IdTokenError`, `CallbackError`, `TokenError`, \
+         the channel notices) by \
          `UPDATE_DOCS=1 cargo test -p channels-api --test docs`; a test fails when this file and \
          they differ.\n\n\
          ## Sign-in errors from Entra (shown by the SPA)\n\n\
@@ -51,6 +54,38 @@ fn troubleshooting() -> String {
             cell(&body.message),
             cell(body.fix.as_deref().unwrap_or("—"))
         );
+    }
+    out += "\n## Sign-in responses the SPA refuses (before any call to the API)\n\n\
+            | what the user sees (example) | fix |\n|---|---|\n";
+    let found = || "<found>".to_owned();
+    let expected = || "<expected>".to_owned();
+    let id_token_errors = [
+        IdTokenError::Malformed("<why>".into()),
+        IdTokenError::Issuer { expected: expected(), found: found() },
+        IdTokenError::Tenant { expected: expected(), found: found() },
+        IdTokenError::Audience { expected: expected(), found: found() },
+        IdTokenError::Nonce,
+        IdTokenError::Expired { exp: 1_700_000_000, now: 1_700_000_600 },
+        IdTokenError::OtherAccount { expected: expected(), found: found() },
+        IdTokenError::Algorithm { found: "HS256".into() },
+        IdTokenError::UnknownKey { kid: found() },
+        IdTokenError::Signature,
+        IdTokenError::KeysUnavailable("<why>".into()),
+        IdTokenError::AccessTokenHash { expected: expected(), found: found() },
+    ];
+    for error in id_token_errors {
+        out += &format!("| {} | {} |\n", cell(&error.to_string()), cell(error.fix().unwrap_or("—")));
+    }
+    let callback_errors = [
+        CallbackError::Malformed("<what>".into()),
+        CallbackError::NoPendingLogin,
+        CallbackError::StateMismatch,
+        CallbackError::OtherFlow { expected: "an authorization code", found: "tokens (the implicit flow)" },
+        CallbackError::Expired { age: 3700 },
+        CallbackError::UnknownAccount { found: "no account".into() },
+    ];
+    for error in callback_errors {
+        out += &format!("| {} | — |\n", cell(&error.to_string()));
     }
     out += "\n## Why a signed-in user has no channels, or where they come from (`notice` in `/api/me`)\n\n\
             | notice | message | fix |\n|---|---|---|\n";

@@ -225,6 +225,32 @@ impl std::fmt::Display for IdTokenError {
     }
 }
 
+impl IdTokenError {
+    /// What fixes it, when someone can: an admin's setting, or this device's clock. A forged,
+    /// replayed or swapped token has no fix but starting again.
+    pub fn fix(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Issuer { .. } => {
+                "Admin: entra.authority (and entra.cloud) in the API's configuration must be the Microsoft cloud the tenant lives in: login.microsoftonline.com, login.microsoftonline.us, login.chinacloudapi.cn or <subdomain>.ciamlogin.com."
+            }
+            Self::Tenant { .. } => {
+                "Sign in with an account of the organisation this app is set up for (or choose your organisation again); admin: ENTRA_TENANT_ID, or the organisation's tenant_id in spa.profiles."
+            }
+            Self::Audience { .. } => {
+                "Admin: the client id in the API's configuration (entra.client_id, or the organisation's in spa.profiles) must be App registrations → this app → Application (client) ID."
+            }
+            Self::Expired { .. } => "Set this device's date and time automatically, then sign in again.",
+            Self::UnknownKey { .. } => {
+                "If this persists, the sign-in did not come from the configured tenant: admin, check entra.authority and ENTRA_TENANT_ID."
+            }
+            Self::KeysUnavailable(_) => {
+                "Check that this browser reaches Entra's keys (<authority>/<tenant>/discovery/v2.0/keys) through any proxy or firewall."
+            }
+            _ => return None,
+        })
+    }
+}
+
 impl std::error::Error for IdTokenError {}
 
 /// Clock skew allowed on the ID token's `exp`, in seconds.
