@@ -237,6 +237,7 @@ test('with several organisations the user picks one, which is remembered and can
   await page.goto(`${base}/`);
   await expect(page.getByRole('heading', { name: 'Choose your organisation' })).toBeVisible();
   await page.getByRole('button', { name: 'Fabrikam' }).click();
+  const authorizations = authorizeRequests(page);
   await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
   const picker = page.getByRole('button', { name: /@/ });
   await expect(picker).toHaveCount(1); // Fabrikam's directory: frank only
@@ -252,6 +253,9 @@ test('with several organisations the user picks one, which is remembered and can
   await signIn(page, 'Alice Moreau', `${base}/`);
   await expect(channels(page)).toHaveText(['All Call']);
   expect(await page.evaluate(() => Object.keys(localStorage))).toEqual(['channels.organisation']); // a name, no token
+  // Each organisation's own hints: Fabrikam's home realm, none for Contoso.
+  const hints = authorizations.map((r) => new URL(r.url()).searchParams.get('domain_hint'));
+  expect(hints).toEqual(['fabrikam.example', null]);
 });
 
 test('a renewal due after a sign-out elsewhere and a change of organisation is not sent', async ({ context }) => {

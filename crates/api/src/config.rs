@@ -1115,7 +1115,10 @@ mod tests {
         let served = serde_json::to_value(config.spa_config()).unwrap();
         assert_eq!(served["hints"], serde_json::json!({ "domain_hint": "contoso.example" }));
         let fabrikam = served["profiles"].as_array().unwrap().iter().find(|p| p["name"] == "Fabrikam").unwrap();
-        assert_eq!(fabrikam["hints"], serde_json::json!({ "login_hint": "frank@fabrikam.example" }));
+        let both = serde_json::json!({ "domain_hint": "fabrikam.example", "login_hint": "frank@fabrikam.example" });
+        assert_eq!(fabrikam["hints"], both);
+        let contoso = served["profiles"].as_array().unwrap().iter().find(|p| p["name"] == "Contoso").unwrap();
+        assert!(contoso.get("hints").is_none(), "each organisation its own");
         assert!(serde_json::to_value(ApiConfig::demo().spa_config()).unwrap().get("hints").is_none(), "none: no key");
         for (key, bad) in [("domain_hint", "user@contoso.example"), ("domain_hint", "a b"), ("login_hint", "x\ny")] {
             let text = DEMO_CONFIG.replacen("[spa]", &format!("[spa]\n{key} = {bad:?}"), 1);
