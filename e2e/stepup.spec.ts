@@ -69,3 +69,47 @@ test('a second challenge for the same save is explained, not answered with anoth
   await expect(preferences(page).getByLabel('Display name')).toHaveValue('Bob O.');
   expect(signIns).toHaveLength(1);
 });
+
+test('a save waiting for its step-up resumes only for its own account, within ten minutes, and not after sign-out', async ({ page }) => {
+  await signIn(page, 'Bob Okafor');
+  await expect(preferences(page)).toBeVisible();
+  const saves: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/me/profile') && r.method() === 'PUT') saves.push(r.postData() ?? '');
+  });
+  const tenant = '4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
+  const bob = 'b0b00000-0000-4000-8000-000000000002';
+  const alice = 'a11ce000-0000-4000-8000-000000000001';
+  /** A save as the SPA keeps it while the step-up sign-in runs, `age` seconds old. */
+  const waiting = (oid: string, age: number) =>
+    page.evaluate(
+      ([tid, oid, age]) =>
+        sessionStorage.setItem(
+          'channels.step-up',
+          JSON.stringify({ preferences: { display_name: 'Waiting' }, tid, oid, at: Math.floor(Date.now() / 1000) - Number(age) }),
+        ),
+      [tenant, oid, String(age)],
+    );
+
+  // Another account's save, and bob's own from eleven minutes ago: neither is resumed.
+  for (const [oid, age] of [[alice, 0], [bob, 660]] as const) {
+    await waiting(oid, age);
+    await page.reload();
+    await expect(preferences(page).getByLabel('Display name')).toHaveValue('');
+    expect(saves).toEqual([]);
+    expect(await page.evaluate(() => sessionStorage.getItem('channels.step-up'))).toBeNull(); // taken once
+  }
+  // His own, just now: resumed once (and, as bob's token has no c1, the second challenge is
+  // explained, not answered).
+  await waiting(bob, 0);
+  await page.reload();
+  await expect(preferences(page).getByLabel('Display name')).toHaveValue('Waiting');
+  await expect.poll(() => saves.length).toBe(1);
+  expect(JSON.parse(saves[0])).toEqual({ display_name: 'Waiting', default_channel: '' });
+
+  // A sign-out forgets a waiting save.
+  await waiting(bob, 0);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  expect(await page.evaluate(() => sessionStorage.getItem('channels.step-up'))).toBeNull();
+});

@@ -62,7 +62,8 @@ fn shared_fields(base: &str, cloud: Cloud) -> Map<String, Value> {
         "response_modes_supported": ["query", "fragment"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code"],
+        // Entra's, but for the hybrid `code id_token`, which is not emulated.
+        "response_types_supported": ["code", "id_token", "id_token token"],
         "http_logout_supported": true,
         "frontchannel_logout_supported": true,
         "kerberos_endpoint": format!("{base}/kerberos"),

@@ -643,4 +643,26 @@ mod tests {
         token["iss"] = format!("https://contoso.ciamlogin.com/{TENANT}/v2.0").into();
         assert!(check_id_token(id_token(token), &external, &nonce, 1000).is_err());
     }
+
+    #[test]
+    fn a_refusal_someone_can_fix_names_the_fix_and_a_forgery_has_none() {
+        let text = |error: IdTokenError| error.fix().unwrap_or_default();
+        let (expected, found) = (String::new, String::new);
+        assert!(text(IdTokenError::Issuer { expected: expected(), found: found() }).contains("entra.cloud"));
+        assert!(text(IdTokenError::Tenant { expected: expected(), found: found() }).contains("ENTRA_TENANT_ID"));
+        assert!(
+            text(IdTokenError::Audience { expected: expected(), found: found() }).contains("Application (client) ID")
+        );
+        assert!(text(IdTokenError::Expired { exp: 1, now: 2 }).contains("date and time"));
+        assert!(text(IdTokenError::UnknownKey { kid: found() }).contains("entra.authority"));
+        assert!(text(IdTokenError::KeysUnavailable(found())).contains("discovery/v2.0/keys"));
+        for forged in [
+            IdTokenError::Signature,
+            IdTokenError::Nonce,
+            IdTokenError::AccessTokenHash { expected: expected(), found: found() },
+            IdTokenError::Algorithm { found: found() },
+        ] {
+            assert_eq!(forged.fix(), None, "nothing to fix but starting again: {forged}");
+        }
+    }
 }
