@@ -1,5 +1,6 @@
-//! The SPA's `/sso` callback parser (and Entra's error text reader) on arbitrary query strings:
-//! never a panic; an error response keeps Entra's description verbatim, to be shown as text.
+//! The SPA's `/sso` callback parser (and Entra's error text reader) on arbitrary query strings
+//! and implicit-flow fragments (the corpus holds both): never a panic; an error response keeps
+//! Entra's description verbatim, to be shown as text.
 #![no_main]
 
 use channels_protocol::callback::{parse, CallbackError};
