@@ -141,7 +141,11 @@ impl SignInError {
                     "Your sign-in has ended. Your organisation uses the implicit flow, whose token lives in this \
                      page only and is renewed by signing in again without asking; Microsoft Entra could not do \
                      that now{}. Sign in to continue.",
-                    if answer.is_some() { "" } else { " (it was last tried less than 10 minutes ago)" }
+                    if answer.is_some() {
+                        ""
+                    } else {
+                        " (it was last tried less than 10 minutes ago, or this tab does not know which account to renew)"
+                    }
                 ),
                 fix: None,
                 detail: answer.as_ref().map(|error| error.description.clone()),

@@ -575,6 +575,13 @@ impl RawConfig {
             .collect::<Result<Vec<_>, _>>()?;
         let authority = entra.authority.as_deref().unwrap_or("https://login.microsoftonline.com");
         let authority = if demo { Authority::demo(authority)? } else { Authority::parse(authority)? };
+        if let Some(main) = Cloud::alias_of(authority.as_str()) {
+            return Err(ConfigError::new(
+                AUTHORITY_KEY,
+                format!("{main}: Entra's tokens and keys name it whichever alias signed the user in"),
+                authority.as_str(),
+            ));
+        }
         let named = Cloud::of_authority(authority.as_str());
         let cloud = match entra.cloud.as_deref() {
             None => named.unwrap_or_default(),
@@ -656,7 +663,7 @@ impl RawConfig {
         let spa_implicit_flow = spa.implicit_flow.unwrap_or(false);
         if spa_implicit_flow && !spa.profiles.is_empty() {
             return Err(ConfigError::new(
-                "spa.implicit_flow",
+                "spa.implicit_flow (CHANNELS_SPA_IMPLICIT_FLOW)",
                 "implicit_flow in each [[spa.profiles]] entry whose organisation needs it (with profiles, the \
                  flow is per organisation)",
                 "true beside profiles",
@@ -738,7 +745,7 @@ impl RawConfig {
         let channels = channels
             .into_iter()
             .enumerate()
-            .map(|(i, raw)| raw.validate(i, &allowed_tenants))
+            .map(|(i, raw)| raw.validate(i, &allowed_tenants, cloud))
             .collect::<Result<Vec<_>, _>>()?;
         // The tenant each channel applies to: its own, or the only one allowed.
         let single = (allowed_tenants.len() == 1).then(|| allowed_tenants[0].as_str());
@@ -840,8 +847,17 @@ impl Operations {
 impl RawChannel {
     /// A channel, its tenant one of `allowed_tenants`; required when there are several, or one
     /// tenant's group or role (`Dispatch` exists anywhere) would grant another tenant's channel.
-    fn validate(self, index: usize, allowed_tenants: &[String]) -> Result<Channel, ConfigError> {
+    fn validate(self, index: usize, allowed_tenants: &[String], cloud: Cloud) -> Result<Channel, ConfigError> {
         let key = |what: &str| format!("channels[{index}].{what}");
+        // External ID's tokens carry group object ids only: a name could never match.
+        if let Some(name) = self.groups.iter().find(|g| cloud == Cloud::ExternalId && !is_guid(g)) {
+            return Err(ConfigError::new(
+                key("groups"),
+                "group object ids in Entra External ID, whose tokens carry no group names (Entra admin center → \
+                 Groups → the group → Object ID)",
+                name,
+            ));
+        }
         if self.name.trim().is_empty() {
             return Err(ConfigError::new(key("name"), "a channel name", self.name));
         }
@@ -1053,6 +1069,15 @@ mod tests {
         assert!(mismatch.unwrap_err().to_string().contains("global (the cloud of entra.authority"));
         let unknown = ApiConfig::parse(&file("https://login.microsoftonline.com", "cloud = \"gcc\""), |_| None);
         assert!(unknown.unwrap_err().expected.contains("us_government"));
+        // An older alias of a sign-in host: its tokens would name the main host, so it is refused.
+        let alias = ApiConfig::parse(&file("https://login.windows.net", ""), |_| None).unwrap_err();
+        assert_eq!((alias.key.as_str(), alias.found.as_str()), (AUTHORITY_KEY, "https://login.windows.net"));
+        assert!(alias.expected.starts_with("https://login.microsoftonline.com: "), "{alias}");
+        // In External ID, channels are mapped by group object id: a name could never match.
+        let named = format!("{external}\n[[channels]]\nname = \"Dispatch Ops\"\ngroups = [\"Dispatch\"]\n");
+        let refused = ApiConfig::parse(&named, |_| None).unwrap_err();
+        assert_eq!((refused.key.as_str(), refused.found.as_str()), ("channels[0].groups", "Dispatch"));
+        assert!(refused.expected.contains("object ids"), "{refused}");
     }
 
     #[test]
@@ -1095,7 +1120,10 @@ mod tests {
         // With profiles the flow is per organisation: a top-level one is refused, not ignored.
         let top_level =
             organisations.replacen("[[spa.profiles]]", "[spa]\nimplicit_flow = true\n\n[[spa.profiles]]", 1);
-        assert_eq!(ApiConfig::parse(&top_level, |_| None).unwrap_err().key, "spa.implicit_flow");
+        assert_eq!(
+            ApiConfig::parse(&top_level, |_| None).unwrap_err().key,
+            "spa.implicit_flow (CHANNELS_SPA_IMPLICIT_FLOW)"
+        );
         // A single organisation opts in with spa.implicit_flow or the environment.
         let demo = |value: &'static str| demo_and("CHANNELS_SPA_IMPLICIT_FLOW", value);
         let single = ApiConfig::parse(DEMO_CONFIG, demo("true")).unwrap();

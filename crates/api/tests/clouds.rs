@@ -24,7 +24,7 @@ const SPA: &str = "http://localhost:8080";
 /// Alice's group Dispatch, by object id (External ID emits nothing else).
 const DISPATCH_ID: &str = "0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001";
 
-/// A channel mapped by Dispatch's name and by its object id.
+/// A channel mapped by Dispatch's name and by its object id (by its id only in External ID).
 const CHANNELS: &str = r#"
 [entra]
 tenant_id = "4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
@@ -39,7 +39,7 @@ struct Served {
     api: String,
     runtime: RuntimeConfig,
     http: reqwest::Client,
-    _emulator: entra_emulator::Running,
+    emulator: entra_emulator::Running,
     _database: tempfile::TempDir,
 }
 
@@ -61,11 +61,14 @@ async fn served(emulated: Cloud, cloud: Cloud) -> Served {
         "CHANNELS_DATABASE_URL" => Some(url.clone()),
         _ => None,
     };
-    let config = ApiConfig::parse(CHANNELS, vars).unwrap();
+    // External ID emits object ids only, and its configuration takes nothing else.
+    let channels =
+        if cloud == Cloud::ExternalId { CHANNELS.replace("\"Dispatch\", ", "") } else { CHANNELS.to_owned() };
+    let config = ApiConfig::parse(&channels, vars).unwrap();
     let runtime = config.runtime_config();
     let api = serve(AppState::connect(config, Arc::new(move || clock())).await.unwrap()).await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Served { api, runtime, http, _emulator: emulator, _database: database }
+    Served { api, runtime, http, emulator, _database: database }
 }
 
 impl Served {
@@ -185,4 +188,21 @@ async fn an_authority_of_another_cloud_than_configured_gives_no_keys_and_says_wh
     let expected =
         format!("expected the issuer https://login.microsoftonline.us/{TID}/v2.0 (found \"{origin}/{TID}/v2.0\")");
     assert!(why.contains(&expected), "{why}");
+}
+
+#[tokio::test]
+async fn a_token_with_another_clouds_issuer_is_refused_whatever_signed_it() {
+    let served = served(Cloud::UsGovernment, Cloud::UsGovernment).await;
+    let scope = served.runtime.api_scope.clone();
+    let tokens = served.sign_in(&scope).await;
+    assert_eq!(served.me(&tokens).await.status(), 200);
+    // The same claims, signed by the same key, with the global cloud's issuer.
+    let mut claims: channels_protocol::claims::AccessTokenClaims = serde_json::from_value(claims_of(&tokens)).unwrap();
+    claims.iss = format!("https://login.microsoftonline.com/{TID}/v2.0");
+    let forged = served.emulator.emulator.key().sign(&claims);
+    let refused = served.http.get(format!("{}/api/me", served.api)).bearer_auth(&forged).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let error: ApiError = refused.json().await.unwrap();
+    assert_eq!(error.error, "wrong_issuer");
+    assert!(error.message.contains("found iss https://login.microsoftonline.com/"), "{}", error.message);
 }

@@ -116,13 +116,15 @@ impl Emulator {
                 if !authorization.acrs.is_empty() {
                     claims["acrs"] = authorization.acrs.clone().into();
                 }
+                // The groups' claim: `groups`, or `roles` when the registration emits them so.
+                let emitted = if api.group_format.emit_as_roles { "roles" } else { "groups" };
                 let many = |claims: &Value| {
                     claims.get("_claim_names").is_some()
-                        || claims["groups"].as_array().is_some_and(|groups| groups.len() >= IMPLICIT_GROUPS_LIMIT)
+                        || claims[emitted].as_array().is_some_and(|groups| groups.len() >= IMPLICIT_GROUPS_LIMIT)
                 };
                 if authorization.implicit && many(&claims) {
                     if let Some(claims) = claims.as_object_mut() {
-                        for overflowing in ["groups", "_claim_names", "_claim_sources"] {
+                        for overflowing in [emitted, "_claim_names", "_claim_sources"] {
                             claims.remove(overflowing);
                         }
                     }

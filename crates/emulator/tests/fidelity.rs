@@ -585,19 +585,27 @@ async fn the_implicit_grant_answers_in_the_fragment_with_tokens_bound_by_nonce_a
 
 #[tokio::test]
 async fn six_groups_do_not_fit_the_implicit_grants_address_bar_and_become_hasgroups() {
-    let mut directory = implicit_directory(true, true);
-    let tenant = &mut directory.tenants[0];
-    // Alice in six synced groups (Entra: "currently six or more groups").
-    let synced: Vec<String> =
-        tenant.groups.iter().filter(|g| g.on_premises.is_some()).map(|g| g.id.clone()).take(6).collect();
-    assert_eq!(synced.len(), 6);
-    tenant.users.iter_mut().find(|u| u.upn == "alice@contoso.example").unwrap().member_of = synced.clone();
-    let world = world_of(directory).await;
-    let params = {
-        let url = implicit_url(&world, "id_token token", &[("nonce", "n1")]);
-        redirect_params(&world.pick(&url, "alice@contoso.example").await, &format!("{SPA}/sso#"))
+    // Alice in `count` synced groups (Entra: "currently six or more groups" do not fit).
+    let with_groups = |count: usize| {
+        let mut directory = implicit_directory(true, true);
+        let tenant = &mut directory.tenants[0];
+        let synced: Vec<String> =
+            tenant.groups.iter().filter(|g| g.on_premises.is_some()).map(|g| g.id.clone()).take(count).collect();
+        assert_eq!(synced.len(), count);
+        tenant.users.iter_mut().find(|u| u.upn == "alice@contoso.example").unwrap().member_of = synced;
+        directory
     };
-    let access = decode(&param(&params, "access_token"), 1);
+    let implicit_access = |world: World| async move {
+        let url = implicit_url(&world, "id_token token", &[("nonce", "n1")]);
+        let params = redirect_params(&world.pick(&url, "alice@contoso.example").await, &format!("{SPA}/sso#"));
+        decode(&param(&params, "access_token"), 1)
+    };
+    // Five still fit.
+    let five = implicit_access(world_of(with_groups(5)).await).await;
+    assert_eq!(five["groups"].as_array().map(Vec::len), Some(5));
+    assert_eq!(five.get("hasgroups"), None);
+    let world = world_of(with_groups(6)).await;
+    let access = implicit_access(world_of(with_groups(6)).await).await;
     assert_eq!(access["hasgroups"], true);
     assert_eq!(access.get("groups"), None);
     // The code flow carries all six.

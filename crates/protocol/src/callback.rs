@@ -160,13 +160,16 @@ pub fn parse(query: &str) -> Result<Callback, CallbackError> {
         (Some(_), false, None) => malformed("expected `state` with the `code` (found none)"),
         (None, true, None) => malformed("expected `state` with the tokens (found none)"),
         (None, true, Some(state)) => {
-            let (Some(access_token), Some(id_token)) = (access_token, id_token) else {
-                return malformed("expected both `access_token` and `id_token` (found one)");
+            let (access_token, id_token) = match (access_token, id_token) {
+                (Some(access_token), Some(id_token)) => (access_token, id_token),
+                (None, _) => return malformed("expected both `access_token` and `id_token` (found no `access_token`)"),
+                (_, None) => return malformed("expected both `access_token` and `id_token` (found no `id_token`)"),
             };
             let Some(expires_in) = expires_in.as_deref().and_then(|seconds| seconds.parse().ok()) else {
-                return malformed(
-                    "expected `expires_in` in whole seconds with the tokens (found none, or not a number)",
-                );
+                let found = expires_in.map_or("none".to_owned(), |seconds| format!("{seconds:?}"));
+                return Err(CallbackError::Malformed(format!(
+                    "expected `expires_in` in whole seconds with the tokens (found {found})"
+                )));
             };
             let tokens = ImplicitTokens {
                 access_token: AccessToken::new(access_token),
@@ -376,10 +379,21 @@ mod tests {
             ("code=a&code=b&state=s", "expected one `code` parameter (found several)"),
             ("code=a&access_token=t&id_token=i&state=s", "expected a `code` or tokens (found both)"),
             ("access_token=t&id_token=i&expires_in=3600", "expected `state` with the tokens (found none)"),
-            ("access_token=t&state=s&expires_in=3600", "expected both `access_token` and `id_token` (found one)"),
+            (
+                "access_token=t&state=s&expires_in=3600",
+                "expected both `access_token` and `id_token` (found no `id_token`)",
+            ),
+            (
+                "id_token=i&state=s&expires_in=3600",
+                "expected both `access_token` and `id_token` (found no `access_token`)",
+            ),
             (
                 "access_token=t&id_token=i&state=s&expires_in=soon",
-                "expected `expires_in` in whole seconds with the tokens (found none, or not a number)",
+                "expected `expires_in` in whole seconds with the tokens (found \"soon\")",
+            ),
+            (
+                "access_token=t&id_token=i&state=s",
+                "expected `expires_in` in whole seconds with the tokens (found none)",
             ),
         ];
         for (query, message) in cases {

@@ -26,6 +26,12 @@ pub enum Cloud {
     ExternalId,
 }
 
+/// The lower-case host of an `https://` origin.
+fn host_of(authority: &str) -> Option<String> {
+    let rest = authority.strip_prefix("https://")?;
+    Some(rest.split(['/', ':']).next()?.to_ascii_lowercase())
+}
+
 /// Every cloud's Microsoft Graph audience URLs.
 const GRAPH_AUDIENCES: [(Cloud, &str); 5] = [
     (Cloud::Global, "https://graph.microsoft.com"),
@@ -57,13 +63,23 @@ impl Cloud {
     /// The cloud whose sign-in host `authority` (`https://host`) is, when it is one of
     /// Microsoft's; `None` for any other host (the emulator, a proxy).
     pub fn of_authority(authority: &str) -> Option<Self> {
-        let rest = authority.strip_prefix("https://")?;
-        let host = rest.split(['/', ':']).next()?.to_ascii_lowercase();
-        match host.as_str() {
-            "login.microsoftonline.com" | "login.windows.net" | "login.microsoft.com" => Some(Self::Global),
-            "login.microsoftonline.us" | "login.usgovcloudapi.net" => Some(Self::UsGovernment),
+        match host_of(authority)?.as_str() {
+            "login.microsoftonline.com" => Some(Self::Global),
+            "login.microsoftonline.us" => Some(Self::UsGovernment),
             "login.chinacloudapi.cn" | "login.partner.microsoftonline.cn" => Some(Self::China),
             host if host.ends_with(".ciamlogin.com") => Some(Self::ExternalId),
+            _ => None,
+        }
+    }
+
+    /// For an older alias of a cloud's sign-in host (`login.windows.net`, `login.microsoft.com`,
+    /// `login.usgovcloudapi.net`), the host to use instead: Entra's tokens and metadata name the
+    /// main host whichever one signed the user in, so an alias as the authority would refuse
+    /// them all.
+    pub fn alias_of(authority: &str) -> Option<&'static str> {
+        match host_of(authority)?.as_str() {
+            "login.windows.net" | "login.microsoft.com" => Some("https://login.microsoftonline.com"),
+            "login.usgovcloudapi.net" => Some("https://login.microsoftonline.us"),
             _ => None,
         }
     }
@@ -121,6 +137,12 @@ mod tests {
         assert_eq!(of("https://ciamlogin.com.example"), None);
         assert_eq!(of("http://127.0.0.1:9400"), None, "the emulator names no cloud");
         assert_eq!(of("http://login.microsoftonline.com"), None, "only https is Microsoft's");
+        // Older aliases sign in too, but tokens name the main host: they are pointed to it.
+        assert_eq!(of("https://login.windows.net"), None);
+        assert_eq!(Cloud::alias_of("https://login.windows.net/"), Some("https://login.microsoftonline.com"));
+        assert_eq!(Cloud::alias_of("https://login.microsoft.com"), Some("https://login.microsoftonline.com"));
+        assert_eq!(Cloud::alias_of("https://login.usgovcloudapi.net"), Some("https://login.microsoftonline.us"));
+        assert_eq!(Cloud::alias_of("https://login.microsoftonline.com"), None);
         for cloud in [Cloud::Global, Cloud::UsGovernment, Cloud::China, Cloud::ExternalId] {
             assert_eq!(Cloud::parse(cloud.name()), Some(cloud));
         }
