@@ -37,6 +37,10 @@ export const implicitEmulatorPort = emulatorPort + 6;
 // An eighth API on the implicit flow against the first emulator, whose registration does not
 // allow the implicit grant (AADSTS700054).
 export const implicitRefusedApiPort = apiPort + 7;
+// A ninth pair serving Azure China's shapes (ENTRA_EMULATOR_CLOUD=china; the API is told the
+// cloud, as an authority on loopback names none): its issuer is login.partner.microsoftonline.cn.
+export const chinaApiPort = apiPort + 8;
+export const chinaEmulatorPort = emulatorPort + 8;
 export const target = process.env.CARGO_TARGET_DIR ?? '../target';
 /** The database of the provisioning pair's API (`scim-token create` writes its token there). */
 export const provisioningDatabase = `sqlite://${target}/e2e-provisioning.db?mode=rwc`;
@@ -114,5 +118,7 @@ export default defineConfig({
     }),
     api(implicitApiPort, implicitEmulatorPort, 'e2e-implicit', { CHANNELS_SPA_IMPLICIT_FLOW: 'true' }),
     api(implicitRefusedApiPort, emulatorPort, 'e2e-implicit-refused', { CHANNELS_SPA_IMPLICIT_FLOW: 'true' }),
+    emulator(chinaEmulatorPort, { ENTRA_EMULATOR_CLOUD: 'china' }),
+    api(chinaApiPort, chinaEmulatorPort, 'e2e-china', { ENTRA_CLOUD: 'china' }),
   ],
 });
