@@ -8,7 +8,7 @@ import { chinaApiPort, chinaEmulatorPort } from './playwright.config';
 const base = `http://localhost:${chinaApiPort}`;
 const tenant = '4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
 
-test('in Azure China the SPA accepts the cloud\'s issuer and alice gets her channels', async ({ page }) => {
+test('in Azure China the SPA accepts that cloud issuer and alice gets her channels', async ({ page }) => {
   const config = await (await page.request.get(`${base}/config.json`)).json();
   expect([config.cloud, config.authority]).toEqual(['china', `http://127.0.0.1:${chinaEmulatorPort}`]);
   const answered = page.waitForResponse((r) => r.url().includes('/oauth2/v2.0/token') && r.status() === 200);
