@@ -6,7 +6,7 @@
 mod common;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use common::{aadsts, param, redirect_params, world_of, World, SPA};
+use common::{aadsts, param, redirect_params, verifier, world_of, World, SPA};
 use entra_emulator::control::CONTROL_HEADER;
 use entra_emulator::directory::{demo, Audience, Directory, GroupFormat, OnPremisesFormat, TokenVersion, GRAPH_APP_ID};
 use serde_json::Value;
@@ -351,8 +351,7 @@ async fn keys_roll_refresh_tokens_expire_and_the_clock_moves_on_demand() {
         "a compromised key is withdrawn at once"
     );
     let (code, pending) = world.code().await;
-    let body: Value =
-        world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), Some(SPA)).await.json().await.unwrap();
+    let body: Value = world.redeem(&code, Some(verifier(&pending)), Some(SPA)).await.json().await.unwrap();
     assert_eq!(decode(body["access_token"].as_str().unwrap(), 0)["kid"], emergency[0].as_str());
     let expired: usize = control("refresh-tokens/expire").await.unwrap().json().await.unwrap();
     assert_eq!(expired, 1);
@@ -363,13 +362,7 @@ async fn keys_roll_refresh_tokens_expire_and_the_clock_moves_on_demand() {
     let (code, pending) = world.code().await;
     let now: u64 = control("clock?seconds=601").await.unwrap().json().await.unwrap();
     assert_eq!(now, common::START + 601);
-    aadsts(
-        world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), Some(SPA)).await,
-        400,
-        "invalid_grant",
-        70008,
-    )
-    .await;
+    aadsts(world.redeem(&code, Some(verifier(&pending)), Some(SPA)).await, 400, "invalid_grant", 70008).await;
 }
 
 #[tokio::test]
@@ -595,17 +588,17 @@ async fn six_groups_do_not_fit_the_implicit_grants_address_bar_and_become_hasgro
         tenant.users.iter_mut().find(|u| u.upn == "alice@contoso.example").unwrap().member_of = synced;
         directory
     };
-    let implicit_access = |world: World| async move {
-        let url = implicit_url(&world, "id_token token", &[("nonce", "n1")]);
+    async fn implicit_access(world: &World) -> Value {
+        let url = implicit_url(world, "id_token token", &[("nonce", "n1")]);
         let params = redirect_params(&world.pick(&url, "alice@contoso.example").await, &format!("{SPA}/sso#"));
         decode(&param(&params, "access_token"), 1)
-    };
+    }
     // Five still fit.
-    let five = implicit_access(world_of(with_groups(5)).await).await;
+    let five = implicit_access(&world_of(with_groups(5)).await).await;
     assert_eq!(five["groups"].as_array().map(Vec::len), Some(5));
     assert_eq!(five.get("hasgroups"), None);
     let world = world_of(with_groups(6)).await;
-    let access = implicit_access(world_of(with_groups(6)).await).await;
+    let access = implicit_access(&world).await;
     assert_eq!(access["hasgroups"], true);
     assert_eq!(access.get("groups"), None);
     // The code flow carries all six.

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use channels_protocol::claims::AccessTokenClaims;
-use common::{aadsts, param, redirect_params, world, SPA, START};
+use common::{aadsts, param, redirect_params, verifier, world, SPA, START};
 use entra_emulator::directory::demo;
 use reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN;
 
@@ -17,8 +17,7 @@ async fn code_flow_with_pkce_gives_entra_shaped_tokens_with_cors_for_the_spa() {
     let (url, pending) = world.login();
     let params = world.sign_in(&url, "alice@contoso.example").await;
     assert_eq!(param(&params, "state"), pending.state.secret());
-    let response =
-        world.redeem(&param(&params, "code"), Some(pending.verifier.as_ref().unwrap().secret()), Some(SPA)).await;
+    let response = world.redeem(&param(&params, "code"), Some(verifier(&pending)), Some(SPA)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], SPA);
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -45,14 +44,8 @@ async fn code_flow_with_pkce_gives_entra_shaped_tokens_with_cors_for_the_spa() {
 async fn a_code_is_single_use() {
     let world = world().await;
     let (code, pending) = world.code().await;
-    assert_eq!(world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), Some(SPA)).await.status(), 200);
-    aadsts(
-        world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), Some(SPA)).await,
-        400,
-        "invalid_grant",
-        54005,
-    )
-    .await;
+    assert_eq!(world.redeem(&code, Some(verifier(&pending)), Some(SPA)).await.status(), 200);
+    aadsts(world.redeem(&code, Some(verifier(&pending)), Some(SPA)).await, 400, "invalid_grant", 54005).await;
 }
 
 #[tokio::test]
@@ -68,21 +61,14 @@ async fn a_wrong_or_missing_verifier_is_aadsts501481() {
 async fn a_spa_code_without_origin_is_aadsts9002327() {
     let world = world().await;
     let (code, pending) = world.code().await;
-    aadsts(
-        world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), None).await,
-        400,
-        "invalid_request",
-        9002327,
-    )
-    .await;
+    aadsts(world.redeem(&code, Some(verifier(&pending)), None).await, 400, "invalid_request", 9002327).await;
 }
 
 #[tokio::test]
 async fn cors_is_only_for_registered_spa_origins() {
     let world = world().await;
     let (code, pending) = world.code().await;
-    let response =
-        world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), Some("https://evil.example")).await;
+    let response = world.redeem(&code, Some(verifier(&pending)), Some("https://evil.example")).await;
     // As Entra: an Origin must be there, not a particular one (the redemption succeeds), but the
     // answer carries no CORS header for that origin, so a browser keeps it from the page.
     assert_eq!(response.status(), 200);
@@ -94,21 +80,14 @@ async fn expired_codes_are_aadsts70008() {
     let world = world().await;
     let (code, pending) = world.code().await;
     world.now.fetch_add(601, Ordering::SeqCst);
-    aadsts(
-        world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), Some(SPA)).await,
-        400,
-        "invalid_grant",
-        70008,
-    )
-    .await;
+    aadsts(world.redeem(&code, Some(verifier(&pending)), Some(SPA)).await, 400, "invalid_grant", 70008).await;
 }
 
 #[tokio::test]
 async fn refresh_tokens_rotate_keep_working_and_end_after_24_hours() {
     let world = world().await;
     let (code, pending) = world.code().await;
-    let first: serde_json::Value =
-        world.redeem(&code, Some(pending.verifier.as_ref().unwrap().secret()), Some(SPA)).await.json().await.unwrap();
+    let first: serde_json::Value = world.redeem(&code, Some(verifier(&pending)), Some(SPA)).await.json().await.unwrap();
     let old = first["refresh_token"].as_str().unwrap().to_owned();
     let refresh = |token: String| {
         let world = &world;
@@ -254,7 +233,7 @@ async fn client_info_refreshed_id_tokens_and_the_sign_out_state_are_entras() {
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
         ("redirect_uri", redirect_uri.as_str()),
-        ("code_verifier", pending.verifier.as_ref().unwrap().secret()),
+        ("code_verifier", verifier(&pending)),
         ("client_info", "1"),
     ];
     let body: serde_json::Value = world.token(&form, Some(SPA)).await.json().await.unwrap();

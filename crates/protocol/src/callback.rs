@@ -276,18 +276,27 @@ mod tests {
     use crate::authorize::{start, LoginEntropy};
     use crate::wire::RuntimeConfig;
 
-    fn pending() -> PendingLogin {
+    /// A login started at 100 s, in the code flow or (`implicit_flow`) the implicit one.
+    fn pending_in(implicit_flow: bool) -> PendingLogin {
         let config = RuntimeConfig {
             authority: "http://127.0.0.1:9400".into(),
             tenant_id: "t".into(),
             client_id: "c".into(),
             api_scope: "api://c/UserProfile.ReadWrite".into(),
             hints: Default::default(),
-            implicit_flow: false,
+            implicit_flow,
             cloud: Default::default(),
         };
         let entropy = LoginEntropy { verifier: [3; 32], state: [4; 16], nonce: [5; 16] };
         start(&config, "http://localhost:8080/sso", ReturnPath::same_origin("/x"), &entropy, 100).pending
+    }
+
+    fn pending() -> PendingLogin {
+        pending_in(false)
+    }
+
+    fn implicit_pending() -> PendingLogin {
+        pending_in(true)
     }
 
     #[test]
@@ -400,20 +409,6 @@ mod tests {
             let Err(CallbackError::Malformed(found)) = parse(query) else { panic!("{query}") };
             assert_eq!(found, message);
         }
-    }
-
-    fn implicit_pending() -> PendingLogin {
-        let config = RuntimeConfig {
-            authority: "http://127.0.0.1:9400".into(),
-            tenant_id: "t".into(),
-            client_id: "c".into(),
-            api_scope: "api://c/UserProfile.ReadWrite".into(),
-            hints: Default::default(),
-            implicit_flow: true,
-            cloud: Default::default(),
-        };
-        let entropy = LoginEntropy { verifier: [3; 32], state: [4; 16], nonce: [5; 16] };
-        start(&config, "http://localhost:8080/sso", ReturnPath::same_origin("/x"), &entropy, 100).pending
     }
 
     #[test]

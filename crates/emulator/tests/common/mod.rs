@@ -159,6 +159,11 @@ impl World {
     }
 }
 
+/// The PKCE verifier a code-flow login keeps (`None` only in the implicit flow).
+pub fn verifier(pending: &PendingLogin) -> &str {
+    pending.verifier.as_ref().expect("a code-flow login keeps its verifier").secret()
+}
+
 pub fn redirect_params(response: &reqwest::Response, prefix: &str) -> Vec<(String, String)> {
     let location = response.headers()[LOCATION].to_str().unwrap();
     let query = location.strip_prefix(prefix).unwrap_or_else(|| panic!("redirect to {location}"));
