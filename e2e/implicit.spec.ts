@@ -128,6 +128,33 @@ test('the implicit flow renews with a top-level silent sign-in, before expiry an
   expect(authorizations).toHaveLength(4);
 });
 
+test('what the user typed and did not save is still in the form after the implicit flow renews, and a sign-out forgets it', async ({ page }) => {
+  await page.clock.install();
+  const authorizations = authorizeRequests(page);
+  await signIn(page, 'Alice Moreau', base);
+  const form = page.getByRole('form', { name: 'Your preferences' });
+  await form.getByLabel('Display name').fill('Alice (night shift)');
+  await form.getByLabel('Default channel').selectOption('Fire North Tac');
+
+  // The renewal takes the tab to Entra and back: a new page, with what she typed.
+  const renewed = page.waitForResponse((r) => r.url().endsWith('/api/me') && r.status() === 200);
+  await page.clock.fastForward('00:05:30');
+  await expect.poll(() => authorizations.length).toBe(2);
+  await renewed;
+  await expect(form.getByLabel('Display name')).toHaveValue('Alice (night shift)');
+  await expect(form.getByLabel('Default channel')).toHaveValue('Fire North Tac');
+  await expect(form.getByRole('status')).toHaveText('What you typed earlier is back: not saved yet.');
+
+  // Signed out and in again, the form shows what the API holds for her, not what she typed.
+  await signOut(page);
+  const me = page.waitForResponse((r) => r.url().endsWith('/api/me') && r.status() === 200);
+  await signIn(page, 'Alice Moreau', base);
+  const held = (await (await me).json()).member?.preferences ?? {};
+  await expect(form.getByLabel('Display name')).toHaveValue(held.display_name ?? '');
+  expect(held.display_name).not.toBe('Alice (night shift)');
+  await expect(form.getByRole('status')).toHaveCount(0);
+});
+
 test('a fragment replayed, or forged with the right state and nonce, is refused like a code', async ({ page }) => {
   const locations = answers(page);
   await signIn(page, 'Alice Moreau', base);

@@ -85,31 +85,48 @@ test('a save waiting for its step-up resumes only for its own account, within te
     page.evaluate(
       ([tid, oid, age]) =>
         sessionStorage.setItem(
-          'channels.step-up',
-          JSON.stringify({ preferences: { display_name: 'Waiting' }, tid, oid, at: Math.floor(Date.now() / 1000) - Number(age) }),
+          'channels.unsaved',
+          JSON.stringify({
+            preferences: { display_name: 'Waiting' },
+            tid,
+            oid,
+            saving_since: Math.floor(Date.now() / 1000) - Number(age),
+          }),
         ),
       [tenant, oid, String(age)],
     );
+  const kept = async () => JSON.parse((await page.evaluate(() => sessionStorage.getItem('channels.unsaved'))) ?? 'null');
 
-  // Another account's save, and bob's own from eleven minutes ago: neither is resumed.
-  for (const [oid, age] of [[alice, 0], [bob, 660]] as const) {
-    await waiting(oid, age);
-    await page.reload();
-    await expect(preferences(page).getByLabel('Display name')).toHaveValue('');
-    expect(saves).toEqual([]);
-    expect(await page.evaluate(() => sessionStorage.getItem('channels.step-up'))).toBeNull(); // taken once
-  }
+  // Another account's save is neither shown nor saved, and is forgotten.
+  await waiting(alice, 0);
+  await page.reload();
+  await expect(preferences(page).getByLabel('Display name')).toHaveValue('');
+  expect(saves).toEqual([]);
+  expect(await kept()).toBeNull();
+
+  // Bob's own from eleven minutes ago is not saved, but what he typed is back in the form.
+  await waiting(bob, 660);
+  await page.reload();
+  await expect(preferences(page).getByLabel('Display name')).toHaveValue('Waiting');
+  await expect(preferences(page).getByRole('status')).toHaveText('What you typed earlier is back: not saved yet.');
+  expect(saves).toEqual([]);
+  expect((await kept()).saving_since).toBeNull();
+
   // His own, just now: resumed once (and, as bob's token has no c1, the second challenge is
-  // explained, not answered).
+  // explained, not answered); a reload then shows it, unsaved, and does not save it again.
   await waiting(bob, 0);
   await page.reload();
   await expect(preferences(page).getByLabel('Display name')).toHaveValue('Waiting');
   await expect.poll(() => saves.length).toBe(1);
   expect(JSON.parse(saves[0])).toEqual({ display_name: 'Waiting', default_channel: '' });
+  await expect(preferences(page).getByRole('alert')).toContainText('still asks for a stronger sign-in');
+  await page.reload();
+  await expect(preferences(page).getByRole('status')).toHaveText('What you typed earlier is back: not saved yet.');
+  expect(saves).toHaveLength(1);
 
   // A sign-out forgets a waiting save.
   await waiting(bob, 0);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
-  expect(await page.evaluate(() => sessionStorage.getItem('channels.step-up'))).toBeNull();
+  expect(await kept()).toBeNull();
 });

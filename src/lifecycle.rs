@@ -130,9 +130,10 @@ impl SignIn {
         auth::begin_with_claims(&self.config.get_value(), Prompt::LoginHint(account), &claims);
     }
 
-    /// Forgets what this tab holds, then leaves for Entra's sign-in page.
+    /// Forgets this tab's session, then leaves for Entra's sign-in page (what the user typed
+    /// and did not save waits for them).
     pub fn begin_afresh(&self, prompt: Prompt) {
-        storage::clear();
+        storage::forget_session();
         self.begin(prompt);
     }
 

@@ -97,6 +97,28 @@ fn only_the_refresh_token_and_name_are_stored_never_the_access_token() {
 }
 
 #[wasm_bindgen_test]
+fn what_the_user_typed_outlives_a_renewal_that_ends_the_session_but_not_a_sign_out() {
+    storage::clear();
+    storage::save_session(&signed_in("Alice Moreau", "alice@contoso.example"));
+    storage::save_pending(&pending(4));
+    let typed = serde_json::json!({ "display_name": "Alice (night shift)", "tid": "t", "oid": "o" });
+    storage::save_unsaved(&typed);
+
+    // A renewal that leaves for a silent sign-in ends the stored session and the logins it
+    // started, and keeps what was typed for the same user to find when they are back.
+    storage::forget_session();
+    assert!(storage::load_session().unwrap().is_none());
+    assert_eq!(browser_storage(false).length().unwrap(), 1, "only what was typed is left");
+    assert_eq!(storage::load_unsaved::<serde_json::Value>(), Some(typed.clone()));
+    assert_eq!(storage::load_unsaved::<serde_json::Value>(), Some(typed), "reading it keeps it");
+
+    // A sign-out forgets it with the rest.
+    storage::clear();
+    assert_eq!(storage::load_unsaved::<serde_json::Value>(), None);
+    assert_eq!(browser_storage(false).length().unwrap(), 0);
+}
+
+#[wasm_bindgen_test]
 fn the_logout_id_is_kept_with_the_session_and_an_older_session_loads_without_one() {
     storage::clear();
     let logout_id = channels_protocol::logout::LogoutId { iss: "https://i/t/v2.0".into(), sid: "s-1".into() };

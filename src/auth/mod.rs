@@ -311,7 +311,7 @@ async fn check_signature(
 /// guard against loops.
 pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Session, SignInError> {
     let Some(refresh_token) = stored.refresh_token.as_ref() else {
-        storage::clear();
+        storage::forget_session();
         let account = Some(stored.account.clone());
         let silent_possible = stored.implicit_flow && stored.account.is_identified();
         if session::recovery(silent_possible, storage::last_silent_attempt(), browser::now()) == Recovery::Silent {
@@ -331,7 +331,7 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
         // Entra did not refuse the refresh token: it may still be good, so it is kept.
         Err(error) if !refused_by_entra(&error) => Err(SignInError::RenewalInterrupted(Box::new(error))),
         Err(error) => {
-            storage::clear();
+            storage::forget_session();
             let rejected = matches!(&error, SignInError::Provider(answer) if answer.error == "invalid_grant");
             let silent_possible = rejected && stored.account.is_identified();
             match session::recovery(silent_possible, storage::last_silent_attempt(), browser::now()) {

@@ -1,6 +1,7 @@
 //! The tab's `sessionStorage`: pending logins keyed by their `state` (two tabs, or two clicks,
-//! never overwrite each other's verifier), the signed-in session, and an action waiting for a
-//! step-up sign-in. Tokens never go to
+//! never overwrite each other's verifier), the signed-in session, and what the user typed and
+//! has not saved (it waits there through a step-up sign-in, the implicit flow's renewal or a
+//! reload). Tokens never go to
 //! `localStorage`: they stay in this tab and die with it. The one thing `localStorage` keeps
 //! is the organisation the user picked (a name, no secret), so every tab and visit uses it.
 
@@ -16,8 +17,8 @@ const SESSION_KEY: &str = "channels.session";
 /// renewal can reset the loop guard (only a silent sign-in that brought a session lasting longer
 /// than the guard: [`forget_silent_attempt`]).
 const SILENT_KEY: &str = "channels.silent-attempt";
-/// An action waiting for a step-up sign-in to finish, to be retried once after it.
-const STEP_UP_KEY: &str = "channels.step-up";
+/// What the user typed and has not saved yet; it outlives a renewal, not a sign-out.
+const UNSAVED_KEY: &str = "channels.unsaved";
 /// The organisation picked among several (`localStorage`).
 const PROFILE_KEY: &str = "channels.organisation";
 
@@ -62,26 +63,41 @@ pub fn load_session() -> Result<Option<StoredSession>, String> {
     serde_json::from_str(&json).map(Some).map_err(|e| e.to_string())
 }
 
-/// Forgets the session and every pending login of this tab.
+/// Forgets everything this tab holds for the user: the session, every pending login, and what
+/// they typed and did not save (a sign-out, a session ended elsewhere or unreadable).
 pub fn clear() {
+    forget_session();
+    forget_unsaved();
+}
+
+/// Forgets the session and every pending login, keeping what the user typed: a renewal that
+/// ends the stored session (so a reload cannot loop on it) and leaves for a silent sign-in
+/// brings the same user back to it.
+pub fn forget_session() {
     let storage = storage();
     let keys: Vec<String> = (0..storage.length().unwrap_or(0))
         .filter_map(|i| storage.key(i).ok().flatten())
-        .filter(|key| key == SESSION_KEY || key == STEP_UP_KEY || key.starts_with(PENDING_PREFIX))
+        .filter(|key| key == SESSION_KEY || key.starts_with(PENDING_PREFIX))
         .collect();
     for key in keys {
         let _ = storage.remove_item(&key);
     }
 }
 
-/// Keeps an action (what the user typed, the challenge) across the step-up sign-in.
-pub fn save_step_up<T: Serialize>(action: &T) {
-    put(STEP_UP_KEY, action);
+/// Keeps what the user typed and has not saved (and whether a save of it waits for a step-up).
+pub fn save_unsaved<T: Serialize>(unsaved: &T) {
+    put(UNSAVED_KEY, unsaved);
 }
 
-/// Removes and returns the action waiting for a step-up: it is retried once, never again.
-pub fn take_step_up<T: DeserializeOwned>() -> Option<T> {
-    take(STEP_UP_KEY)
+/// What the user typed and has not saved, if this tab holds any that can be read.
+pub fn load_unsaved<T: DeserializeOwned>() -> Option<T> {
+    let json = storage().get_item(UNSAVED_KEY).ok().flatten()?;
+    serde_json::from_str(&json).ok()
+}
+
+/// Forgets what the user typed: it was saved.
+pub fn forget_unsaved() {
+    let _ = storage().remove_item(UNSAVED_KEY);
 }
 
 /// Notes that a silent sign-in starts now.

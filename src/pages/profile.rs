@@ -207,23 +207,28 @@ fn Channels(me: MyChannels) -> impl IntoView {
     }
 }
 
-/// What waits in this tab while a step-up sign-in runs: the preferences the user asked to save,
-/// whose they are, and since when.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct PendingSave {
+/// What the user typed and has not saved, whose it is, and whether a save of it waits for a
+/// step-up sign-in (since when). It is kept in this tab at every change, so leaving the page (a
+/// step-up, the implicit flow's renewal, a reload) loses nothing; a save or a sign-out forgets it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Unsaved {
     preferences: serde_json::Map<String, serde_json::Value>,
     tid: String,
     oid: String,
-    at: u64,
+    #[serde(default)]
+    saving_since: Option<u64>,
 }
 
-/// How long a save waits for its step-up sign-in; one abandoned longer is forgotten.
+/// How long a save waits for its step-up sign-in; one abandoned longer is not retried (what
+/// was typed is still shown, unsaved).
 const STEP_UP_WITHIN_SECONDS: u64 = 600;
 
 /// Where a save of the preferences is.
 #[derive(Clone, PartialEq)]
 enum Saving {
     Idle,
+    /// What the user typed earlier and did not save is back in the form.
+    Kept,
     Busy,
     Saved,
     /// Leaving for the step-up sign-in.
@@ -243,38 +248,57 @@ fn Preferences(
 ) -> impl IntoView {
     let sign_in = expect_context::<SignIn>();
     let account = session.get_untracked().stored.account.clone();
-    let resumed = storage::take_step_up::<PendingSave>().filter(|pending| {
-        pending.tid == account.tid
-            && pending.oid == account.oid
-            && browser::now().saturating_sub(pending.at) < STEP_UP_WITHIN_SECONDS
+    // What this user typed here and did not save (the same as what is stored is nothing kept);
+    // another account's is forgotten, never shown.
+    let kept = storage::load_unsaved::<Unsaved>().filter(|unsaved| {
+        let own = unsaved.tid == account.tid && unsaved.oid == account.oid;
+        if !own {
+            storage::forget_unsaved();
+        }
+        own && (unsaved.preferences != stored || unsaved.saving_since.is_some())
     });
-    let initial = resumed.as_ref().map_or(stored, |pending| pending.preferences.clone());
+    // A save waiting for this step-up is retried once: what is kept from here on only waits.
+    let resume = kept
+        .as_ref()
+        .and_then(|unsaved| unsaved.saving_since)
+        .is_some_and(|since| browser::now().saturating_sub(since) < STEP_UP_WITHIN_SECONDS);
+    let initial = kept.as_ref().map_or(stored, |unsaved| unsaved.preferences.clone());
     let text = |key: &str| initial.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
     let display_name = RwSignal::new(text("display_name"));
     let default_channel = RwSignal::new(text("default_channel"));
     // Keys the form does not edit are kept as they are.
     let base = StoredValue::new(initial);
-    let state = RwSignal::new(Saving::Idle);
+    let state = RwSignal::new(if kept.is_some() { Saving::Kept } else { Saving::Idle });
+    // What the form holds now, as it would be saved.
+    let typed = {
+        let account = account.clone();
+        move || {
+            let mut preferences = base.get_value();
+            preferences.insert("display_name".into(), display_name.get_untracked().trim().to_owned().into());
+            preferences.insert("default_channel".into(), default_channel.get_untracked().into());
+            Unsaved { preferences, tid: account.tid.clone(), oid: account.oid.clone(), saving_since: None }
+        }
+    };
+    let keep = {
+        let typed = typed.clone();
+        move || storage::save_unsaved(&typed())
+    };
+    if kept.is_some() {
+        keep();
+    }
     let save = Callback::new(move |after_step_up: bool| {
-        let mut preferences = base.get_value();
-        preferences.insert("display_name".into(), display_name.get_untracked().trim().to_owned().into());
-        preferences.insert("default_channel".into(), default_channel.get_untracked().into());
+        let unsaved = typed();
         state.set(Saving::Busy);
         let (session, account) = (session.get_untracked(), account.clone());
         leptos::task::spawn_local(async move {
-            let outcome = match http::save_profile(&session.access_token, &preferences).await {
+            let outcome = match http::save_profile(&session.access_token, &unsaved.preferences).await {
                 Ok(()) => {
-                    base.try_set_value(preferences);
+                    storage::forget_unsaved();
+                    base.try_set_value(unsaved.preferences);
                     Saving::Saved
                 }
                 Err(SaveFailure::StepUp(claims)) if !after_step_up => {
-                    let pending = PendingSave {
-                        preferences,
-                        tid: account.tid.clone(),
-                        oid: account.oid.clone(),
-                        at: browser::now(),
-                    };
-                    storage::save_step_up(&pending);
+                    storage::save_unsaved(&Unsaved { saving_since: Some(browser::now()), ..unsaved });
                     sign_in.step_up(account, &claims);
                     Saving::SteppingUp
                 }
@@ -306,11 +330,12 @@ fn Preferences(
             state.try_set(outcome);
         });
     });
-    if resumed.is_some() {
+    if resume {
         save.run(true);
     }
     let status = move || match state.get() {
         Saving::Idle => None,
+        Saving::Kept => Some(view! { <Status text="What you typed earlier is back: not saved yet." /> }.into_any()),
         Saving::Busy => Some(view! { <Status text="Saving…" /> }.into_any()),
         Saving::SteppingUp => {
             Some(view! { <Status text="Saving needs a stronger sign-in: taking you to Microsoft…" /> }.into_any())
@@ -348,11 +373,21 @@ fn Preferences(
                     type="text"
                     maxlength="100"
                     prop:value=display_name
-                    on:input=move |event| display_name.set(event_target_value(&event))
+                    on:input={
+                        let keep = keep.clone();
+                        move |event| {
+                            display_name.set(event_target_value(&event));
+                            keep();
+                        }
+                    }
                 />
             </label>
             <label>
-                "Default channel" <select on:change=move |event| default_channel.set(event_target_value(&event))>
+                "Default channel"
+                <select on:change=move |event| {
+                    default_channel.set(event_target_value(&event));
+                    keep();
+                }>
                     <option value="">"(none)"</option>
                     {options}
                 </select>
