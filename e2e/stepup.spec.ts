@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { signIn } from './helpers';
+import { signIn, signOutElsewhere } from './helpers';
 
 // Step-up: the demo API requires the authentication context c1 to save preferences, and the
 // demo tenant's policy protects c1 with MFA. The SPA answers the API's claims challenge with one
@@ -45,6 +45,23 @@ test('alice saves her preferences after one step-up through MFA, and a second sa
   // Stored: a reload (renewed by the refresh token) shows them.
   await page.reload();
   await expect(preferences(page).getByLabel('Display name')).toHaveValue('Alice Moreau-Ng');
+
+  // What she types while a save is on its way is not taken for saved: a reload brings it back.
+  let release = () => {};
+  const answered = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/me/profile', async (route) => {
+    await answered;
+    await route.continue();
+  });
+  await preferences(page).getByLabel('Display name').fill('Alice M-N');
+  await preferences(page).getByRole('button', { name: 'Save preferences' }).click();
+  await expect(preferences(page).getByRole('status')).toHaveText('Saving…');
+  await preferences(page).getByLabel('Display name').fill('Alice M-N, typed while saving');
+  release();
+  await expect(preferences(page).getByRole('status')).toHaveText('Preferences saved.');
+  await page.reload();
+  await expect(preferences(page).getByLabel('Display name')).toHaveValue('Alice M-N, typed while saving');
+  await expect(preferences(page).getByRole('status')).toHaveText('What you typed earlier is back: not saved yet.');
 });
 
 test('a second challenge for the same save is explained, not answered with another sign-in', async ({ page }) => {
@@ -129,4 +146,62 @@ test('a save waiting for its step-up resumes only for its own account, within te
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
   expect(await kept()).toBeNull();
+});
+
+test('an account whose sign-in brought no object id keeps nothing of what it typed, nor is shown what another left', async ({ page }) => {
+  // Every ID token loses its oid on its way to the SPA: the session cannot tell this account
+  // from another such one.
+  await page.route('**/oauth2/v2.0/token', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    if (body.id_token) {
+      const [header, payload, signature] = body.id_token.split('.');
+      const { oid: _, ...claims } = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      body.id_token = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+    }
+    await route.fulfill({ response, json: body });
+  });
+  await signIn(page, 'Bob Okafor');
+  await preferences(page).getByLabel('Display name').fill('Typed by this account');
+  expect(await page.evaluate(() => sessionStorage.getItem('channels.unsaved'))).toBeNull();
+
+  // What another account without an oid would have left in the tab is not shown.
+  await page.evaluate(() =>
+    sessionStorage.setItem(
+      'channels.unsaved',
+      JSON.stringify({ preferences: { display_name: 'Typed by another' }, tid: '4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f', oid: '', saving_since: null }),
+    ),
+  );
+  const me = page.waitForResponse((r) => r.url().endsWith('/api/me') && r.status() === 200);
+  await page.reload();
+  const held = (await (await me).json()).member?.preferences ?? {};
+  await expect(preferences(page).getByLabel('Display name')).toHaveValue(held.display_name ?? '');
+  expect(held.display_name ?? '').not.toMatch(/^Typed by/);
+  expect(await page.evaluate(() => sessionStorage.getItem('channels.unsaved'))).toBeNull();
+});
+
+test('a save that answers after a sign-out elsewhere keeps nothing and starts no step-up', async ({ page, context }) => {
+  await signIn(page, 'Bob Okafor');
+  let release = () => {};
+  const answered = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/me/profile', async (route) => {
+    await answered;
+    await route.continue();
+  });
+  const signIns: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/oauth2/v2.0/authorize')) signIns.push(r.url());
+  });
+  await preferences(page).getByLabel('Display name').fill('Bob, late');
+  const challenge = page.waitForResponse((r) => r.url().endsWith('/api/me/profile'));
+  await preferences(page).getByRole('button', { name: 'Save preferences' }).click();
+
+  // Signed out in another tab (Entra's front-channel logout) while the save waits.
+  await signOutElsewhere(context, page);
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  release();
+  expect((await challenge).status()).toBe(401); // bob's token has no c1: a claims challenge
+  await page.waitForTimeout(1000); // what the page would do with it
+  expect(signIns).toEqual([]);
+  expect(await page.evaluate(() => sessionStorage.getItem('channels.unsaved'))).toBeNull();
 });

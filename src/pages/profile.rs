@@ -249,9 +249,11 @@ fn Preferences(
     let sign_in = expect_context::<SignIn>();
     let account = session.get_untracked().stored.account.clone();
     // What this user typed here and did not save (the same as what is stored is nothing kept);
-    // another account's is forgotten, never shown.
+    // another account's is forgotten, never shown. An account whose ids the sign-in did not
+    // bring keeps nothing: it could not be told from another such account.
+    let identified = account.is_identified();
     let kept = storage::load_unsaved::<Unsaved>().filter(|unsaved| {
-        let own = unsaved.tid == account.tid && unsaved.oid == account.oid;
+        let own = identified && unsaved.tid == account.tid && unsaved.oid == account.oid;
         if !own {
             storage::forget_unsaved();
         }
@@ -281,7 +283,11 @@ fn Preferences(
     };
     let keep = {
         let typed = typed.clone();
-        move || storage::save_unsaved(&typed())
+        move || {
+            if identified {
+                storage::save_unsaved(&typed());
+            }
+        }
     };
     if kept.is_some() {
         keep();
@@ -291,14 +297,24 @@ fn Preferences(
         state.set(Saving::Busy);
         let (session, account) = (session.get_untracked(), account.clone());
         leptos::task::spawn_local(async move {
-            let outcome = match http::save_profile(&session.access_token, &unsaved.preferences).await {
+            let answer = http::save_profile(&session.access_token, &unsaved.preferences).await;
+            // The form may be gone by now (signed out meanwhile): nothing is kept or started for it.
+            if state.try_get_untracked().is_none() {
+                return;
+            }
+            let outcome = match answer {
                 Ok(()) => {
-                    storage::forget_unsaved();
+                    // What was typed while the save ran is still unsaved.
+                    if storage::load_unsaved::<Unsaved>().is_none_or(|kept| kept.preferences == unsaved.preferences) {
+                        storage::forget_unsaved();
+                    }
                     base.try_set_value(unsaved.preferences);
                     Saving::Saved
                 }
                 Err(SaveFailure::StepUp(claims)) if !after_step_up => {
-                    storage::save_unsaved(&Unsaved { saving_since: Some(browser::now()), ..unsaved });
+                    if identified {
+                        storage::save_unsaved(&Unsaved { saving_since: Some(browser::now()), ..unsaved });
+                    }
                     sign_in.step_up(account, &claims);
                     Saving::SteppingUp
                 }
