@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type BrowserContext, type Page, type Request } from '@playwright/test';
 import { emulatorPort } from './playwright.config';
 
 /** Signs in through the emulator's account picker as the user with this display name. */
@@ -46,4 +46,14 @@ export async function sessionSid(page: Page): Promise<string> {
 export async function signOutElsewhere(context: BrowserContext, page: Page, base = '') {
   const sid = await sessionSid(page);
   await (await context.newPage()).goto(`${base}/logout?sid=${encodeURIComponent(sid)}`);
+}
+
+/** Records every request the page sends to the authorize endpoint (not the forms posted back
+ * from the emulator's pages). */
+export function authorizeRequests(page: Page) {
+  const requests: Request[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'GET' && request.url().includes('/oauth2/v2.0/authorize?')) requests.push(request);
+  });
+  return requests;
 }

@@ -1,6 +1,6 @@
 import { createHash, createSign, generateKeyPairSync } from 'node:crypto';
 import { expect, test, type Page, type Request, type Response } from '@playwright/test';
-import { channels, signIn, signOut } from './helpers';
+import { authorizeRequests, channels, signIn, signOut } from './helpers';
 import { implicitApiPort, implicitEmulatorPort, implicitRefusedApiPort } from './playwright.config';
 
 // An organisation on the implicit flow (its opt-in, CHANNELS_SPA_IMPLICIT_FLOW=true), against a
@@ -8,15 +8,6 @@ import { implicitApiPort, implicitEmulatorPort, implicitRefusedApiPort } from '.
 const base = `http://localhost:${implicitApiPort}`;
 const emulator = `http://127.0.0.1:${implicitEmulatorPort}`;
 const tenant = '4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
-
-/** Every request the page sends to the authorize endpoint (not the forms posted back). */
-function authorizeRequests(page: Page) {
-  const requests: Request[] = [];
-  page.on('request', (request) => {
-    if (request.method() === 'GET' && request.url().includes('/oauth2/v2.0/authorize?')) requests.push(request);
-  });
-  return requests;
-}
 
 /** The address Entra sends the browser back to after the account is picked: /sso#tokens. */
 function answers(page: Page) {

@@ -1,19 +1,9 @@
 import { expect, test, type Page, type Request } from '@playwright/test';
-import { channels, expireRefreshTokens, sessionSid, signIn, signOut, signOutElsewhere } from './helpers';
+import { authorizeRequests, channels, expireRefreshTokens, sessionSid, signIn, signOut, signOutElsewhere } from './helpers';
 import { emulatorPort, graphScopeApiPort, organisationsApiPort, policiesApiPort, policiesClientIds } from './playwright.config';
 
 const silentRequests = (requests: Request[]) =>
   requests.filter((r) => r.url().includes('/oauth2/v2.0/authorize?') && new URL(r.url()).searchParams.get('prompt') === 'none');
-
-/** Records every request the page sends to the emulator's authorize endpoint (not the forms
- * posted back from its pages). */
-function authorizeRequests(page: Page) {
-  const requests: Request[] = [];
-  page.on('request', (request) => {
-    if (request.method() === 'GET' && request.url().includes('/oauth2/v2.0/authorize?')) requests.push(request);
-  });
-  return requests;
-}
 
 test('past the 24-hour refresh limit the session comes back silently, and without a loop when it cannot', async ({
   page,

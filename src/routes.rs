@@ -3,7 +3,8 @@
 //! it. The paths:
 //!
 //! - `/sso` ([`CALLBACK_PATH`]): Entra's redirect back, with a code after a sign-in (tokens in
-//!   the fragment in the implicit flow), bare after a sign-out. The address bar leaves it at once; the lifecycle is given its query.
+//!   the fragment in the implicit flow), bare after a sign-out. The address bar leaves it at
+//!   once; the lifecycle is given its query, or the fragment.
 //! - `/logout` ([`FRONT_CHANNEL_LOGOUT_PATH`]): the front-channel logout; the same.
 //! - `/diagnostics` ([`DIAGNOSTICS_PATH`]): the signed-in page with its diagnostics open.
 //! - anything else (`/`, a deep link): the page of the lifecycle's phase. A sign-in started on a

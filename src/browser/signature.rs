@@ -21,7 +21,7 @@ pub async fn verifies(key: &Jwk, parts: &SignedParts<'_>) -> Result<bool, String
     let subtle = super::window().crypto().map_err(said)?.subtle();
     // The key as the JWKS published it (`kty`, `kid`, `n`, `e`); Web Crypto reads it as is.
     let jwk = js_sys::JSON::parse(&serde_json::to_string(key).map_err(|e| e.to_string())?).map_err(said)?;
-    let algorithm = js_sys::JSON::parse(r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#).map_err(said)?;
+    let algorithm = js_sys::JSON::parse(&format!(r#"{{"name":"{RS256}","hash":"SHA-256"}}"#)).map_err(said)?;
     let usages = js_sys::Array::of1(&"verify".into());
     let imported = subtle
         .import_key_with_object("jwk", jwk.unchecked_ref(), algorithm.unchecked_ref(), false, &usages)

@@ -405,6 +405,15 @@ impl Tenant {
 }
 
 impl GroupFormat {
+    /// The claim the groups go into: `groups`, or `roles` when the registration emits them so.
+    pub fn claim(&self) -> &'static str {
+        if self.emit_as_roles {
+            "roles"
+        } else {
+            "groups"
+        }
+    }
+
     /// The claim value for `group`, or `None` when this format leaves it out.
     pub fn write(&self, group: &Group) -> Option<String> {
         match (&group.on_premises, self.on_premises) {

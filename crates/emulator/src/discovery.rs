@@ -51,12 +51,13 @@ fn object(value: Value) -> Map<String, Value> {
 
 /// The fields the v1 and v2 documents share.
 fn shared_fields(base: &str, cloud: Cloud) -> Map<String, Value> {
-    let (instance, graph) = match cloud {
-        Cloud::Global => ("microsoftonline.com", "graph.microsoft.com"),
-        Cloud::UsGovernment => ("microsoftonline.us", "graph.microsoft.us"),
-        Cloud::China => ("partner.microsoftonline.cn", "microsoftgraph.chinacloudapi.cn"),
-        Cloud::ExternalId => ("ciamlogin.com", "graph.microsoft.com"),
+    let instance = match cloud {
+        Cloud::Global => "microsoftonline.com",
+        Cloud::UsGovernment => "microsoftonline.us",
+        Cloud::China => "partner.microsoftonline.cn",
+        Cloud::ExternalId => "ciamlogin.com",
     };
+    let graph = cloud.graph_audience().trim_start_matches("https://");
     object(json!({
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
         "response_modes_supported": ["query", "fragment"],

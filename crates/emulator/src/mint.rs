@@ -116,8 +116,7 @@ impl Emulator {
                 if !authorization.acrs.is_empty() {
                     claims["acrs"] = authorization.acrs.clone().into();
                 }
-                // The groups' claim: `groups`, or `roles` when the registration emits them so.
-                let emitted = if api.group_format.emit_as_roles { "roles" } else { "groups" };
+                let emitted = api.group_format.claim();
                 let many = |claims: &Value| {
                     claims.get("_claim_names").is_some()
                         || claims[emitted].as_array().is_some_and(|groups| groups.len() >= IMPLICIT_GROUPS_LIMIT)
@@ -228,7 +227,7 @@ impl Emulator {
                 add_optional(&mut claims, api.access_token_claims, user);
             }
         }
-        let groups_claim = if api.group_format.emit_as_roles { "roles" } else { "groups" };
+        let groups_claim = api.group_format.claim();
         // External ID has no on-premises groups and no group names in tokens: object ids only.
         let object_ids;
         let api = if self.directory().cloud == Cloud::ExternalId {

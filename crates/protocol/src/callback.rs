@@ -167,9 +167,7 @@ pub fn parse(query: &str) -> Result<Callback, CallbackError> {
             };
             let Some(expires_in) = expires_in.as_deref().and_then(|seconds| seconds.parse().ok()) else {
                 let found = expires_in.map_or("none".to_owned(), |seconds| format!("{seconds:?}"));
-                return Err(CallbackError::Malformed(format!(
-                    "expected `expires_in` in whole seconds with the tokens (found {found})"
-                )));
+                return malformed(&format!("expected `expires_in` in whole seconds with the tokens (found {found})"));
             };
             let tokens = ImplicitTokens {
                 access_token: AccessToken::new(access_token),

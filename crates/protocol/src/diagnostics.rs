@@ -112,6 +112,11 @@ pub fn check(
     // reading from the back brings a second copy of the string splitter into the SPA (0.4 KB).
     #[allow(clippy::double_ended_iterator_last)]
     let scope = config.api_scope.split('/').last().unwrap_or_default();
+    let groups_found = if groups.is_empty() {
+        "no groups claim".to_owned()
+    } else {
+        "groups ".to_owned() + &groups[..groups.len().min(5)].join(", ")
+    };
     let mut checks = vec![
         Check {
             name: "The token is for this API, not Microsoft Graph",
@@ -136,22 +141,14 @@ pub fn check(
             Check {
                 name: "Groups arrive (as object ids: External ID has no group names)",
                 passed: !groups.is_empty(),
-                found: if groups.is_empty() {
-                    "no groups claim".to_owned()
-                } else {
-                    "groups ".to_owned() + &groups[..groups.len().min(5)].join(", ")
-                },
+                found: groups_found,
                 fix: "App registrations → this app → Token configuration → Add groups claim → Security groups (or Groups assigned to the application); map each channel to its groups' object ids.",
             }
         } else {
             Check {
                 name: "Groups arrive as names",
                 passed: !groups.is_empty() && !groups.iter().all(|g| is_guid(g)),
-                found: if groups.is_empty() {
-                    "no groups claim".to_owned()
-                } else {
-                    "groups ".to_owned() + &groups[..groups.len().min(5)].join(", ")
-                },
+                found: groups_found,
                 fix: "App registrations → this app → Token configuration → Add groups claim → Security groups → Access token: sAMAccountName; and make sure the channel groups are synced from AD.",
             }
         },
