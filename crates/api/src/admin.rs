@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Validator;
+use crate::channels::{Groups, ProvisionedGroup};
 use crate::config::{parse_origin, ApiConfig, TokenVersion};
-use crate::scim::store::ProvisionedGroup;
 
 /// `check-token`: whether `token` is valid for this configuration, and if not, every reason
 /// with its fix. Returns the report and whether the token is valid.
@@ -145,24 +145,42 @@ pub struct Previewed<'a> {
     pub overage: bool,
     /// The groups SCIM provisioning gave the user, used when the token has none.
     pub provisioned: &'a [ProvisionedGroup],
+    /// Whether SCIM provisioning is on for the tenant (it has a live SCIM token).
+    pub scim: bool,
+}
+
+/// What an admin should know of `tenant`'s channel references once SCIM provisioning is on: a
+/// name reference matches a provisioned group's `displayName`, which the group's owners can
+/// change, and a domain-qualified one never matches a provisioned group. One line each.
+pub fn provisioning_warnings(config: &ApiConfig, tenant: &str) -> Vec<String> {
+    let by_name = config.channels.granted_by_name(tenant).map(|(channel, name)| {
+        format!(
+            "channel {channel:?} is granted by the group name `{name}`: with SCIM provisioning on, a provisioned \
+             group of that displayName grants it, and a group's owners can rename their group; name the group by \
+             its object id instead (Entra: Groups → the group → Object ID)"
+        )
+    });
+    let qualified = config.channels.qualified_refs(tenant).map(|(channel, reference)| {
+        format!(
+            "channel {channel:?}: `{reference}` is domain-qualified, so it matches the token's groups claim only, \
+             never a provisioned group (SCIM carries no domain); add the group's object id to the channel for \
+             provisioned members"
+        )
+    });
+    by_name.chain(qualified).collect()
 }
 
 /// `preview`: the channels a user would get, in which tenant, and why.
 pub fn preview(config: &ApiConfig, user: &Previewed) -> String {
-    let Previewed { tenant, upn, groups, roles, overage, provisioned } = *user;
+    let Previewed { tenant, upn, groups, roles, overage, provisioned, scim } = *user;
     let mut out = String::new();
     let (assignment, reasons) = if groups.is_none() && !provisioned.is_empty() {
         let names: Vec<&str> = provisioned.iter().map(|g| g.display_name.as_str()).collect();
         let _ = writeln!(out, "provisioned memberships (SCIM): {}", names.join(", "));
-        let matchable: Vec<String> = provisioned
-            .iter()
-            .flat_map(|g| std::iter::once(g.display_name.clone()).chain(g.external_id.clone()))
-            .collect();
-        let reasons = config.channels.explain(tenant, &matchable, roles);
-        let reasons = reasons.into_iter().map(|(channel, reason)| (channel, format!("provisioned {reason}")));
-        (config.channels.assign_provisioned(tenant, &matchable, roles), reasons.collect())
+        let reasons = config.channels.explain(tenant, Groups::Provisioned(provisioned), roles);
+        (config.channels.assign_provisioned(tenant, provisioned, roles), reasons)
     } else {
-        let reasons = config.channels.explain(tenant, groups.unwrap_or_default(), roles);
+        let reasons = config.channels.explain(tenant, Groups::Claim(groups.unwrap_or_default()), roles);
         (config.channels.assign_parts(tenant, groups, roles, overage), reasons)
     };
     let _ = writeln!(out, "{upn} (tenant {tenant}) would get {} channel(s):", assignment.channels.len());
@@ -173,6 +191,11 @@ pub fn preview(config: &ApiConfig, user: &Previewed) -> String {
         let _ = writeln!(out, "note ({}): {}", notice.code, notice.message);
         if let Some(fix) = notice.fix {
             let _ = writeln!(out, "fix: {fix}");
+        }
+    }
+    if scim || !provisioned.is_empty() {
+        for warning in provisioning_warnings(config, tenant) {
+            let _ = writeln!(out, "warning: {warning}");
         }
     }
     out
@@ -246,6 +269,7 @@ mod tests {
             roles: &[],
             overage: false,
             provisioned: &[],
+            scim: false,
         };
         assert_eq!(
             preview(&config, &alice),
@@ -258,15 +282,45 @@ mod tests {
             roles: &[],
             overage: true,
             provisioned: &[],
+            scim: false,
         };
         let overage = preview(&config, &dave);
         assert!(overage.contains("note (groups_overage)"), "{overage}");
         let site = |name: &str, id: &str| ProvisionedGroup { display_name: name.into(), external_id: Some(id.into()) };
         let provisioned = [site("Site-001", "5173e000-0000-4000-8000-000000000001"), site("Dispatch", "0c6a1f52")];
         let dave = Previewed { provisioned: &provisioned, ..dave };
-        assert_eq!(
-            preview(&config, &dave),
-            "provisioned memberships (SCIM): Site-001, Dispatch\ndave@contoso.example (tenant 4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f) would get 2 channel(s):\n  All Call                 by provisioned group Dispatch\n  Dispatch Ops             by provisioned group Dispatch\nnote (provisioned_groups): These are the channels from your organisation's provisioning: your token carries no groups, so the API used the group memberships Entra provisioned.\n"
+        let text = preview(&config, &dave);
+        assert!(
+            text.starts_with("provisioned memberships (SCIM): Site-001, Dispatch\ndave@contoso.example (tenant 4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f) would get 2 channel(s):\n  All Call                 by provisioned group Dispatch\n  Dispatch Ops             by provisioned group Dispatch\nnote (provisioned_groups): These are the channels from your organisation's provisioning: your token carries no groups, so the API used the group memberships Entra provisioned.\nwarning: "),
+            "{text}"
         );
+        // Every name reference of the demo is flagged: seven, All Call's three among them.
+        let warnings: Vec<&str> = text.lines().filter(|line| line.starts_with("warning: ")).collect();
+        assert_eq!(warnings.len(), 7, "{text}");
+        assert!(warnings[0].starts_with("warning: channel \"All Call\" is granted by the group name `dispatch`"));
+        assert!(warnings.iter().all(|w| w.contains("rename") && w.contains("object id")), "{warnings:?}");
+    }
+
+    #[test]
+    fn preview_flags_names_and_qualified_groups_once_scim_is_on() {
+        let mut config = ApiConfig::demo();
+        config.channels = crate::channels::ChannelMap::new(vec![crate::channels::Channel {
+            name: "Ops".into(),
+            tenant: None,
+            groups: ["CONTOSO\\Dispatch", "0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001"]
+                .iter()
+                .map(|g| crate::channels::GroupRef::parse(g).unwrap())
+                .collect(),
+            roles: Vec::new(),
+        }]);
+        let tenant = crate::config::DEMO_TENANT_ID;
+        let user =
+            Previewed { tenant, upn: "u", groups: None, roles: &[], overage: false, provisioned: &[], scim: false };
+        assert!(!preview(&config, &user).contains("warning"), "SCIM off: nothing to flag");
+        let text = preview(&config, &Previewed { scim: true, ..user });
+        let warnings: Vec<&str> = text.lines().filter(|line| line.starts_with("warning: ")).collect();
+        assert_eq!(warnings.len(), 1, "{text}");
+        assert!(warnings[0].contains("`contoso\\dispatch` is domain-qualified"), "{text}");
+        assert!(warnings[0].contains("never a provisioned group"), "{text}");
     }
 }

@@ -7,6 +7,12 @@
 //! A channel's groups and roles belong to a tenant: when several tenants are allowed, each
 //! channel names its own (the configuration refuses one that does not), and only a token of that
 //! tenant (`tid`) is granted it; a plain name such as `Dispatch` may exist in every tenant.
+//!
+//! Groups that SCIM provisioned (used when a token carries none) are trusted less than the
+//! token's: a group's owners, who need not be admins, can rename it, and the next provisioning
+//! cycle sends the new `displayName`. So a provisioned group matches an object-id reference by
+//! its `externalId` only, a name reference by its whole `displayName` only, and a
+//! domain-qualified reference never (SCIM carries no domain).
 
 use channels_protocol::claims::is_guid;
 use channels_protocol::wire::Notice;
@@ -47,6 +53,20 @@ impl GroupRef {
         }
     }
 
+    /// Whether a provisioned group is this group: an object id against its `externalId` only,
+    /// compared as a GUID; a name against its whole `displayName`, case-insensitively; a
+    /// domain-qualified name never.
+    pub fn matches_provisioned(&self, group: &ProvisionedGroup) -> bool {
+        match self {
+            Self::ObjectId(id) => group
+                .external_id
+                .as_deref()
+                .is_some_and(|external| is_guid(external) && external.eq_ignore_ascii_case(id)),
+            Self::Name(name) => group.display_name.to_lowercase() == *name,
+            Self::Qualified { .. } => false,
+        }
+    }
+
     /// Whether a value of the `groups` claim is this group.
     pub fn matches(&self, claim: &str) -> bool {
         let claim = claim.to_lowercase();
@@ -54,6 +74,40 @@ impl GroupRef {
             Self::ObjectId(id) => claim == *id,
             Self::Name(name) => claim.rsplit('\\').next() == Some(name.as_str()),
             Self::Qualified { domain, name } => claim.split_once('\\') == Some((domain.as_str(), name.as_str())),
+        }
+    }
+}
+
+/// A group SCIM provisioning put a user in, as provisioning named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionedGroup {
+    /// The group's `displayName`: its owners can change it.
+    pub display_name: String,
+    /// The group's `externalId` (Entra's object id by default): nobody can change it.
+    pub external_id: Option<String>,
+}
+
+/// A user's groups, and where they come from: which references may match depends on it.
+#[derive(Debug, Clone, Copy)]
+pub enum Groups<'a> {
+    /// The token's `groups` claim, as Entra writes it from the directory.
+    Claim(&'a [String]),
+    /// The memberships SCIM provisioned, used when the token carries no groups.
+    Provisioned(&'a [ProvisionedGroup]),
+}
+
+impl Groups<'_> {
+    /// How the first of these groups that is one of `refs` is named: `group CONTOSO\Dispatch`,
+    /// `provisioned group Dispatch`.
+    fn granting(&self, refs: &[GroupRef]) -> Option<String> {
+        match self {
+            Self::Claim(claims) => {
+                claims.iter().find(|claim| refs.iter().any(|g| g.matches(claim))).map(|claim| format!("group {claim}"))
+            }
+            Self::Provisioned(groups) => groups
+                .iter()
+                .find(|group| refs.iter().any(|g| g.matches_provisioned(group)))
+                .map(|group| format!("provisioned group {}", group.display_name)),
         }
     }
 }
@@ -109,32 +163,53 @@ impl ChannelMap {
     pub fn channels_for<'a>(
         &'a self,
         tenant: &'a str,
-        groups: &'a [String],
+        groups: Groups<'a>,
         roles: &'a [String],
     ) -> impl Iterator<Item = &'a str> + 'a {
-        self.channels_of(tenant)
-            .filter(move |channel| {
-                channel.groups.iter().any(|g| groups.iter().any(|claim| g.matches(claim)))
-                    || channel.roles.iter().any(|r| roles.contains(r))
-            })
-            .map(|channel| channel.name.as_str())
+        self.explain_each(tenant, groups, roles).map(|(channel, _)| channel)
     }
 
     /// Why each channel granted to a user of `tenant` is granted: `(channel, "group Dispatch")`,
     /// in map order.
-    pub fn explain(&self, tenant: &str, groups: &[String], roles: &[String]) -> Vec<(String, String)> {
-        self.channels_of(tenant)
-            .filter_map(|channel| {
-                let by_group = groups.iter().find(|claim| channel.groups.iter().any(|g| g.matches(claim)));
-                let by_role = roles.iter().find(|role| channel.roles.contains(role));
-                let reason = match (by_group, by_role) {
-                    (Some(group), _) => format!("group {group}"),
-                    (None, Some(role)) => format!("app role {role}"),
-                    (None, None) => return None,
-                };
-                Some((channel.name.clone(), reason))
+    pub fn explain(&self, tenant: &str, groups: Groups<'_>, roles: &[String]) -> Vec<(String, String)> {
+        self.explain_each(tenant, groups, roles).map(|(channel, reason)| (channel.to_owned(), reason)).collect()
+    }
+
+    fn explain_each<'a>(
+        &'a self,
+        tenant: &'a str,
+        groups: Groups<'a>,
+        roles: &'a [String],
+    ) -> impl Iterator<Item = (&'a str, String)> + 'a {
+        self.channels_of(tenant).filter_map(move |channel| {
+            let reason = groups.granting(&channel.groups).or_else(|| {
+                roles.iter().find(|role| channel.roles.contains(role)).map(|role| format!("app role {role}"))
+            })?;
+            Some((channel.name.as_str(), reason))
+        })
+    }
+
+    /// The channels of `tenant` that a group name grants, with that name: a provisioned group
+    /// whose owners rename it to that name would grant them (flagged at start and by `preview`
+    /// when SCIM provisioning is on).
+    pub fn granted_by_name<'a>(&'a self, tenant: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.channels_of(tenant).flat_map(|channel| {
+            channel.groups.iter().filter_map(move |group| match group {
+                GroupRef::Name(name) => Some((channel.name.as_str(), name.as_str())),
+                _ => None,
             })
-            .collect()
+        })
+    }
+
+    /// The domain-qualified references of `tenant`'s channels, which no provisioned group
+    /// matches, with their channel.
+    pub fn qualified_refs<'a>(&'a self, tenant: &'a str) -> impl Iterator<Item = (&'a str, String)> + 'a {
+        self.channels_of(tenant).flat_map(|channel| {
+            channel.groups.iter().filter_map(move |group| match group {
+                GroupRef::Qualified { domain, name } => Some((channel.name.as_str(), format!("{domain}\\{name}"))),
+                _ => None,
+            })
+        })
     }
 
     /// Assigns channels to the holder of `claims`.
@@ -144,10 +219,11 @@ impl ChannelMap {
         self.assign_parts(&claims.tid, claims.groups.as_deref(), roles, claims.has_group_overage())
     }
 
-    /// Assigns channels to a user of `tenant` from the groups SCIM provisioning pushed for them
-    /// (display names and external ids), used when their token carries no groups.
-    pub fn assign_provisioned(&self, tenant: &str, groups: &[String], roles: &[String]) -> Assignment {
-        let channels: Vec<String> = self.channels_for(tenant, groups, roles).map(str::to_owned).collect();
+    /// Assigns channels to a user of `tenant` from the groups SCIM provisioning pushed for them,
+    /// used when their token carries no groups.
+    pub fn assign_provisioned(&self, tenant: &str, groups: &[ProvisionedGroup], roles: &[String]) -> Assignment {
+        let channels: Vec<String> =
+            self.channels_for(tenant, Groups::Provisioned(groups), roles).map(str::to_owned).collect();
         let message = if channels.is_empty() {
             "Your token carries no groups, so the API used the group memberships from your organisation's \
              provisioning; none of them grants a channel."
@@ -177,7 +253,8 @@ impl ChannelMap {
         overage: bool,
     ) -> Assignment {
         let groups = groups_claim.unwrap_or_default();
-        let channels: Vec<String> = self.channels_for(tenant, groups, roles).map(str::to_owned).collect();
+        let channels: Vec<String> =
+            self.channels_for(tenant, Groups::Claim(groups), roles).map(str::to_owned).collect();
         let notice = if overage {
             Some(Notice {
                 code: "groups_overage".into(),
@@ -229,7 +306,7 @@ mod tests {
     const TENANT: &str = crate::config::DEMO_TENANT_ID;
 
     fn names<'a>(map: &'a ChannelMap, groups: &'a [String], roles: &'a [String]) -> Vec<&'a str> {
-        map.channels_for(TENANT, groups, roles).collect()
+        map.channels_for(TENANT, Groups::Claim(groups), roles).collect()
     }
 
     fn channel(name: &str, tenant: Option<&str>, groups: &[&str], roles: &[&str]) -> Channel {
@@ -283,12 +360,52 @@ mod tests {
             channel("Harbour Ops", Some(fabrikam), &["Harbour"], &["Supervisor"]),
         ]);
         let (dispatch, supervisor) = (strings(&["Dispatch", "Harbour"]), strings(&["Supervisor"]));
-        assert_eq!(map.channels_for(TENANT, &dispatch, &supervisor).collect::<Vec<_>>(), ["All Call"]);
-        assert_eq!(map.channels_for(fabrikam, &dispatch, &[]).collect::<Vec<_>>(), ["Harbour Ops"]);
-        assert_eq!(map.channels_for(fabrikam, &[], &supervisor).collect::<Vec<_>>(), ["Harbour Ops"]);
-        assert_eq!(map.channels_for(&fabrikam.to_uppercase(), &strings(&["operations"]), &[]).count(), 1);
+        let claim = Groups::Claim(&dispatch);
+        assert_eq!(map.channels_for(TENANT, claim, &supervisor).collect::<Vec<_>>(), ["All Call"]);
+        assert_eq!(map.channels_for(fabrikam, claim, &[]).collect::<Vec<_>>(), ["Harbour Ops"]);
+        assert_eq!(map.channels_for(fabrikam, Groups::Claim(&[]), &supervisor).collect::<Vec<_>>(), ["Harbour Ops"]);
+        let operations = strings(&["operations"]);
+        assert_eq!(map.channels_for(&fabrikam.to_uppercase(), Groups::Claim(&operations), &[]).count(), 1);
         assert_eq!(map.channels_of(TENANT).count(), 1);
-        assert_eq!(map.explain(fabrikam, &dispatch, &[]), [("Harbour Ops".to_owned(), "group Harbour".to_owned())]);
+        assert_eq!(map.explain(fabrikam, claim, &[]), [("Harbour Ops".to_owned(), "group Harbour".to_owned())]);
+    }
+
+    fn provisioned(display_name: &str, external_id: Option<&str>) -> ProvisionedGroup {
+        ProvisionedGroup { display_name: display_name.into(), external_id: external_id.map(str::to_owned) }
+    }
+
+    /// Issue #30: a group's owner renames it (to the object id of the group behind a channel, or
+    /// to `Anything\Dispatch`) and the next provisioning cycle sends the new name.
+    #[test]
+    fn a_renamed_provisioned_group_grants_nothing_its_real_external_id_still_does() {
+        const DISPATCH_ID: &str = "0c6a1f52-1d1e-4b1a-9a57-3f0e2a7d0001";
+        let map = ChannelMap::new(vec![
+            channel("By Id", None, &[DISPATCH_ID], &[]),
+            channel("By Name", None, &["Dispatch"], &[]),
+            channel("Qualified", None, &["CONTOSO\\Dispatch"], &[]),
+        ]);
+        let granted = |groups: &[ProvisionedGroup]| -> Vec<String> {
+            map.channels_for(TENANT, Groups::Provisioned(groups), &[]).map(str::to_owned).collect()
+        };
+        let marketing = "5d2e0a11-9b7c-4e3f-8a6d-000000000099";
+        assert!(granted(&[provisioned(DISPATCH_ID, Some(marketing))]).is_empty(), "an object id as display name");
+        assert!(granted(&[provisioned(&DISPATCH_ID.to_uppercase(), None)]).is_empty());
+        assert!(granted(&[provisioned("Evil\\Dispatch", Some(marketing))]).is_empty(), "a name is never split on \\");
+        assert!(granted(&[provisioned("CONTOSO\\Dispatch", Some(marketing))]).is_empty(), "qualified never matches");
+        assert!(granted(&[provisioned("Dispatch Team", Some(marketing))]).is_empty(), "whole names only");
+        assert!(granted(&[provisioned("Marketing", Some("not-a-guid"))]).is_empty());
+        assert_eq!(
+            granted(&[provisioned("Renamed", Some(&DISPATCH_ID.to_uppercase()))]),
+            ["By Id"],
+            "externalId, as a GUID"
+        );
+        assert_eq!(granted(&[provisioned("DISPATCH", Some(marketing))]), ["By Name"], "whole, case-insensitive");
+        assert_eq!(
+            map.explain(TENANT, Groups::Provisioned(&[provisioned("Renamed", Some(DISPATCH_ID))]), &[]),
+            [("By Id".to_owned(), "provisioned group Renamed".to_owned())]
+        );
+        assert_eq!(map.granted_by_name(TENANT).collect::<Vec<_>>(), [("By Name", "dispatch")]);
+        assert_eq!(map.qualified_refs(TENANT).collect::<Vec<_>>(), [("Qualified", "contoso\\dispatch".to_owned())]);
     }
 
     #[test]

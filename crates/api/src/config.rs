@@ -82,9 +82,77 @@ pub struct ApiConfig {
     /// How the service is run: shutdown, request ids, logs, metrics.
     pub operations: Operations,
     /// The Conditional Access authentication context (`c1`…`c99`) that saving preferences
-    /// (`PUT /api/me/profile`) requires, if any: a token without it in `acrs` gets a claims
-    /// challenge (step-up).
-    pub step_up_profile: Option<String>,
+    /// (`PUT /api/me/profile`) requires of each tenant's users: a token without it in `acrs`
+    /// gets a claims challenge (step-up).
+    pub step_up: StepUp,
+}
+
+/// Step-up per tenant. `acrs` is written by the token's own tenant, and a tenant whose admin made
+/// no Conditional Access policy for a context adds it to `acrs` without asking anything; so each
+/// tenant's context is its own, and for an allowed tenant with none the operator chooses whether
+/// the action is refused or allowed without step-up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepUp {
+    /// Tenant (lower-case) → the context its users' tokens must carry.
+    contexts: std::collections::BTreeMap<String, String>,
+    /// What a tenant without a context of its own gets; `None` only when no tenant has one.
+    otherwise: Option<WithoutStepUp>,
+}
+
+/// `step_up.other_tenants`: the action for an allowed tenant that has no context of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithoutStepUp {
+    /// `"refuse"`: the action is refused (403), with the operator's fix.
+    Refuse,
+    /// `"allow"`: the action needs no step-up for that tenant's users.
+    Allow,
+}
+
+/// What [`StepUp`] asks of a tenant's token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepUpRule<'a> {
+    /// `acrs` must hold this context.
+    Required(&'a str),
+    /// The action is refused: the tenant has no context, and the operator chose to refuse.
+    Refused,
+    /// No step-up.
+    NotRequired,
+}
+
+impl StepUp {
+    /// Step-up with `context` for each of `tenants` (a single tenant's `step_up.profile`).
+    pub fn everywhere(context: &str, tenants: &[String]) -> Self {
+        let contexts = tenants.iter().map(|t| (t.to_ascii_lowercase(), context.to_owned())).collect();
+        Self { contexts, otherwise: None }
+    }
+
+    /// What saving preferences asks of a token of `tenant`. A tenant with no context of its own
+    /// is refused unless the operator allowed it, whenever any tenant has one.
+    pub fn rule(&self, tenant: &str) -> StepUpRule<'_> {
+        match self.contexts.get(&tenant.to_ascii_lowercase()) {
+            Some(context) => StepUpRule::Required(context),
+            None if self.contexts.is_empty() && self.otherwise.is_none() => StepUpRule::NotRequired,
+            None => match self.otherwise {
+                Some(WithoutStepUp::Allow) => StepUpRule::NotRequired,
+                Some(WithoutStepUp::Refuse) | None => StepUpRule::Refused,
+            },
+        }
+    }
+
+    /// Each allowed tenant's rule, in words, for the start-up log.
+    pub fn describe<'a>(&'a self, tenants: &'a [String]) -> impl Iterator<Item = (&'a str, String)> + 'a {
+        tenants.iter().map(move |tenant| {
+            let rule = match self.rule(tenant) {
+                StepUpRule::Required(context) => format!("requires the authentication context {context}"),
+                StepUpRule::Refused => {
+                    "refused: no authentication context for this tenant (step_up.other_tenants = \"refuse\")".to_owned()
+                }
+                StepUpRule::NotRequired if self.contexts.is_empty() => "no step-up configured".to_owned(),
+                StepUpRule::NotRequired => "allowed without step-up (step_up.other_tenants = \"allow\")".to_owned(),
+            };
+            (tenant.as_str(), rule)
+        })
+    }
 }
 
 /// How the service is run: what operators set for its shutdown, its request ids, its logs and
@@ -307,6 +375,9 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawStepUp {
     profile: Option<String>,
+    #[serde(default)]
+    tenants: std::collections::BTreeMap<String, String>,
+    other_tenants: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -545,19 +616,6 @@ pub fn demo_only(key: &str) -> Option<String> {
 impl RawConfig {
     fn validate(self, demo: bool) -> Result<ApiConfig, ConfigError> {
         let RawConfig { server, entra, channels, database, members, spa, log, metrics, step_up } = self;
-        // An empty value (CHANNELS_STEP_UP_PROFILE=) turns the demo's requirement off.
-        let step_up_profile = match step_up.profile.filter(|context| !context.is_empty()) {
-            Some(context) if channels_protocol::step_up::is_context_id(&context) => Some(context),
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "step_up.profile (CHANNELS_STEP_UP_PROFILE)",
-                    "an authentication context id, c1 to c99 (Entra: Protection → Conditional Access → \
-                     Authentication contexts)",
-                    other,
-                ))
-            }
-            None => None,
-        };
         let operations = Operations::validate(&server, log, metrics)?;
         let database_url = DatabaseUrl::parse(database.url.as_deref().unwrap_or("sqlite://channels.db?mode=rwc"))?;
         let default_roles = members.default_roles.unwrap_or_else(|| vec!["member".to_owned()]);
@@ -633,6 +691,7 @@ impl RawConfig {
         } else {
             tenant_id
         };
+        let step_up = step_up.validate(&allowed_tenants)?;
         let explicit_audiences = entra.audiences.filter(|a| !a.is_empty());
         let mut audiences =
             explicit_audiences.clone().unwrap_or_else(|| vec![client_id.clone(), format!("api://{client_id}")]);
@@ -803,8 +862,71 @@ impl RawConfig {
             default_roles,
             extra_roots,
             operations,
-            step_up_profile,
+            step_up,
         })
+    }
+}
+
+impl RawStepUp {
+    fn validate(self, allowed_tenants: &[String]) -> Result<StepUp, ConfigError> {
+        const WHERE: &str = "an authentication context id, c1 to c99 (Entra: Protection → Conditional Access → \
+                             Authentication contexts)";
+        let context = |key: String, context: String| {
+            if channels_protocol::step_up::is_context_id(&context) {
+                Ok(context)
+            } else {
+                Err(ConfigError::new(key, WHERE, context))
+            }
+        };
+        // An empty value (CHANNELS_STEP_UP_PROFILE=) turns the demo's requirement off.
+        let profile = self.profile.filter(|context| !context.is_empty());
+        let profile = profile.map(|c| context("step_up.profile (CHANNELS_STEP_UP_PROFILE)".into(), c)).transpose()?;
+        let mut contexts = std::collections::BTreeMap::new();
+        for (tenant, value) in self.tenants {
+            let key = format!("step_up.tenants.{tenant}");
+            if !allowed_tenants.iter().any(|allowed| allowed.eq_ignore_ascii_case(&tenant)) {
+                return Err(ConfigError::new(
+                    key,
+                    format!("an allowed tenant ({})", allowed_tenants.join(", ")),
+                    tenant,
+                ));
+            }
+            contexts.insert(tenant.to_ascii_lowercase(), context(key, value)?);
+        }
+        match (profile, allowed_tenants) {
+            (Some(profile), [only]) if contexts.is_empty() => return Ok(StepUp::everywhere(&profile, &[only.clone()])),
+            (Some(profile), _) => {
+                return Err(ConfigError::new(
+                    "step_up.profile (CHANNELS_STEP_UP_PROFILE)",
+                    "with several allowed tenants, each tenant's own context in step_up.tenants (acrs is written \
+                     by the token's own tenant, and a tenant with no policy for a context grants it without asking)",
+                    profile,
+                ))
+            }
+            (None, _) => {}
+        }
+        let otherwise = match self.other_tenants.as_deref() {
+            None => None,
+            Some("refuse") => Some(WithoutStepUp::Refuse),
+            Some("allow") => Some(WithoutStepUp::Allow),
+            Some(other) => {
+                return Err(ConfigError::new("step_up.other_tenants", "\"refuse\" or \"allow\"", other));
+            }
+        };
+        let without: Vec<&str> = allowed_tenants
+            .iter()
+            .filter(|t| !contexts.contains_key(&t.to_ascii_lowercase()))
+            .map(String::as_str)
+            .collect();
+        if !contexts.is_empty() && !without.is_empty() && otherwise.is_none() {
+            return Err(ConfigError::new(
+                "step_up.other_tenants",
+                "\"refuse\" or \"allow\": what saving preferences does for an allowed tenant with no context in \
+                 step_up.tenants",
+                format!("none, and no context for {}", without.join(", ")),
+            ));
+        }
+        Ok(StepUp { contexts, otherwise })
     }
 }
 
@@ -1157,16 +1279,63 @@ mod tests {
 
     #[test]
     fn the_step_up_context_is_c1_to_c99_and_the_demo_requires_c1() {
-        assert_eq!(ApiConfig::demo().step_up_profile.as_deref(), Some("c1"));
+        let demo = ApiConfig::demo();
+        assert_eq!(demo.step_up.rule(DEMO_TENANT_ID), StepUpRule::Required("c1"));
         let set = |value: &str| ApiConfig::parse(DEMO_CONFIG, demo_and("CHANNELS_STEP_UP_PROFILE", value));
-        assert_eq!(set("c42").unwrap().step_up_profile.as_deref(), Some("c42"));
-        assert_eq!(set("").unwrap().step_up_profile, None, "an empty value turns it off");
+        assert_eq!(set("c42").unwrap().step_up.rule(DEMO_TENANT_ID), StepUpRule::Required("c42"));
+        assert_eq!(set("").unwrap().step_up.rule(DEMO_TENANT_ID), StepUpRule::NotRequired, "empty turns it off");
         for bad in ["c0", "c100", "mfa", "C1"] {
             let error = set(bad).unwrap_err();
             assert_eq!(error.key, "step_up.profile (CHANNELS_STEP_UP_PROFILE)");
             assert!(error.to_string().contains("an authentication context id, c1 to c99"), "{error}");
         }
-        assert_eq!(ApiConfig::parse("[entra]\nclient_id = \"6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d\"\ntenant_id = \"4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f\"", |_| None).unwrap().step_up_profile, None, "off unless configured");
+        let plain = ApiConfig::parse("[entra]\nclient_id = \"6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d\"\ntenant_id = \"4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f\"", |_| None).unwrap();
+        assert_eq!(plain.step_up, StepUp::default(), "off unless configured");
+        assert_eq!(plain.step_up.rule(DEMO_TENANT_ID), StepUpRule::NotRequired);
+    }
+
+    /// Issue #30: `acrs` is written by the token's own tenant, so each tenant's context is its
+    /// own, and a tenant without one is refused or allowed only as the operator chose.
+    #[test]
+    fn step_up_is_per_tenant_and_a_tenant_without_a_context_is_the_operators_explicit_choice() {
+        const FABRIKAM: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+        let multi = |step_up: &str| {
+            ApiConfig::parse(
+                &format!(
+                    "[entra]\nclient_id = \"{DEMO_CLIENT_ID}\"\ntenant_id = \"organizations\"\n\
+                     allowed_tenants = [\"{DEMO_TENANT_ID}\", \"{FABRIKAM}\"]\n[step_up]\n{step_up}"
+                ),
+                |_| None,
+            )
+        };
+        let error = multi("profile = \"c1\"").unwrap_err();
+        assert_eq!(error.key, "step_up.profile (CHANNELS_STEP_UP_PROFILE)", "one context for every tenant is refused");
+        assert!(error.expected.contains("each tenant's own context in step_up.tenants"), "{error}");
+        let error = multi(&format!("tenants = {{ \"{DEMO_TENANT_ID}\" = \"c1\" }}")).unwrap_err();
+        assert_eq!(error.key, "step_up.other_tenants", "a tenant left without a choice is refused");
+        assert!(error.found.contains(FABRIKAM), "{error}");
+        let refuse =
+            multi(&format!("tenants = {{ \"{DEMO_TENANT_ID}\" = \"c1\" }}\nother_tenants = \"refuse\"")).unwrap();
+        assert_eq!(refuse.step_up.rule(&DEMO_TENANT_ID.to_uppercase()), StepUpRule::Required("c1"));
+        assert_eq!(refuse.step_up.rule(FABRIKAM), StepUpRule::Refused);
+        let described: Vec<_> = refuse.step_up.describe(&refuse.allowed_tenants).collect();
+        assert_eq!(described[0], (DEMO_TENANT_ID, "requires the authentication context c1".to_owned()));
+        assert!(described[1].1.starts_with("refused"), "{described:?}");
+        let allow = multi(&format!("tenants = {{ \"{DEMO_TENANT_ID}\" = \"c1\", \"{FABRIKAM}\" = \"c7\" }}")).unwrap();
+        assert_eq!(allow.step_up.rule(FABRIKAM), StepUpRule::Required("c7"), "each its own");
+        assert_eq!(
+            allow.step_up.rule("0000aaaa-0000-4000-8000-000000000000"),
+            StepUpRule::Refused,
+            "no choice: refused"
+        );
+        let allow = multi(&format!("tenants = {{ \"{FABRIKAM}\" = \"c2\" }}\nother_tenants = \"allow\"")).unwrap();
+        assert_eq!(allow.step_up.rule(DEMO_TENANT_ID), StepUpRule::NotRequired);
+        let error = multi("tenants = { \"0000aaaa-0000-4000-8000-000000000000\" = \"c1\" }").unwrap_err();
+        assert!(error.key.starts_with("step_up.tenants."), "only allowed tenants: {error}");
+        let error = multi(&format!("tenants = {{ \"{FABRIKAM}\" = \"c2\" }}\nother_tenants = \"maybe\"")).unwrap_err();
+        assert_eq!(error.key, "step_up.other_tenants");
+        let error = multi(&format!("tenants = {{ \"{FABRIKAM}\" = \"mfa\" }}\nother_tenants = \"allow\"")).unwrap_err();
+        assert!(error.expected.starts_with("an authentication context id"), "{error}");
     }
 
     #[test]

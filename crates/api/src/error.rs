@@ -28,6 +28,12 @@ pub enum ApiError {
         /// The tenant's authorize endpoint, where the client signs in again.
         authorize_endpoint: String,
     },
+    /// The action needs a step-up, and the token's tenant has no authentication context
+    /// configured: the operator chose to refuse it (`step_up.other_tenants = "refuse"`).
+    StepUpUnavailable {
+        /// The token's tenant.
+        tenant: String,
+    },
     /// The request body is not what the endpoint takes.
     BadRequest {
         /// A stable machine-readable code.
@@ -88,6 +94,9 @@ impl IntoResponse for ApiError {
                 channels_protocol::step_up::challenge(authorize_endpoint, context),
                 step_up(context, found),
             ),
+            Self::StepUpUnavailable { tenant } => {
+                return (StatusCode::FORBIDDEN, Json(step_up_unavailable(tenant))).into_response()
+            }
             Self::BadRequest { code, message } => {
                 let body = wire::ApiError { error: (*code).into(), message: message.clone(), fix: None };
                 return (StatusCode::BAD_REQUEST, Json(body)).into_response();
@@ -163,6 +172,22 @@ pub fn step_up(context: &str, found: &[String]) -> wire::ApiError {
         fix: Some(format!(
             "Admin: Protection → Conditional Access → Authentication contexts → {context}, and a policy that targets \
              it (for instance, require multifactor authentication)."
+        )),
+    }
+}
+
+/// The body of [`ApiError::StepUpUnavailable`]: no step-up can satisfy it, so no challenge.
+pub fn step_up_unavailable(tenant: &str) -> wire::ApiError {
+    wire::ApiError {
+        error: "step_up_not_configured".into(),
+        message: format!(
+            "expected a tenant with an authentication context for this action (found your tenant {tenant}, which \
+             has none configured here, and this deployment refuses the action for such tenants)"
+        ),
+        fix: Some(format!(
+            "Operator: set step_up.tenants.\"{tenant}\" to the context (c1…c99) that this tenant's admin targets with \
+             a Conditional Access policy (Protection → Conditional Access → Authentication contexts), or \
+             step_up.other_tenants = \"allow\" to let its users save without step-up."
         )),
     }
 }

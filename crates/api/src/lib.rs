@@ -29,7 +29,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::auth::keys::KeyCache;
 use crate::auth::validate::{Clock, Expectations};
 use crate::auth::{Authenticated, Validator};
-use crate::config::ApiConfig;
+use crate::config::{ApiConfig, StepUpRule};
 use crate::error::ApiError;
 use crate::members::{Member, MemberStore, Provisioning, StoreError};
 
@@ -228,10 +228,8 @@ async fn signed_in(
         return Ok((member, provisioning, state.config.channels.assign(verified), Vec::new()));
     }
     let names: Vec<String> = provisioned.iter().map(|g| g.display_name.clone()).collect();
-    let matchable: Vec<String> =
-        provisioned.into_iter().flat_map(|g| std::iter::once(g.display_name).chain(g.external_id)).collect();
     let roles = claims.roles.as_deref().unwrap_or_default();
-    Ok((member, provisioning, state.config.channels.assign_provisioned(&claims.tid, &matchable, roles), names))
+    Ok((member, provisioning, state.config.channels.assign_provisioned(&claims.tid, &provisioned, roles), names))
 }
 
 /// `GET /api/me`: the signed-in user, their channels and their member record (created at the
@@ -287,16 +285,25 @@ async fn put_profile(
     if member.disabled_at.is_some() {
         return Err(ApiError::Disabled);
     }
-    if let Some(context) = &state.config.step_up_profile {
-        let claims = verified.claims();
-        let found = claims.acrs.clone().unwrap_or_default();
-        if !found.contains(context) {
-            return Err(ApiError::StepUp {
-                context: context.clone(),
-                found,
-                authorize_endpoint: format!("{}/{}/oauth2/v2.0/authorize", state.config.authority.as_str(), claims.tid),
-            });
+    let claims = verified.claims();
+    // The context is the token's own tenant's: its `acrs` proves nothing of another tenant's policy.
+    match state.config.step_up.rule(&claims.tid) {
+        StepUpRule::Required(context) => {
+            let found = claims.acrs.clone().unwrap_or_default();
+            if !found.iter().any(|acr| acr == context) {
+                return Err(ApiError::StepUp {
+                    context: context.to_owned(),
+                    found,
+                    authorize_endpoint: format!(
+                        "{}/{}/oauth2/v2.0/authorize",
+                        state.config.authority.as_str(),
+                        claims.tid
+                    ),
+                });
+            }
         }
+        StepUpRule::Refused => return Err(ApiError::StepUpUnavailable { tenant: claims.tid.clone() }),
+        StepUpRule::NotRequired => {}
     }
     let claims = verified.claims();
     let member = state

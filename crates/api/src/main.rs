@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use channels_api::auth::keys::KeyCache;
 use channels_api::auth::Validator;
+use channels_api::channels::ProvisionedGroup;
 use channels_api::config::{ApiConfig, DEMO_VARIABLE};
 use channels_api::members::MemberStore;
 use channels_api::{admin, expectations, key_cache, ops, router, system_clock, AppState};
@@ -151,6 +152,9 @@ async fn serve(config: ApiConfig) -> Outcome {
              (docs/entra-setup.md)"
         );
     }
+    for (tenant, rule) in config.step_up.describe(&config.allowed_tenants) {
+        tracing::info!(tenant, "step-up for saving preferences: {rule}");
+    }
     tracing::info!(
         listen = %config.listen,
         authority = %config.authority.as_str(),
@@ -163,6 +167,7 @@ async fn serve(config: ApiConfig) -> Outcome {
         tracing::info!(%listen, "metrics at /metrics");
     }
     let state = AppState::connect(config, system_clock()).await?;
+    warn_of_provisioned_names(&state).await;
     let _hourly_key_refresh = state.keys.clone().refresh_periodically();
     let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, router(state.clone())?).with_graceful_shutdown(async {
@@ -180,6 +185,25 @@ async fn serve(config: ApiConfig) -> Outcome {
         state.members.close().await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Once SCIM provisioning is on for a tenant (a live SCIM token), its channels granted by a
+/// group name, or by a domain-qualified name, each get a warning: see
+/// [`admin::provisioning_warnings`].
+async fn warn_of_provisioned_names(state: &AppState) {
+    let tokens = match state.members.scim_tokens().await {
+        Ok(tokens) => tokens,
+        Err(error) => return tracing::warn!(%error, "SCIM tokens not read at start"),
+    };
+    let mut tenants: Vec<&str> =
+        tokens.iter().filter(|t| t.revoked_at.is_none()).map(|t| t.tenant_id.as_str()).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    for tenant in tenants {
+        for warning in admin::provisioning_warnings(&state.config, tenant) {
+            tracing::warn!(tenant, "{warning}");
+        }
+    }
 }
 
 fn read_stdin() -> Result<String, Box<dyn std::error::Error>> {
@@ -242,13 +266,7 @@ async fn preview(
         let groups = Some(&groups).filter(|g| !g.is_empty()).map(Vec::as_slice);
         // Without groups given, the user's provisioned memberships, if SCIM pushed any; a
         // database out of reach only leaves them out, with a note.
-        let provisioned = match groups {
-            Some(_) => Vec::new(),
-            None => provisioned_memberships(config, &tenant, &upn).await.unwrap_or_else(|error| {
-                eprintln!("note: provisioned memberships not read ({error})");
-                Vec::new()
-            }),
-        };
+        let (provisioned, scim) = provisioning_of(config, &tenant, groups.is_none().then_some(upn.as_str())).await;
         let user = admin::Previewed {
             tenant: &tenant,
             upn: &upn,
@@ -256,6 +274,7 @@ async fn preview(
             roles: &roles,
             overage: false,
             provisioned: &provisioned,
+            scim,
         };
         print!("{}", admin::preview(config, &user));
         return Ok(ExitCode::SUCCESS);
@@ -267,6 +286,7 @@ async fn preview(
     println!("(claims read from the token without verifying it; check-token verifies)");
     let upn = claims.upn.clone().or(claims.preferred_username.clone()).unwrap_or(upn);
     let roles = claims.roles.clone().unwrap_or_default();
+    let (_, scim) = provisioning_of(config, &claims.tid, None).await;
     let user = admin::Previewed {
         tenant: &claims.tid,
         upn: &upn,
@@ -274,23 +294,34 @@ async fn preview(
         roles: &roles,
         overage: claims.has_group_overage(),
         provisioned: &[],
+        scim,
     };
     print!("{}", admin::preview(config, &user));
     Ok(ExitCode::SUCCESS)
 }
 
-async fn provisioned_memberships(
-    config: &ApiConfig,
-    tenant: &str,
-    upn: &str,
-) -> Result<Vec<channels_api::scim::store::ProvisionedGroup>, channels_api::members::StoreError> {
-    let store = MemberStore::connect(config.database_url.secret()).await?;
-    let groups = match store.by_upn(tenant, upn).await? {
-        Some(member) => store.provisioned_groups(tenant, &member.object_id).await?,
-        None => Vec::new(),
+/// Whether SCIM provisioning is on for `tenant` (it has a live SCIM token), and the provisioned
+/// memberships of the member whose UPN is `upn`, when asked; a database out of reach leaves both
+/// out, with a note.
+async fn provisioning_of(config: &ApiConfig, tenant: &str, upn: Option<&str>) -> (Vec<ProvisionedGroup>, bool) {
+    let read = async {
+        let store = MemberStore::connect(config.database_url.secret()).await?;
+        let scim = store.scim_tokens().await?.iter().any(|t| t.revoked_at.is_none() && t.tenant_id == tenant);
+        let member = match upn {
+            Some(upn) => store.by_upn(tenant, upn).await?,
+            None => None,
+        };
+        let groups = match member {
+            Some(member) => store.provisioned_groups(tenant, &member.object_id).await?,
+            None => Vec::new(),
+        };
+        store.close().await;
+        Ok::<_, channels_api::members::StoreError>((groups, scim))
     };
-    store.close().await;
-    Ok(groups)
+    read.await.unwrap_or_else(|error| {
+        eprintln!("note: provisioned memberships not read ({error})");
+        (Vec::new(), false)
+    })
 }
 
 async fn scim_token(config: &ApiConfig, action: ScimTokenAction) -> Outcome {

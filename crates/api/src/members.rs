@@ -84,6 +84,8 @@ pub struct MemberStore {
     /// whose name and UPN are unchanged is answered from here, and last-seen is written at most
     /// every [`LAST_SEEN_RESOLUTION`] seconds, so API calls do not each cost a database write.
     pub(crate) recent: moka::sync::Cache<(String, String), (Member, i64)>,
+    /// The live SCIM tokens, kept so that a refused token costs no query.
+    pub(crate) scim_tokens: std::sync::Arc<crate::scim::tokens::LiveTokens>,
 }
 
 /// How stale a member's recorded last-seen time may be, in seconds.
@@ -125,7 +127,7 @@ impl MemberStore {
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(LAST_SEEN_RESOLUTION as u64))
             .build();
-        Ok(Self { pool, recent })
+        Ok(Self { pool, recent, scim_tokens: Default::default() })
     }
 
     /// Closes the connections; every later call fails (at shutdown, and in tests of a store that
@@ -323,13 +325,13 @@ pub(crate) fn member(row: &AnyRow) -> Result<Member, StoreError> {
 
 /// Records how long a member-store operation took, in the metrics, when dropped (on every
 /// way out, errors included).
-struct Timed {
+pub(crate) struct Timed {
     operation: &'static str,
     started: std::time::Instant,
 }
 
 impl Timed {
-    fn start(operation: &'static str) -> Self {
+    pub(crate) fn start(operation: &'static str) -> Self {
         Self { operation, started: std::time::Instant::now() }
     }
 }

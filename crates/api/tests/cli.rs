@@ -227,10 +227,16 @@ async fn scim_tokens_are_made_once_listed_and_revoked_and_preview_reads_provisio
         created_at: 1,
         updated_at: 1,
     };
-    store.scim_put_group(tenant, &group, "Site-007", None).await.unwrap().unwrap();
+    let members = channels_api::scim::membership::MembershipChange::replace_with(vec![dave.to_owned()]).unwrap();
+    store.scim_put_group(tenant, &group, "Site-007", None, &members).await.unwrap().unwrap();
     store.close().await;
     let preview = text(&run_with(&["--demo", "preview", "--upn", "dave@contoso.example"], None, "", &env));
     assert!(preview.starts_with("provisioned memberships (SCIM): Site-007\n"), "{preview}");
     assert!(preview.contains("  Site 7 Patrol            by provisioned group Site-007\n"), "{preview}");
     assert!(preview.contains("note (provisioned_groups)"), "{preview}");
+    // Site 7 Patrol is granted by a name: a group's owners can rename their group to it.
+    assert!(
+        preview.contains("warning: channel \"Site 7 Patrol\" is granted by the group name `site-007`"),
+        "{preview}"
+    );
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use channels_api::auth::TokenError;
+use channels_api::channels::ProvisionedGroup;
 use channels_api::config::ApiConfig;
 use channels_protocol::callback::CallbackError;
 use channels_protocol::provider_error::KNOWN_ERRORS;
@@ -91,12 +92,13 @@ fn troubleshooting() -> String {
             | notice | message | fix |\n|---|---|---|\n";
     let map = ApiConfig::demo().channels;
     let marketing = vec!["Marketing".to_owned()];
+    let provisioned = |name: &str| vec![ProvisionedGroup { display_name: name.into(), external_id: None }];
     for assignment in [
         map.assign_parts(channels_api::config::DEMO_TENANT_ID, None, &[], true),
         map.assign_parts(channels_api::config::DEMO_TENANT_ID, None, &[], false),
         map.assign_parts(channels_api::config::DEMO_TENANT_ID, Some(&marketing), &[], false),
-        map.assign_provisioned(channels_api::config::DEMO_TENANT_ID, &["Site-007".to_owned()], &[]),
-        map.assign_provisioned(channels_api::config::DEMO_TENANT_ID, &marketing, &[]),
+        map.assign_provisioned(channels_api::config::DEMO_TENANT_ID, &provisioned("Site-007"), &[]),
+        map.assign_provisioned(channels_api::config::DEMO_TENANT_ID, &provisioned("Marketing"), &[]),
     ] {
         let notice = assignment.notice.expect("each case has a notice");
         out += &format!(

@@ -157,6 +157,66 @@ async fn saving_preferences_without_the_authentication_context_is_a_claims_chall
     assert_eq!(world.get_me(Some(&world.token(&world.claims("alice@contoso.example")))).await.status(), 200);
 }
 
+/// Issue #30: `acrs` is written by the token's own tenant. With two tenants allowed, a tenant that
+/// never made a Conditional Access policy for `c1` hands out `acrs: ["c1"]` without MFA: its
+/// token proves nothing of Contoso's policy.
+/// An API allowing Contoso and Fabrikam, with this `[step_up]`, on the emulator's keys.
+async fn two_tenants(world: &World, step_up: String) -> (String, tempfile::TempDir) {
+    let origin = world.emulator.origin();
+    let text = format!(
+        "[entra]\nauthority = \"{origin}\"\ntenant_id = \"organizations\"\nallowed_tenants = [\"{}\", \"{}\"]\n\
+         client_id = \"{}\"\n[step_up]\n{step_up}",
+        demo::TENANT_ID,
+        demo::FABRIKAM_TENANT_ID,
+        demo::CLIENT_ID
+    );
+    let multi = ApiConfig::parse(&text, channels_api::config::demo_only).unwrap();
+    let (mut config, database) = config(origin);
+    (config.tenant_id, config.allowed_tenants, config.step_up) =
+        (multi.tenant_id, multi.allowed_tenants, multi.step_up);
+    let jwks = serde_json::from_value(serde_json::json!({ "keys": [world.emulator.emulator.key().jwk()] })).unwrap();
+    let keys = Arc::new(channels_api::auth::keys::KeyCache::fixed(&jwks));
+    (serve(AppState::with_keys(config, keys, Arc::new(|| NOW)).await.unwrap()).await, database)
+}
+
+#[tokio::test]
+async fn step_up_is_each_tenants_own_and_a_tenant_without_a_context_gets_the_operators_choice() {
+    let world = world().await;
+    let put_as = |api: String, tenant: &'static str, acrs: &[&str]| {
+        let mut claims = world.claims("alice@contoso.example");
+        claims.iss = claims.iss.replace(demo::TENANT_ID, tenant);
+        claims.tid = tenant.into();
+        claims.acrs = Some(acrs.iter().map(|a| a.to_string()).collect());
+        let request = world.http.put(format!("{api}/api/me/profile")).bearer_auth(world.token(&claims));
+        async move { request.body("{}").send().await.unwrap() }
+    };
+    let api = |step_up: String| two_tenants(&world, step_up);
+    let contoso_only = format!("tenants = {{ \"{}\" = \"c1\" }}\n", demo::TENANT_ID);
+    let (refusing, _db) = api(format!("{contoso_only}other_tenants = \"refuse\"")).await;
+    let fabrikam = put_as(refusing.clone(), demo::FABRIKAM_TENANT_ID, &["c1"]).await;
+    assert_eq!(fabrikam.status(), 403, "Fabrikam's c1 is not Contoso's policy");
+    assert!(fabrikam.headers().get("www-authenticate").is_none(), "no step-up could satisfy it: no challenge");
+    let body: ApiError = fabrikam.json().await.unwrap();
+    assert_eq!(body.error, "step_up_not_configured");
+    assert!(body.message.contains(demo::FABRIKAM_TENANT_ID), "{body:?}");
+    assert!(body.fix.unwrap().contains(&format!("step_up.tenants.\"{}\"", demo::FABRIKAM_TENANT_ID)));
+    assert_eq!(put_as(refusing.clone(), demo::TENANT_ID, &[]).await.status(), 401, "Contoso's users step up");
+    assert_eq!(put_as(refusing, demo::TENANT_ID, &["c1"]).await.status(), 200);
+
+    let (allowing, _db) = api(format!("{contoso_only}other_tenants = \"allow\"")).await;
+    assert_eq!(put_as(allowing.clone(), demo::FABRIKAM_TENANT_ID, &[]).await.status(), 200, "allowed, as chosen");
+    assert_eq!(put_as(allowing, demo::TENANT_ID, &[]).await.status(), 401);
+
+    let (each, _db) =
+        api(format!("tenants = {{ \"{}\" = \"c1\", \"{}\" = \"c3\" }}", demo::TENANT_ID, demo::FABRIKAM_TENANT_ID))
+            .await;
+    let challenged = put_as(each.clone(), demo::FABRIKAM_TENANT_ID, &["c1"]).await;
+    assert_eq!(challenged.status(), 401, "Fabrikam's own context is c3");
+    let challenge = challenged.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.contains(&format!("/{}/oauth2/v2.0/authorize", demo::FABRIKAM_TENANT_ID)), "{challenge}");
+    assert_eq!(put_as(each, demo::FABRIKAM_TENANT_ID, &["c3"]).await.status(), 200);
+}
+
 #[tokio::test]
 async fn carol_and_dave_are_told_why_they_have_no_channels() {
     let world = world().await;

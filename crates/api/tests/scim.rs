@@ -35,6 +35,10 @@ struct World {
 }
 
 async fn world(url: &str) -> World {
+    world_with(url, |_| ()).await
+}
+
+async fn world_with(url: &str, configure: impl FnOnce(&mut ApiConfig)) -> World {
     let emulator =
         entra_emulator::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), demo::directory(), Arc::new(|| NOW))
             .await
@@ -43,6 +47,7 @@ async fn world(url: &str) -> World {
     config.authority = channels_api::config::Authority::demo(emulator.origin()).unwrap();
     config.database_url = DatabaseUrl::parse(url).unwrap();
     config.allowed_tenants.push(demo::FABRIKAM_TENANT_ID.to_owned());
+    configure(&mut config);
     let state = AppState::connect(config.clone(), Arc::new(|| NOW)).await.unwrap();
     let (_, token) = state.members.create_scim_token(demo::TENANT_ID, "test", NOW as i64).await.unwrap();
     let other_clock = Arc::new(AtomicU64::new(NOW));
@@ -277,9 +282,12 @@ async fn provisioning(url: &str) {
     assert_eq!(world.scim_as(fabrikam.secret(), Method::POST, "/Users", Some(&body)).await.0, 201);
     let body = json!({ "displayName": "Police-South", "members": [{ "value": frank }] }).to_string();
     assert_eq!(world.scim_as(fabrikam.secret(), Method::POST, "/Groups", Some(&body)).await.0, 201);
+    // A Contoso object id in a Fabrikam group is a Fabrikam membership only: (tenant, object id).
     let bob_in_fabrikam = json!({ "displayName": "Dispatch", "members": [{ "value": BOB }] }).to_string();
     let answer = world.scim_as(fabrikam.secret(), Method::POST, "/Groups", Some(&bob_in_fabrikam)).await;
-    assert_scim_error(&answer, 400, Some("invalidValue"), BOB);
+    assert_eq!(answer.0, 201, "{answer:?}");
+    let bobs = store.provisioned_groups(demo::TENANT_ID, BOB).await.unwrap();
+    assert!(bobs.iter().all(|g| g.display_name != "Dispatch"), "Contoso's bob is not in Fabrikam's Dispatch: {bobs:?}");
     let (_, theirs) = world.scim_as(fabrikam.secret(), Method::GET, "/Users", None).await;
     assert_eq!(theirs["totalResults"], 1, "Fabrikam's token sees Fabrikam's user only");
     let (_, police) = world.scim(Method::GET, "/Groups?filter=displayName eq \"Police-South\"", None).await;
@@ -288,16 +296,26 @@ async fn provisioning(url: &str) {
         world.scim(Method::GET, &format!("/Groups/{}", police["Resources"][0]["id"].as_str().unwrap()), None).await;
     assert_eq!(contoso_police["members"], json!([{ "value": BOB }]), "Fabrikam's group added no one to Contoso's");
 
-    // A member leaves a group in the filter form; an unknown member is refused, nothing stored.
+    // A member leaves a group in the filter form. A member not provisioned (yet) does not block
+    // the others: kept, it takes effect for that object id. A member value that cannot be a user
+    // id of ours is refused, and nothing of that PATCH is stored.
     let remove = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{ "op": "remove", "path": format!("members[value eq \"{BOB}\"]") }] });
     assert_eq!(world.scim(Method::PATCH, &format!("/Groups/{id}"), Some(&remove.to_string())).await.0, 204);
-    let stranger = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{ "op": "Add", "path": "members", "value": [{ "value": BOB }, { "value": "0000dead-0000-4000-8000-000000000000" }] }] });
-    let answer = world.scim(Method::PATCH, &format!("/Groups/{id}"), Some(&stranger.to_string())).await;
-    assert_scim_error(&answer, 400, Some("invalidValue"), "unknown id(s): 0000dead-0000-4000-8000-000000000000");
+    let (_, after) = world.scim(Method::GET, &format!("/Groups/{id}"), None).await;
+    assert_eq!(after["members"], json!([]), "bob left");
+    let odd = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "Add", "path": "members", "value": [{ "value": BOB }, { "value": "jyoung" }] }] });
+    let answer = world.scim(Method::PATCH, &format!("/Groups/{id}"), Some(&odd.to_string())).await;
+    assert_scim_error(&answer, 400, Some("invalidValue"), "found `jyoung`");
     let (_, after) = world.scim(Method::GET, &format!("/Groups/{id}"), None).await;
     assert_eq!(after["members"], json!([]), "the refused PATCH added no one");
+    let stranger = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "Add", "path": "members", "value": [{ "value": BOB }, { "value": "0000DEAD-0000-4000-8000-000000000000" }] }] });
+    assert_eq!(world.scim(Method::PATCH, &format!("/Groups/{id}"), Some(&stranger.to_string())).await.0, 204);
+    let (_, after) = world.scim(Method::GET, &format!("/Groups/{id}"), None).await;
+    assert_eq!(after["members"], json!([{ "value": "0000dead-0000-4000-8000-000000000000" }, { "value": BOB }]));
+    assert_eq!(world.scim(Method::PATCH, &format!("/Groups/{id}"), Some(&remove.to_string())).await.0, 204);
 
     // Bad input: a SCIM error that says what was expected; the user as stored is untouched.
     let (_, alice_before) = world.scim(Method::GET, &format!("/Users/{ALICE}"), None).await;
@@ -360,6 +378,47 @@ async fn provisioning(url: &str) {
     // Entra's hard delete: gone, with its memberships; a second delete is a 404.
     assert_eq!(world.scim_as(next.secret(), Method::DELETE, &format!("/Users/{BOB}"), None).await.0, 204);
     assert_eq!(world.scim_as(next.secret(), Method::DELETE, &format!("/Users/{BOB}"), None).await.0, 404);
+}
+
+/// Issue #30: in Entra a group's owners, who need not be admins, can rename their group, and the
+/// next provisioning cycle sends the new `displayName`. Renamed to the object id of the group
+/// behind a channel, or to `Evil\Dispatch`, it grants nothing; the group whose real
+/// `externalId` that object id is still grants its channel.
+#[tokio::test]
+async fn a_group_renamed_by_its_owner_grants_no_channel_its_real_external_id_still_does() {
+    use reqwest::Method;
+    const HARBOUR: &str = "4a7b0000-0000-4000-8000-00000000aaaa";
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
+    let world = world_with(&url, |config| {
+        let mut channels = config.channels.channels().to_vec();
+        channels.push(channels_api::channels::Channel {
+            name: "Harbour Watch".into(),
+            tenant: None,
+            groups: vec![channels_api::channels::GroupRef::parse(HARBOUR).unwrap()],
+            roles: Vec::new(),
+        });
+        config.channels = channels_api::channels::ChannelMap::new(channels);
+    })
+    .await;
+    // Dave's tokens carry the overage: his channels come from provisioned memberships.
+    let dave: Me = world.me(&world.api, "dave@contoso.example").await.json().await.unwrap();
+    let dave_id = dave.object_id.clone();
+    let group = |name: &str, external_id: &str| {
+        json!({ "displayName": name, "externalId": external_id, "members": [{ "value": dave_id }] }).to_string()
+    };
+    let channels = || async {
+        let dave: Me = world.me(&world.api, "dave@contoso.example").await.json().await.unwrap();
+        dave.channels
+    };
+    let renamed_to_the_id = group(HARBOUR, "5d2e0a11-9b7c-4e3f-8a6d-000000000001");
+    assert_eq!(world.scim(Method::POST, "/Groups", Some(&renamed_to_the_id)).await.0, 201);
+    let renamed_with_a_domain = group("Evil\\Dispatch", "5d2e0a11-9b7c-4e3f-8a6d-000000000002");
+    assert_eq!(world.scim(Method::POST, "/Groups", Some(&renamed_with_a_domain)).await.0, 201);
+    assert_eq!(channels().await, Vec::<String>::new(), "neither renamed group grants a channel");
+    let the_real_one = group("Renamed by its owner", &HARBOUR.to_uppercase());
+    assert_eq!(world.scim(Method::POST, "/Groups", Some(&the_real_one)).await.0, 201);
+    assert_eq!(channels().await, ["Harbour Watch"], "the real externalId, compared as a GUID");
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! `/scim/v2/Groups`: the groups Entra provisions and their members (by SCIM user id, which is
 //! the member's object id). A channel's configured group matches a provisioned group by its
-//! `displayName` or its `externalId`. Changes answer 204, as Entra asks.
+//! `externalId` (an object id) or its whole `displayName` (a name), never both ways
+//! ([`crate::channels`]). Changes answer 204, as Entra asks; a change of members costs what it
+//! names, never the group's size ([`super::membership`]).
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -9,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Map, Value};
 
+use super::membership::{member_ids, MembershipChange};
 use super::patch::{operations, GROUP, GROUP_SCHEMA};
 use super::store::{Criterion, ScimGroup};
 use super::{created, list_response, meta, read_json, respond, text_value, Listing, ScimError, ScimTenant};
@@ -66,38 +69,35 @@ pub async fn create(
     Extension(ScimTenant(tenant)): Extension<ScimTenant>,
     body: Body,
 ) -> Result<Response, ScimError> {
-    let sent = GROUP.normalise(&read_json(body).await?)?;
+    let mut sent = GROUP.normalise(&read_json(body).await?)?;
+    let members = sent.remove("members").map(|members| member_ids(&members)).transpose()?.unwrap_or_default();
+    let change = MembershipChange::replace_with(members)?;
     let now = state.now();
     let group = ScimGroup {
         id: uuid::Uuid::new_v4().to_string(),
         resource: sent,
-        members: Some(Vec::new()),
+        members: Some(change.add.clone()),
         created_at: now,
         updated_at: now,
     };
-    let group = save(&state, &tenant, group, &[]).await?;
+    save(&state, &tenant, &group, &change).await?;
     tracing::info!(tenant = %tenant, group = %group.id, "SCIM group created");
     Ok(created(&Value::Object(resource(&group))))
 }
 
-/// `PATCH /Groups/{id}`: names and memberships.
+/// `PATCH /Groups/{id}`: names and memberships. The members it names are added or removed; the
+/// group's other members are not read.
 pub async fn patch(
     State(state): State<AppState>,
     Extension(ScimTenant(tenant)): Extension<ScimTenant>,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, ScimError> {
-    let operations = operations(&read_json(body).await?)?;
-    let mut group = find(&state, &tenant, &id, true).await?;
-    let before = group.members.clone().unwrap_or_default();
-    let mut changed = group.resource.clone();
-    changed.insert("members".into(), members_value(group.members.as_deref().unwrap_or_default()));
-    GROUP.apply(&mut changed, &operations)?;
-    group.resource = changed;
-    // Members left in the resource become the memberships; none left (a removal of all) is none.
-    group.members = Some(Vec::new());
+    let (change, others) = MembershipChange::split(operations(&read_json(body).await?)?)?;
+    let mut group = find(&state, &tenant, &id, false).await?;
+    GROUP.apply(&mut group.resource, &others)?;
     group.updated_at = state.now();
-    save(&state, &tenant, group, &before).await?;
+    save(&state, &tenant, &group, &change).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -108,11 +108,14 @@ pub async fn replace(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, ScimError> {
-    let sent = GROUP.normalise(&read_json(body).await?)?;
+    let mut sent = GROUP.normalise(&read_json(body).await?)?;
+    let members = sent.remove("members").map(|members| member_ids(&members)).transpose()?;
+    let change = members.map(MembershipChange::replace_with).transpose()?.unwrap_or_default();
     let mut group = find(&state, &tenant, &id, false).await?;
     group.resource = sent;
     group.updated_at = state.now();
-    let group = save(&state, &tenant, group, &[]).await?;
+    group.members = change.clear.then(|| change.add.clone());
+    save(&state, &tenant, &group, &change).await?;
     Ok(respond(StatusCode::OK, &Value::Object(resource(&group))))
 }
 
@@ -132,10 +135,9 @@ async fn find(state: &AppState, tenant: &str, id: &str, with_members: bool) -> R
     state.members.scim_group(tenant, id, with_members).await?.ok_or_else(|| ScimError::not_found("Group", id))
 }
 
-/// Checks a group (a display name; members that are users of the tenant) and stores it: the
-/// `members` of its resource, when present, become its memberships. Only members not in
-/// `known` (its members before the change) are looked up: adding one to a large group costs one.
-async fn save(state: &AppState, tenant: &str, mut group: ScimGroup, known: &[String]) -> Result<ScimGroup, ScimError> {
+/// Checks a group (a non-empty display name, a string external id) and stores it with the
+/// change of its members, in one transaction.
+async fn save(state: &AppState, tenant: &str, group: &ScimGroup, change: &MembershipChange) -> Result<(), ScimError> {
     let display_name = match group.resource.get("displayName") {
         Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
         found => {
@@ -155,45 +157,11 @@ async fn save(state: &AppState, tenant: &str, mut group: ScimGroup, known: &[Str
             return Err(ScimError::bad("invalidValue", format!("expected externalId to be a string (found {other})")))
         }
     };
-    if let Some(members) = group.resource.remove("members") {
-        group.members = Some(member_ids(&members)?);
-    }
-    if let Some(members) = &group.members {
-        let added: Vec<String> = members.iter().filter(|id| !known.contains(id)).cloned().collect();
-        let unknown = state.members.scim_unknown_users(tenant, &added).await?;
-        if !unknown.is_empty() {
-            return Err(ScimError::bad(
-                "invalidValue",
-                format!(
-                    "expected members to be users provisioned to this tenant (found unknown id(s): {}): Entra \
-                     provisions users before their groups; check that these users are in the provisioning scope",
-                    unknown.join(", ")
-                ),
-            ));
-        }
-    }
     state
         .members
-        .scim_put_group(tenant, &group, &display_name, external_id.as_deref())
+        .scim_put_group(tenant, group, &display_name, external_id.as_deref(), change)
         .await?
-        .map_err(|conflict| ScimError::conflict(conflict.0))?;
-    Ok(group)
-}
-
-/// The member ids of a `members` value: `[{"value": "…"}, …]`.
-fn member_ids(members: &Value) -> Result<Vec<String>, ScimError> {
-    let Some(list) = members.as_array() else {
-        return Err(ScimError::bad("invalidValue", format!("expected members to be a list (found {members})")));
-    };
-    list.iter()
-        .map(|member| match member.get("value") {
-            Some(Value::String(id)) => Ok(id.to_lowercase()),
-            _ => Err(ScimError::bad(
-                "invalidValue",
-                format!("expected each member as {{\"value\": \"<user id>\"}} (found {member})"),
-            )),
-        })
-        .collect()
+        .map_err(|conflict| ScimError::conflict(conflict.0))
 }
 
 fn members_value(ids: &[String]) -> Value {

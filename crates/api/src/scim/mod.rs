@@ -3,13 +3,14 @@
 //! memberships grant channels even past the groups overage.
 //!
 //! The flow through the modules: [`tokens`] (who may provision, and which tenant) →
-//! [`filter`] and [`patch`] (pure: what Entra sends, read and applied) → [`store`] (the member
+//! [`filter`], [`patch`] and [`membership`] (pure: what Entra sends, read and applied) → [`store`] (the member
 //! database) → [`users`] and [`groups`] (the handlers) and [`discovery`] (what the endpoint
 //! supports).
 
 pub mod discovery;
 pub mod filter;
 pub mod groups;
+pub mod membership;
 pub mod patch;
 pub mod store;
 pub mod tokens;

@@ -7,7 +7,12 @@ use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::members::{member, Member, MemberStore, StoreError, COLUMNS};
+use super::membership::MembershipChange;
+use crate::channels::ProvisionedGroup;
+use crate::members::{member, Member, MemberStore, StoreError, Timed, COLUMNS};
+
+/// Memberships written or deleted by one statement (two binds besides: the tenant and the group).
+const MEMBERSHIP_BATCH: usize = 500;
 
 /// A condition of a SCIM filter, translated for SQL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,15 +51,6 @@ pub struct ScimGroup {
     pub created_at: i64,
     /// Last changed.
     pub updated_at: i64,
-}
-
-/// A group a member belongs to, as provisioning named it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProvisionedGroup {
-    /// The group's `displayName`.
-    pub display_name: String,
-    /// The group's `externalId` (Entra's object id by default).
-    pub external_id: Option<String>,
 }
 
 /// Why a create or change was refused by what is stored.
@@ -387,32 +383,18 @@ impl MemberStore {
         rows.iter().map(|row| row.try_get("object_id").map_err(StoreError::from)).collect()
     }
 
-    /// Which of `object_ids` are not users of `tenant`.
-    pub async fn scim_unknown_users(&self, tenant: &str, object_ids: &[String]) -> Result<Vec<String>, StoreError> {
-        let mut unknown = Vec::new();
-        for object_id in object_ids {
-            let found = sqlx::query("SELECT 1 AS one FROM members WHERE tenant_id = $1 AND object_id = $2")
-                .bind(tenant)
-                .bind(object_id)
-                .fetch_optional(&self.pool)
-                .await?;
-            if found.is_none() {
-                unknown.push(object_id.clone());
-            }
-        }
-        Ok(unknown)
-    }
-
-    /// Stores a group: created when `id` is new, replaced otherwise; its memberships become
-    /// `members` (added and removed as needed) when given. A `displayName` another group of the
-    /// tenant has is a conflict.
+    /// Stores a group: created when `id` is new, replaced otherwise, with `change` applied to its
+    /// memberships, in one transaction. A `displayName` another group of the tenant has is a
+    /// conflict.
     pub async fn scim_put_group(
         &self,
         tenant: &str,
         group: &ScimGroup,
         display_name: &str,
         external_id: Option<&str>,
+        change: &MembershipChange,
     ) -> Result<Result<(), Conflict>, StoreError> {
+        let _timed = Timed::start("scim_put_group");
         let mut tx = self.pool.begin().await?;
         let display_key = display_name.to_lowercase();
         let clash = sqlx::query("SELECT id FROM scim_groups WHERE tenant_id = $1 AND display_key = $2 AND id <> $3")
@@ -443,31 +425,35 @@ impl MemberStore {
         .bind(group.updated_at)
         .execute(&mut *tx)
         .await?;
-        if let Some(members) = &group.members {
-            let rows = sqlx::query("SELECT object_id FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2")
+        if change.clear {
+            sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2")
                 .bind(tenant)
                 .bind(&group.id)
-                .fetch_all(&mut *tx)
+                .execute(&mut *tx)
                 .await?;
-            let before: std::collections::BTreeSet<String> =
-                rows.iter().map(|row| row.try_get("object_id")).collect::<Result<_, _>>()?;
-            let after: std::collections::BTreeSet<String> = members.iter().cloned().collect();
-            for gone in before.difference(&after) {
-                sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2 AND object_id = $3")
-                    .bind(tenant)
-                    .bind(&group.id)
-                    .bind(gone)
-                    .execute(&mut *tx)
-                    .await?;
+        }
+        // In batches: one statement per MEMBERSHIP_BATCH members, whatever the group's size.
+        for batch in change.remove.chunks(MEMBERSHIP_BATCH) {
+            let ids = (0..batch.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+            let sql =
+                format!("DELETE FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2 AND object_id IN ({ids})");
+            let mut query = sqlx::query(&sql).bind(tenant).bind(&group.id);
+            for id in batch {
+                query = query.bind(id);
             }
-            for new in after.difference(&before) {
-                sqlx::query("INSERT INTO scim_memberships (tenant_id, group_id, object_id) VALUES ($1, $2, $3)")
-                    .bind(tenant)
-                    .bind(&group.id)
-                    .bind(new)
-                    .execute(&mut *tx)
-                    .await?;
+            query.execute(&mut *tx).await?;
+        }
+        for batch in change.add.chunks(MEMBERSHIP_BATCH) {
+            let rows = (0..batch.len()).map(|i| format!("($1, $2, ${})", i + 3)).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "INSERT INTO scim_memberships (tenant_id, group_id, object_id) VALUES {rows} \
+                 ON CONFLICT (tenant_id, group_id, object_id) DO NOTHING"
+            );
+            let mut query = sqlx::query(&sql).bind(tenant).bind(&group.id);
+            for id in batch {
+                query = query.bind(id);
             }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(Ok(()))

@@ -7,6 +7,13 @@
 //! says which token an admin is looking at), the secret is 32 random bytes. A plain SHA-256
 //! suffices for a 256-bit random secret (nothing to guess, so no slow hash is needed), and the
 //! comparison takes the same time whatever the bytes.
+//!
+//! Requests are checked against a copy of the live tokens' ids, tenants and hashes kept in
+//! memory ([`LiveTokens`]), so that a refused token costs no database query: the copy is read
+//! again at most every [`LiveTokens::MAX_AGE`], or when an id it does not know is presented and
+//! it is older than [`LiveTokens::MIN_AGE`] (a token just made by `scim-token create`, in
+//! another process, works within a second; made-up ids cost at most a query a second). A
+//! revocation takes effect at once on the instance that made it, within `MAX_AGE` on the others.
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -46,7 +53,56 @@ fn digest(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The live tokens, by id: `(tenant, hash of the secret)`, and when they were read.
+#[derive(Default)]
+pub(crate) struct LiveTokens {
+    read: tokio::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Snapshot>)>>,
+    /// Set by a create or a revoke here: the copy is read again at the next request.
+    stale: std::sync::atomic::AtomicBool,
+}
+
+type Snapshot = std::collections::HashMap<String, (String, String)>;
+
+impl LiveTokens {
+    /// The oldest a copy may be.
+    pub const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+    /// The youngest a copy is read again for an id it does not know.
+    pub const MIN_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// Forgets the copy: the next request reads the tokens again.
+    pub(crate) fn forget(&self) {
+        self.stale.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl MemberStore {
+    /// The live tokens' copy, read again from the database if it is older than `MAX_AGE`, or
+    /// than `MIN_AGE` when `unknown_id` is not in it. One reader at a time; the others wait for
+    /// its answer rather than each asking the database.
+    async fn live_tokens(&self, unknown_id: Option<&str>) -> Result<std::sync::Arc<Snapshot>, StoreError> {
+        let mut read = self.scim_tokens.read.lock().await;
+        if self.scim_tokens.stale.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            *read = None;
+        }
+        if let Some((at, snapshot)) = read.as_ref() {
+            let fresh = at.elapsed() < LiveTokens::MAX_AGE;
+            let knows = unknown_id.is_none_or(|id| snapshot.contains_key(id));
+            if fresh && (knows || at.elapsed() < LiveTokens::MIN_AGE) {
+                return Ok(snapshot.clone());
+            }
+        }
+        let rows = sqlx::query("SELECT id, tenant_id, hash FROM scim_tokens WHERE revoked_at IS NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        let snapshot = rows
+            .iter()
+            .map(|row| Ok((row.try_get("id")?, (row.try_get("tenant_id")?, row.try_get("hash")?))))
+            .collect::<Result<Snapshot, sqlx::Error>>()?;
+        let snapshot = std::sync::Arc::new(snapshot);
+        *read = Some((std::time::Instant::now(), snapshot.clone()));
+        Ok(snapshot)
+    }
+
     /// Makes a token for `tenant_id`; the returned token is the only copy of its secret.
     pub async fn create_scim_token(
         &self,
@@ -64,6 +120,7 @@ impl MemberStore {
             .bind(now)
             .execute(&self.pool)
             .await?;
+        self.scim_tokens.forget();
         let record = TokenRecord {
             id: id.clone(),
             tenant_id: tenant_id.to_owned(),
@@ -101,6 +158,7 @@ impl MemberStore {
             .bind(now)
             .execute(&self.pool)
             .await?;
+        self.scim_tokens.forget();
         Ok(revoked.rows_affected() > 0)
     }
 
@@ -110,13 +168,35 @@ impl MemberStore {
         let (Some(PREFIX), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT tenant_id, hash FROM scim_tokens WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("hash")?;
+        let mut live = self.live_tokens(None).await?;
+        if !live.contains_key(id) {
+            live = self.live_tokens(Some(id)).await?;
+        }
+        let Some((tenant, stored)) = live.get(id) else { return Ok(None) };
         let matches = channels_protocol::secret::constant_time_eq(digest(secret).as_bytes(), stored.as_bytes());
-        Ok(matches.then(|| row.try_get("tenant_id")).transpose()?)
+        Ok(matches.then(|| tenant.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue #30: a refused token costs no database query. Once the live tokens are read, the
+    /// database is closed (any query would fail): refusals, and the live token, still answer.
+    #[tokio::test]
+    async fn refused_tokens_cost_no_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
+        let store = MemberStore::connect(&url).await.unwrap();
+        let (record, token) = store.create_scim_token("t", "test", 0).await.unwrap();
+        assert_eq!(store.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"));
+        store.close().await;
+        let wrong_secret = format!("{PREFIX}.{}.{}", record.id, "A".repeat(43));
+        assert_eq!(store.scim_tenant(&wrong_secret).await.unwrap(), None, "a known id, a wrong secret");
+        let made_up = format!("{PREFIX}.0011223344556677.{}", "A".repeat(43));
+        assert_eq!(store.scim_tenant(&made_up).await.unwrap(), None, "an unknown id, within a second");
+        assert_eq!(store.scim_tenant("not-a-token").await.unwrap(), None);
+        assert_eq!(store.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"), "from memory");
     }
 }
