@@ -120,10 +120,9 @@ pub enum StepUpRule<'a> {
 }
 
 impl StepUp {
-    /// Step-up with `context` for each of `tenants` (a single tenant's `step_up.profile`).
-    pub fn everywhere(context: &str, tenants: &[String]) -> Self {
-        let contexts = tenants.iter().map(|t| (t.to_ascii_lowercase(), context.to_owned())).collect();
-        Self { contexts, otherwise: None }
+    /// Step-up with `context` for the one allowed tenant (`step_up.profile`).
+    pub fn single(tenant: &str, context: &str) -> Self {
+        Self { contexts: [(tenant.to_ascii_lowercase(), context.to_owned())].into(), otherwise: None }
     }
 
     /// What saving preferences asks of a token of `tenant`. A tenant with no context of its own
@@ -894,7 +893,14 @@ impl RawStepUp {
             contexts.insert(tenant.to_ascii_lowercase(), context(key, value)?);
         }
         match (profile, allowed_tenants) {
-            (Some(profile), [only]) if contexts.is_empty() => return Ok(StepUp::everywhere(&profile, &[only.clone()])),
+            (Some(_), _) if !contexts.is_empty() => {
+                return Err(ConfigError::new(
+                    "step_up.profile (CHANNELS_STEP_UP_PROFILE)",
+                    "either step_up.profile (one allowed tenant) or step_up.tenants, not both",
+                    "both",
+                ))
+            }
+            (Some(profile), [only]) => return Ok(StepUp::single(only, &profile)),
             (Some(profile), _) => {
                 return Err(ConfigError::new(
                     "step_up.profile (CHANNELS_STEP_UP_PROFILE)",

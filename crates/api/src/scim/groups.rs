@@ -95,7 +95,9 @@ pub async fn patch(
 ) -> Result<Response, ScimError> {
     let (change, others) = MembershipChange::split(operations(&read_json(body).await?)?)?;
     let mut group = find(&state, &tenant, &id, false).await?;
+    let before = group.resource.get("externalId").cloned();
     GROUP.apply(&mut group.resource, &others)?;
+    keeps_external_id(before.as_ref(), &group.resource)?;
     group.updated_at = state.now();
     save(&state, &tenant, &group, &change).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -112,6 +114,7 @@ pub async fn replace(
     let members = sent.remove("members").map(|members| member_ids(&members)).transpose()?;
     let change = members.map(MembershipChange::replace_with).transpose()?.unwrap_or_default();
     let mut group = find(&state, &tenant, &id, false).await?;
+    keeps_external_id(group.resource.get("externalId"), &sent)?;
     group.resource = sent;
     group.updated_at = state.now();
     group.members = change.clear.then(|| change.add.clone());
@@ -135,6 +138,23 @@ async fn find(state: &AppState, tenant: &str, id: &str, with_members: bool) -> R
     state.members.scim_group(tenant, id, with_members).await?.ok_or_else(|| ScimError::not_found("Group", id))
 }
 
+/// A group's `externalId`, once set, is what an object-id reference of a channel trusts (Entra
+/// sends the group's object id there): it may not change afterwards.
+fn keeps_external_id(before: Option<&Value>, after: &Map<String, Value>) -> Result<(), ScimError> {
+    let Some(Value::String(before)) = before else { return Ok(()) };
+    match after.get("externalId") {
+        Some(Value::String(after)) if after.eq_ignore_ascii_case(before) => Ok(()),
+        found => Err(ScimError::bad(
+            "mutability",
+            format!(
+                "expected externalId to stay {before} (found {}): a provisioned group's object id is what channels \
+                 trust, and it does not change in Entra",
+                found.map_or("none".into(), Value::to_string)
+            ),
+        )),
+    }
+}
+
 /// Checks a group (a non-empty display name, a string external id) and stores it with the
 /// change of its members, in one transaction.
 async fn save(state: &AppState, tenant: &str, group: &ScimGroup, change: &MembershipChange) -> Result<(), ScimError> {
@@ -152,6 +172,8 @@ async fn save(state: &AppState, tenant: &str, group: &ScimGroup, change: &Member
     };
     let external_id = match group.resource.get("externalId") {
         None => None,
+        // An object id is kept lower-case, so that it is unique whatever case Entra sends.
+        Some(Value::String(id)) if channels_protocol::claims::is_guid(id) => Some(id.to_ascii_lowercase()),
         Some(Value::String(id)) => Some(id.clone()),
         Some(other) => {
             return Err(ScimError::bad("invalidValue", format!("expected externalId to be a string (found {other})")))

@@ -13,7 +13,7 @@ use channels_protocol::claims::is_guid;
 use serde_json::Value;
 
 use super::filter::PatchPath;
-use super::patch::{Op, Operation, Refusal};
+use super::patch::{Op, Operation, Refusal, GROUP_SCHEMA};
 
 /// The most operations one PATCH may carry. No Microsoft source gives a limit for Entra's
 /// provisioning service; its PATCHes carry a handful (bench/results/scim.md).
@@ -37,10 +37,9 @@ pub struct MembershipChange {
 impl MembershipChange {
     /// A change that makes `members` the whole list (a POST or PUT that lists them).
     pub fn replace_with(members: Vec<String>) -> Result<Self, Refusal> {
-        let mut change = Self { clear: true, ..Self::default() };
-        let mut named = 0;
-        change.add_all(&members, &mut named)?;
-        Ok(change)
+        let mut fold = Fold::default();
+        fold.replace(members)?;
+        Ok(fold.finish())
     }
 
     /// Whether the change leaves the members as they were.
@@ -62,22 +61,24 @@ impl MembershipChange {
         }
         let mut fold = Fold::default();
         let mut others = Vec::new();
-        let mut named = 0;
         for operation in operations {
             match &operation.path {
-                Some(path) if path.schema.is_none() && path.attr.eq_ignore_ascii_case("members") => {
-                    fold.apply(operation.op, path, operation.value.as_ref(), &mut named)?;
+                Some(path) if names_members(path.schema.as_deref(), &path.attr) => {
+                    fold.apply(operation.op, path, operation.value.as_ref())?;
                 }
                 None => {
                     // `{"op": "replace", "value": {"displayName": …, "members": […]}}`.
                     let mut value = operation.value.clone().unwrap_or_default();
                     let members = value.as_object_mut().and_then(|attributes| {
-                        let key = attributes.keys().find(|k| k.eq_ignore_ascii_case("members")).cloned()?;
-                        attributes.remove(&key)
+                        let key = attributes.keys().find(|key| match key.rsplit_once(':') {
+                            Some((schema, attr)) => names_members(Some(schema), attr),
+                            None => names_members(None, key),
+                        });
+                        attributes.remove(&key.cloned()?)
                     });
                     if let Some(members) = members {
                         let whole = PatchPath { schema: None, attr: "members".into(), filter: None, sub: None };
-                        fold.apply(operation.op, &whole, Some(&members), &mut named)?;
+                        fold.apply(operation.op, &whole, Some(&members))?;
                     }
                     if value.as_object().is_some_and(|attributes| !attributes.is_empty()) {
                         others.push(Operation { value: Some(value), ..operation });
@@ -86,36 +87,36 @@ impl MembershipChange {
                 Some(_) => others.push(operation),
             }
         }
-        Ok((fold.0, others))
-    }
-
-    fn add_all(&mut self, members: &[String], named: &mut usize) -> Result<(), Refusal> {
-        count(named, members.len())?;
-        let mut seen: HashSet<&str> = self.add.iter().map(String::as_str).collect();
-        let mut added = Vec::new();
-        for member in members {
-            if seen.insert(member) {
-                added.push(member.clone());
-            }
-        }
-        self.add.extend(added);
-        Ok(())
+        Ok((fold.finish(), others))
     }
 }
 
-/// The change being folded, with sets beside its lists so that each member costs O(1).
+/// Whether `[schema:]attr` is the Group's `members` (`members`, or the core Group schema's).
+fn names_members(schema: Option<&str>, attr: &str) -> bool {
+    attr.eq_ignore_ascii_case("members") && schema.is_none_or(|schema| schema.eq_ignore_ascii_case(GROUP_SCHEMA))
+}
+
+/// The change being folded: each member costs O(1), whatever came before. The lists keep the
+/// order members were first named; the sets say which of them are still to be added or removed.
 #[derive(Default)]
-struct Fold(MembershipChange);
+struct Fold {
+    clear: bool,
+    added: Vec<String>,
+    to_add: HashSet<String>,
+    removed: Vec<String>,
+    to_remove: HashSet<String>,
+    /// Member values named so far, against [`MAX_MEMBERS`].
+    named: usize,
+}
 
 impl Fold {
-    fn apply(&mut self, op: Op, path: &PatchPath, value: Option<&Value>, named: &mut usize) -> Result<(), Refusal> {
+    fn apply(&mut self, op: Op, path: &PatchPath, value: Option<&Value>) -> Result<(), Refusal> {
         if let Some(sub) = &path.sub {
             return Err(Refusal {
                 scim_type: "invalidPath",
                 detail: format!("expected `members` or `members[value eq \"…\"]` (found `members.{sub}`)"),
             });
         }
-        let change = &mut self.0;
         match (op, &path.filter) {
             (Op::Remove, Some(filter)) => {
                 // Entra's `members[value eq "…"]`.
@@ -125,54 +126,69 @@ impl Fold {
                 if !comparison.attr.eq_ignore_ascii_case("value") {
                     return Err(member_filter(0));
                 }
-                let id = comparison.value.as_str().map(str::to_owned).ok_or_else(|| member_filter(0))?;
-                self.remove(vec![member_id(&id)?], named)
+                let id = comparison.value.as_str().ok_or_else(|| member_filter(0))?;
+                self.remove(vec![member_id(id)?])
             }
             (_, Some(_)) => Err(Refusal {
                 scim_type: "invalidPath",
                 detail: format!("expected a filter on members only to remove one (found {op:?} with a filter)"),
             }),
-            (Op::Remove, None) => match value {
-                // `{"op": "remove", "path": "members", "value": [{"value": "…"}]}`.
-                Some(value) if !value.is_null() => self.remove(member_ids(value)?, named),
-                _ => {
-                    *change = MembershipChange { clear: true, ..MembershipChange::default() };
-                    Ok(())
-                }
-            },
-            (Op::Replace, None) => {
-                let members = member_ids(value.unwrap_or(&Value::Null))?;
-                *change = MembershipChange { clear: true, ..MembershipChange::default() };
-                change.add_all(&members, named)
+            // `{"op": "remove", "path": "members", "value": [{"value": "…"}]}`.
+            (Op::Remove, None) if value.is_some_and(|v| !v.is_null()) => {
+                self.remove(member_ids(value.unwrap_or(&Value::Null))?)
             }
-            (Op::Add, None) => {
-                let members = member_ids(value.unwrap_or(&Value::Null))?;
-                let gone: HashSet<&str> = members.iter().map(String::as_str).collect();
-                change.remove.retain(|m| !gone.contains(m.as_str()));
-                change.add_all(&members, named)
-            }
+            (Op::Remove, None) => self.replace(Vec::new()),
+            (Op::Replace, None) => self.replace(member_ids(value.unwrap_or(&Value::Null))?),
+            (Op::Add, None) => self.add(member_ids(value.unwrap_or(&Value::Null))?),
         }
     }
 
-    fn remove(&mut self, members: Vec<String>, named: &mut usize) -> Result<(), Refusal> {
-        count(named, members.len())?;
-        let change = &mut self.0;
-        let gone: HashSet<&str> = members.iter().map(String::as_str).collect();
-        change.add.retain(|m| !gone.contains(m.as_str()));
-        let mut seen: HashSet<String> = change.remove.iter().cloned().collect();
+    fn count(&mut self, more: usize) -> Result<(), Refusal> {
+        self.named += more;
+        count(self.named)
+    }
+
+    fn add(&mut self, members: Vec<String>) -> Result<(), Refusal> {
+        self.count(members.len())?;
         for member in members {
-            if seen.insert(member.clone()) {
-                change.remove.push(member);
+            self.to_remove.remove(&member);
+            if self.to_add.insert(member.clone()) {
+                self.added.push(member);
             }
         }
         Ok(())
     }
+
+    fn remove(&mut self, members: Vec<String>) -> Result<(), Refusal> {
+        self.count(members.len())?;
+        for member in members {
+            self.to_add.remove(&member);
+            if self.to_remove.insert(member.clone()) {
+                self.removed.push(member);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every member goes first, then `members` are added.
+    fn replace(&mut self, members: Vec<String>) -> Result<(), Refusal> {
+        let named = self.named;
+        *self = Self { clear: true, named, ..Self::default() };
+        self.add(members)
+    }
+
+    fn finish(self) -> MembershipChange {
+        let Self { clear, added, mut to_add, removed, mut to_remove, .. } = self;
+        // A member named again after leaving a list is in it twice: kept where first named.
+        let add = added.into_iter().filter(|m| to_add.remove(m)).collect();
+        let remove = removed.into_iter().filter(|m| to_remove.remove(m)).collect();
+        MembershipChange { clear, add, remove }
+    }
 }
 
-/// Counts member values against [`MAX_MEMBERS`].
-fn count(named: &mut usize, more: usize) -> Result<(), Refusal> {
-    *named += more;
-    if *named > MAX_MEMBERS {
+/// Checks member values named so far against [`MAX_MEMBERS`].
+fn count(named: usize) -> Result<(), Refusal> {
+    if named > MAX_MEMBERS {
         return Err(Refusal {
             scim_type: "tooMany",
             detail: format!(
@@ -282,6 +298,21 @@ mod tests {
         assert_eq!(change, MembershipChange { clear: true, add: vec![C.into()], remove: vec![] });
         assert_eq!(others[0].value, Some(json!({ "displayName": "X" })));
         assert!(split(json!([{ "op": "replace", "path": "displayName", "value": "Y" }])).unwrap().0.is_empty());
+        // The core schema's URN before `members`, as a path or as a key.
+        let (change, others) = split(json!([
+            { "op": "add", "path": format!("{GROUP_SCHEMA}:members"), "value": members(&[A]) },
+            { "op": "add", "value": { format!("{}:Members", GROUP_SCHEMA.to_uppercase()): members(&[B]) } },
+        ]))
+        .unwrap();
+        assert_eq!((change.add, others.len()), (vec![A.to_owned(), B.to_owned()], 0));
+        let (change, _) = split(json!([
+            { "op": "add", "path": "members", "value": members(&[A, B]) },
+            { "op": "remove", "path": "members", "value": members(&[A]) },
+            { "op": "add", "path": "members", "value": members(&[A]) },
+            { "op": "remove", "path": "members", "value": members(&[B]) },
+        ]))
+        .unwrap();
+        assert_eq!(change, MembershipChange { clear: false, add: vec![A.into()], remove: vec![B.into()] });
     }
 
     #[test]

@@ -21,7 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
@@ -137,7 +137,39 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/scim/v2/ResourceTypes/{name}", get(discovery::resource_type))
         .route("/scim/v2/Schemas", get(discovery::schemas))
         .route("/scim/v2/Schemas/{id}", get(discovery::schema))
+        .route("/scim/v2/.search", any(search))
+        .route("/scim/v2/Users/.search", any(search))
+        .route("/scim/v2/Groups/.search", any(search))
+        .route("/scim/v2", any(unknown_endpoint))
+        .route("/scim/v2/", any(unknown_endpoint))
+        .route("/scim/v2/{*rest}", any(unknown_endpoint))
         .route_layer(axum::middleware::from_fn_with_state(state, authenticate))
+}
+
+/// `/.search` (RFC 7644 §3.4.3, optional): not supported, as `/ServiceProviderConfig` says.
+async fn search(request: Request) -> ScimError {
+    ScimError {
+        status: StatusCode::NOT_IMPLEMENTED,
+        scim_type: None,
+        detail: format!(
+            "expected GET with a filter query, e.g. GET /scim/v2/Users?filter=userName eq \"…\" (found {} {}: \
+             POST /.search is not supported)",
+            request.method(),
+            request.uri().path()
+        ),
+    }
+}
+
+/// Any other path under `/scim/v2` is a SCIM 404, never the SPA's page.
+async fn unknown_endpoint(request: Request) -> ScimError {
+    ScimError {
+        status: StatusCode::NOT_FOUND,
+        scim_type: None,
+        detail: format!(
+            "expected an endpoint of {BASE}: Users, Groups, ServiceProviderConfig, ResourceTypes or Schemas (found {})",
+            request.uri().path()
+        ),
+    }
 }
 
 /// Admits a request with a live SCIM token of an allowed tenant; anything else is a 401 in

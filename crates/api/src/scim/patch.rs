@@ -330,8 +330,51 @@ impl Kind {
                         self.apply_at(resource, operation.op, &path, Some(value))?;
                     }
                 }
-                Some(path) => self.apply_at(resource, operation.op, path, operation.value.clone())?,
+                Some(path) => match self.extension_named(path) {
+                    // The extension's URN itself: `{"path": "urn:…:enterprise:2.0:User", "value": {…}}`.
+                    Some(urn) => self.apply_extension(resource, operation.op, urn, operation.value.as_ref())?,
+                    None => self.apply_at(resource, operation.op, path, operation.value.clone())?,
+                },
             }
+        }
+        Ok(())
+    }
+
+    /// The extension's URN when `path` is that URN and nothing more (which the path grammar reads
+    /// as the attribute `User` of the schema `urn:…:enterprise:2.0`).
+    fn extension_named(&self, path: &PatchPath) -> Option<&'static str> {
+        let (urn, _) = self.extension?;
+        let schema = path.schema.as_deref()?;
+        let whole = urn.len() == schema.len() + 1 + path.attr.len()
+            && urn[..schema.len()].eq_ignore_ascii_case(schema)
+            && urn[schema.len() + 1..].eq_ignore_ascii_case(&path.attr);
+        (whole && path.filter.is_none() && path.sub.is_none()).then_some(urn)
+    }
+
+    /// An operation on the whole extension: `add` and `replace` set each attribute of the value
+    /// (RFC 7644 §3.5.2.3: a complex target's unnamed sub-attributes are left unchanged); `remove`
+    /// removes them all.
+    fn apply_extension(
+        &self,
+        resource: &mut Map<String, Value>,
+        op: Op,
+        urn: &'static str,
+        value: Option<&Value>,
+    ) -> Result<(), Refusal> {
+        if op == Op::Remove {
+            resource.remove(urn);
+            return Ok(());
+        }
+        let Some(attributes) = value.and_then(Value::as_object) else {
+            return refuse(
+                "invalidValue",
+                format!("expected an object of `{urn}`'s attributes (found {})", value.map_or("none", kind_of)),
+            );
+        };
+        for (name, value) in attributes {
+            let path =
+                parse_path(&format!("{urn}:{name}")).map_err(|e| Refusal { scim_type: "invalidPath", detail: e.0 })?;
+            self.apply_at(resource, op, &path, Some(value.clone()))?;
         }
         Ok(())
     }
@@ -348,6 +391,18 @@ impl Kind {
             return refuse(
                 "mutability",
                 format!("expected a PATCH of a client's attribute (found `{attr}`, which the service sets)"),
+            );
+        }
+        let required = schema.is_none() && self.attributes.iter().any(|a| a.name == attr && a.required);
+        if op == Op::Remove && path.filter.is_none() && path.sub.is_none() && (required || attr == "active") {
+            // RFC 7644 §3.5.2.2: a remove leaves the attribute unassigned, which a required
+            // attribute, or `active` (whether the member may sign in), cannot be.
+            return refuse(
+                "mutability",
+                format!(
+                    "expected `{attr}` to be replaced, not removed: {}",
+                    if required { "it is required" } else { "send `active: false` to disable the user" }
+                ),
             );
         }
         match schema {
@@ -654,6 +709,49 @@ mod tests {
         assert!(refusal.detail.contains("found the schema `urn:example:Custom:2.0:User`"), "{refusal:?}");
         let refusal = super::operations(&json!([])).unwrap_err();
         assert_eq!(refusal.detail, "expected a PatchOp object (found a list)");
+    }
+
+    fn patched(
+        kind: &Kind,
+        mut resource: Map<String, Value>,
+        operations: Value,
+    ) -> Result<Map<String, Value>, Refusal> {
+        let ops = super::operations(&json!({ "schemas": [PATCH_SCHEMA], "Operations": operations }))?;
+        kind.apply(&mut resource, &ops).map(|()| resource)
+    }
+
+    /// Issue #30: a SCIM compliance checker's PATCH whose path is the extension's URN itself.
+    #[test]
+    fn the_extension_urn_as_a_path_sets_or_removes_its_attributes() {
+        let set = json!([{ "op": "replace", "path": ENTERPRISE_SCHEMA, "value": { "employeeNumber": "701", "DEPARTMENT": "Fire" } }]);
+        let alice = patched(&USER, user(), set).unwrap();
+        assert_eq!(alice[ENTERPRISE_SCHEMA], json!({ "department": "Fire", "employeeNumber": "701" }));
+        let add = json!([{ "op": "add", "path": ENTERPRISE_SCHEMA.to_uppercase(), "value": { "costCenter": "4" } }]);
+        let alice = patched(&USER, alice, add).unwrap();
+        assert_eq!(alice[ENTERPRISE_SCHEMA]["costCenter"], "4", "the URN compared case-insensitively");
+        assert_eq!(alice[ENTERPRISE_SCHEMA]["department"], "Fire", "unnamed attributes left as they were");
+        let without = patched(&USER, alice, json!([{ "op": "remove", "path": ENTERPRISE_SCHEMA }])).unwrap();
+        assert!(!without.contains_key(ENTERPRISE_SCHEMA));
+        let bad = json!([{ "op": "add", "path": ENTERPRISE_SCHEMA, "value": { "shoeSize": 44 } }]);
+        assert_eq!(patched(&USER, user(), bad).unwrap_err().scim_type, "invalidPath");
+        let bad = json!([{ "op": "add", "path": ENTERPRISE_SCHEMA, "value": "x" }]);
+        assert_eq!(patched(&USER, user(), bad).unwrap_err().scim_type, "invalidValue");
+    }
+
+    /// Issue #30: a remove is done, or refused with `mutability`; never answered and ignored.
+    #[test]
+    fn removing_an_optional_attribute_removes_it_and_a_required_one_or_active_is_refused() {
+        let named = patched(&USER, user(), json!([{ "op": "add", "path": "displayName", "value": "Alice" }])).unwrap();
+        let removed = patched(&USER, named, json!([{ "op": "remove", "path": "displayName" }])).unwrap();
+        assert!(!removed.contains_key("displayName"));
+        for attr in ["active", "userName", "externalId"] {
+            let refusal = patched(&USER, user(), json!([{ "op": "remove", "path": attr }])).unwrap_err();
+            assert_eq!(refusal.scim_type, "mutability", "{attr}");
+            assert!(refusal.detail.contains(&format!("expected `{attr}` to be replaced, not removed")), "{refusal:?}");
+        }
+        let group = GROUP.normalise(&json!({ "displayName": "Dispatch" })).unwrap();
+        let refusal = patched(&GROUP, group, json!([{ "op": "remove", "path": "displayName" }])).unwrap_err();
+        assert_eq!((refusal.scim_type, refusal.detail.contains("it is required")), ("mutability", true));
     }
 
     #[test]

@@ -409,7 +409,25 @@ impl MemberStore {
                 "expected a displayName no other group has (found `{display_name}` in use by the group {other})"
             ))));
         }
-        let resource = Value::Object(group.resource.clone()).to_string();
+        if let Some(external_id) = external_id {
+            let taken =
+                sqlx::query("SELECT id FROM scim_groups WHERE tenant_id = $1 AND external_id = $2 AND id <> $3")
+                    .bind(tenant)
+                    .bind(external_id)
+                    .bind(&group.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(row) = taken {
+                let other: String = row.try_get("id")?;
+                return Ok(Err(Conflict(format!(
+                    "expected an externalId no other group has (found `{external_id}` in use by the group {other})"
+                ))));
+            }
+        }
+        // Members live in their own table; the resource never holds them.
+        let mut resource = group.resource.clone();
+        resource.remove("members");
+        let resource = Value::Object(resource).to_string();
         sqlx::query(
             "INSERT INTO scim_groups (tenant_id, id, external_id, display_name, display_key, resource, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, id) DO UPDATE SET \

@@ -10,10 +10,10 @@
 //!
 //! Requests are checked against a copy of the live tokens' ids, tenants and hashes kept in
 //! memory ([`LiveTokens`]), so that a refused token costs no database query: the copy is read
-//! again at most every [`LiveTokens::MAX_AGE`], or when an id it does not know is presented and
-//! it is older than [`LiveTokens::MIN_AGE`] (a token just made by `scim-token create`, in
-//! another process, works within a second; made-up ids cost at most a query a second). A
-//! revocation takes effect at once on the instance that made it, within `MAX_AGE` on the others.
+//! again when it is 10 s old, or when an id it does not know is presented and it is a second old
+//! (a token just made by `scim-token create` works within a second; made-up ids cost at most a
+//! query a second). `scim-token revoke` runs in a process of its own, so a revocation takes
+//! effect on every running instance within 10 s.
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -54,21 +54,41 @@ fn digest(secret: &str) -> String {
 }
 
 /// The live tokens, by id: `(tenant, hash of the secret)`, and when they were read.
-#[derive(Default)]
 pub(crate) struct LiveTokens {
-    read: tokio::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Snapshot>)>>,
-    /// Set by a create or a revoke here: the copy is read again at the next request.
+    read: tokio::sync::Mutex<Held>,
+    /// Set by a create or a revoke in this process: the copy is read again at the next request.
     stale: std::sync::atomic::AtomicBool,
+    /// The oldest a copy may be before it is read again.
+    pub(crate) max_age: Duration,
+    /// How often the database may be asked at most: for an id the copy does not know, or after
+    /// a failed read.
+    pub(crate) min_age: Duration,
 }
+
+use std::time::{Duration, Instant};
 
 type Snapshot = std::collections::HashMap<String, (String, String)>;
 
-impl LiveTokens {
-    /// The oldest a copy may be.
-    pub const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
-    /// The youngest a copy is read again for an id it does not know.
-    pub const MIN_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+#[derive(Default)]
+struct Held {
+    /// The last good copy, and when it was read.
+    snapshot: Option<(Instant, std::sync::Arc<Snapshot>)>,
+    /// The last time the database was asked, and its error if it failed.
+    attempt: Option<(Instant, Option<String>)>,
+}
 
+impl Default for LiveTokens {
+    fn default() -> Self {
+        Self {
+            read: Default::default(),
+            stale: Default::default(),
+            max_age: Duration::from_secs(10),
+            min_age: Duration::from_secs(1),
+        }
+    }
+}
+
+impl LiveTokens {
     /// Forgets the copy: the next request reads the tokens again.
     pub(crate) fn forget(&self) {
         self.stale.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -76,31 +96,59 @@ impl LiveTokens {
 }
 
 impl MemberStore {
-    /// The live tokens' copy, read again from the database if it is older than `MAX_AGE`, or
-    /// than `MIN_AGE` when `unknown_id` is not in it. One reader at a time; the others wait for
-    /// its answer rather than each asking the database.
+    /// The live tokens' copy, read again from the database if it is older than `max_age`, or
+    /// than `min_age` when `unknown_id` is not in it; never more often than every `min_age`. A
+    /// failed read keeps the last copy for up to six times `max_age` (a minute by default), so
+    /// that a database restart does not stop provisioning, and is not retried by each waiting
+    /// request in turn.
     async fn live_tokens(&self, unknown_id: Option<&str>) -> Result<std::sync::Arc<Snapshot>, StoreError> {
-        let mut read = self.scim_tokens.read.lock().await;
-        if self.scim_tokens.stale.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            *read = None;
-        }
-        if let Some((at, snapshot)) = read.as_ref() {
-            let fresh = at.elapsed() < LiveTokens::MAX_AGE;
+        let live = &self.scim_tokens;
+        let mut copy = live.read.lock().await;
+        let stale = live.stale.swap(false, std::sync::atomic::Ordering::SeqCst);
+        if let Some((at, snapshot)) = copy.snapshot.as_ref().filter(|_| !stale) {
             let knows = unknown_id.is_none_or(|id| snapshot.contains_key(id));
-            if fresh && (knows || at.elapsed() < LiveTokens::MIN_AGE) {
+            if at.elapsed() < live.max_age && (knows || at.elapsed() < live.min_age) {
                 return Ok(snapshot.clone());
             }
         }
-        let rows = sqlx::query("SELECT id, tenant_id, hash FROM scim_tokens WHERE revoked_at IS NULL")
-            .fetch_all(&self.pool)
-            .await?;
-        let snapshot = rows
-            .iter()
-            .map(|row| Ok((row.try_get("id")?, (row.try_get("tenant_id")?, row.try_get("hash")?))))
-            .collect::<Result<Snapshot, sqlx::Error>>()?;
-        let snapshot = std::sync::Arc::new(snapshot);
-        *read = Some((std::time::Instant::now(), snapshot.clone()));
-        Ok(snapshot)
+        let usable = |copy: &Held| {
+            copy.snapshot.as_ref().filter(|(at, _)| at.elapsed() < live.max_age * 6).map(|(_, s)| s.clone())
+        };
+        let recent = copy.attempt.as_ref().filter(|(at, _)| !stale && at.elapsed() < live.min_age);
+        if let Some((_, error)) = recent {
+            return match (usable(&copy), error) {
+                (Some(snapshot), _) => Ok(snapshot),
+                (None, Some(error)) => Err(StoreError(error.clone())),
+                (None, None) => Ok(Default::default()),
+            };
+        }
+        let read = async {
+            let rows = sqlx::query("SELECT id, tenant_id, hash FROM scim_tokens WHERE revoked_at IS NULL")
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter()
+                .map(|row| Ok((row.try_get("id")?, (row.try_get("tenant_id")?, row.try_get("hash")?))))
+                .collect::<Result<Snapshot, sqlx::Error>>()
+        };
+        match read.await {
+            Ok(snapshot) => {
+                let snapshot = std::sync::Arc::new(snapshot);
+                copy.snapshot = Some((Instant::now(), snapshot.clone()));
+                copy.attempt = Some((Instant::now(), None));
+                Ok(snapshot)
+            }
+            Err(error) => {
+                let error = StoreError::from(error);
+                copy.attempt = Some((Instant::now(), Some(error.0.clone())));
+                match usable(&copy) {
+                    Some(snapshot) => {
+                        tracing::warn!(%error, "SCIM tokens not read again; using the copy read before");
+                        Ok(snapshot)
+                    }
+                    None => Err(error),
+                }
+            }
+        }
     }
 
     /// Makes a token for `tenant_id`; the returned token is the only copy of its secret.
@@ -182,21 +230,54 @@ impl MemberStore {
 mod tests {
     use super::*;
 
+    async fn store(dir: &tempfile::TempDir, max_age: u64, min_age: u64) -> MemberStore {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
+        let mut store = MemberStore::connect(&url).await.unwrap();
+        let ages = LiveTokens {
+            max_age: Duration::from_secs(max_age),
+            min_age: Duration::from_secs(min_age),
+            ..LiveTokens::default()
+        };
+        store.scim_tokens = std::sync::Arc::new(ages);
+        store
+    }
+
     /// Issue #30: a refused token costs no database query. Once the live tokens are read, the
     /// database is closed (any query would fail): refusals, and the live token, still answer.
     #[tokio::test]
     async fn refused_tokens_cost_no_query() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
-        let store = MemberStore::connect(&url).await.unwrap();
+        let store = store(&dir, 3600, 3600).await;
         let (record, token) = store.create_scim_token("t", "test", 0).await.unwrap();
         assert_eq!(store.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"));
         store.close().await;
         let wrong_secret = format!("{PREFIX}.{}.{}", record.id, "A".repeat(43));
         assert_eq!(store.scim_tenant(&wrong_secret).await.unwrap(), None, "a known id, a wrong secret");
         let made_up = format!("{PREFIX}.0011223344556677.{}", "A".repeat(43));
-        assert_eq!(store.scim_tenant(&made_up).await.unwrap(), None, "an unknown id, within a second");
+        assert_eq!(store.scim_tenant(&made_up).await.unwrap(), None, "an unknown id");
         assert_eq!(store.scim_tenant("not-a-token").await.unwrap(), None);
         assert_eq!(store.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"), "from memory");
+        // Asked to read again, the closed database fails: the last copy still answers.
+        store.scim_tokens.forget();
+        assert_eq!(store.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"), "the last good copy");
+        assert_eq!(store.scim_tenant(&wrong_secret).await.unwrap(), None);
+    }
+
+    /// A revocation made by another process (`scim-token revoke`) takes effect when the copy is
+    /// read again, at its `max_age`; a database that never answered is an error, not an admission.
+    #[tokio::test]
+    async fn another_processes_revocation_takes_effect_when_the_copy_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (rereading, keeping) = (store(&dir, 0, 0).await, store(&dir, 3600, 3600).await);
+        let cli = store(&dir, 3600, 3600).await;
+        let (record, token) = cli.create_scim_token("t", "test", 0).await.unwrap();
+        assert_eq!(rereading.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"));
+        assert_eq!(keeping.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"));
+        assert!(cli.revoke_scim_token(&record.id, 1).await.unwrap());
+        assert_eq!(rereading.scim_tenant(token.secret()).await.unwrap(), None, "read again: revoked");
+        assert_eq!(keeping.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"), "until max_age");
+        let never = store(&dir, 3600, 3600).await;
+        never.close().await;
+        assert!(never.scim_tenant(token.secret()).await.is_err());
     }
 }

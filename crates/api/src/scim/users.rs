@@ -219,13 +219,16 @@ fn columns(resource: &Map<String, Value>) -> Result<Columns, ScimError> {
     Ok(Columns { object_id, user_name, display_name, active })
 }
 
-/// The resource as stored, or for a member who only signed in, what their sign-in told.
+/// The resource as stored (an attribute Entra removed stays removed), or for a member who only
+/// signed in, what their sign-in told; `active` always as the member is.
 fn stored_form(user: &ScimUser) -> Map<String, Value> {
     let mut resource = user.resource.clone();
     let member = &user.member;
-    resource.entry("externalId").or_insert_with(|| json!(member.object_id));
-    resource.entry("userName").or_insert_with(|| json!(member.upn));
-    resource.entry("displayName").or_insert_with(|| json!(member.display_name));
+    if resource.is_empty() {
+        resource.insert("externalId".into(), json!(member.object_id));
+        resource.insert("userName".into(), json!(member.upn));
+        resource.insert("displayName".into(), json!(member.display_name));
+    }
     resource.insert("active".into(), json!(member.disabled_at.is_none()));
     resource
 }
