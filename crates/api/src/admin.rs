@@ -1,5 +1,5 @@
-//! The admin tools of `channels-api`: `check-token`, `manifest` and `preview`. Each returns its
-//! report as text, so the binary only prints it and tests read it.
+//! The admin tools of `channels-api`: `check-token`, `manifest`, `preview` and `members`. Each
+//! returns its report as text, so the binary only prints it and tests read it.
 
 use std::fmt::Write as _;
 
@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::Validator;
 use crate::channels::{Groups, ProvisionedGroup};
 use crate::config::{parse_origin, ApiConfig, TokenVersion};
+use crate::members::{Member, MemberStore, StoreError};
 
 /// `check-token`: whether `token` is valid for this configuration, and if not, every reason
 /// with its fix. Returns the report and whether the token is valid.
@@ -199,6 +200,154 @@ pub fn preview(config: &ApiConfig, user: &Previewed) -> String {
         }
     }
     out
+}
+
+/// What `members` does to a tenant's members (Ivanti's, Impero's and Instant Connect's
+/// pattern: accounts made by UPN before people first sign in, with the roles they should get).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum MembersAction {
+    /// Pre-create a member by UPN: their first sign-in (the token's `upn`) or SCIM's first
+    /// provisioning (`userName`) in this tenant links it, and they keep these roles.
+    Add {
+        /// The user principal name, e.g. alice@contoso.example.
+        upn: String,
+        /// The name shown until they sign in.
+        #[arg(long)]
+        name: Option<String>,
+        /// A role in Channels; repeat. Default: members.default_roles.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
+    /// List the members, pre-created ones included.
+    List,
+    /// Refuse the member's sign-ins (403 account_disabled), as SCIM's `active: false` does.
+    Disable {
+        /// Their UPN.
+        upn: String,
+    },
+    /// Let a disabled member in again.
+    Enable {
+        /// Their UPN.
+        upn: String,
+    },
+    /// Forget the member and their provisioned memberships; a later sign-in creates them anew.
+    Remove {
+        /// Their UPN.
+        upn: String,
+    },
+}
+
+/// Why `members` refused.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MembersError(pub String);
+
+impl std::fmt::Display for MembersError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MembersError {}
+
+impl From<StoreError> for MembersError {
+    fn from(error: StoreError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+/// `members`: runs `action` on `tenant`'s members (every allowed tenant's for `list` with no
+/// tenant), answering text, or JSON with `json`, for the binary to print.
+pub async fn members(
+    config: &ApiConfig,
+    store: &MemberStore,
+    tenant: Option<&str>,
+    action: MembersAction,
+    json: bool,
+    now: i64,
+) -> Result<String, MembersError> {
+    let tenant_of = || tenant.map(str::to_owned).ok_or_else(|| MembersError("expected --tenant (found none)".into()));
+    let one = |member: &Member| if json { format!("{}\n", member_json(member)) } else { member_line(member) };
+    match action {
+        MembersAction::Add { upn, name, roles } => {
+            let tenant = tenant_of()?;
+            let upn = upn_of(&upn)?;
+            let roles = if roles.is_empty() { config.default_roles.clone() } else { roles };
+            if let Some(bad) =
+                roles.iter().find(|r| r.is_empty() || r.contains(|c: char| c.is_whitespace() || c == ','))
+            {
+                return Err(MembersError(format!(
+                    "--role: expected a role name without spaces or commas (found {bad:?})"
+                )));
+            }
+            let name = name.unwrap_or_else(|| upn.clone());
+            let member = store.pre_create(&tenant, &upn, &name, &roles, now).await?.map_err(|c| MembersError(c.0))?;
+            Ok(one(&member))
+        }
+        MembersAction::List => {
+            let all = store.list(tenant).await?;
+            Ok(if json {
+                format!("{}\n", serde_json::Value::Array(all.iter().map(member_json).collect()))
+            } else {
+                all.iter().map(member_line).collect()
+            })
+        }
+        MembersAction::Disable { upn } => changed(store.set_disabled(&tenant_of()?, &upn, Some(now)).await?, &upn, one),
+        MembersAction::Enable { upn } => changed(store.set_disabled(&tenant_of()?, &upn, None).await?, &upn, one),
+        MembersAction::Remove { upn } => {
+            if !store.remove(&tenant_of()?, &upn).await? {
+                return Err(no_member(&upn));
+            }
+            Ok(if json { format!("{}\n", serde_json::json!({ "removed": upn })) } else { format!("removed {upn}\n") })
+        }
+    }
+}
+
+fn changed(member: Option<Member>, upn: &str, show: impl Fn(&Member) -> String) -> Result<String, MembersError> {
+    member.map(|member| show(&member)).ok_or_else(|| no_member(upn))
+}
+
+fn no_member(upn: &str) -> MembersError {
+    MembersError(format!("expected a member of this tenant with the UPN {upn} (found none; `members list` shows them)"))
+}
+
+/// A UPN as Entra writes one: a name, `@`, a domain.
+fn upn_of(upn: &str) -> Result<String, MembersError> {
+    let upn = upn.trim();
+    match upn.split_once('@') {
+        Some((name, domain)) if !name.is_empty() && domain.contains('.') && !upn.contains(char::is_whitespace) => {
+            Ok(upn.to_owned())
+        }
+        _ => Err(MembersError(format!("expected a user principal name such as alice@contoso.example (found {upn:?})"))),
+    }
+}
+
+/// Where a member stands: pre-created (not linked yet), active or disabled.
+fn state_of(member: &Member) -> &'static str {
+    match (member.object_id.is_empty(), member.disabled_at.is_some()) {
+        (_, true) => "disabled",
+        (true, false) => "pending",
+        (false, false) => "active",
+    }
+}
+
+fn member_line(member: &Member) -> String {
+    let roles = if member.roles.is_empty() { "-".to_owned() } else { member.roles.join(",") };
+    let id =
+        if member.object_id.is_empty() { "not linked yet".to_owned() } else { format!("oid {}", member.object_id) };
+    format!("{:<40} {:<8} roles {roles:<20} tenant {}  {id}\n", member.upn, state_of(member), member.tenant_id)
+}
+
+fn member_json(member: &Member) -> serde_json::Value {
+    serde_json::json!({
+        "upn": member.upn,
+        "display_name": member.display_name,
+        "tenant_id": member.tenant_id,
+        "object_id": (!member.object_id.is_empty()).then_some(&member.object_id),
+        "state": state_of(member),
+        "roles": member.roles,
+        "created_at": member.created_at,
+        "last_seen_at": (member.last_seen_at != 0).then_some(member.last_seen_at),
+    })
 }
 
 #[cfg(test)]

@@ -66,6 +66,18 @@ enum Command {
         #[arg(long, conflicts_with_all = ["groups", "roles", "tenant"])]
         token: bool,
     },
+    /// Pre-create, list, disable, enable or remove members.
+    Members {
+        /// The members' tenant (directory) id; required when several tenants are allowed (not
+        /// for `list`, which then lists every tenant's).
+        #[arg(long, global = true)]
+        tenant: Option<String>,
+        /// Print JSON, for scripts.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        action: admin::MembersAction,
+    },
     /// Make, list or revoke the bearer tokens of Entra's SCIM provisioning service.
     ScimToken {
         #[command(subcommand)]
@@ -126,6 +138,7 @@ async fn run(cli: Cli) -> ExitCode {
             preview(&config, upn, tenant, groups, roles, token).await
         }
         Command::ScimToken { action } => scim_token(&config, action).await,
+        Command::Members { tenant, json, action } => members(&config, tenant, json, action).await,
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("channels-api: {error}");
@@ -322,6 +335,18 @@ async fn provisioning_of(config: &ApiConfig, tenant: &str, upn: Option<&str>) ->
         eprintln!("note: provisioned memberships not read ({error})");
         (Vec::new(), false)
     })
+}
+
+async fn members(config: &ApiConfig, tenant: Option<String>, json: bool, action: admin::MembersAction) -> Outcome {
+    let tenant = match (&action, tenant) {
+        (admin::MembersAction::List, None) => None,
+        (_, tenant) => Some(tenant_of(config, tenant)?),
+    };
+    let store = MemberStore::connect(config.database_url.secret()).await?;
+    let outcome = admin::members(config, &store, tenant.as_deref(), action, json, system_clock()() as i64).await;
+    store.close().await;
+    print!("{}", outcome?);
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn scim_token(config: &ApiConfig, action: ScimTokenAction) -> Outcome {

@@ -52,6 +52,10 @@ pub enum Provisioning {
     Updated,
 }
 
+/// Why a change was refused by what is stored: what was expected and what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict(pub String);
+
 /// A database failure; the detail goes to the log, the client gets a generic 503.
 #[derive(Debug)]
 pub struct StoreError(pub String);
@@ -248,7 +252,8 @@ impl MemberStore {
     }
 
     /// An admin pre-creates a member of `tenant_id` by UPN, with roles; the first sign-in of that
-    /// tenant with that `upn` links it.
+    /// tenant with that `upn`, or SCIM's first provisioning of that `userName`, links it. A member
+    /// of that tenant who has that UPN already is a conflict.
     pub async fn pre_create(
         &self,
         tenant_id: &str,
@@ -256,20 +261,97 @@ impl MemberStore {
         display_name: &str,
         roles: &[String],
         now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) -> Result<Result<Member, Conflict>, StoreError> {
+        let tenant_id = tenant_id.to_ascii_lowercase();
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query("SELECT object_id FROM members WHERE tenant_id = $1 AND upn_key = $2")
+            .bind(&tenant_id)
+            .bind(upn.to_lowercase())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = existing {
+            let found = match row.try_get::<Option<String>, _>("object_id")? {
+                Some(object_id) => format!("the member {object_id}, who has signed in or was provisioned"),
+                None => "a pre-created member".to_owned(),
+            };
+            return Ok(Err(Conflict(format!(
+                "expected a UPN no member of tenant {tenant_id} has (found {upn}: {found})"
+            ))));
+        }
+        let row = sqlx::query(&format!(
             "INSERT INTO members (tenant_id, upn, upn_key, display_name, roles, preferences, created_at) \
-             VALUES ($1, $2, $3, $4, $5, '{}', $6)",
-        )
-        .bind(tenant_id.to_ascii_lowercase())
+             VALUES ($1, $2, $3, $4, $5, '{{}}', $6) RETURNING {COLUMNS}"
+        ))
+        .bind(&tenant_id)
         .bind(upn)
         .bind(upn.to_lowercase())
         .bind(display_name)
         .bind(serde_json::to_string(roles).expect("roles serialise"))
         .bind(now)
-        .execute(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(Ok(member(&row)?))
+    }
+
+    /// The members of `tenant` (every tenant's with `None`), pre-created ones included, oldest
+    /// first.
+    pub async fn list(&self, tenant: Option<&str>) -> Result<Vec<Member>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM members WHERE $1 IS NULL OR tenant_id = $1 ORDER BY tenant_id, created_at, upn_key"
+        ))
+        .bind(tenant.map(str::to_ascii_lowercase))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(member).collect()
+    }
+
+    /// Disables (`Some(now)`) or enables (`None`) the member of `tenant` whose UPN is `upn`, as
+    /// SCIM's `active` does: a disabled member is refused by the API. `None` when there is none.
+    pub async fn set_disabled(
+        &self,
+        tenant: &str,
+        upn: &str,
+        disabled_at: Option<i64>,
+    ) -> Result<Option<Member>, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE members SET disabled_at = CASE WHEN $3 IS NULL THEN NULL ELSE COALESCE(disabled_at, $3) END \
+             WHERE tenant_id = $1 AND upn_key = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(tenant.to_ascii_lowercase())
+        .bind(upn.to_lowercase())
+        .bind(disabled_at)
+        .fetch_optional(&self.pool)
+        .await?;
+        let updated = row.as_ref().map(member).transpose()?;
+        if let Some(member) = &updated {
+            self.recent.invalidate(&(member.tenant_id.clone(), member.object_id.clone()));
+        }
+        Ok(updated)
+    }
+
+    /// Removes the member of `tenant` whose UPN is `upn`, with their provisioned memberships;
+    /// false when there is none. Their next sign-in creates them again, with the default roles.
+    pub async fn remove(&self, tenant: &str, upn: &str) -> Result<bool, StoreError> {
+        let (tenant, upn_key) = (tenant.to_ascii_lowercase(), upn.to_lowercase());
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query("DELETE FROM members WHERE tenant_id = $1 AND upn_key = $2 RETURNING object_id")
+            .bind(&tenant)
+            .bind(&upn_key)
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &removed {
+            if let Some(object_id) = row.try_get::<Option<String>, _>("object_id")? {
+                sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND object_id = $2")
+                    .bind(&tenant)
+                    .bind(&object_id)
+                    .execute(&mut *tx)
+                    .await?;
+                self.recent.invalidate(&(tenant.clone(), object_id));
+            }
+        }
+        tx.commit().await?;
+        Ok(!removed.is_empty())
     }
 
     /// Replaces the preferences of the member `(tid, oid)`.

@@ -240,3 +240,31 @@ async fn scim_tokens_are_made_once_listed_and_revoked_and_preview_reads_provisio
         "{preview}"
     );
 }
+
+/// Issue #30: `members`, the admin's door to pre-created members, from the shell.
+#[test]
+fn members_are_pre_created_listed_disabled_and_removed_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
+    let env = [("CHANNELS_DATABASE_URL", url.as_str())];
+    let members = |args: &[&str]| run_with(&[&["--demo", "members"], args].concat(), None, "", &env);
+
+    let added = members(&["add", "ivy@contoso.example", "--role", "dispatcher", "--role", "supervisor"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(text(&added).starts_with("ivy@contoso.example"), "{}", text(&added));
+    let listed: serde_json::Value = serde_json::from_str(&text(&members(&["list", "--json"]))).unwrap();
+    assert_eq!(listed[0]["upn"], "ivy@contoso.example");
+    assert_eq!(listed[0]["state"], "pending");
+    assert_eq!(listed[0]["roles"], serde_json::json!(["dispatcher", "supervisor"]));
+    assert_eq!(listed[0]["tenant_id"], "4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f");
+    assert!(text(&members(&["disable", "IVY@contoso.example"])).contains("disabled"));
+    let again = members(&["add", "ivy@contoso.example"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("expected a UPN no member of tenant"));
+    let bad = members(&["add", "ivy"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("expected a user principal name"), "{bad:?}");
+    let elsewhere = members(&["--tenant", "11111111-2222-4333-8444-555555555555", "add", "x@contoso.example"]);
+    assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("--tenant: expected an allowed tenant"));
+    assert_eq!(text(&members(&["remove", "ivy@contoso.example"])), "removed ivy@contoso.example\n");
+    assert_eq!(text(&members(&["list"])), "", "none left");
+}

@@ -115,7 +115,7 @@ async fn member_store_rules(url: &str) {
     // An admin's pre-created member belongs to its tenant and is linked by the token's `upn`:
     // not by another tenant's user of that UPN, nor by a sign-in name (`preferred_username`).
     let frank = format!("Frank-{}@Contoso.example", h.run);
-    store.pre_create(demo::TENANT_ID, &frank, "Frank", &["dispatcher".to_owned()], 50).await.unwrap();
+    store.pre_create(demo::TENANT_ID, &frank, "Frank", &["dispatcher".to_owned()], 50).await.unwrap().unwrap();
     let roles = h.state.config.default_roles.clone();
     let elsewhere = h
         .verified_as(|claims| {
@@ -169,6 +169,76 @@ async fn member_store_rules(url: &str) {
     store.close().await;
     let error = store.ping().await.unwrap_err();
     assert!(error.to_string().starts_with("member store: "), "{error}");
+}
+
+/// Issue #30: `channels-api members` (the same store and rules as sign-in), and a pre-created
+/// member linked by SCIM's first provisioning of its `userName` in its own tenant.
+async fn admins_members(url: &str) {
+    use channels_api::admin::{members, MembersAction};
+    use channels_api::scim::store::UserColumns;
+    let h = Harness::new(url).await;
+    let (store, config) = (&h.state.members, &h.state.config);
+    let run = |tenant: &'static str, action: MembersAction| async move {
+        members(config, store, Some(tenant), action, true, 70)
+            .await
+            .map(|out| serde_json::from_str::<serde_json::Value>(&out).unwrap())
+    };
+    let add = |upn: &str, roles: &[&str]| MembersAction::Add {
+        upn: upn.to_owned(),
+        name: None,
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+    };
+    let grace = format!("Grace-{}@contoso.example", h.run);
+    let added = run(demo::TENANT_ID, add(&grace, &["supervisor"])).await.unwrap();
+    assert_eq!((added["state"].as_str(), &added["roles"]), (Some("pending"), &serde_json::json!(["supervisor"])));
+    let twice = run(demo::TENANT_ID, add(&grace.to_uppercase(), &[])).await.unwrap_err();
+    assert!(twice.0.contains("expected a UPN no member of tenant"), "{twice}");
+    assert!(run(demo::TENANT_ID, add("grace", &[])).await.unwrap_err().0.contains("user principal name"));
+    // Fabrikam's provisioning of the same userName creates its own user; Contoso's links it.
+    let (fabrikam_oid, contoso_oid) = (h.oid(20), h.oid(21));
+    let columns = |object_id| UserColumns { object_id, user_name: &grace, display_name: "Grace Hopper", active: true };
+    let (roles, resource) = (["member".to_owned()], serde_json::Map::new());
+    let (theirs, ours) = (columns(&fabrikam_oid), columns(&contoso_oid));
+    let elsewhere = store.scim_create_user(demo::FABRIKAM_TENANT_ID, &theirs, &resource, &roles, 80).await;
+    assert_eq!(elsewhere.unwrap().unwrap().member.roles, ["member"], "another tenant's user is not linked");
+    let linked = store.scim_create_user(demo::TENANT_ID, &ours, &resource, &roles, 90).await;
+    let linked = linked.unwrap().unwrap().member;
+    assert_eq!((&linked.object_id, linked.roles.clone()), (&contoso_oid, vec!["supervisor".to_owned()]));
+    assert_eq!(linked.created_at, 70, "the admin's member, not a new one");
+    let listed = members(config, store, Some(demo::TENANT_ID), MembersAction::List, false, 95).await.unwrap();
+    assert_eq!(listed.lines().filter(|l| l.contains(&grace)).count(), 1, "{listed}");
+    assert!(listed.contains("active   roles supervisor") && listed.contains(&contoso_oid), "{listed}");
+    // Disabled, the member's sign-in is refused as SCIM's `active: false` is; enabled, let in.
+    let disabled = run(demo::TENANT_ID, MembersAction::Disable { upn: grace.clone() }).await.unwrap();
+    assert_eq!(disabled["state"], "disabled");
+    let (member, _) = h.sign_in(&contoso_oid, &grace, "Grace Hopper", 100).await;
+    assert!(member.disabled_at.is_some(), "the API refuses a member with disabled_at");
+    assert_eq!(run(demo::TENANT_ID, MembersAction::Enable { upn: grace.clone() }).await.unwrap()["state"], "active");
+    let (member, _) = h.sign_in(&contoso_oid, &grace, "Grace Hopper", 110).await;
+    assert_eq!((member.disabled_at, member.roles), (None, vec!["supervisor".to_owned()]));
+    // Removed: gone from the list; Fabrikam's user of that name is untouched; a second remove says so.
+    assert_eq!(
+        run(demo::TENANT_ID, MembersAction::Remove { upn: grace.clone() }).await.unwrap()["removed"],
+        grace.as_str()
+    );
+    let after = members(config, store, None, MembersAction::List, false, 120).await.unwrap();
+    assert_eq!(after.lines().filter(|l| l.contains(&grace)).count(), 1, "Fabrikam's only: {after}");
+    let again = run(demo::TENANT_ID, MembersAction::Remove { upn: grace.clone() }).await.unwrap_err();
+    assert!(again.0.contains("found none"), "{again}");
+}
+
+#[tokio::test]
+async fn sqlite_admins_members() {
+    let dir = tempfile::tempdir().unwrap();
+    admins_members(&format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display())).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: ./dev test starts one and sets CHANNELS_TEST_POSTGRES_URL"]
+async fn postgres_admins_members() {
+    let url =
+        std::env::var("CHANNELS_TEST_POSTGRES_URL").expect("CHANNELS_TEST_POSTGRES_URL names a PostgreSQL database");
+    admins_members(&url).await;
 }
 
 async fn futures_join<T: Send + 'static>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {

@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use super::membership::MembershipChange;
 use crate::channels::ProvisionedGroup;
+use crate::members::Conflict;
 use crate::members::{member, Member, MemberStore, StoreError, Timed, COLUMNS};
 
 /// Memberships written or deleted by one statement (two binds besides: the tenant and the group).
@@ -52,10 +53,6 @@ pub struct ScimGroup {
     /// Last changed.
     pub updated_at: i64,
 }
-
-/// Why a create or change was refused by what is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict(pub String);
 
 /// The columns a user write sets.
 pub struct UserColumns<'a> {
@@ -204,6 +201,30 @@ impl MemberStore {
         }
         let disabled_at = (!columns.active).then_some(now);
         let scim = Value::Object(resource.clone()).to_string();
+        // A member an admin pre-created by this userName, in this tenant, becomes this user, with
+        // the roles the admin gave: unless the user is a member already (signed in before).
+        let linked = sqlx::query(&format!(
+            "UPDATE members SET object_id = $2, upn = $3, display_name = $5, disabled_at = $6, scim = $7, \
+             scim_updated_at = $8, scim_user_key = $4 WHERE tenant_id = $1 AND object_id IS NULL AND upn_key = $4 \
+             AND NOT EXISTS (SELECT 1 FROM members m WHERE m.tenant_id = $1 AND m.object_id = $2) \
+             RETURNING {COLUMNS}, scim, scim_updated_at"
+        ))
+        .bind(tenant)
+        .bind(columns.object_id)
+        .bind(columns.user_name)
+        .bind(columns.user_name.to_lowercase())
+        .bind(columns.display_name)
+        .bind(disabled_at)
+        .bind(&scim)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = linked {
+            let created = scim_user(&row)?;
+            tx.commit().await?;
+            self.forget(tenant, columns.object_id);
+            return Ok(Ok(created));
+        }
         let roles = serde_json::to_string(default_roles).expect("roles serialise");
         let inserted = sqlx::query(&format!(
             "INSERT INTO members ({COLUMNS}, upn_key, scim, scim_updated_at, scim_user_key) \
