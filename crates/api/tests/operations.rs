@@ -251,3 +251,31 @@ async fn sigterm_drains_first_then_lets_requests_in_flight_finish_within_the_gra
     assert!(log.contains("stopped with requests still in flight"), "{log}");
     assert!(stuck.await.unwrap().is_err(), "the stuck request was cut off");
 }
+
+/// Issue #30: the start-up log names each tenant's step-up rule, and once a tenant has a live
+/// SCIM token, every channel it grants by a group name (a group's owners can rename their group).
+#[tokio::test]
+async fn the_start_up_log_names_step_up_per_tenant_and_flags_names_once_scim_is_on() {
+    let running = common::emulator(entra_emulator::system_clock()).await;
+    let origin = running.origin().to_owned();
+    let started = |url: String| {
+        let origin = origin.clone();
+        async move {
+            let env = [("CHANNELS_DATABASE_URL", url), ("CHANNELS_SHUTDOWN_DRAIN_SECONDS", "0".to_owned())];
+            let api = start_api(&origin, &env).await;
+            api.terminate();
+            api.ended(Duration::from_secs(20)).await.1
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let log = started(url.clone()).await;
+    assert!(log.contains("step-up for saving preferences: requires the authentication context c1"), "{log}");
+    assert!(!log.contains("is granted by the group name"), "no SCIM token yet: {log}");
+    let store = channels_api::members::MemberStore::connect(&url).await.unwrap();
+    store.create_scim_token(channels_api::config::DEMO_TENANT_ID, "entra", 0).await.unwrap();
+    store.close().await;
+    let log = started(url).await;
+    let flagged = log.lines().filter(|l| l.contains("WARN") && l.contains("is granted by the group name")).count();
+    assert_eq!(flagged, 7, "each name reference of the demo's channels: {log}");
+}
