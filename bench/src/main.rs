@@ -2,6 +2,10 @@
 //! ADDR and writes COUNT access tokens, one per distinct user, to TOKENS_FILE, then serves
 //! until stopped. Load runs replay those tokens against `channels-api` and its Node.js peer,
 //! which both fetch this emulator's keys.
+//!
+//! `channels-bench scim …`: SCIM provisioning at a tenant's size ([`scim`]).
+
+mod scim;
 
 use std::io::Write as _;
 
@@ -10,12 +14,17 @@ use entra_emulator::directory::{demo, User};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, command, addr, count, out] = &args[..] else {
+    match args.get(1).map(String::as_str) {
+        Some("idp") => idp(&args[2..]).await,
+        Some("scim") => scim::run(&args[2..]).await,
+        other => Err(format!("expected the command `idp` or `scim` (found {other:?})").into()),
+    }
+}
+
+async fn idp(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let [addr, count, out] = args else {
         return Err("usage: channels-bench idp ADDR COUNT TOKENS_FILE".into());
     };
-    if command != "idp" {
-        return Err(format!("expected the command `idp` (found {command:?})").into());
-    }
     let count: usize = count.parse().map_err(|_| format!("expected a token count (found {count:?})"))?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let running = entra_emulator::spawn(listener, demo::tenant(), entra_emulator::system_clock()).await?;

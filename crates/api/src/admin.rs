@@ -220,20 +220,21 @@ pub enum MembersAction {
     },
     /// List the members, pre-created ones included.
     List,
-    /// Refuse the member's sign-ins (403 account_disabled), as SCIM's `active: false` does.
+    /// Refuse the member's sign-ins (403 account_disabled), as SCIM's `active: false` does
+    /// (members provisioned by SCIM are Entra's to disable).
     Disable {
-        /// Their UPN.
-        upn: String,
+        /// Their UPN, or their object id when members share a UPN.
+        who: String,
     },
     /// Let a disabled member in again.
     Enable {
-        /// Their UPN.
-        upn: String,
+        /// Their UPN, or their object id when members share a UPN.
+        who: String,
     },
     /// Forget the member and their provisioned memberships; a later sign-in creates them anew.
     Remove {
-        /// Their UPN.
-        upn: String,
+        /// Their UPN, or their object id when members share a UPN.
+        who: String,
     },
 }
 
@@ -256,7 +257,8 @@ impl From<StoreError> for MembersError {
 }
 
 /// `members`: runs `action` on `tenant`'s members (every allowed tenant's for `list` with no
-/// tenant), answering text, or JSON with `json`, for the binary to print.
+/// tenant), answering text, or JSON with `json`, for the binary to print. Members SCIM
+/// provisioned are listed, but their state is Entra's: disable, enable and remove refuse them.
 pub async fn members(
     config: &ApiConfig,
     store: &MemberStore,
@@ -284,30 +286,32 @@ pub async fn members(
             Ok(one(&member))
         }
         MembersAction::List => {
-            let all = store.list(tenant).await?;
+            let allowed =
+                |member: &Member| config.allowed_tenants.iter().any(|t| t.eq_ignore_ascii_case(&member.tenant_id));
+            let all: Vec<Member> = store.list(tenant).await?.into_iter().filter(allowed).collect();
             Ok(if json {
                 format!("{}\n", serde_json::Value::Array(all.iter().map(member_json).collect()))
             } else {
                 all.iter().map(member_line).collect()
             })
         }
-        MembersAction::Disable { upn } => changed(store.set_disabled(&tenant_of()?, &upn, Some(now)).await?, &upn, one),
-        MembersAction::Enable { upn } => changed(store.set_disabled(&tenant_of()?, &upn, None).await?, &upn, one),
-        MembersAction::Remove { upn } => {
-            if !store.remove(&tenant_of()?, &upn).await? {
-                return Err(no_member(&upn));
-            }
-            Ok(if json { format!("{}\n", serde_json::json!({ "removed": upn })) } else { format!("removed {upn}\n") })
+        MembersAction::Disable { who } => {
+            Ok(one(&conflict(store.set_disabled(&tenant_of()?, &who, Some(now)).await?)?))
+        }
+        MembersAction::Enable { who } => Ok(one(&conflict(store.set_disabled(&tenant_of()?, &who, None).await?)?)),
+        MembersAction::Remove { who } => {
+            let gone = conflict(store.remove(&tenant_of()?, &who).await?)?;
+            Ok(if json {
+                format!("{}\n", serde_json::json!({ "removed": member_json(&gone) }))
+            } else {
+                format!("removed {}\n", gone.upn)
+            })
         }
     }
 }
 
-fn changed(member: Option<Member>, upn: &str, show: impl Fn(&Member) -> String) -> Result<String, MembersError> {
-    member.map(|member| show(&member)).ok_or_else(|| no_member(upn))
-}
-
-fn no_member(upn: &str) -> MembersError {
-    MembersError(format!("expected a member of this tenant with the UPN {upn} (found none; `members list` shows them)"))
+fn conflict(outcome: Result<Member, crate::members::Conflict>) -> Result<Member, MembersError> {
+    outcome.map_err(|conflict| MembersError(conflict.0))
 }
 
 /// A UPN as Entra writes one: a name, `@`, a domain.

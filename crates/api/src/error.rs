@@ -154,7 +154,8 @@ pub fn disabled() -> wire::ApiError {
         fix: Some(
             "Admin: the user is unassigned from the Channels enterprise application, or out of its \
              provisioning scope; assign them again (Enterprise applications → Channels → Users and groups) \
-             and the next provisioning cycle enables them, with their preferences."
+             and the next provisioning cycle enables them, with their preferences. A Channels admin who \
+             disabled them enables them with `channels-api members enable <upn>`."
                 .into(),
         ),
     }

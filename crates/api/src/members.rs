@@ -278,7 +278,7 @@ impl MemberStore {
                 "expected a UPN no member of tenant {tenant_id} has (found {upn}: {found})"
             ))));
         }
-        let row = sqlx::query(&format!(
+        let inserted = sqlx::query(&format!(
             "INSERT INTO members (tenant_id, upn, upn_key, display_name, roles, preferences, created_at) \
              VALUES ($1, $2, $3, $4, $5, '{{}}', $6) RETURNING {COLUMNS}"
         ))
@@ -289,9 +289,18 @@ impl MemberStore {
         .bind(serde_json::to_string(roles).expect("roles serialise"))
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(member(&row)?))
+        .await;
+        match inserted {
+            Ok(row) => {
+                tx.commit().await?;
+                Ok(Ok(member(&row)?))
+            }
+            // The same UPN pre-created at the same moment by another admin.
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(Err(Conflict(format!(
+                "expected a UPN no member of tenant {tenant_id} has (found {upn}: pre-created just now)"
+            )))),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// The members of `tenant` (every tenant's with `None`), pre-created ones included, oldest
@@ -306,52 +315,99 @@ impl MemberStore {
         rows.iter().map(member).collect()
     }
 
-    /// Disables (`Some(now)`) or enables (`None`) the member of `tenant` whose UPN is `upn`, as
-    /// SCIM's `active` does: a disabled member is refused by the API. `None` when there is none.
+    /// The one member of `tenant` that `who` names, by object id (a GUID) or by UPN, for an
+    /// admin to change: none, several (a UPN two members share), or one provisioned by SCIM
+    /// (whose state Entra's provisioning owns) is a refusal naming what was found.
+    async fn administered(&self, tenant: &str, who: &str) -> Result<Result<Member, Conflict>, StoreError> {
+        let (tenant, key) = (tenant.to_ascii_lowercase(), who.trim().to_lowercase());
+        let column = if channels_protocol::claims::is_guid(&key) { "object_id" } else { "upn_key" };
+        let rows = sqlx::query(&format!("SELECT {COLUMNS}, scim FROM members WHERE tenant_id = $1 AND {column} = $2"))
+            .bind(&tenant)
+            .bind(&key)
+            .fetch_all(&self.pool)
+            .await?;
+        let found = match rows.as_slice() {
+            [] => {
+                return Ok(Err(Conflict(format!(
+                    "expected a member of tenant {tenant} with the UPN or object id {who} (found none; `members list` \
+                     shows them)"
+                ))))
+            }
+            [row] => row,
+            several => {
+                let ids = several
+                    .iter()
+                    .map(|row| Ok(row.try_get::<Option<String>, _>("object_id")?.unwrap_or_else(|| "pending".into())))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                return Ok(Err(Conflict(format!(
+                    "expected one member named {who} (found {}: {}): name one by its object id",
+                    ids.len(),
+                    ids.join(", ")
+                ))));
+            }
+        };
+        if found.try_get::<Option<String>, _>("scim")?.is_some() {
+            return Ok(Err(Conflict(format!(
+                "expected a member an admin manages here (found {who} provisioned by Entra, whose provisioning \
+                 decides whether they are active and whether they exist: unassign or assign them in Enterprise \
+                 applications → Channels → Users and groups)"
+            ))));
+        }
+        Ok(Ok(member(found)?))
+    }
+
+    /// Disables (`Some(now)`) or enables (`None`) the member of `tenant` named by `who` (UPN or
+    /// object id), as SCIM's `active` does for provisioned ones: a disabled member is refused by
+    /// the API.
     pub async fn set_disabled(
         &self,
         tenant: &str,
-        upn: &str,
+        who: &str,
         disabled_at: Option<i64>,
-    ) -> Result<Option<Member>, StoreError> {
+    ) -> Result<Result<Member, Conflict>, StoreError> {
+        let found = match self.administered(tenant, who).await? {
+            Ok(found) => found,
+            Err(conflict) => return Ok(Err(conflict)),
+        };
         let row = sqlx::query(&format!(
-            "UPDATE members SET disabled_at = CASE WHEN $3 IS NULL THEN NULL ELSE COALESCE(disabled_at, $3) END \
-             WHERE tenant_id = $1 AND upn_key = $2 RETURNING {COLUMNS}"
+            "UPDATE members SET disabled_at = CASE WHEN $4 IS NULL THEN NULL ELSE COALESCE(disabled_at, $4) END \
+             WHERE tenant_id = $1 AND upn_key = $2 AND (object_id = $3 OR (object_id IS NULL AND $3 = '')) \
+             RETURNING {COLUMNS}"
         ))
-        .bind(tenant.to_ascii_lowercase())
-        .bind(upn.to_lowercase())
+        .bind(&found.tenant_id)
+        .bind(found.upn.to_lowercase())
+        .bind(&found.object_id)
         .bind(disabled_at)
-        .fetch_optional(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        let updated = row.as_ref().map(member).transpose()?;
-        if let Some(member) = &updated {
-            self.recent.invalidate(&(member.tenant_id.clone(), member.object_id.clone()));
-        }
-        Ok(updated)
+        self.recent.invalidate(&(found.tenant_id.clone(), found.object_id.clone()));
+        Ok(Ok(member(&row)?))
     }
 
-    /// Removes the member of `tenant` whose UPN is `upn`, with their provisioned memberships;
-    /// false when there is none. Their next sign-in creates them again, with the default roles.
-    pub async fn remove(&self, tenant: &str, upn: &str) -> Result<bool, StoreError> {
-        let (tenant, upn_key) = (tenant.to_ascii_lowercase(), upn.to_lowercase());
+    /// Removes the member of `tenant` named by `who` (UPN or object id), with their provisioned
+    /// memberships. Their next sign-in creates them again, with the default roles.
+    pub async fn remove(&self, tenant: &str, who: &str) -> Result<Result<Member, Conflict>, StoreError> {
+        let found = match self.administered(tenant, who).await? {
+            Ok(found) => found,
+            Err(conflict) => return Ok(Err(conflict)),
+        };
         let mut tx = self.pool.begin().await?;
-        let removed = sqlx::query("DELETE FROM members WHERE tenant_id = $1 AND upn_key = $2 RETURNING object_id")
-            .bind(&tenant)
-            .bind(&upn_key)
-            .fetch_all(&mut *tx)
+        sqlx::query(
+            "DELETE FROM members WHERE tenant_id = $1 AND upn_key = $2 AND (object_id = $3 OR (object_id IS NULL AND $3 = ''))",
+        )
+        .bind(&found.tenant_id)
+        .bind(found.upn.to_lowercase())
+        .bind(&found.object_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND object_id = $2")
+            .bind(&found.tenant_id)
+            .bind(&found.object_id)
+            .execute(&mut *tx)
             .await?;
-        for row in &removed {
-            if let Some(object_id) = row.try_get::<Option<String>, _>("object_id")? {
-                sqlx::query("DELETE FROM scim_memberships WHERE tenant_id = $1 AND object_id = $2")
-                    .bind(&tenant)
-                    .bind(&object_id)
-                    .execute(&mut *tx)
-                    .await?;
-                self.recent.invalidate(&(tenant.clone(), object_id));
-            }
-        }
         tx.commit().await?;
-        Ok(!removed.is_empty())
+        self.recent.invalidate(&(found.tenant_id.clone(), found.object_id.clone()));
+        Ok(Ok(found))
     }
 
     /// Replaces the preferences of the member `(tid, oid)`.

@@ -48,7 +48,12 @@ fn troubleshooting() -> String {
         out +=
             &format!("| `{}` | {status} | {} | {} |\n", error.code(), cell(&message), cell(error.fix().unwrap_or("—")));
     }
-    for (status, body) in [("401", channels_api::error::step_up("c1", &[])), ("403", channels_api::error::disabled())] {
+    let refusals = [
+        ("401", channels_api::error::step_up("c1", &[])),
+        ("403", channels_api::error::step_up_unavailable("<tenant id>")),
+        ("403", channels_api::error::disabled()),
+    ];
+    for (status, body) in refusals {
         out += &format!(
             "| `{}` | {status} | {} | {} |\n",
             body.error,

@@ -208,23 +208,48 @@ async fn admins_members(url: &str) {
     let listed = members(config, store, Some(demo::TENANT_ID), MembersAction::List, false, 95).await.unwrap();
     assert_eq!(listed.lines().filter(|l| l.contains(&grace)).count(), 1, "{listed}");
     assert!(listed.contains("active   roles supervisor") && listed.contains(&contoso_oid), "{listed}");
-    // Disabled, the member's sign-in is refused as SCIM's `active: false` is; enabled, let in.
-    let disabled = run(demo::TENANT_ID, MembersAction::Disable { upn: grace.clone() }).await.unwrap();
+    // Provisioned by Entra, Grace's state is Entra's: the admin's door refuses to change it.
+    for action in [MembersAction::Disable { who: grace.clone() }, MembersAction::Remove { who: contoso_oid.clone() }] {
+        let refused = run(demo::TENANT_ID, action).await.unwrap_err();
+        assert!(refused.0.contains("provisioned by Entra"), "{refused}");
+    }
+
+    // Heidi, pre-created and linked at her sign-in: disabled, her member says so (the API refuses
+    // such a member: crates/api/tests/scim.rs); enabled, let in with the admin's roles.
+    let heidi = format!("heidi-{}@contoso.example", h.run);
+    run(demo::TENANT_ID, add(&heidi, &["supervisor"])).await.unwrap();
+    let (linked, how) = h.sign_in(&h.oid(22), &heidi, "Heidi", 100).await;
+    assert_eq!((how, linked.roles), (Provisioning::Linked, vec!["supervisor".to_owned()]));
+    let disabled = run(demo::TENANT_ID, MembersAction::Disable { who: heidi.to_uppercase() }).await.unwrap();
     assert_eq!(disabled["state"], "disabled");
-    let (member, _) = h.sign_in(&contoso_oid, &grace, "Grace Hopper", 100).await;
-    assert!(member.disabled_at.is_some(), "the API refuses a member with disabled_at");
-    assert_eq!(run(demo::TENANT_ID, MembersAction::Enable { upn: grace.clone() }).await.unwrap()["state"], "active");
-    let (member, _) = h.sign_in(&contoso_oid, &grace, "Grace Hopper", 110).await;
-    assert_eq!((member.disabled_at, member.roles), (None, vec!["supervisor".to_owned()]));
-    // Removed: gone from the list; Fabrikam's user of that name is untouched; a second remove says so.
-    assert_eq!(
-        run(demo::TENANT_ID, MembersAction::Remove { upn: grace.clone() }).await.unwrap()["removed"],
-        grace.as_str()
-    );
-    let after = members(config, store, None, MembersAction::List, false, 120).await.unwrap();
-    assert_eq!(after.lines().filter(|l| l.contains(&grace)).count(), 1, "Fabrikam's only: {after}");
-    let again = run(demo::TENANT_ID, MembersAction::Remove { upn: grace.clone() }).await.unwrap_err();
+    let (member, _) = h.sign_in(&h.oid(22), &heidi, "Heidi", 400).await;
+    assert!(member.disabled_at.is_some(), "read again at her next sign-in");
+    assert_eq!(run(demo::TENANT_ID, MembersAction::Enable { who: heidi.clone() }).await.unwrap()["state"], "active");
+    let (member, _) = h.sign_in(&h.oid(22), &heidi, "Heidi", 800).await;
+    assert_eq!(member.disabled_at, None);
+
+    // A UPN two members share (a pending one, and a sign-in whose token had no `upn` claim):
+    // named by UPN, refused with both; named by object id, done.
+    let ivan = format!("ivan-{}@contoso.example", h.run);
+    run(demo::TENANT_ID, add(&ivan, &[])).await.unwrap();
+    let without_upn = h
+        .verified_as(|claims| {
+            claims.oid = h.oid(23);
+            claims.upn = None;
+            claims.preferred_username = Some(ivan.clone());
+        })
+        .await;
+    store.sign_in(&without_upn, &config.default_roles, 900).await.unwrap();
+    let ambiguous = run(demo::TENANT_ID, MembersAction::Remove { who: ivan.clone() }).await.unwrap_err();
+    assert!(ambiguous.0.contains("found 2") && ambiguous.0.contains(&h.oid(23)), "{ambiguous}");
+    let removed = run(demo::TENANT_ID, MembersAction::Remove { who: h.oid(23).to_uppercase() }).await.unwrap();
+    assert_eq!(removed["removed"]["object_id"], h.oid(23));
+    let removed = run(demo::TENANT_ID, MembersAction::Remove { who: ivan.clone() }).await.unwrap();
+    assert_eq!(removed["removed"]["state"], "pending", "then the UPN names one");
+    let again = run(demo::TENANT_ID, MembersAction::Remove { who: ivan.clone() }).await.unwrap_err();
     assert!(again.0.contains("found none"), "{again}");
+    let listed = members(config, store, None, MembersAction::List, false, 950).await.unwrap();
+    assert!(!listed.contains(&ivan) && listed.contains(&heidi), "{listed}");
 }
 
 #[tokio::test]

@@ -278,4 +278,28 @@ async fn the_start_up_log_names_step_up_per_tenant_and_flags_names_once_scim_is_
     let log = started(url).await;
     let flagged = log.lines().filter(|l| l.contains("WARN") && l.contains("is granted by the group name")).count();
     assert_eq!(flagged, 7, "each name reference of the demo's channels: {log}");
+
+    // Two tenants: a line for each, naming it and its rule.
+    let (contoso, fabrikam) = (channels_api::config::DEMO_TENANT_ID, "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d");
+    let file = dir.path().join("two.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[entra]\ntenant_id = \"organizations\"\nallowed_tenants = [\"{contoso}\", \"{fabrikam}\"]\n\
+             client_id = \"{}\"\n[step_up]\ntenants = {{ \"{contoso}\" = \"c1\" }}\nother_tenants = \"refuse\"\n",
+            channels_api::config::DEMO_CLIENT_ID
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("CHANNELS_CONFIG", file.display().to_string()),
+        ("CHANNELS_DATABASE_URL", format!("sqlite://{}?mode=rwc", dir.path().join("two.db").display())),
+        ("CHANNELS_SHUTDOWN_DRAIN_SECONDS", "0".to_owned()),
+    ];
+    let api = start_api(&origin, &env).await;
+    api.terminate();
+    let log = api.ended(Duration::from_secs(20)).await.1;
+    let rule = |tenant: &str| log.lines().find(|l| l.contains("step-up for saving preferences") && l.contains(tenant));
+    assert!(rule(contoso).is_some_and(|l| l.contains("requires the authentication context c1")), "{log}");
+    assert!(rule(fabrikam).is_some_and(|l| l.contains("refused: no authentication context")), "{log}");
 }

@@ -510,6 +510,9 @@ async fn large_group(url: &str) {
     );
     let twin = json!({ "displayName": "Twin", "externalId": "5D2E0A11-9B7C-4E3F-8A6D-0000000000E1" }).to_string();
     assert_scim_error(&world.scim(Method::POST, "/Groups", Some(&twin)).await, 409, Some("uniqueness"), "externalId");
+    let filter = "/Groups?excludedAttributes=members&filter=externalId eq \"5D2E0A11-9B7C-4E3F-8A6D-0000000000E1\"";
+    let (_, found) = world.scim(Method::GET, filter, None).await;
+    assert_eq!(found["Resources"][0]["displayName"], "Everyone", "an object id in any case");
 }
 
 #[tokio::test]

@@ -29,6 +29,10 @@ pub async fn list(
         let value = text_value(comparison)?;
         criteria.push(match comparison.attr.to_ascii_lowercase().as_str() {
             "displayname" => Criterion::Equals("display_key", value.to_lowercase()),
+            // Object ids are stored lower-case (`save`).
+            "externalid" if channels_protocol::claims::is_guid(&value) => {
+                Criterion::Equals("external_id", value.to_ascii_lowercase())
+            }
             "externalid" => Criterion::Equals("external_id", value),
             "id" => Criterion::Equals("id", value),
             // Entra's membership check: `id eq "…" and members eq "…"`.

@@ -16,7 +16,7 @@ use super::filter::PatchPath;
 use super::patch::{Op, Operation, Refusal, GROUP_SCHEMA};
 
 /// The most operations one PATCH may carry. No Microsoft source gives a limit for Entra's
-/// provisioning service; its PATCHes carry a handful (bench/results/scim.md).
+/// provisioning service (Microsoft asks only that one PATCH may change several memberships).
 pub const MAX_OPERATIONS: usize = 1_000;
 
 /// The most member values one request may name (a PATCH's operations together, or a POST or

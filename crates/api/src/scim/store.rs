@@ -204,7 +204,7 @@ impl MemberStore {
         // A member an admin pre-created by this userName, in this tenant, becomes this user, with
         // the roles the admin gave: unless the user is a member already (signed in before).
         let linked = sqlx::query(&format!(
-            "UPDATE members SET object_id = $2, upn = $3, display_name = $5, disabled_at = $6, scim = $7, \
+            "UPDATE members SET object_id = $2, upn = $3, display_name = $5, disabled_at = COALESCE(disabled_at, $6), scim = $7, \
              scim_updated_at = $8, scim_user_key = $4 WHERE tenant_id = $1 AND object_id IS NULL AND upn_key = $4 \
              AND NOT EXISTS (SELECT 1 FROM members m WHERE m.tenant_id = $1 AND m.object_id = $2) \
              RETURNING {COLUMNS}, scim, scim_updated_at"
