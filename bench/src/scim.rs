@@ -2,11 +2,14 @@
 //! tenant's size, against the release `channels-api` on loopback, while people sign in.
 //!
 //! As Entra's provisioning service does it: each user is looked up by `userName`, then created;
-//! a group is created empty, then filled by PATCHes of member additions (the first batches and
-//! the last ones, when the group already holds nearly everyone, are timed apart), then renamed.
-//! Meanwhile four loops call `GET /api/me` with tokens whose users have no groups claim (their
-//! channels come from provisioned memberships, so each call reads what provisioning writes).
-//! Bounded: USERS users, one group, and the load loops stop with the provisioning.
+//! the group is looked up by `displayName`, created with no members, then filled by PATCHes of
+//! member additions (Microsoft documents no batch size: [`BATCH`]), then renamed; last, a
+//! cap-sized stress case: [`MAX_MEMBERS`] members removed in one PATCH and added back in another.
+//! Meanwhile `GET /api/me` is called at a fixed rate (open loop: each latency is counted from when
+//! its request was due, so a stall is not hidden by the load waiting for it) with tokens of
+//! provisioned users whose tokens carry no groups claim: their channels come from provisioned
+//! memberships, so each call reads what provisioning writes. Bounded: USERS users, one group, and
+//! the load stops with the provisioning.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -15,14 +18,19 @@ use std::time::{Duration, Instant};
 use entra_emulator::directory::{demo, User};
 use serde_json::{json, Value};
 
-/// Members per PATCH: a cap-sized batch (`channels_api::scim::membership::MAX_MEMBERS`).
-const BATCH: usize = 5_000;
+/// Members per PATCH while the group is filled.
+const BATCH: usize = 100;
+/// The API's cap on member values per request (`channels_api::scim::membership::MAX_MEMBERS`).
+const MAX_MEMBERS: usize = 5_000;
 /// Requests in flight at once from the provisioning side.
 const PROVISIONING_WORKERS: usize = 4;
-/// Loops calling `GET /api/me`.
-const SIGN_IN_LOOPS: usize = 4;
-/// Distinct signed-in users of the load.
+/// `GET /api/me` calls per second, all through the run.
+const SIGN_INS_PER_SECOND: u64 = 100;
+/// Distinct signed-in users of the load (provisioned before the load starts).
 const SIGN_IN_USERS: usize = 200;
+
+/// The phases the sign-in latencies are reported by.
+const PHASES: [&str; 3] = ["users", "group", "stress"];
 
 fn object_id(n: usize) -> String {
     format!("{n:08x}-5c10-4000-8000-000000000000")
@@ -71,6 +79,11 @@ pub async fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    let scim = Scim { http: http.clone(), base: format!("{origin}/scim/v2"), token: scim_token };
+    let started = Instant::now();
+    // Users: Entra looks each up by userName, then creates it. The sign-in load's users first.
+    let user_times = provision_users(&scim, 0..SIGN_IN_USERS.min(users)).await?;
+
     // The sign-in load: tokens of provisioned users whose tokens carry no groups.
     let emulator = running.emulator.clone();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
@@ -85,36 +98,135 @@ pub async fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect(),
     );
+    let phase = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let loops: Vec<_> = (0..SIGN_IN_LOOPS)
-        .map(|l| {
-            let (http, origin, tokens, stop) = (http.clone(), origin.clone(), tokens.clone(), stop.clone());
-            tokio::spawn(async move {
-                let (mut latencies, mut failures, mut n) = (Vec::new(), 0usize, l);
-                while !stop.load(Ordering::Relaxed) {
-                    let token = &tokens[n % tokens.len()];
-                    n += SIGN_IN_LOOPS;
-                    let started = Instant::now();
-                    let ok = http
-                        .get(format!("{origin}/api/me"))
-                        .bearer_auth(token)
-                        .timeout(Duration::from_secs(15))
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status() == 200);
-                    latencies.push(started.elapsed());
-                    failures += usize::from(!ok);
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                (latencies, failures)
-            })
+    let load = {
+        let (http, origin, tokens, stop, phase) =
+            (http.clone(), origin.clone(), tokens.clone(), stop.clone(), phase.clone());
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_micros(1_000_000 / SIGN_INS_PER_SECOND));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut calls = Vec::new();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let due = ticks.tick().await;
+                let (http, origin, token) = (http.clone(), origin.clone(), tokens[n % tokens.len()].clone());
+                let phase = phase.load(Ordering::Relaxed);
+                n += 1;
+                calls.push(tokio::spawn(async move {
+                    let request =
+                        http.get(format!("{origin}/api/me")).bearer_auth(token).timeout(Duration::from_secs(15));
+                    let ok = request.send().await.is_ok_and(|r| r.status() == 200);
+                    (phase, due.elapsed(), ok)
+                }));
+            }
+            let mut outcomes = Vec::new();
+            for call in calls {
+                outcomes.push(call.await.expect("a sign-in call"));
+            }
+            outcomes
         })
-        .collect();
+    };
 
-    let scim = Scim { http: http.clone(), base: format!("{origin}/scim/v2"), token: scim_token };
-    let started = Instant::now();
-    // Users: Entra looks each up by userName, then creates it.
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut user_times_rest = provision_users(&scim, SIGN_IN_USERS.min(users)..users).await?;
+    let mut user_times = user_times;
+    user_times.append(&mut user_times_rest);
+    let users_took = started.elapsed();
+
+    // The group: looked up, created with no members, filled by PATCHes of BATCH additions, renamed.
+    phase.store(1, Ordering::Relaxed);
+    scim.send(
+        reqwest::Method::GET,
+        "/Groups?excludedAttributes=members&filter=displayName eq \"All employees\"",
+        None,
+        200,
+    )
+    .await?;
+    let body = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "All employees",
+        "externalId": "5d2e0a11-9b7c-4e3f-8a6d-0000000000a1", "members": [] });
+    let group = scim.send(reqwest::Method::POST, "/Groups", Some(body), 201).await?;
+    let path = format!("/Groups/{}", group["id"].as_str().ok_or("a group id")?);
+    let members =
+        |range: std::ops::Range<usize>| -> Vec<Value> { range.map(|n| json!({ "value": object_id(n) })).collect() };
+    let patch = |op: &str, members: Vec<Value>| {
+        json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{ "op": op, "path": "members", "value": members }] })
+    };
+    let mut patch_times = Vec::new();
+    for start in (0..users).step_by(BATCH) {
+        let t = Instant::now();
+        scim.send(reqwest::Method::PATCH, &path, Some(patch("Add", members(start..(start + BATCH).min(users)))), 204)
+            .await?;
+        patch_times.push(t.elapsed());
+    }
+    let rename = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "Replace", "path": "displayName", "value": "Everyone" }] });
+    let t = Instant::now();
+    scim.send(reqwest::Method::PATCH, &path, Some(rename), 204).await?;
+    let rename_took = t.elapsed();
+
+    // The stress case: the cap's worth of members out of the full group in one PATCH, and back.
+    phase.store(2, Ordering::Relaxed);
+    let stressed = users.saturating_sub(MAX_MEMBERS)..users;
+    let t = Instant::now();
+    scim.send(reqwest::Method::PATCH, &path, Some(patch("Remove", members(stressed.clone()))), 204).await?;
+    let cap_remove = t.elapsed();
+    let t = Instant::now();
+    scim.send(reqwest::Method::PATCH, &path, Some(patch("Add", members(stressed))), 204).await?;
+    let cap_add = t.elapsed();
+    let total = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let outcomes = load.await?;
+
+    let ms = |d: Duration| (d.as_secs_f64() * 10_000.0).round() / 10.0;
+    let quantile = |sorted: &[Duration], q: f64| {
+        sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().map_or(0.0, ms)
+    };
+    let summary = |times: &mut Vec<Duration>| {
+        times.sort();
+        json!({ "count": times.len(), "p50": quantile(times, 0.5), "p99": quantile(times, 0.99),
+            "max": times.last().copied().map_or(0.0, ms) })
+    };
+    let tenth = (patch_times.len() / 10).max(1);
+    let mean = |times: &[Duration]| ms(times.iter().sum::<Duration>() / times.len().max(1) as u32);
+    let (first_tenth, last_tenth) = (mean(&patch_times[..tenth]), mean(&patch_times[patch_times.len() - tenth..]));
+    let mut sign_ins = serde_json::Map::new();
+    for (i, name) in PHASES.iter().enumerate() {
+        let mut times: Vec<Duration> = outcomes.iter().filter(|(p, _, _)| *p == i).map(|(_, d, _)| *d).collect();
+        let mut phase = summary(&mut times);
+        phase["failures"] = json!(outcomes.iter().filter(|(p, _, ok)| *p == i && !ok).count());
+        sign_ins.insert((*name).to_owned(), phase);
+    }
+    let result = json!({
+        "label": label,
+        "users": users,
+        "batch": BATCH,
+        "max_members": MAX_MEMBERS,
+        "sign_ins_per_second": SIGN_INS_PER_SECOND,
+        "users_seconds": users_took.as_secs_f64(),
+        "user": summary(&mut user_times),
+        "patch": summary(&mut patch_times),
+        "patch_first_tenth_mean": first_tenth,
+        "patch_last_tenth_mean": last_tenth,
+        "rename_ms": ms(rename_took),
+        "cap_remove_ms": ms(cap_remove),
+        "cap_add_ms": ms(cap_add),
+        "total_seconds": total.as_secs_f64(),
+        "me": sign_ins,
+    });
+    std::fs::write(out, format!("{result:#}\n"))?;
+    println!("{result}");
+    Ok(())
+}
+
+/// Entra's way with each user of `range`: a lookup by userName, then a create; 4 in flight. The
+/// time of each pair.
+async fn provision_users(
+    scim: &Scim,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<Duration>, Box<dyn std::error::Error>> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(range.start));
+    let end = range.end;
     let workers: Vec<_> = (0..PROVISIONING_WORKERS)
         .map(|_| {
             let (scim, next) = (scim.clone(), next.clone());
@@ -122,7 +234,7 @@ pub async fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
                 let mut times = Vec::new();
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= users {
+                    if n >= end {
                         return Ok::<_, String>(times);
                     }
                     let user_name = format!("user{n}@contoso.example");
@@ -142,71 +254,11 @@ pub async fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             })
         })
         .collect();
-    let mut user_times = Vec::new();
+    let mut times = Vec::new();
     for worker in workers {
-        user_times.extend(worker.await??);
+        times.extend(worker.await??);
     }
-    let users_took = started.elapsed();
-
-    // The group: created empty, filled by PATCHes, renamed.
-    let group = scim
-        .send(
-            reqwest::Method::POST,
-            "/Groups",
-            Some(json!({ "displayName": "All employees", "externalId": "5d2e0a11-9b7c-4e3f-8a6d-0000000000a1" })),
-            201,
-        )
-        .await?;
-    let path = format!("/Groups/{}", group["id"].as_str().ok_or("a group id")?);
-    let mut patch_times = Vec::new();
-    for batch in (0..users).collect::<Vec<_>>().chunks(BATCH) {
-        let members: Vec<Value> = batch.iter().map(|&n| json!({ "value": object_id(n) })).collect();
-        let body = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": [{ "op": "Add", "path": "members", "value": members }] });
-        let t = Instant::now();
-        scim.send(reqwest::Method::PATCH, &path, Some(body), 204).await?;
-        patch_times.push(t.elapsed());
-    }
-    let rename = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{ "op": "Replace", "path": "displayName", "value": "Everyone" }] });
-    let t = Instant::now();
-    scim.send(reqwest::Method::PATCH, &path, Some(rename), 204).await?;
-    let rename_took = t.elapsed();
-    let total = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let (mut latencies, mut failures) = (Vec::new(), 0);
-    for handle in loops {
-        let (l, f) = handle.await?;
-        latencies.extend(l);
-        failures += f;
-    }
-    user_times.sort();
-    latencies.sort();
-    let ms = |d: Duration| (d.as_secs_f64() * 10_000.0).round() / 10.0;
-    let quantile =
-        |sorted: &[Duration], q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q) as usize).copied().map_or(0.0, ms);
-    let result = json!({
-        "label": label,
-        "users": users,
-        "batch": BATCH,
-        "users_seconds": users_took.as_secs_f64(),
-        "user_ms_p50": quantile(&user_times, 0.5),
-        "user_ms_p99": quantile(&user_times, 0.99),
-        "patch_ms_first": patch_times.first().copied().map_or(0.0, ms),
-        "patch_ms_last": patch_times.last().copied().map_or(0.0, ms),
-        "patch_ms_max": patch_times.iter().max().copied().map_or(0.0, ms),
-        "patches": patch_times.len(),
-        "rename_ms": ms(rename_took),
-        "total_seconds": total.as_secs_f64(),
-        "me_requests": latencies.len(),
-        "me_failures": failures,
-        "me_ms_p50": quantile(&latencies, 0.5),
-        "me_ms_p99": quantile(&latencies, 0.99),
-        "me_ms_max": latencies.last().copied().map_or(0.0, ms),
-    });
-    std::fs::write(out, format!("{result:#}\n"))?;
-    println!("{result}");
-    Ok(())
+    Ok(times)
 }
 
 #[derive(Clone)]

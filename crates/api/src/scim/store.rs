@@ -78,7 +78,13 @@ fn where_clause(criteria: &[Criterion], first: usize, members_of: &str) -> (Stri
             Criterion::UserName(key) => {
                 binds.push(key.clone());
                 let n = first + binds.len();
-                sql += &format!(" AND (scim_user_key = ${n} OR (scim_user_key IS NULL AND upn_key = ${n}))");
+                // Two index lookups: written as one `OR`, SQLite scanned the tenant's every member
+                // for each of the lookups Entra makes per user (quadratic over a provisioning cycle).
+                sql += &format!(
+                    " AND object_id IN (SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key = ${n} \
+                     UNION ALL SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key IS NULL \
+                     AND upn_key = ${n})"
+                );
             }
             Criterion::Active(true) => sql += " AND disabled_at IS NULL",
             Criterion::Active(false) => sql += " AND disabled_at IS NOT NULL",
@@ -93,6 +99,13 @@ fn where_clause(criteria: &[Criterion], first: usize, members_of: &str) -> (Stri
         }
     }
     (sql, binds)
+}
+
+/// `FROM members WHERE …` for the users of `$1` matching `criteria`, and its binds: a pre-created
+/// member (no object id yet) is no SCIM user.
+fn users_where(criteria: &[Criterion]) -> (String, Vec<String>) {
+    let (filter, binds) = where_clause(criteria, 1, "members");
+    (format!("FROM members WHERE tenant_id = $1 AND object_id IS NOT NULL{filter}"), binds)
 }
 
 fn json_object(text: Option<String>) -> Result<Map<String, Value>, StoreError> {
@@ -130,8 +143,7 @@ impl MemberStore {
         offset: i64,
         limit: i64,
     ) -> Result<(i64, Vec<ScimUser>), StoreError> {
-        let (filter, binds) = where_clause(criteria, 1, "members");
-        let base = format!("FROM members WHERE tenant_id = $1 AND object_id IS NOT NULL{filter}");
+        let (base, binds) = users_where(criteria);
         let select = format!("SELECT {COLUMNS}, scim, scim_updated_at");
         let (total, rows) = self.page(tenant, &select, &base, &binds, "created_at, object_id", offset, limit).await?;
         Ok((total, rows.iter().map(scim_user).collect::<Result<_, _>>()?))
@@ -539,5 +551,43 @@ impl MemberStore {
     /// Forgets the remembered member, so that this instance's next request reads the change.
     fn forget(&self, tenant: &str, object_id: &str) {
         self.recent.invalidate(&(tenant.to_owned(), object_id.to_owned()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entra looks every user up by `userName` in each cycle: on SQLite, that lookup is two index
+    /// searches and a search by object id, never a scan of the tenant's members (which made a
+    /// 100 000-user cycle quadratic: bench/results/scim.md).
+    #[tokio::test]
+    async fn the_user_name_lookup_searches_indexes_and_scans_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
+        let store = MemberStore::connect(&url).await.unwrap();
+        // A tenant of many members, and the statistics a deployed database gathers.
+        for n in 0..200 {
+            let columns = UserColumns {
+                object_id: &format!("{n:08x}-0000-4000-8000-000000000000"),
+                user_name: &format!("user{n}@contoso.example"),
+                display_name: "User",
+                active: true,
+            };
+            store.scim_create_user("t", &columns, &Map::new(), &[], 0).await.unwrap().unwrap();
+        }
+        sqlx::query("ANALYZE").execute(&store.pool).await.unwrap();
+        let (base, binds) = users_where(&[Criterion::UserName("alice@contoso.example".into())]);
+        let sql = format!("EXPLAIN QUERY PLAN SELECT COUNT(*) AS n {base}");
+        let mut plan = sqlx::query(&sql).bind("t");
+        for bind in &binds {
+            plan = plan.bind(bind);
+        }
+        let steps: Vec<String> =
+            plan.fetch_all(&store.pool).await.unwrap().iter().map(|row| row.try_get("detail").unwrap()).collect();
+        assert!(steps.iter().all(|step| !step.starts_with("SCAN")), "{steps:?}");
+        assert!(steps.iter().any(|step| step.contains("members_identity (tenant_id=? AND object_id=?)")), "{steps:?}");
+        assert!(steps.iter().any(|step| step.contains("members_scim_user")), "{steps:?}");
+        assert!(steps.iter().any(|step| step.contains("members_upn")), "{steps:?}");
     }
 }
