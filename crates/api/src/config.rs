@@ -1300,6 +1300,75 @@ mod tests {
         assert_eq!(plain.step_up.rule(DEMO_TENANT_ID), StepUpRule::NotRequired);
     }
 
+    /// What the mutation run of this file found untested (bench/results/mutants.md).
+    #[test]
+    fn scopes_clouds_and_implicit_organisations_are_checked_one_by_one() {
+        for bad in ["", "User Profile", "api://x/UserProfile.ReadWrite"] {
+            let text = DEMO_CONFIG.replacen("scope = \"UserProfile.ReadWrite\"", &format!("scope = {bad:?}"), 1);
+            assert_eq!(ApiConfig::parse(&text, demo_only).unwrap_err().key, "entra.scope", "{bad:?}");
+        }
+        for bad in ["", "api://x/a b"] {
+            let error = ApiConfig::parse(DEMO_CONFIG, demo_and("CHANNELS_SPA_SCOPE", bad)).unwrap_err();
+            assert_eq!(error.key, "spa.scope (CHANNELS_SPA_SCOPE)", "{bad:?}");
+        }
+        let plain = "[entra]\nclient_id = \"6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d\"\ntenant_id = \"4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f\"";
+        let named =
+            |cloud: &'static str| ApiConfig::parse(plain, move |key| (key == "ENTRA_CLOUD").then(|| cloud.to_owned()));
+        assert_eq!(named("global").unwrap().cloud, Cloud::default(), "the authority's own cloud, named");
+        assert_eq!(named("china").unwrap_err().key, "entra.cloud (ENTRA_CLOUD)", "another cloud than the authority's");
+        let organisations = include_str!("../../../e2e/fixtures/organisations.toml");
+        for (rename, found) in [("name = \"\"", ""), ("name = \"Contoso\"", "Contoso")] {
+            let text = organisations.replacen("name = \"Fabrikam\"", rename, 1);
+            let error = ApiConfig::parse(&text, |_| None).unwrap_err();
+            assert_eq!(
+                (error.key.as_str(), error.found.as_str()),
+                ("spa.profiles[1].name", found),
+                "empty, then twice"
+            );
+        }
+        let skew = |seconds: u32| {
+            let text = DEMO_CONFIG.replacen("clock_skew_seconds = 300", &format!("clock_skew_seconds = {seconds}"), 1);
+            ApiConfig::parse(&text, demo_only)
+        };
+        assert_eq!(skew(600).unwrap().clock_skew, 600);
+        assert_eq!(skew(601).unwrap_err().key, "entra.clock_skew_seconds");
+        let drain = |seconds: &str| ApiConfig::parse(DEMO_CONFIG, demo_and("CHANNELS_SHUTDOWN_DRAIN_SECONDS", seconds));
+        assert_eq!(drain("600").unwrap().operations.drain, Duration::from_secs(600));
+        assert_eq!(drain("601").unwrap_err().key, "server.shutdown_drain_seconds");
+        let both =
+            DEMO_CONFIG.replacen("[step_up]", &format!("[step_up]\ntenants = {{ \"{DEMO_TENANT_ID}\" = \"c2\" }}"), 1);
+        let error = ApiConfig::parse(&both, demo_only).unwrap_err();
+        assert_eq!((error.key.as_str(), error.found.as_str()), ("step_up.profile (CHANNELS_STEP_UP_PROFILE)", "both"));
+        let demo = ApiConfig::demo();
+        assert!(demo.implicit_flow_organisations().is_empty(), "off unless opted in");
+        let opted = ApiConfig { spa_implicit_flow: true, ..ApiConfig::demo() };
+        assert_eq!(opted.implicit_flow_organisations(), ["spa"]);
+    }
+
+    #[test]
+    fn the_full_scope_is_the_app_id_uri_and_the_scope() {
+        let demo = ApiConfig::demo();
+        assert_eq!(demo.app_id_uri(), format!("api://{DEMO_CLIENT_ID}"));
+        assert_eq!(demo.full_scope(), format!("api://{DEMO_CLIENT_ID}/UserProfile.ReadWrite"));
+        assert_eq!(demo.spa_scope, demo.full_scope(), "what the SPA asks for, unless spa.scope says otherwise");
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_refused_and_secrets_are_redacted_in_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ca.pem");
+        std::fs::write(&file, "not a certificate").unwrap();
+        let error = ExtraRoots::read(file.clone()).unwrap_err();
+        assert_eq!(error.key, "entra.ca_file (ENTRA_CA_FILE)");
+        assert!(error.found.ends_with("ca.pem: no certificate"), "{error}");
+        let missing = ExtraRoots::read(dir.path().join("absent.pem")).unwrap_err();
+        assert!(missing.found.contains("absent.pem"), "{missing}");
+        let none = ExtraRoots::default();
+        assert_eq!(format!("{none:?}"), "ExtraRoots(None: 0 certificates)");
+        let url = DatabaseUrl::parse("postgres://channels:s3cret@db.internal/channels").unwrap();
+        assert_eq!(format!("{url:?}"), "DatabaseUrl(postgres:[redacted])");
+    }
+
     /// Issue #30: `acrs` is written by the token's own tenant, so each tenant's context is its
     /// own, and a tenant without one is refused or allowed only as the operator chose.
     #[test]
@@ -1336,6 +1405,12 @@ mod tests {
         );
         let allow = multi(&format!("tenants = {{ \"{FABRIKAM}\" = \"c2\" }}\nother_tenants = \"allow\"")).unwrap();
         assert_eq!(allow.step_up.rule(DEMO_TENANT_ID), StepUpRule::NotRequired);
+        let described: Vec<_> = allow.step_up.describe(&allow.allowed_tenants).collect();
+        assert_eq!(described[0].1, "allowed without step-up (step_up.other_tenants = \"allow\")");
+        assert_eq!(described[1].1, "requires the authentication context c2");
+        let none = multi("").unwrap();
+        let described: Vec<_> = none.step_up.describe(&none.allowed_tenants).collect();
+        assert!(described.iter().all(|(_, rule)| rule == "no step-up configured"), "{described:?}");
         let error = multi("tenants = { \"0000aaaa-0000-4000-8000-000000000000\" = \"c1\" }").unwrap_err();
         assert!(error.key.starts_with("step_up.tenants."), "only allowed tenants: {error}");
         let error = multi(&format!("tenants = {{ \"{FABRIKAM}\" = \"c2\" }}\nother_tenants = \"maybe\"")).unwrap_err();
