@@ -82,7 +82,7 @@ pub async fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let scim = Scim { http: http.clone(), base: format!("{origin}/scim/v2"), token: scim_token };
     let started = Instant::now();
     // Users: Entra looks each up by userName, then creates it. The sign-in load's users first.
-    let user_times = provision_users(&scim, 0..SIGN_IN_USERS.min(users)).await?;
+    let mut user_times = provision_users(&scim, 0..SIGN_IN_USERS.min(users)).await?;
 
     // The sign-in load: tokens of provisioned users whose tokens carry no groups.
     let emulator = running.emulator.clone();
@@ -128,9 +128,7 @@ pub async fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         })
     };
 
-    let mut user_times_rest = provision_users(&scim, SIGN_IN_USERS.min(users)..users).await?;
-    let mut user_times = user_times;
-    user_times.append(&mut user_times_rest);
+    user_times.extend(provision_users(&scim, SIGN_IN_USERS.min(users)..users).await?);
     let users_took = started.elapsed();
 
     // The group: looked up, created with no members, filled by PATCHes of BATCH additions, renamed.

@@ -45,26 +45,32 @@ pub async fn check_token(validator: &Validator, token: &str) -> (String, bool) {
     (out, false)
 }
 
-/// Why `manifest` cannot be produced.
+/// Why an admin tool refused (`manifest`, `members`): what was expected and what was found.
 #[derive(Debug, PartialEq, Eq)]
-pub struct ManifestError(pub String);
+pub struct AdminError(pub String);
 
-impl std::fmt::Display for ManifestError {
+impl std::fmt::Display for AdminError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for ManifestError {}
+impl std::error::Error for AdminError {}
+
+impl From<StoreError> for AdminError {
+    fn from(error: StoreError) -> Self {
+        Self(error.to_string())
+    }
+}
 
 /// `manifest`: the Microsoft Graph app manifest that matches this configuration — one SPA
 /// redirect URI per host, the exposed scope, `upn` and `groups` (sAMAccountName) optional
 /// claims, and no Microsoft Graph permission — for the portal's manifest upload. The implicit
 /// grant's two switches are on only when the organisation of this registration opted into the
 /// implicit flow.
-pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Value, ManifestError> {
+pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Value, AdminError> {
     if hosts.is_empty() {
-        return Err(ManifestError(
+        return Err(AdminError(
             "expected at least one --host, e.g. --host https://channels.example.com (found none)".into(),
         ));
     }
@@ -72,7 +78,7 @@ pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Valu
         .iter()
         .map(|host| parse_origin(host, "--host").map(|origin| format!("{origin}/sso")))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ManifestError(e.to_string()))?;
+        .map_err(|e| AdminError(e.to_string()))?;
     let scope_id = stable_guid(&format!("{}/{}", config.client_id, config.scope));
     let version =
         if config.token_versions.contains(&TokenVersion::V2) { serde_json::json!(2) } else { serde_json::Value::Null };
@@ -238,24 +244,6 @@ pub enum MembersAction {
     },
 }
 
-/// Why `members` refused.
-#[derive(Debug, PartialEq, Eq)]
-pub struct MembersError(pub String);
-
-impl std::fmt::Display for MembersError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for MembersError {}
-
-impl From<StoreError> for MembersError {
-    fn from(error: StoreError) -> Self {
-        Self(error.to_string())
-    }
-}
-
 /// `members`: runs `action` on `tenant`'s members (every allowed tenant's for `list` with no
 /// tenant), answering text, or JSON with `json`, for the binary to print. Members SCIM
 /// provisioned are listed, but their state is Entra's: disable, enable and remove refuse them.
@@ -266,8 +254,8 @@ pub async fn members(
     action: MembersAction,
     json: bool,
     now: i64,
-) -> Result<String, MembersError> {
-    let tenant_of = || tenant.map(str::to_owned).ok_or_else(|| MembersError("expected --tenant (found none)".into()));
+) -> Result<String, AdminError> {
+    let tenant_of = || tenant.map(str::to_owned).ok_or_else(|| AdminError("expected --tenant (found none)".into()));
     let one = |member: &Member| if json { format!("{}\n", member_json(member)) } else { member_line(member) };
     match action {
         MembersAction::Add { upn, name, roles } => {
@@ -277,12 +265,12 @@ pub async fn members(
             if let Some(bad) =
                 roles.iter().find(|r| r.is_empty() || r.contains(|c: char| c.is_whitespace() || c == ','))
             {
-                return Err(MembersError(format!(
+                return Err(AdminError(format!(
                     "--role: expected a role name without spaces or commas (found {bad:?})"
                 )));
             }
             let name = name.unwrap_or_else(|| upn.clone());
-            let member = store.pre_create(&tenant, &upn, &name, &roles, now).await?.map_err(|c| MembersError(c.0))?;
+            let member = conflict(store.pre_create(&tenant, &upn, &name, &roles, now).await?)?;
             Ok(one(&member))
         }
         MembersAction::List => {
@@ -310,18 +298,18 @@ pub async fn members(
     }
 }
 
-fn conflict(outcome: Result<Member, crate::members::Conflict>) -> Result<Member, MembersError> {
-    outcome.map_err(|conflict| MembersError(conflict.0))
+fn conflict(outcome: Result<Member, crate::members::Conflict>) -> Result<Member, AdminError> {
+    outcome.map_err(|conflict| AdminError(conflict.0))
 }
 
 /// A UPN as Entra writes one: a name, `@`, a domain.
-fn upn_of(upn: &str) -> Result<String, MembersError> {
+fn upn_of(upn: &str) -> Result<String, AdminError> {
     let upn = upn.trim();
     match upn.split_once('@') {
         Some((name, domain)) if !name.is_empty() && domain.contains('.') && !upn.contains(char::is_whitespace) => {
             Ok(upn.to_owned())
         }
-        _ => Err(MembersError(format!("expected a user principal name such as alice@contoso.example (found {upn:?})"))),
+        _ => Err(AdminError(format!("expected a user principal name such as alice@contoso.example (found {upn:?})"))),
     }
 }
 

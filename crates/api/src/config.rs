@@ -121,7 +121,7 @@ pub enum StepUpRule<'a> {
 
 impl StepUp {
     /// Step-up with `context` for the one allowed tenant (`step_up.profile`).
-    pub fn single(tenant: &str, context: &str) -> Self {
+    fn single(tenant: &str, context: &str) -> Self {
         Self { contexts: [(tenant.to_ascii_lowercase(), context.to_owned())].into(), otherwise: None }
     }
 

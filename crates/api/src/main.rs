@@ -69,7 +69,7 @@ enum Command {
     /// Pre-create, list, disable, enable or remove members.
     Members {
         /// The members' tenant (directory) id; required when several tenants are allowed (not
-        /// for `list`, which then lists every tenant's).
+        /// for `list`, which then lists every allowed tenant's).
         #[arg(long, global = true)]
         tenant: Option<String>,
         /// Print JSON, for scripts.
@@ -204,15 +204,11 @@ async fn serve(config: ApiConfig) -> Outcome {
 /// group name, or by a domain-qualified name, each get a warning: see
 /// [`admin::provisioning_warnings`].
 async fn warn_of_provisioned_names(state: &AppState) {
-    let tokens = match state.members.scim_tokens().await {
-        Ok(tokens) => tokens,
+    let tenants = match state.members.provisioned_tenants().await {
+        Ok(tenants) => tenants,
         Err(error) => return tracing::warn!(%error, "SCIM tokens not read at start"),
     };
-    let mut tenants: Vec<&str> =
-        tokens.iter().filter(|t| t.revoked_at.is_none()).map(|t| t.tenant_id.as_str()).collect();
-    tenants.sort_unstable();
-    tenants.dedup();
-    for tenant in tenants {
+    for tenant in &tenants {
         for warning in admin::provisioning_warnings(&state.config, tenant) {
             tracing::warn!(tenant, "{warning}");
         }
@@ -319,7 +315,7 @@ async fn preview(
 async fn provisioning_of(config: &ApiConfig, tenant: &str, upn: Option<&str>) -> (Vec<ProvisionedGroup>, bool) {
     let read = async {
         let store = MemberStore::connect(config.database_url.secret()).await?;
-        let scim = store.scim_tokens().await?.iter().any(|t| t.revoked_at.is_none() && t.tenant_id == tenant);
+        let scim = store.provisioned_tenants().await?.contains(tenant);
         let member = match upn {
             Some(upn) => store.by_upn(tenant, upn).await?,
             None => None,

@@ -250,6 +250,20 @@ async fn admins_members(url: &str) {
     assert!(again.0.contains("found none"), "{again}");
     let listed = members(config, store, None, MembersAction::List, false, 950).await.unwrap();
     assert!(!listed.contains(&ivan) && listed.contains(&heidi), "{listed}");
+
+    // An admin's disable of a pending member survives SCIM's first provisioning of them (`active:
+    // true` does not undo it), and a tenant no longer allowed is not listed.
+    let judy = format!("judy-{}@contoso.example", h.run);
+    run(demo::TENANT_ID, add(&judy, &[])).await.unwrap();
+    assert_eq!(run(demo::TENANT_ID, MembersAction::Disable { who: judy.clone() }).await.unwrap()["state"], "disabled");
+    let judy_oid = h.oid(24);
+    let columns = UserColumns { object_id: &judy_oid, user_name: &judy, display_name: "Judy", active: true };
+    let provisioned = store.scim_create_user(demo::TENANT_ID, &columns, &resource, &roles, 960).await.unwrap().unwrap();
+    assert_eq!(provisioned.member.disabled_at, Some(70), "still disabled, since the admin's disable");
+    let dropped = format!("kim-{}@dropped.example", h.run);
+    store.pre_create("11111111-2222-4333-8444-555555555555", &dropped, "Kim", &[], 970).await.unwrap().unwrap();
+    let listed = members(config, store, None, MembersAction::List, false, 980).await.unwrap();
+    assert!(!listed.contains(&dropped) && listed.contains(&judy), "{listed}");
 }
 
 #[tokio::test]

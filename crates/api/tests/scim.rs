@@ -389,8 +389,7 @@ async fn a_group_renamed_by_its_owner_grants_no_channel_its_real_external_id_sti
     use reqwest::Method;
     const HARBOUR: &str = "4a7b0000-0000-4000-8000-00000000aaaa";
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
-    let world = world_with(&url, |config| {
+    let world = world_with(&common::sqlite_in(&dir), |config| {
         let mut channels = config.channels.channels().to_vec();
         channels.push(channels_api::channels::Channel {
             name: "Harbour Watch".into(),
@@ -426,7 +425,7 @@ async fn a_group_renamed_by_its_owner_grants_no_channel_its_real_external_id_sti
 async fn what_a_compliance_checker_found_is_answered_as_rfc_7644_says() {
     use reqwest::Method;
     let dir = tempfile::tempdir().unwrap();
-    let world = world(&format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display())).await;
+    let world = world(&common::sqlite_in(&dir)).await;
     // An unknown path is a SCIM 404, never the SPA's page; POST /.search a SCIM 501.
     for path in ["/Nope", "/Users/a11ce000-0000-4000-8000-000000000001/manager", ""] {
         assert_scim_error(&world.scim(Method::GET, path, None).await, 404, None, "expected an endpoint of /scim/v2");
@@ -518,7 +517,7 @@ async fn large_group(url: &str) {
 #[tokio::test]
 async fn a_large_groups_changes_cost_what_they_name_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    large_group(&format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display())).await;
+    large_group(&common::sqlite_in(&dir)).await;
 }
 
 #[tokio::test]
@@ -542,7 +541,7 @@ async fn own_database(prefix: &str) -> String {
 #[tokio::test]
 async fn provisioning_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    provisioning(&format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display())).await;
+    provisioning(&common::sqlite_in(&dir)).await;
 }
 
 #[tokio::test]

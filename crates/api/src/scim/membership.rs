@@ -42,11 +42,6 @@ impl MembershipChange {
         Ok(fold.finish())
     }
 
-    /// Whether the change leaves the members as they were.
-    pub fn is_empty(&self) -> bool {
-        !self.clear && self.add.is_empty() && self.remove.is_empty()
-    }
-
     /// Splits a PATCH: what it does to `members`, folded in order, and the operations on the
     /// group's other attributes, left for [`super::patch::Kind::apply`].
     pub fn split(operations: Vec<Operation>) -> Result<(Self, Vec<Operation>), Refusal> {
@@ -297,7 +292,10 @@ mod tests {
             split(json!([{ "op": "replace", "value": { "displayName": "X", "members": members(&[C]) } }])).unwrap();
         assert_eq!(change, MembershipChange { clear: true, add: vec![C.into()], remove: vec![] });
         assert_eq!(others[0].value, Some(json!({ "displayName": "X" })));
-        assert!(split(json!([{ "op": "replace", "path": "displayName", "value": "Y" }])).unwrap().0.is_empty());
+        assert_eq!(
+            split(json!([{ "op": "replace", "path": "displayName", "value": "Y" }])).unwrap().0,
+            MembershipChange::default()
+        );
         // The core schema's URN before `members`, as a path or as a key.
         let (change, others) = split(json!([
             { "op": "add", "path": format!("{GROUP_SCHEMA}:members"), "value": members(&[A]) },

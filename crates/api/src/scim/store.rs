@@ -108,6 +108,28 @@ fn users_where(criteria: &[Criterion]) -> (String, Vec<String>) {
     (format!("FROM members WHERE tenant_id = $1 AND object_id IS NOT NULL{filter}"), binds)
 }
 
+/// `sql` with a provisioned user's binds, in the order the statements that take over a member
+/// number them: $1 the tenant, $2 the object id, $3 the userName, $4 it lower-cased, $5 the display
+/// name, $6 disabled since, $7 the resource as sent, $8 now.
+fn user_write<'q>(
+    sql: &'q str,
+    tenant: &'q str,
+    columns: &UserColumns<'q>,
+    disabled_at: Option<i64>,
+    scim: &'q str,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(tenant)
+        .bind(columns.object_id)
+        .bind(columns.user_name)
+        .bind(columns.user_name.to_lowercase())
+        .bind(columns.display_name)
+        .bind(disabled_at)
+        .bind(scim)
+        .bind(now)
+}
+
 fn json_object(text: Option<String>) -> Result<Map<String, Value>, StoreError> {
     match text {
         None => Ok(Map::new()),
@@ -215,22 +237,13 @@ impl MemberStore {
         let scim = Value::Object(resource.clone()).to_string();
         // A member an admin pre-created by this userName, in this tenant, becomes this user, with
         // the roles the admin gave: unless the user is a member already (signed in before).
-        let linked = sqlx::query(&format!(
+        let link = format!(
             "UPDATE members SET object_id = $2, upn = $3, display_name = $5, disabled_at = COALESCE(disabled_at, $6), scim = $7, \
              scim_updated_at = $8, scim_user_key = $4 WHERE tenant_id = $1 AND object_id IS NULL AND upn_key = $4 \
              AND NOT EXISTS (SELECT 1 FROM members m WHERE m.tenant_id = $1 AND m.object_id = $2) \
              RETURNING {COLUMNS}, scim, scim_updated_at"
-        ))
-        .bind(tenant)
-        .bind(columns.object_id)
-        .bind(columns.user_name)
-        .bind(columns.user_name.to_lowercase())
-        .bind(columns.display_name)
-        .bind(disabled_at)
-        .bind(&scim)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
+        );
+        let linked = user_write(&link, tenant, columns, disabled_at, &scim, now).fetch_optional(&mut *tx).await?;
         if let Some(row) = linked {
             let created = scim_user(&row)?;
             tx.commit().await?;
@@ -258,21 +271,13 @@ impl MemberStore {
             Some(row) => scim_user(&row)?,
             None => {
                 // The person signed in before provisioning reached them: the same member.
-                let adopted = sqlx::query(&format!(
+                let adopt = format!(
                     "UPDATE members SET upn = $3, upn_key = $4, display_name = $5, disabled_at = $6, scim = $7, \
                      scim_updated_at = $8, scim_user_key = $4 WHERE tenant_id = $1 AND object_id = $2 AND scim IS NULL \
                      RETURNING {COLUMNS}, scim, scim_updated_at"
-                ))
-                .bind(tenant)
-                .bind(columns.object_id)
-                .bind(columns.user_name)
-                .bind(columns.user_name.to_lowercase())
-                .bind(columns.display_name)
-                .bind(disabled_at)
-                .bind(&scim)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
+                );
+                let adopted =
+                    user_write(&adopt, tenant, columns, disabled_at, &scim, now).fetch_optional(&mut *tx).await?;
                 match adopted {
                     Some(row) => scim_user(&row)?,
                     None => {
@@ -430,30 +435,19 @@ impl MemberStore {
         let _timed = Timed::start("scim_put_group");
         let mut tx = self.pool.begin().await?;
         let display_key = display_name.to_lowercase();
-        let clash = sqlx::query("SELECT id FROM scim_groups WHERE tenant_id = $1 AND display_key = $2 AND id <> $3")
-            .bind(tenant)
-            .bind(&display_key)
-            .bind(&group.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = clash {
-            let other: String = row.try_get("id")?;
-            return Ok(Err(Conflict(format!(
-                "expected a displayName no other group has (found `{display_name}` in use by the group {other})"
-            ))));
-        }
-        if let Some(external_id) = external_id {
-            let taken =
-                sqlx::query("SELECT id FROM scim_groups WHERE tenant_id = $1 AND external_id = $2 AND id <> $3")
-                    .bind(tenant)
-                    .bind(external_id)
-                    .bind(&group.id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(row) = taken {
+        // A displayName and an externalId are each one group's within a tenant.
+        let unique = [
+            ("display_key", "a displayName", Some(display_key.as_str()), display_name),
+            ("external_id", "an externalId", external_id, external_id.unwrap_or_default()),
+        ];
+        for (column, attribute, key, shown) in unique {
+            let Some(key) = key else { continue };
+            let sql = format!("SELECT id FROM scim_groups WHERE tenant_id = $1 AND {column} = $2 AND id <> $3");
+            let clash = sqlx::query(&sql).bind(tenant).bind(key).bind(&group.id).fetch_optional(&mut *tx).await?;
+            if let Some(row) = clash {
                 let other: String = row.try_get("id")?;
                 return Ok(Err(Conflict(format!(
-                    "expected an externalId no other group has (found `{external_id}` in use by the group {other})"
+                    "expected {attribute} no other group has (found `{shown}` in use by the group {other})"
                 ))));
             }
         }

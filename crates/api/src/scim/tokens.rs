@@ -15,6 +15,8 @@
 //! query a second). `scim-token revoke` runs in a process of its own, so a revocation takes
 //! effect on every running instance within 10 s.
 
+use std::time::{Duration, Instant};
+
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -64,8 +66,6 @@ pub(crate) struct LiveTokens {
     /// a failed read.
     pub(crate) min_age: Duration,
 }
-
-use std::time::{Duration, Instant};
 
 type Snapshot = std::collections::HashMap<String, (String, String)>;
 
@@ -197,6 +197,12 @@ impl MemberStore {
                 })
             })
             .collect()
+    }
+
+    /// The tenants that have a live SCIM token: those whose provisioning is on.
+    pub async fn provisioned_tenants(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let tokens = self.scim_tokens().await?;
+        Ok(tokens.into_iter().filter(|t| t.revoked_at.is_none()).map(|t| t.tenant_id).collect())
     }
 
     /// Revokes the token `id`; false when there is no live token of that id.

@@ -6,6 +6,11 @@ use entra_emulator::directory::demo;
 use entra_emulator::{Clock, Running};
 use tokio::net::TcpListener;
 
+/// A SQLite member database in `dir`, created on first use.
+pub fn sqlite_in(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display())
+}
+
 /// The emulator with the demo tenant, on a free loopback port.
 pub async fn emulator(clock: Clock) -> Running {
     entra_emulator::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), demo::tenant(), clock).await.unwrap()
