@@ -1045,6 +1045,19 @@ fn guid(value: Option<&str>, key: &str, where_: &str) -> Result<String, ConfigEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::Groups;
+
+    #[test]
+    fn demo_map_matches_group_names_case_insensitively_in_map_order() {
+        let map = ApiConfig::demo().channels;
+        let names = |groups: &[&str]| -> Vec<String> {
+            let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+            map.channels_for(DEMO_TENANT_ID, Groups::Claim(&groups), &[]).map(str::to_owned).collect()
+        };
+        assert_eq!(names(&["fire-north", "DISPATCH"]), ["All Call", "Dispatch Ops", "Fire North Tac"]);
+        assert_eq!(names(&["Police-South"]), ["All Call", "Police South Ops"]);
+        assert!(names(&["Marketing"]).is_empty());
+    }
 
     /// The demo's environment with one more variable.
     fn demo_and(name: &'static str, value: impl Into<String>) -> impl Fn(&str) -> Option<String> {

@@ -10,9 +10,7 @@ use std::sync::Arc;
 
 use channels_api::auth::keys::KeyCache;
 use channels_api::auth::Validator;
-use channels_api::channels::ProvisionedGroup;
 use channels_api::config::{ApiConfig, DEMO_VARIABLE};
-use channels_api::members::MemberStore;
 use channels_api::{admin, expectations, key_cache, ops, router, system_clock, AppState};
 use clap::{Parser, Subcommand};
 
@@ -81,27 +79,7 @@ enum Command {
     /// Make, list or revoke the bearer tokens of Entra's SCIM provisioning service.
     ScimToken {
         #[command(subcommand)]
-        action: ScimTokenAction,
-    },
-}
-
-#[derive(Subcommand)]
-enum ScimTokenAction {
-    /// Make a token for one tenant; it is printed once and only its hash is stored.
-    Create {
-        /// The tenant (directory) id the token provisions; required when several are allowed.
-        #[arg(long)]
-        tenant: Option<String>,
-        /// A name to tell tokens apart, e.g. "entra-2026-12".
-        #[arg(long, default_value = "entra provisioning")]
-        label: String,
-    },
-    /// List the tokens (never their secrets).
-    List,
-    /// Revoke a token by its id (the middle part of the token, shown by `list`).
-    Revoke {
-        /// The token's id.
-        id: String,
+        action: admin::ScimTokenAction,
     },
 }
 
@@ -135,10 +113,29 @@ async fn run(cli: Cli) -> ExitCode {
             })
             .map_err(Into::into),
         Command::Preview { upn, tenant, groups, roles, token } => {
-            preview(&config, upn, tenant, groups, roles, token).await
+            let of = match token {
+                true => read_stdin().map(|token| admin::PreviewOf::Token { token, upn }),
+                false => Ok(admin::PreviewOf::User { upn, tenant, groups, roles }),
+            };
+            match of {
+                Ok(of) => admin::preview_command(&config, of)
+                    .await
+                    .map(|out| print(admin::Printed { out, ..Default::default() }))
+                    .map_err(Into::into)
+                    .and_then(|o| o),
+                Err(error) => Err(error),
+            }
         }
-        Command::ScimToken { action } => scim_token(&config, action).await,
-        Command::Members { tenant, json, action } => members(&config, tenant, json, action).await,
+        Command::ScimToken { action } => match admin::scim_token(&config, action, now()).await {
+            Ok(printed) => print(printed),
+            Err(error) => Err(error.into()),
+        },
+        Command::Members { tenant, json, action } => {
+            match admin::members_command(&config, tenant, json, action, now()).await {
+                Ok(out) => print(admin::Printed { out, ..Default::default() }),
+                Err(error) => Err(error.into()),
+            }
+        }
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("channels-api: {error}");
@@ -180,7 +177,7 @@ async fn serve(config: ApiConfig) -> Outcome {
         tracing::info!(%listen, "metrics at /metrics");
     }
     let state = AppState::connect(config, system_clock()).await?;
-    warn_of_provisioned_names(&state).await;
+    admin::preview::warn_of_provisioned_names(&state.config, &state.scim_tokens).await;
     let _hourly_key_refresh = state.keys.clone().refresh_periodically();
     let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, router(state.clone())?).with_graceful_shutdown(async {
@@ -198,21 +195,6 @@ async fn serve(config: ApiConfig) -> Outcome {
         state.members.close().await;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Once SCIM provisioning is on for a tenant (a live SCIM token), its channels granted by a
-/// group name, or by a domain-qualified name, each get a warning: see
-/// [`admin::provisioning_warnings`].
-async fn warn_of_provisioned_names(state: &AppState) {
-    let tenants = match state.members.provisioned_tenants().await {
-        Ok(tenants) => tenants,
-        Err(error) => return tracing::warn!(%error, "SCIM tokens not read at start"),
-    };
-    for tenant in &tenants {
-        for warning in admin::provisioning_warnings(&state.config, tenant) {
-            tracing::warn!(tenant, "{warning}");
-        }
-    }
 }
 
 fn read_stdin() -> Result<String, Box<dyn std::error::Error>> {
@@ -246,139 +228,13 @@ async fn check_token(config: ApiConfig, jwks: Option<PathBuf>, at: Option<u64>) 
     Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// The tenant named by `--tenant`, or the only one allowed.
-fn tenant_of(config: &ApiConfig, tenant: Option<String>) -> Result<String, Box<dyn std::error::Error>> {
-    match (tenant, config.allowed_tenants.as_slice()) {
-        (Some(tenant), allowed) if allowed.iter().any(|a| a.eq_ignore_ascii_case(&tenant)) => {
-            Ok(tenant.to_ascii_lowercase())
-        }
-        (Some(tenant), allowed) => {
-            Err(format!("--tenant: expected an allowed tenant, one of {} (found {tenant})", allowed.join(", ")).into())
-        }
-        (None, [only]) => Ok(only.clone()),
-        (None, several) => {
-            Err(format!("--tenant: expected the user's tenant, one of {} (found none)", several.join(", ")).into())
-        }
-    }
+fn now() -> i64 {
+    system_clock()() as i64
 }
 
-async fn preview(
-    config: &ApiConfig,
-    upn: String,
-    tenant: Option<String>,
-    groups: Vec<String>,
-    roles: Vec<String>,
-    token: bool,
-) -> Outcome {
-    if !token {
-        let tenant = tenant_of(config, tenant)?;
-        let groups = Some(&groups).filter(|g| !g.is_empty()).map(Vec::as_slice);
-        // Without groups given, the user's provisioned memberships, if SCIM pushed any; a
-        // database out of reach only leaves them out, with a note.
-        let (provisioned, scim) = provisioning_of(config, &tenant, groups.is_none().then_some(upn.as_str())).await;
-        let user = admin::Previewed {
-            tenant: &tenant,
-            upn: &upn,
-            groups,
-            roles: &roles,
-            overage: false,
-            provisioned: &provisioned,
-            scim,
-        };
-        print!("{}", admin::preview(config, &user));
-        return Ok(ExitCode::SUCCESS);
-    }
-    let token = read_stdin()?;
-    let payload = token.split('.').nth(1).ok_or("expected a JWT (three dot-separated parts)")?;
-    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)?;
-    let claims: channels_protocol::claims::AccessTokenClaims = serde_json::from_slice(&bytes)?;
-    println!("(claims read from the token without verifying it; check-token verifies)");
-    let upn = claims.upn.clone().or(claims.preferred_username.clone()).unwrap_or(upn);
-    let roles = claims.roles.clone().unwrap_or_default();
-    let (_, scim) = provisioning_of(config, &claims.tid, None).await;
-    let user = admin::Previewed {
-        tenant: &claims.tid,
-        upn: &upn,
-        groups: claims.groups.as_deref(),
-        roles: &roles,
-        overage: claims.has_group_overage(),
-        provisioned: &[],
-        scim,
-    };
-    print!("{}", admin::preview(config, &user));
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Whether SCIM provisioning is on for `tenant` (it has a live SCIM token), and the provisioned
-/// memberships of the member whose UPN is `upn`, when asked; a database out of reach leaves both
-/// out, with a note.
-async fn provisioning_of(config: &ApiConfig, tenant: &str, upn: Option<&str>) -> (Vec<ProvisionedGroup>, bool) {
-    let read = async {
-        let store = MemberStore::connect(config.database_url.secret()).await?;
-        let scim = store.provisioned_tenants().await?.contains(tenant);
-        let member = match upn {
-            Some(upn) => store.by_upn(tenant, upn).await?,
-            None => None,
-        };
-        let groups = match member {
-            Some(member) => store.provisioned_groups(tenant, &member.object_id).await?,
-            None => Vec::new(),
-        };
-        store.close().await;
-        Ok::<_, channels_api::members::StoreError>((groups, scim))
-    };
-    read.await.unwrap_or_else(|error| {
-        eprintln!("note: provisioned memberships not read ({error})");
-        (Vec::new(), false)
-    })
-}
-
-async fn members(config: &ApiConfig, tenant: Option<String>, json: bool, action: admin::MembersAction) -> Outcome {
-    let tenant = match (&action, tenant) {
-        (admin::MembersAction::List, None) => None,
-        (_, tenant) => Some(tenant_of(config, tenant)?),
-    };
-    let store = MemberStore::connect(config.database_url.secret()).await?;
-    let outcome = admin::members(config, &store, tenant.as_deref(), action, json, system_clock()() as i64).await;
-    store.close().await;
-    print!("{}", outcome?);
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn scim_token(config: &ApiConfig, action: ScimTokenAction) -> Outcome {
-    let store = MemberStore::connect(config.database_url.secret()).await?;
-    let now = system_clock()() as i64;
-    match action {
-        ScimTokenAction::Create { tenant, label } => {
-            let tenant = tenant_of(config, tenant)?;
-            let (record, token) = store.create_scim_token(&tenant, &label, now).await?;
-            eprintln!(
-                "SCIM token {} for tenant {tenant} ({label}); it is shown once, only its hash is kept.",
-                record.id
-            );
-            eprintln!("Paste it into Entra: Enterprise applications → Channels → Provisioning → Admin credentials → Secret token.");
-            println!("{}", token.secret());
-        }
-        ScimTokenAction::List => {
-            for token in store.scim_tokens().await? {
-                let state = token
-                    .revoked_at
-                    .map_or("live".to_owned(), |at| format!("revoked {}", channels_api::scim::timestamp(at)));
-                println!(
-                    "{}  tenant {}  made {}  {state}  {}",
-                    token.id,
-                    token.tenant_id,
-                    channels_api::scim::timestamp(token.created_at),
-                    token.label
-                );
-            }
-        }
-        ScimTokenAction::Revoke { id } => {
-            if !store.revoke_scim_token(&id, now).await? {
-                return Err(format!("expected the id of a live token, as `scim-token list` shows (found {id})").into());
-            }
-            println!("revoked {id}: Entra's requests with it are refused from now on");
-        }
-    }
+/// Prints what a tool answered: the answer on standard output, the rest on standard error.
+fn print(printed: admin::Printed) -> Outcome {
+    eprint!("{}", printed.note);
+    print!("{}", printed.out);
     Ok(ExitCode::SUCCESS)
 }

@@ -40,10 +40,10 @@ pub struct Member {
     pub disabled_at: Option<i64>,
 }
 
-/// How a sign-in found its member.
+/// How a sign-in found its member (the API's answer calls it `provisioning`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Provisioning {
+pub enum SignInOutcome {
     /// The first sign-in: created with the default roles.
     Created,
     /// The first sign-in of a member an admin pre-created by UPN.
@@ -88,8 +88,6 @@ pub struct MemberStore {
     /// whose name and UPN are unchanged is answered from here, and last-seen is written at most
     /// every [`LAST_SEEN_RESOLUTION`] seconds, so API calls do not each cost a database write.
     pub(crate) recent: moka::sync::Cache<(String, String), (Member, i64)>,
-    /// The live SCIM tokens, kept so that a refused token costs no query.
-    pub(crate) scim_tokens: std::sync::Arc<crate::scim::tokens::LiveTokens>,
 }
 
 /// How stale a member's recorded last-seen time may be, in seconds.
@@ -131,7 +129,7 @@ impl MemberStore {
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(LAST_SEEN_RESOLUTION as u64))
             .build();
-        Ok(Self { pool, recent, scim_tokens: Default::default() })
+        Ok(Self { pool, recent })
     }
 
     /// Closes the connections; every later call fails (at shutdown, and in tests of a store that
@@ -152,10 +150,10 @@ impl MemberStore {
         claims: &VerifiedClaims,
         default_roles: &[String],
         now: i64,
-    ) -> Result<(Member, Provisioning), StoreError> {
+    ) -> Result<(Member, SignInOutcome), StoreError> {
         let _timed = Timed::start("sign_in");
         let claims = claims.claims();
-        let upn = claims.upn.clone().or_else(|| claims.preferred_username.clone()).unwrap_or_default();
+        let upn = claims.display_upn().unwrap_or_default().to_owned();
         // Linking a pre-created member takes the token's `upn` claim, nothing else.
         let link_key = claims.upn.as_deref().map(str::to_lowercase);
         let name = claims.name.clone().unwrap_or_default();
@@ -163,7 +161,7 @@ impl MemberStore {
         if let Some((member, checked)) = self.recent.get(&key) {
             if member.upn == upn && member.display_name == name && now - member.last_seen_at < LAST_SEEN_RESOLUTION {
                 if now - checked < RECHECK_SECONDS {
-                    return Ok((member, Provisioning::Updated));
+                    return Ok((member, SignInOutcome::Updated));
                 }
                 // A read, not a write: has provisioning disabled or enabled the member meanwhile?
                 let row = sqlx::query("SELECT disabled_at FROM members WHERE tenant_id = $1 AND object_id = $2")
@@ -174,7 +172,7 @@ impl MemberStore {
                 let disabled_at = row.map(|row| row.try_get::<Option<i64>, _>("disabled_at")).transpose()?;
                 if disabled_at == Some(member.disabled_at) {
                     self.recent.insert(key, (member.clone(), now));
-                    return Ok((member, Provisioning::Updated));
+                    return Ok((member, SignInOutcome::Updated));
                 }
             }
         }
@@ -195,7 +193,7 @@ impl MemberStore {
             .bind(&name)
             .bind(now);
         let outcome = if let Some(row) = touch.fetch_optional(&mut *tx).await? {
-            (member(&row)?, Provisioning::Updated)
+            (member(&row)?, SignInOutcome::Updated)
         } else if let Some(row) = match &link_key {
             Some(link_key) => {
                 sqlx::query(&format!(
@@ -213,7 +211,7 @@ impl MemberStore {
             }
             None => None,
         } {
-            (member(&row)?, Provisioning::Linked)
+            (member(&row)?, SignInOutcome::Linked)
         } else {
             let roles = serde_json::to_string(default_roles).expect("roles serialise");
             // Two first sign-ins at once: one inserts; the other finds the conflict, waits for
@@ -232,7 +230,7 @@ impl MemberStore {
             .fetch_optional(&mut *tx)
             .await?;
             match inserted {
-                Some(row) => (member(&row)?, Provisioning::Created),
+                Some(row) => (member(&row)?, SignInOutcome::Created),
                 None => {
                     let row = sqlx::query(&format!(
                         "UPDATE members SET last_seen_at = $3 WHERE tenant_id = $1 AND object_id = $2 RETURNING {COLUMNS}"
@@ -242,7 +240,7 @@ impl MemberStore {
                     .bind(now)
                     .fetch_one(&mut *tx)
                     .await?;
-                    (member(&row)?, Provisioning::Updated)
+                    (member(&row)?, SignInOutcome::Updated)
                 }
             }
         };

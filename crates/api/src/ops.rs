@@ -9,15 +9,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
-use axum::Router;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::keys::{KeyCache, KeyError};
 use crate::config::{LogFormat, Operations};
+use crate::members::MemberStore;
 
 /// The header that carries a request's id, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -187,4 +189,46 @@ pub async fn shut_down(
             false
         }
     }
+}
+
+/// `GET /readyz`: ready when the tenant's signing keys are loaded (fetched now if need be) and
+/// the member database answers; 503 `draining` once the shutdown has begun.
+pub async fn readiness(draining: &Draining, keys: &KeyCache, members: &MemberStore) -> Response {
+    if draining.is_draining() {
+        return draining_answer();
+    }
+    let keys = match keys.ensure_loaded().await {
+        Ok(0) => return not_ready("signing keys", "the tenant's key set holds no RSA signing key".to_owned()),
+        Ok(keys) => keys,
+        Err(KeyError::Unavailable(why) | KeyError::UnknownKid(why)) => return not_ready("signing keys", why),
+    };
+    if let Err(error) = members.ping().await {
+        return not_ready("member database", error.to_string());
+    }
+    if draining.is_draining() {
+        return draining_answer(); // began while the keys or the database were being checked
+    }
+    Json(serde_json::json!({ "ready": true, "signing_keys": keys, "database": "ok" })).into_response()
+}
+
+/// The 503 of an instance shutting down, so that the load balancer sends it nothing new.
+fn draining_answer() -> Response {
+    let body = channels_protocol::wire::ApiError {
+        error: "draining".into(),
+        message: "expected an instance taking requests (found it shutting down: requests still in flight finish)"
+            .into(),
+        fix: None,
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+}
+
+/// A 503 naming what is missing; why (URLs, errors of the network or database) goes to the log.
+fn not_ready(what: &str, why: String) -> Response {
+    tracing::warn!(%why, "not ready: {what}");
+    let body = channels_protocol::wire::ApiError {
+        error: "not_ready".into(),
+        message: format!("expected the {what} to be available (found it unavailable; the API's log says why)"),
+        fix: Some("Check ENTRA_AUTHORITY, ENTRA_TENANT_ID and CHANNELS_DATABASE_URL.".into()),
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }

@@ -208,7 +208,8 @@ async fn scim_tokens_are_made_once_listed_and_revoked_and_preview_reads_provisio
     assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("--tenant: expected an allowed tenant"));
 
     // Dave provisioned into Site-007 (as Entra's service would): preview names the memberships.
-    let store = channels_api::members::MemberStore::connect(&url).await.unwrap();
+    let members = channels_api::members::MemberStore::connect(&url).await.unwrap();
+    let store = channels_api::scim::store::ScimStore::new(members.clone());
     let tenant = "4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
     let dave = "da4e0000-0000-4000-8000-000000000004";
     let columns = channels_api::scim::store::UserColumns {
@@ -217,7 +218,7 @@ async fn scim_tokens_are_made_once_listed_and_revoked_and_preview_reads_provisio
         display_name: "Dave Ng",
         active: true,
     };
-    store.scim_create_user(tenant, &columns, &Default::default(), &[], 1).await.unwrap().unwrap();
+    store.create_user(tenant, &columns, &Default::default(), &[], 1).await.unwrap().unwrap();
     let mut resource = serde_json::Map::new();
     resource.insert("displayName".into(), "Site-007".into());
     let group = channels_api::scim::store::ScimGroup {
@@ -227,9 +228,9 @@ async fn scim_tokens_are_made_once_listed_and_revoked_and_preview_reads_provisio
         created_at: 1,
         updated_at: 1,
     };
-    let members = channels_api::scim::membership::MembershipChange::replace_with(vec![dave.to_owned()]).unwrap();
-    store.scim_put_group(tenant, &group, "Site-007", None, &members).await.unwrap().unwrap();
-    store.close().await;
+    let change = channels_api::scim::membership::MembershipChange::replace_with(vec![dave.to_owned()]).unwrap();
+    store.put_group(tenant, &group, "Site-007", None, &change).await.unwrap().unwrap();
+    members.close().await;
     let preview = text(&run_with(&["--demo", "preview", "--upn", "dave@contoso.example"], None, "", &env));
     assert!(preview.starts_with("provisioned memberships (SCIM): Site-007\n"), "{preview}");
     assert!(preview.contains("  Site 7 Patrol            by provisioned group Site-007\n"), "{preview}");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use channels_api::auth::keys::KeyCache;
 use channels_api::auth::VerifiedClaims;
 use channels_api::config::{ApiConfig, DatabaseUrl};
-use channels_api::members::Provisioning;
+use channels_api::members::SignInOutcome;
 use channels_api::AppState;
 use channels_protocol::claims::AccessTokenClaims;
 use entra_emulator::directory::demo;
@@ -71,7 +71,7 @@ impl Harness {
         upn: &str,
         name: &str,
         now: i64,
-    ) -> (channels_api::members::Member, Provisioning) {
+    ) -> (channels_api::members::Member, SignInOutcome) {
         let claims = self.verified(oid, upn, name).await;
         self.state.members.sign_in(&claims, &self.state.config.default_roles, now).await.unwrap()
     }
@@ -84,14 +84,14 @@ async fn member_store_rules(url: &str) {
 
     // First sign-in creates, with the default roles; later ones refresh name, UPN, last seen.
     let (created, how) = h.sign_in(&h.oid(1), &upn, "Alice Moreau", 100).await;
-    assert_eq!(how, Provisioning::Created);
+    assert_eq!(how, SignInOutcome::Created);
     assert_eq!(
         (created.roles.clone(), created.created_at, created.last_seen_at),
         (vec!["member".to_owned()], 100, 100)
     );
     let renamed = format!("alice.moreau-{}@contoso.example", h.run);
     let (updated, how) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 200).await;
-    assert_eq!(how, Provisioning::Updated);
+    assert_eq!(how, SignInOutcome::Updated);
     assert_eq!((updated.upn.as_str(), updated.display_name.as_str()), (renamed.as_str(), "Alice Moreau-Ng"));
     assert_eq!((updated.created_at, updated.last_seen_at), (100, 200));
 
@@ -99,7 +99,7 @@ async fn member_store_rules(url: &str) {
     // its end, one.
     assert_eq!(channels_api::members::LAST_SEEN_RESOLUTION, 300);
     let (cached, how) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 250).await;
-    assert_eq!((how, cached.last_seen_at), (Provisioning::Updated, 200));
+    assert_eq!((how, cached.last_seen_at), (SignInOutcome::Updated, 200));
     let (cached, _) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 200 + 299).await;
     assert_eq!(cached.last_seen_at, 200, "a second before the resolution's end: no write");
     let (written, _) = h.sign_in(&h.oid(1), &renamed, "Alice Moreau-Ng", 200 + 300).await;
@@ -109,7 +109,7 @@ async fn member_store_rules(url: &str) {
 
     // The UPN is not the key: another object id with the same UPN is another member.
     let (other, how) = h.sign_in(&h.oid(2), &renamed, "New Alice", 300).await;
-    assert_eq!(how, Provisioning::Created);
+    assert_eq!(how, SignInOutcome::Created);
     assert_eq!(other.object_id, h.oid(2));
 
     // An admin's pre-created member belongs to its tenant and is linked by the token's `upn`:
@@ -126,7 +126,7 @@ async fn member_store_rules(url: &str) {
         })
         .await;
     let (stranger, how) = store.sign_in(&elsewhere, &roles, 350).await.unwrap();
-    assert_eq!((how, stranger.roles), (Provisioning::Created, vec!["member".to_owned()]));
+    assert_eq!((how, stranger.roles), (SignInOutcome::Created, vec!["member".to_owned()]));
     let sign_in_name_only = h
         .verified_as(|claims| {
             claims.oid = h.oid(7);
@@ -135,14 +135,14 @@ async fn member_store_rules(url: &str) {
         })
         .await;
     let (named, how) = store.sign_in(&sign_in_name_only, &roles, 360).await.unwrap();
-    assert_eq!((how, named.roles), (Provisioning::Created, vec!["member".to_owned()]));
+    assert_eq!((how, named.roles), (SignInOutcome::Created, vec!["member".to_owned()]));
     // Its tenant's user with that `upn` (case-insensitively) links it at the first sign-in; it
     // keeps its roles, and is never linked again.
     let (linked, how) = h.sign_in(&h.oid(3), &frank.to_lowercase(), "Frank Ibe", 400).await;
-    assert_eq!(how, Provisioning::Linked);
+    assert_eq!(how, SignInOutcome::Linked);
     assert_eq!((linked.object_id.as_str(), linked.roles.clone()), (h.oid(3).as_str(), vec!["dispatcher".to_owned()]));
     let (second, how) = h.sign_in(&h.oid(4), &frank, "Another Frank", 500).await;
-    assert_eq!(how, Provisioning::Created);
+    assert_eq!(how, SignInOutcome::Created);
     assert_eq!(second.roles, ["member"]);
 
     // Concurrent first sign-ins create one member.
@@ -155,7 +155,7 @@ async fn member_store_rules(url: &str) {
         tokio::spawn(async move { store.sign_in(&claims, &roles, 600 + i).await.unwrap() })
     });
     let outcomes: Vec<_> = futures_join(attempts).await;
-    assert_eq!(outcomes.iter().filter(|(_, how)| *how == Provisioning::Created).count(), 1);
+    assert_eq!(outcomes.iter().filter(|(_, how)| *how == SignInOutcome::Created).count(), 1);
     let everyone = store.all().await.unwrap();
     assert_eq!(everyone.iter().filter(|m| m.object_id == oid).count(), 1);
 
@@ -199,9 +199,9 @@ async fn admins_members(url: &str) {
     let columns = |object_id| UserColumns { object_id, user_name: &grace, display_name: "Grace Hopper", active: true };
     let (roles, resource) = (["member".to_owned()], serde_json::Map::new());
     let (theirs, ours) = (columns(&fabrikam_oid), columns(&contoso_oid));
-    let elsewhere = store.scim_create_user(demo::FABRIKAM_TENANT_ID, &theirs, &resource, &roles, 80).await;
+    let elsewhere = h.state.provisioned.create_user(demo::FABRIKAM_TENANT_ID, &theirs, &resource, &roles, 80).await;
     assert_eq!(elsewhere.unwrap().unwrap().member.roles, ["member"], "another tenant's user is not linked");
-    let linked = store.scim_create_user(demo::TENANT_ID, &ours, &resource, &roles, 90).await;
+    let linked = h.state.provisioned.create_user(demo::TENANT_ID, &ours, &resource, &roles, 90).await;
     let linked = linked.unwrap().unwrap().member;
     assert_eq!((&linked.object_id, linked.roles.clone()), (&contoso_oid, vec!["supervisor".to_owned()]));
     assert_eq!(linked.created_at, 70, "the admin's member, not a new one");
@@ -219,7 +219,7 @@ async fn admins_members(url: &str) {
     let heidi = format!("heidi-{}@contoso.example", h.run);
     run(demo::TENANT_ID, add(&heidi, &["supervisor"])).await.unwrap();
     let (linked, how) = h.sign_in(&h.oid(22), &heidi, "Heidi", 100).await;
-    assert_eq!((how, linked.roles), (Provisioning::Linked, vec!["supervisor".to_owned()]));
+    assert_eq!((how, linked.roles), (SignInOutcome::Linked, vec!["supervisor".to_owned()]));
     let disabled = run(demo::TENANT_ID, MembersAction::Disable { who: heidi.to_uppercase() }).await.unwrap();
     assert_eq!(disabled["state"], "disabled");
     let (member, _) = h.sign_in(&h.oid(22), &heidi, "Heidi", 400).await;
@@ -258,7 +258,8 @@ async fn admins_members(url: &str) {
     assert_eq!(run(demo::TENANT_ID, MembersAction::Disable { who: judy.clone() }).await.unwrap()["state"], "disabled");
     let judy_oid = h.oid(24);
     let columns = UserColumns { object_id: &judy_oid, user_name: &judy, display_name: "Judy", active: true };
-    let provisioned = store.scim_create_user(demo::TENANT_ID, &columns, &resource, &roles, 960).await.unwrap().unwrap();
+    let provisioned =
+        h.state.provisioned.create_user(demo::TENANT_ID, &columns, &resource, &roles, 960).await.unwrap().unwrap();
     assert_eq!(provisioned.member.disabled_at, Some(70), "still disabled, since the admin's disable");
     let dropped = format!("kim-{}@dropped.example", h.run);
     store.pre_create("11111111-2222-4333-8444-555555555555", &dropped, "Kim", &[], 970).await.unwrap().unwrap();

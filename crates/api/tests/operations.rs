@@ -273,7 +273,8 @@ async fn the_start_up_log_names_step_up_per_tenant_and_flags_names_once_scim_is_
     assert!(log.contains("step-up for saving preferences: requires the authentication context c1"), "{log}");
     assert!(!log.contains("is granted by the group name"), "no SCIM token yet: {log}");
     let store = channels_api::members::MemberStore::connect(&url).await.unwrap();
-    store.create_scim_token(channels_api::config::DEMO_TENANT_ID, "entra", 0).await.unwrap();
+    let tokens = channels_api::scim::tokens::ScimTokens::new(&store);
+    tokens.create(channels_api::config::DEMO_TENANT_ID, "entra", 0).await.unwrap();
     store.close().await;
     let log = started(url).await;
     let flagged = log.lines().filter(|l| l.contains("WARN") && l.contains("is granted by the group name")).count();

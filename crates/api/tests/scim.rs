@@ -49,7 +49,7 @@ async fn world_with(url: &str, configure: impl FnOnce(&mut ApiConfig)) -> World 
     config.allowed_tenants.push(demo::FABRIKAM_TENANT_ID.to_owned());
     configure(&mut config);
     let state = AppState::connect(config.clone(), Arc::new(|| NOW)).await.unwrap();
-    let (_, token) = state.members.create_scim_token(demo::TENANT_ID, "test", NOW as i64).await.unwrap();
+    let (_, token) = state.scim_tokens.create(demo::TENANT_ID, "test", NOW as i64).await.unwrap();
     let other_clock = Arc::new(AtomicU64::new(NOW));
     let clock = other_clock.clone();
     let other_state = AppState::connect(config, Arc::new(move || clock.load(Ordering::SeqCst))).await.unwrap();
@@ -275,8 +275,8 @@ async fn provisioning(url: &str) {
     assert_eq!((found["totalResults"].as_i64(), &found["Resources"][0]["id"]), (Some(1), &json!(ALICE)));
 
     // Another tenant's provisioning has its own users and groups: its Police-South is not Contoso's.
-    let store = &world.state.members;
-    let (_, fabrikam) = store.create_scim_token(demo::FABRIKAM_TENANT_ID, "fabrikam", NOW as i64).await.unwrap();
+    let tokens = &world.state.scim_tokens;
+    let (_, fabrikam) = tokens.create(demo::FABRIKAM_TENANT_ID, "fabrikam", NOW as i64).await.unwrap();
     let frank = "f4a4c000-0000-4000-8000-000000000006";
     let body = json!({ "userName": "frank@fabrikam.example", "externalId": frank }).to_string();
     assert_eq!(world.scim_as(fabrikam.secret(), Method::POST, "/Users", Some(&body)).await.0, 201);
@@ -286,7 +286,7 @@ async fn provisioning(url: &str) {
     let bob_in_fabrikam = json!({ "displayName": "Dispatch", "members": [{ "value": BOB }] }).to_string();
     let answer = world.scim_as(fabrikam.secret(), Method::POST, "/Groups", Some(&bob_in_fabrikam)).await;
     assert_eq!(answer.0, 201, "{answer:?}");
-    let bobs = store.provisioned_groups(demo::TENANT_ID, BOB).await.unwrap();
+    let bobs = world.state.provisioned.provisioned_groups(demo::TENANT_ID, BOB).await.unwrap();
     assert!(bobs.iter().all(|g| g.display_name != "Dispatch"), "Contoso's bob is not in Fabrikam's Dispatch: {bobs:?}");
     let (_, theirs) = world.scim_as(fabrikam.secret(), Method::GET, "/Users", None).await;
     assert_eq!(theirs["totalResults"], 1, "Fabrikam's token sees Fabrikam's user only");
@@ -364,13 +364,12 @@ async fn provisioning(url: &str) {
     let (status, theirs) = world.scim_as(fabrikam.secret(), Method::GET, "/Users", None).await;
     assert_eq!((status, &theirs["totalResults"]), (200, &json!(1)), "another tenant's token sees none of Contoso");
     assert_eq!(world.scim_as(fabrikam.secret(), Method::GET, &format!("/Users/{ALICE}"), None).await.0, 404);
-    let (_, dropped) =
-        store.create_scim_token("11111111-2222-4333-8444-555555555555", "dropped", NOW as i64).await.unwrap();
+    let (_, dropped) = tokens.create("11111111-2222-4333-8444-555555555555", "dropped", NOW as i64).await.unwrap();
     let refused = world.scim_as(dropped.secret(), Method::GET, "/Users", None).await;
     assert_scim_error(&refused, 403, None, "no longer lists");
-    let (new, next) = store.create_scim_token(demo::TENANT_ID, "rotated", NOW as i64).await.unwrap();
-    let old = store.scim_tokens().await.unwrap().into_iter().find(|t| t.label == "test").unwrap();
-    assert!(store.revoke_scim_token(&old.id, NOW as i64).await.unwrap());
+    let (new, next) = tokens.create(demo::TENANT_ID, "rotated", NOW as i64).await.unwrap();
+    let old = tokens.list().await.unwrap().into_iter().find(|t| t.label == "test").unwrap();
+    assert!(tokens.revoke(&old.id, NOW as i64).await.unwrap());
     assert_eq!(world.scim(Method::GET, "/Users", None).await.0, 401, "revoked");
     assert_eq!(world.scim_as(next.secret(), Method::GET, "/Users", None).await.0, 200, "its successor works");
     assert!(!new.id.is_empty() && !format!("{next:?}").contains(next.secret()), "redacted in Debug");

@@ -73,6 +73,13 @@ pub struct AccessTokenClaims {
 }
 
 impl AccessTokenClaims {
+    /// The name shown for the user: `upn`, or `preferred_username` when the token has no `upn`
+    /// (guests, personal accounts). Shown only: a member is keyed by `tid` and `oid`, and only the
+    /// `upn` claim links a pre-created one.
+    pub fn display_upn(&self) -> Option<&str> {
+        self.upn.as_deref().or(self.preferred_username.as_deref())
+    }
+
     /// Whether the groups claim was dropped for overage: `_claim_names` (over 200 groups), or
     /// `hasgroups` (the implicit flow, 6 or more).
     pub fn has_group_overage(&self) -> bool {

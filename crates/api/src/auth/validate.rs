@@ -10,11 +10,20 @@ use channels_protocol::claims::{is_guid, AccessTokenClaims};
 use jsonwebtoken::{Algorithm, Validation};
 use sha2::{Digest, Sha256};
 
-use super::keys::{KeyCache, KeyError};
-use super::VerifiedClaims;
+pub use channels_protocol::clock::Clock;
 
-/// Seconds since the Unix epoch; injected so tests can fix the time.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+use super::keys::{KeyCache, KeyError};
+
+/// Claims of a token that passed every validation step. Constructed only by [`Validator`].
+#[derive(Debug, Clone)]
+pub struct VerifiedClaims(Arc<AccessTokenClaims>);
+
+impl VerifiedClaims {
+    /// The claims.
+    pub fn claims(&self) -> &AccessTokenClaims {
+        &self.0
+    }
+}
 
 /// The longest token looked at. Entra's access tokens with 200 groups are about 10 KB; anything
 /// far larger is refused before any decoding or hashing.

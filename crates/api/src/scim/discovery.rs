@@ -6,8 +6,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use super::error::{respond, ScimError};
 use super::patch::{Attribute, Kind, ENTERPRISE_SCHEMA, GROUP, GROUP_SCHEMA, USER, USER_SCHEMA};
-use super::{list_response, respond, ScimError, BASE, MAX_PAGE};
+use super::resource::{list_response, BASE, MAX_PAGE};
 
 /// RFC 7644 §4: a filter on these endpoints SHOULD be answered 403.
 fn no_filter(params: &[(String, String)]) -> Result<(), ScimError> {

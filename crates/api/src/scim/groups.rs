@@ -8,19 +8,20 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use serde_json::{json, Map, Value};
 
+use super::error::{respond, ScimError};
 use super::membership::{member_ids, MembershipChange};
 use super::patch::{operations, GROUP, GROUP_SCHEMA};
-use super::store::{Criterion, ScimGroup};
-use super::{created, list_response, meta, read_json, respond, text_value, Listing, ScimError, ScimTenant};
-use crate::AppState;
+use super::resource::{created, list_response, meta, read_json, text_value, Listing};
+use super::store::{GroupCriterion, ScimGroup};
+use super::tenant::ScimTenant;
+use crate::state::AppState;
 
 /// `GET /Groups[?filter=…&excludedAttributes=members]`.
 pub async fn list(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ScimError> {
     let listing = Listing::read(&params)?;
@@ -28,15 +29,11 @@ pub async fn list(
     for comparison in listing.filter.iter().flat_map(|f| &f.0) {
         let value = text_value(comparison)?;
         criteria.push(match comparison.attr.to_ascii_lowercase().as_str() {
-            "displayname" => Criterion::Equals("display_key", value.to_lowercase()),
-            // Object ids are stored lower-case (`save`).
-            "externalid" if channels_protocol::claims::is_guid(&value) => {
-                Criterion::Equals("external_id", value.to_ascii_lowercase())
-            }
-            "externalid" => Criterion::Equals("external_id", value),
-            "id" => Criterion::Equals("id", value),
+            "displayname" => GroupCriterion::DisplayName(value),
+            "externalid" => GroupCriterion::ExternalId(value),
+            "id" => GroupCriterion::Id(value),
             // Entra's membership check: `id eq "…" and members eq "…"`.
-            "members" | "members.value" => Criterion::HasMember(value.to_lowercase()),
+            "members" | "members.value" => GroupCriterion::HasMember(value),
             _ => {
                 return Err(ScimError::bad(
                     "invalidFilter",
@@ -50,7 +47,7 @@ pub async fn list(
     }
     let with_members = listing.returns("members");
     let (total, groups) =
-        state.members.scim_groups(&tenant, &criteria, listing.start_index - 1, listing.count, with_members).await?;
+        state.provisioned.groups(&tenant, &criteria, listing.start_index - 1, listing.count, with_members).await?;
     let resources = groups.iter().map(|group| listing.project(resource(group))).collect();
     Ok(list_response(total, listing.start_index, resources))
 }
@@ -58,7 +55,7 @@ pub async fn list(
 /// `GET /Groups/{id}`.
 pub async fn read(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Path(id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ScimError> {
@@ -70,7 +67,7 @@ pub async fn read(
 /// `POST /Groups`: Entra creates a group with no members, then adds them by PATCH.
 pub async fn create(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     body: Body,
 ) -> Result<Response, ScimError> {
     let mut sent = GROUP.normalise(&read_json(body).await?)?;
@@ -93,7 +90,7 @@ pub async fn create(
 /// group's other members are not read.
 pub async fn patch(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, ScimError> {
@@ -110,7 +107,7 @@ pub async fn patch(
 /// `PUT /Groups/{id}`: replaces the group (and its members, when the body lists them).
 pub async fn replace(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, ScimError> {
@@ -129,17 +126,17 @@ pub async fn replace(
 /// `DELETE /Groups/{id}`.
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
-    if !state.members.scim_delete_group(&tenant, &id).await? {
+    if !state.provisioned.delete_group(&tenant, &id).await? {
         return Err(ScimError::not_found("Group", &id));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn find(state: &AppState, tenant: &str, id: &str, with_members: bool) -> Result<ScimGroup, ScimError> {
-    state.members.scim_group(tenant, id, with_members).await?.ok_or_else(|| ScimError::not_found("Group", id))
+    state.provisioned.group(tenant, id, with_members).await?.ok_or_else(|| ScimError::not_found("Group", id))
 }
 
 /// A group's `externalId`, once set, is what an object-id reference of a channel trusts (Entra
@@ -184,8 +181,8 @@ async fn save(state: &AppState, tenant: &str, group: &ScimGroup, change: &Member
         }
     };
     state
-        .members
-        .scim_put_group(tenant, group, &display_name, external_id.as_deref(), change)
+        .provisioned
+        .put_group(tenant, group, &display_name, external_id.as_deref(), change)
         .await?
         .map_err(|conflict| ScimError::conflict(conflict.0))
 }

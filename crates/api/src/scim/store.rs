@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use channels_protocol::claims::is_guid;
+
 use super::membership::MembershipChange;
 use crate::channels::ProvisionedGroup;
 use crate::members::Conflict;
@@ -15,17 +17,88 @@ use crate::members::{member, Member, MemberStore, StoreError, Timed, COLUMNS};
 /// Memberships added by one statement (two binds besides: the tenant and the group).
 const MEMBERSHIP_BATCH: usize = 500;
 
-/// A condition of a SCIM filter, translated for SQL.
+/// A condition of a SCIM filter on users; the store decides the SQL (columns, case).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Criterion {
-    /// A column equal to a text value.
-    Equals(&'static str, String),
-    /// The `userName` provisioned (lower-case), or for a member who only signed in, their UPN.
+pub enum UserCriterion {
+    /// The `userName` provisioned, or for a member who only signed in, their UPN
+    /// (case-insensitive).
     UserName(String),
+    /// The object id (`id` and `externalId`; case-insensitive).
+    ObjectId(String),
+    /// The name shown, exactly.
+    DisplayName(String),
     /// The user's `active` flag.
     Active(bool),
-    /// The group has this member (by SCIM id).
+}
+
+/// A condition of a SCIM filter on groups; the store decides the SQL (columns, case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupCriterion {
+    /// The `displayName` (case-insensitive).
+    DisplayName(String),
+    /// The `externalId`: an object id (case-insensitive), or other text, exactly.
+    ExternalId(String),
+    /// The SCIM id (made here).
+    Id(String),
+    /// The group has this member (by object id; case-insensitive).
     HasMember(String),
+}
+
+/// One SQL condition with its bind, numbered `$n`.
+trait Condition {
+    fn sql(&self, n: usize) -> (String, Option<String>);
+}
+
+impl Condition for UserCriterion {
+    fn sql(&self, n: usize) -> (String, Option<String>) {
+        match self {
+            // Two index lookups: written as one `OR`, SQLite scanned the tenant's every member
+            // for each of the lookups Entra makes per user (quadratic over a provisioning cycle).
+            Self::UserName(name) => (
+                format!(
+                    " AND object_id IN (SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key = ${n} \
+                     UNION ALL SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key IS NULL \
+                     AND upn_key = ${n})"
+                ),
+                Some(name.to_lowercase()),
+            ),
+            Self::ObjectId(id) => (format!(" AND object_id = ${n}"), Some(id.to_lowercase())),
+            Self::DisplayName(name) => (format!(" AND display_name = ${n}"), Some(name.clone())),
+            Self::Active(true) => (" AND disabled_at IS NULL".to_owned(), None),
+            Self::Active(false) => (" AND disabled_at IS NOT NULL".to_owned(), None),
+        }
+    }
+}
+
+impl Condition for GroupCriterion {
+    fn sql(&self, n: usize) -> (String, Option<String>) {
+        match self {
+            Self::DisplayName(name) => (format!(" AND display_key = ${n}"), Some(name.to_lowercase())),
+            // Object ids are stored lower-case (`put_group`).
+            Self::ExternalId(id) if is_guid(id) => (format!(" AND external_id = ${n}"), Some(id.to_ascii_lowercase())),
+            Self::ExternalId(id) => (format!(" AND external_id = ${n}"), Some(id.clone())),
+            Self::Id(id) => (format!(" AND id = ${n}"), Some(id.clone())),
+            Self::HasMember(object_id) => (
+                format!(
+                    " AND EXISTS (SELECT 1 FROM scim_memberships m WHERE m.tenant_id = scim_groups.tenant_id \
+                     AND m.group_id = scim_groups.id AND m.object_id = ${n})"
+                ),
+                Some(object_id.to_lowercase()),
+            ),
+        }
+    }
+}
+
+/// The conditions of `criteria`, after `$1` (the tenant), and their binds.
+fn where_clause(criteria: &[impl Condition]) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    for criterion in criteria {
+        let (condition, bind) = criterion.sql(2 + binds.len());
+        sql += &condition;
+        binds.extend(bind);
+    }
+    (sql, binds)
 }
 
 /// A provisioned (or signed-in) user: the member and the SCIM resource as last sent.
@@ -66,45 +139,10 @@ pub struct UserColumns<'a> {
     pub active: bool,
 }
 
-fn where_clause(criteria: &[Criterion], first: usize, members_of: &str) -> (String, Vec<String>) {
-    let mut sql = String::new();
-    let mut binds = Vec::new();
-    for criterion in criteria {
-        match criterion {
-            Criterion::Equals(column, value) => {
-                binds.push(value.clone());
-                sql += &format!(" AND {column} = ${}", first + binds.len());
-            }
-            Criterion::UserName(key) => {
-                binds.push(key.clone());
-                let n = first + binds.len();
-                // Two index lookups: written as one `OR`, SQLite scanned the tenant's every member
-                // for each of the lookups Entra makes per user (quadratic over a provisioning cycle).
-                sql += &format!(
-                    " AND object_id IN (SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key = ${n} \
-                     UNION ALL SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key IS NULL \
-                     AND upn_key = ${n})"
-                );
-            }
-            Criterion::Active(true) => sql += " AND disabled_at IS NULL",
-            Criterion::Active(false) => sql += " AND disabled_at IS NOT NULL",
-            Criterion::HasMember(object_id) => {
-                binds.push(object_id.clone());
-                sql += &format!(
-                    " AND EXISTS (SELECT 1 FROM scim_memberships m WHERE m.tenant_id = {members_of}.tenant_id \
-                     AND m.group_id = {members_of}.id AND m.object_id = ${})",
-                    first + binds.len()
-                );
-            }
-        }
-    }
-    (sql, binds)
-}
-
 /// `FROM members WHERE …` for the users of `$1` matching `criteria`, and its binds: a pre-created
 /// member (no object id yet) is no SCIM user.
-fn users_where(criteria: &[Criterion]) -> (String, Vec<String>) {
-    let (filter, binds) = where_clause(criteria, 1, "members");
+fn users_where(criteria: &[UserCriterion]) -> (String, Vec<String>) {
+    let (filter, binds) = where_clause(criteria);
     (format!("FROM members WHERE tenant_id = $1 AND object_id IS NOT NULL{filter}"), binds)
 }
 
@@ -155,13 +193,25 @@ fn scim_group(row: &AnyRow) -> Result<ScimGroup, StoreError> {
     })
 }
 
-impl MemberStore {
+/// What Entra's provisioning wrote: users (members with their SCIM resource), groups and
+/// memberships, in the member database.
+#[derive(Clone)]
+pub struct ScimStore {
+    members: MemberStore,
+}
+
+impl ScimStore {
+    /// The provisioned users and groups of `members`' database.
+    pub fn new(members: MemberStore) -> Self {
+        Self { members }
+    }
+
     /// Users of `tenant` matching every criterion: how many, and the page asked for (`offset`
     /// from 0), oldest first.
-    pub async fn scim_users(
+    pub async fn users(
         &self,
         tenant: &str,
-        criteria: &[Criterion],
+        criteria: &[UserCriterion],
         offset: i64,
         limit: i64,
     ) -> Result<(i64, Vec<ScimUser>), StoreError> {
@@ -190,18 +240,18 @@ impl MemberStore {
             count = count.bind(bind);
             page = page.bind(bind);
         }
-        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
-        Ok((total, page.fetch_all(&self.pool).await?))
+        let total: i64 = count.fetch_one(&self.members.pool).await?.try_get("n")?;
+        Ok((total, page.fetch_all(&self.members.pool).await?))
     }
 
     /// The user `object_id` of `tenant`.
-    pub async fn scim_user(&self, tenant: &str, object_id: &str) -> Result<Option<ScimUser>, StoreError> {
+    pub async fn user(&self, tenant: &str, object_id: &str) -> Result<Option<ScimUser>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, scim, scim_updated_at FROM members WHERE tenant_id = $1 AND object_id = $2"
         ))
         .bind(tenant)
         .bind(object_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.members.pool)
         .await?;
         row.as_ref().map(scim_user).transpose()
     }
@@ -209,7 +259,7 @@ impl MemberStore {
     /// Creates the user, or takes over the member of that object id who signed in before
     /// provisioning began. A user provisioned already, or another provisioned user with the same
     /// `userName`, is a conflict.
-    pub async fn scim_create_user(
+    pub async fn create_user(
         &self,
         tenant: &str,
         columns: &UserColumns<'_>,
@@ -217,7 +267,7 @@ impl MemberStore {
         default_roles: &[String],
         now: i64,
     ) -> Result<Result<ScimUser, Conflict>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.members.pool.begin().await?;
         let taken = sqlx::query(
             "SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key = $2 AND object_id <> $3",
         )
@@ -297,7 +347,7 @@ impl MemberStore {
 
     /// Stores a changed user (after a PATCH or PUT); `None` when it is gone. A disabled user
     /// keeps the time of their first disable; preferences and roles are never touched.
-    pub async fn scim_update_user(
+    pub async fn update_user(
         &self,
         tenant: &str,
         columns: &UserColumns<'_>,
@@ -310,7 +360,7 @@ impl MemberStore {
         .bind(tenant)
         .bind(columns.user_name.to_lowercase())
         .bind(columns.object_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.members.pool)
         .await?;
         if let Some(row) = taken {
             let other: String = row.try_get("object_id")?;
@@ -331,14 +381,14 @@ impl MemberStore {
         .bind(columns.display_name)
         .bind(now)
         .bind(Value::Object(resource.clone()).to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.members.pool)
         .await?;
         self.forget(tenant, columns.object_id);
         Ok(Ok(row.as_ref().map(scim_user).transpose()?))
     }
 
     /// Deletes the user and their memberships (Entra's hard delete, 30 days after a soft one).
-    pub async fn scim_delete_user(&self, tenant: &str, object_id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_user(&self, tenant: &str, object_id: &str) -> Result<bool, StoreError> {
         let deleted = self.delete_with_memberships(tenant, "members", "object_id", "object_id", object_id).await?;
         self.forget(tenant, object_id);
         Ok(deleted)
@@ -354,7 +404,7 @@ impl MemberStore {
         membership_key: &'static str,
         id: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.members.pool.begin().await?;
         sqlx::query(&format!("DELETE FROM scim_memberships WHERE tenant_id = $1 AND {membership_key} = $2"))
             .bind(tenant)
             .bind(id)
@@ -371,52 +421,47 @@ impl MemberStore {
     }
 
     /// Groups of `tenant` matching every criterion: how many, and the page asked for.
-    pub async fn scim_groups(
+    pub async fn groups(
         &self,
         tenant: &str,
-        criteria: &[Criterion],
+        criteria: &[GroupCriterion],
         offset: i64,
         limit: i64,
         with_members: bool,
     ) -> Result<(i64, Vec<ScimGroup>), StoreError> {
-        let (filter, binds) = where_clause(criteria, 1, "scim_groups");
+        let (filter, binds) = where_clause(criteria);
         let base = format!("FROM scim_groups WHERE tenant_id = $1{filter}");
         let (total, rows) = self.page(tenant, "SELECT *", &base, &binds, "created_at, id", offset, limit).await?;
         let mut groups = rows.iter().map(scim_group).collect::<Result<Vec<_>, _>>()?;
         if with_members {
             for group in &mut groups {
-                group.members = Some(self.scim_members(tenant, &group.id).await?);
+                group.members = Some(self.members_of(tenant, &group.id).await?);
             }
         }
         Ok((total, groups))
     }
 
     /// The group `id` of `tenant`, with its members if asked.
-    pub async fn scim_group(
-        &self,
-        tenant: &str,
-        id: &str,
-        with_members: bool,
-    ) -> Result<Option<ScimGroup>, StoreError> {
+    pub async fn group(&self, tenant: &str, id: &str, with_members: bool) -> Result<Option<ScimGroup>, StoreError> {
         let row = sqlx::query("SELECT * FROM scim_groups WHERE tenant_id = $1 AND id = $2")
             .bind(tenant)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.members.pool)
             .await?;
         let Some(mut group) = row.as_ref().map(scim_group).transpose()? else { return Ok(None) };
         if with_members {
-            group.members = Some(self.scim_members(tenant, id).await?);
+            group.members = Some(self.members_of(tenant, id).await?);
         }
         Ok(Some(group))
     }
 
-    async fn scim_members(&self, tenant: &str, group: &str) -> Result<Vec<String>, StoreError> {
+    async fn members_of(&self, tenant: &str, group: &str) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT object_id FROM scim_memberships WHERE tenant_id = $1 AND group_id = $2 ORDER BY object_id",
         )
         .bind(tenant)
         .bind(group)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.members.pool)
         .await?;
         rows.iter().map(|row| row.try_get("object_id").map_err(StoreError::from)).collect()
     }
@@ -424,7 +469,7 @@ impl MemberStore {
     /// Stores a group: created when `id` is new, replaced otherwise, with `change` applied to its
     /// memberships, in one transaction. A `displayName` another group of the tenant has is a
     /// conflict.
-    pub async fn scim_put_group(
+    pub async fn put_group(
         &self,
         tenant: &str,
         group: &ScimGroup,
@@ -433,7 +478,7 @@ impl MemberStore {
         change: &MembershipChange,
     ) -> Result<Result<(), Conflict>, StoreError> {
         let _timed = Timed::start("scim_put_group");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.members.pool.begin().await?;
         let display_key = display_name.to_lowercase();
         // A displayName and an externalId are each one group's within a tenant.
         let unique = [
@@ -506,7 +551,7 @@ impl MemberStore {
     }
 
     /// Deletes the group and its memberships.
-    pub async fn scim_delete_group(&self, tenant: &str, id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_group(&self, tenant: &str, id: &str) -> Result<bool, StoreError> {
         self.delete_with_memberships(tenant, "scim_groups", "id", "group_id", id).await
     }
 
@@ -519,7 +564,7 @@ impl MemberStore {
         )
         .bind(tenant)
         .bind(object_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.members.pool)
         .await?;
         rows.iter()
             .map(|row| {
@@ -538,14 +583,14 @@ impl MemberStore {
         ))
         .bind(tenant)
         .bind(upn.to_lowercase())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.members.pool)
         .await?;
         row.as_ref().map(member).transpose()
     }
 
     /// Forgets the remembered member, so that this instance's next request reads the change.
     fn forget(&self, tenant: &str, object_id: &str) {
-        self.recent.invalidate(&(tenant.to_owned(), object_id.to_owned()));
+        self.members.recent.invalidate(&(tenant.to_owned(), object_id.to_owned()));
     }
 }
 
@@ -560,7 +605,7 @@ mod tests {
     async fn the_user_name_lookup_searches_indexes_and_scans_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
-        let store = MemberStore::connect(&url).await.unwrap();
+        let store = ScimStore::new(MemberStore::connect(&url).await.unwrap());
         // A tenant of many members, and the statistics a deployed database gathers.
         for n in 0..200 {
             let columns = UserColumns {
@@ -569,17 +614,22 @@ mod tests {
                 display_name: "User",
                 active: true,
             };
-            store.scim_create_user("t", &columns, &Map::new(), &[], 0).await.unwrap().unwrap();
+            store.create_user("t", &columns, &Map::new(), &[], 0).await.unwrap().unwrap();
         }
-        sqlx::query("ANALYZE").execute(&store.pool).await.unwrap();
-        let (base, binds) = users_where(&[Criterion::UserName("alice@contoso.example".into())]);
+        sqlx::query("ANALYZE").execute(&store.members.pool).await.unwrap();
+        let (base, binds) = users_where(&[UserCriterion::UserName("alice@contoso.example".into())]);
         let sql = format!("EXPLAIN QUERY PLAN SELECT COUNT(*) AS n {base}");
         let mut plan = sqlx::query(&sql).bind("t");
         for bind in &binds {
             plan = plan.bind(bind);
         }
-        let steps: Vec<String> =
-            plan.fetch_all(&store.pool).await.unwrap().iter().map(|row| row.try_get("detail").unwrap()).collect();
+        let steps: Vec<String> = plan
+            .fetch_all(&store.members.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get("detail").unwrap())
+            .collect();
         assert!(steps.iter().all(|step| !step.starts_with("SCAN")), "{steps:?}");
         assert!(steps.iter().any(|step| step.contains("members_identity (tenant_id=? AND object_id=?)")), "{steps:?}");
         assert!(steps.iter().any(|step| step.contains("members_scim_user")), "{steps:?}");

@@ -23,6 +23,13 @@ use sqlx::Row;
 
 use crate::members::{MemberStore, StoreError};
 
+/// The SCIM tokens in the member database, with the live ones' copy ([`LiveTokens`]).
+#[derive(Clone)]
+pub struct ScimTokens {
+    pool: sqlx::AnyPool,
+    live: std::sync::Arc<LiveTokens>,
+}
+
 channels_protocol::secret_type!(
     /// A SCIM bearer token, as printed once to the admin.
     ScimToken
@@ -56,7 +63,7 @@ fn digest(secret: &str) -> String {
 }
 
 /// The live tokens, by id: `(tenant, hash of the secret)`, and when they were read.
-pub(crate) struct LiveTokens {
+pub struct LiveTokens {
     read: tokio::sync::Mutex<Held>,
     /// Set by a create or a revoke in this process: the copy is read again at the next request.
     stale: std::sync::atomic::AtomicBool,
@@ -90,19 +97,29 @@ impl Default for LiveTokens {
 
 impl LiveTokens {
     /// Forgets the copy: the next request reads the tokens again.
-    pub(crate) fn forget(&self) {
+    fn forget(&self) {
         self.stale.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
-impl MemberStore {
+impl ScimTokens {
+    /// The tokens of `members`' database, with a copy of the live ones kept for 10 s.
+    pub fn new(members: &MemberStore) -> Self {
+        Self::with_ages(members, LiveTokens::default())
+    }
+
+    /// The tokens, with the copy kept as `live` says (tests shorten and lengthen it).
+    fn with_ages(members: &MemberStore, live: LiveTokens) -> Self {
+        Self { pool: members.pool.clone(), live: std::sync::Arc::new(live) }
+    }
+
     /// The live tokens' copy, read again from the database if it is older than `max_age`, or
     /// than `min_age` when `unknown_id` is not in it; never more often than every `min_age`. A
     /// failed read keeps the last copy for up to six times `max_age` (a minute by default), so
     /// that a database restart does not stop provisioning, and is not retried by each waiting
     /// request in turn.
     async fn live_tokens(&self, unknown_id: Option<&str>) -> Result<std::sync::Arc<Snapshot>, StoreError> {
-        let live = &self.scim_tokens;
+        let live = &self.live;
         let mut copy = live.read.lock().await;
         let stale = live.stale.swap(false, std::sync::atomic::Ordering::SeqCst);
         if let Some((at, snapshot)) = copy.snapshot.as_ref().filter(|_| !stale) {
@@ -152,12 +169,7 @@ impl MemberStore {
     }
 
     /// Makes a token for `tenant_id`; the returned token is the only copy of its secret.
-    pub async fn create_scim_token(
-        &self,
-        tenant_id: &str,
-        label: &str,
-        now: i64,
-    ) -> Result<(TokenRecord, ScimToken), StoreError> {
+    pub async fn create(&self, tenant_id: &str, label: &str, now: i64) -> Result<(TokenRecord, ScimToken), StoreError> {
         let id: String = random(8).iter().map(|b| format!("{b:02x}")).collect();
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random(32));
         sqlx::query("INSERT INTO scim_tokens (id, tenant_id, label, hash, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -168,7 +180,7 @@ impl MemberStore {
             .bind(now)
             .execute(&self.pool)
             .await?;
-        self.scim_tokens.forget();
+        self.live.forget();
         let record = TokenRecord {
             id: id.clone(),
             tenant_id: tenant_id.to_owned(),
@@ -180,7 +192,7 @@ impl MemberStore {
     }
 
     /// Every token, newest first.
-    pub async fn scim_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+    pub async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, tenant_id, label, created_at, revoked_at FROM scim_tokens ORDER BY created_at DESC, id",
         )
@@ -201,23 +213,23 @@ impl MemberStore {
 
     /// The tenants that have a live SCIM token: those whose provisioning is on.
     pub async fn provisioned_tenants(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
-        let tokens = self.scim_tokens().await?;
+        let tokens = self.list().await?;
         Ok(tokens.into_iter().filter(|t| t.revoked_at.is_none()).map(|t| t.tenant_id).collect())
     }
 
     /// Revokes the token `id`; false when there is no live token of that id.
-    pub async fn revoke_scim_token(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+    pub async fn revoke(&self, id: &str, now: i64) -> Result<bool, StoreError> {
         let revoked = sqlx::query("UPDATE scim_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)
             .execute(&self.pool)
             .await?;
-        self.scim_tokens.forget();
+        self.live.forget();
         Ok(revoked.rows_affected() > 0)
     }
 
     /// The tenant a presented token provisions, if it is a live token of ours.
-    pub async fn scim_tenant(&self, presented: &str) -> Result<Option<String>, StoreError> {
+    pub async fn tenant_of(&self, presented: &str) -> Result<Option<String>, StoreError> {
         let mut parts = presented.splitn(3, '.');
         let (Some(PREFIX), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
             return Ok(None);
@@ -236,16 +248,15 @@ impl MemberStore {
 mod tests {
     use super::*;
 
-    async fn store(dir: &tempfile::TempDir, max_age: u64, min_age: u64) -> MemberStore {
+    async fn store(dir: &tempfile::TempDir, max_age: u64, min_age: u64) -> ScimTokens {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
-        let mut store = MemberStore::connect(&url).await.unwrap();
+        let members = MemberStore::connect(&url).await.unwrap();
         let ages = LiveTokens {
             max_age: Duration::from_secs(max_age),
             min_age: Duration::from_secs(min_age),
             ..LiveTokens::default()
         };
-        store.scim_tokens = std::sync::Arc::new(ages);
-        store
+        ScimTokens::with_ages(&members, ages)
     }
 
     /// Issue #30: a refused token costs no database query. Once the live tokens are read, the
@@ -254,19 +265,19 @@ mod tests {
     async fn refused_tokens_cost_no_query() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(&dir, 3600, 3600).await;
-        let (record, token) = store.create_scim_token("t", "test", 0).await.unwrap();
-        assert_eq!(store.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"));
-        store.close().await;
+        let (record, token) = store.create("t", "test", 0).await.unwrap();
+        assert_eq!(store.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"));
+        store.pool.close().await;
         let wrong_secret = format!("{PREFIX}.{}.{}", record.id, "A".repeat(43));
-        assert_eq!(store.scim_tenant(&wrong_secret).await.unwrap(), None, "a known id, a wrong secret");
+        assert_eq!(store.tenant_of(&wrong_secret).await.unwrap(), None, "a known id, a wrong secret");
         let made_up = format!("{PREFIX}.0011223344556677.{}", "A".repeat(43));
-        assert_eq!(store.scim_tenant(&made_up).await.unwrap(), None, "an unknown id");
-        assert_eq!(store.scim_tenant("not-a-token").await.unwrap(), None);
-        assert_eq!(store.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"), "from memory");
+        assert_eq!(store.tenant_of(&made_up).await.unwrap(), None, "an unknown id");
+        assert_eq!(store.tenant_of("not-a-token").await.unwrap(), None);
+        assert_eq!(store.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"), "from memory");
         // Asked to read again, the closed database fails: the last copy still answers.
-        store.scim_tokens.forget();
-        assert_eq!(store.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"), "the last good copy");
-        assert_eq!(store.scim_tenant(&wrong_secret).await.unwrap(), None);
+        store.live.forget();
+        assert_eq!(store.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"), "the last good copy");
+        assert_eq!(store.tenant_of(&wrong_secret).await.unwrap(), None);
     }
 
     /// A revocation made by another process (`scim-token revoke`) takes effect when the copy is
@@ -276,14 +287,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (rereading, keeping) = (store(&dir, 0, 0).await, store(&dir, 3600, 3600).await);
         let cli = store(&dir, 3600, 3600).await;
-        let (record, token) = cli.create_scim_token("t", "test", 0).await.unwrap();
-        assert_eq!(rereading.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"));
-        assert_eq!(keeping.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"));
-        assert!(cli.revoke_scim_token(&record.id, 1).await.unwrap());
-        assert_eq!(rereading.scim_tenant(token.secret()).await.unwrap(), None, "read again: revoked");
-        assert_eq!(keeping.scim_tenant(token.secret()).await.unwrap().as_deref(), Some("t"), "until max_age");
+        let (record, token) = cli.create("t", "test", 0).await.unwrap();
+        assert_eq!(rereading.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"));
+        assert_eq!(keeping.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"));
+        assert!(cli.revoke(&record.id, 1).await.unwrap());
+        assert_eq!(rereading.tenant_of(token.secret()).await.unwrap(), None, "read again: revoked");
+        assert_eq!(keeping.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"), "until max_age");
         let never = store(&dir, 3600, 3600).await;
-        never.close().await;
-        assert!(never.scim_tenant(token.secret()).await.is_err());
+        never.pool.close().await;
+        assert!(never.tenant_of(token.secret()).await.is_err());
     }
 }

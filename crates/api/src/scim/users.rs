@@ -7,19 +7,20 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use channels_protocol::claims::is_guid;
 use serde_json::{json, Map, Value};
 
+use super::error::{respond, ScimError};
 use super::patch::{operations, ENTERPRISE_SCHEMA, USER, USER_SCHEMA};
-use super::store::{Criterion, ScimUser, UserColumns};
-use super::{created, list_response, meta, read_json, respond, text_value, Listing, ScimError, ScimTenant};
-use crate::AppState;
+use super::resource::{created, list_response, meta, read_json, text_value, Listing};
+use super::store::{ScimUser, UserColumns, UserCriterion};
+use super::tenant::ScimTenant;
+use crate::state::AppState;
 
 /// `GET /Users[?filter=…&startIndex=…&count=…]`.
 pub async fn list(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ScimError> {
     let listing = Listing::read(&params)?;
@@ -27,11 +28,11 @@ pub async fn list(
     for comparison in listing.filter.iter().flat_map(|f| &f.0) {
         let attr = comparison.attr.to_ascii_lowercase();
         criteria.push(match attr.as_str() {
-            "username" => Criterion::UserName(text_value(comparison)?.to_lowercase()),
-            "externalid" | "id" => Criterion::Equals("object_id", text_value(comparison)?.to_lowercase()),
-            "displayname" => Criterion::Equals("display_name", text_value(comparison)?),
+            "username" => UserCriterion::UserName(text_value(comparison)?),
+            "externalid" | "id" => UserCriterion::ObjectId(text_value(comparison)?),
+            "displayname" => UserCriterion::DisplayName(text_value(comparison)?),
             "active" => match super::patch::USER.normalise(&json!({ "active": comparison.value }))?.get("active") {
-                Some(Value::Bool(active)) => Criterion::Active(*active),
+                Some(Value::Bool(active)) => UserCriterion::Active(*active),
                 _ => return Err(ScimError::bad("invalidFilter", "expected true or false to compare `active` with")),
             },
             _ => {
@@ -45,7 +46,7 @@ pub async fn list(
             }
         });
     }
-    let (total, users) = state.members.scim_users(&tenant, &criteria, listing.start_index - 1, listing.count).await?;
+    let (total, users) = state.provisioned.users(&tenant, &criteria, listing.start_index - 1, listing.count).await?;
     let resources = users.iter().map(|user| listing.project(resource(user))).collect();
     Ok(list_response(total, listing.start_index, resources))
 }
@@ -53,7 +54,7 @@ pub async fn list(
 /// `GET /Users/{id}`.
 pub async fn read(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Path(id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ScimError> {
@@ -65,14 +66,14 @@ pub async fn read(
 /// `POST /Users`: creates the member (or takes over the one who signed in first).
 pub async fn create(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     body: Body,
 ) -> Result<Response, ScimError> {
     let sent = USER.normalise(&read_json(body).await?)?;
     let columns = columns(&sent)?;
     let stored = state
-        .members
-        .scim_create_user(&tenant, &columns.borrow(), &sent, &state.config.default_roles, state.now())
+        .provisioned
+        .create_user(&tenant, &columns.borrow(), &sent, &state.config.default_roles, state.now())
         .await?
         .map_err(|conflict| ScimError::conflict(conflict.0))?;
     tracing::info!(tenant = %tenant, user = %stored.member.object_id, active = columns.active, "SCIM user created");
@@ -82,7 +83,7 @@ pub async fn create(
 /// `PATCH /Users/{id}`: Entra's updates and its soft delete (`active: false`).
 pub async fn patch(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, ScimError> {
@@ -96,7 +97,7 @@ pub async fn patch(
 /// `PUT /Users/{id}`: replaces the resource.
 pub async fn replace(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Response, ScimError> {
@@ -108,10 +109,10 @@ pub async fn replace(
 /// `DELETE /Users/{id}`: the member and their memberships are removed.
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(ScimTenant(tenant)): Extension<ScimTenant>,
+    ScimTenant(tenant): ScimTenant,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
-    if !state.members.scim_delete_user(&tenant, &id.to_lowercase()).await? {
+    if !state.provisioned.delete_user(&tenant, &id.to_lowercase()).await? {
         return Err(ScimError::not_found("User", &id));
     }
     tracing::info!(tenant = %tenant, user = %id, "SCIM user deleted");
@@ -119,7 +120,7 @@ pub async fn delete(
 }
 
 async fn find(state: &AppState, tenant: &str, id: &str) -> Result<ScimUser, ScimError> {
-    state.members.scim_user(tenant, &id.to_lowercase()).await?.ok_or_else(|| ScimError::not_found("User", id))
+    state.provisioned.user(tenant, &id.to_lowercase()).await?.ok_or_else(|| ScimError::not_found("User", id))
 }
 
 /// Checks the changed resource (its `externalId` may not change) and stores it.
@@ -140,8 +141,8 @@ async fn store(
         ));
     }
     let stored = state
-        .members
-        .scim_update_user(tenant, &columns.borrow(), changed, state.now())
+        .provisioned
+        .update_user(tenant, &columns.borrow(), changed, state.now())
         .await?
         .map_err(|conflict| ScimError::conflict(conflict.0))?
         .ok_or_else(|| ScimError::not_found("User", &user.member.object_id))?;
