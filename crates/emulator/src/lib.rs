@@ -42,13 +42,7 @@ use crate::directory::{AppRegistration, Audience, Directory, Tenant};
 use crate::error::AadError;
 use crate::keys::{KeySet, SigningKey};
 
-/// Seconds since the Unix epoch; injected so tests can move time.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
-
-/// The system clock.
-pub fn system_clock() -> Clock {
-    Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
-}
+pub use channels_protocol::clock::{system_clock, Clock};
 
 /// What the `{tenant}` path segment names.
 #[derive(Debug, Clone, Copy)]
