@@ -85,15 +85,6 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // CHANNELS_API_WORKERS sets the number of worker threads (default: one per core).
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(workers) = std::env::var("CHANNELS_API_WORKERS").ok().and_then(|w| w.parse().ok()) {
-        runtime.worker_threads(workers);
-    }
-    runtime.enable_all().build().expect("a Tokio runtime").block_on(run(cli))
-}
-
-async fn run(cli: Cli) -> ExitCode {
     let demo = cli.demo;
     let var = |key: &str| if demo && key == DEMO_VARIABLE { Some("1".to_owned()) } else { std::env::var(key).ok() };
     let config = match ApiConfig::load(var) {
@@ -103,7 +94,15 @@ async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = config.server.workers {
+        runtime.worker_threads(workers.get());
+    }
+    runtime.enable_all().build().expect("a Tokio runtime").block_on(run(cli.command, config))
+}
+
+async fn run(command: Option<Command>, config: ApiConfig) -> ExitCode {
+    let outcome = match command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::CheckToken { jwks, at } => check_token(config, jwks, at).await,
         Command::Manifest { hosts } => admin::manifest(&config, &hosts)
@@ -147,7 +146,7 @@ type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
 
 async fn serve(config: ApiConfig) -> Outcome {
     ops::init_logs(config.operations.log_format);
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = tokio::net::TcpListener::bind(config.server.listen).await?;
     if config.demo {
         tracing::warn!(
             "demo: trusting the Entra emulator at {} (CHANNELS_DEMO=1 or --demo); never run a deployment this way",
@@ -166,10 +165,10 @@ async fn serve(config: ApiConfig) -> Outcome {
         tracing::info!(tenant, "step-up for saving preferences: {rule}");
     }
     tracing::info!(
-        listen = %config.listen,
+        listen = %config.server.listen,
         authority = %config.authority.as_str(),
         tenant = %config.tenant_id,
-        spa = ?config.spa_dir,
+        spa = ?config.server.spa_dir,
         "channels-api serving"
     );
     if let Some(listen) = config.operations.metrics_listen {

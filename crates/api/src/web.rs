@@ -31,10 +31,11 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(no_store());
-    let api = if state.config.allowed_origins.is_empty() {
+    let api = if state.config.server.allowed_origins.is_empty() {
         api
     } else {
-        let origins = state.config.allowed_origins.iter().map(|o| HeaderValue::from_str(o).expect("a parsed origin"));
+        let origins =
+            state.config.server.allowed_origins.iter().map(|o| HeaderValue::from_str(o).expect("a parsed origin"));
         api.layer(
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins.collect::<Vec<_>>())
@@ -45,7 +46,7 @@ pub fn router(state: AppState) -> std::io::Result<Router> {
         )
     };
     let app = api.merge(scim::router(state.clone()).layer(no_store()));
-    let app = match &state.config.spa_dir {
+    let app = match &state.config.server.spa_dir {
         Some(dir) => app.merge(spa::router(dir, state.config.authority.as_str())?),
         None => app,
     };

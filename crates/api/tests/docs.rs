@@ -152,6 +152,17 @@ fn configuration_reference_names_every_key_of_the_demo_file() {
     }
 }
 
+/// Every environment variable of the configuration is documented beside the key it sets, from
+/// the one table the overlay uses.
+#[test]
+fn configuration_reference_names_each_variable_beside_its_key() {
+    let reference = std::fs::read_to_string(docs().join("configuration.md")).unwrap();
+    for variable in &channels_api::config::env::VARIABLES {
+        let row = format!("| `{}` | `{}`", variable.key, variable.name);
+        assert!(reference.contains(&row), "docs/configuration.md has no row {row}");
+    }
+}
+
 #[test]
 fn every_sh_block_in_the_docs_runs() {
     let bin = Path::new(env!("CARGO_BIN_EXE_channels-api")).parent().unwrap().to_owned();

@@ -78,7 +78,10 @@ async fn the_printed_manifest_signs_alice_in_through_the_emulator() {
 async fn an_organisation_that_opted_into_the_implicit_flow_gets_a_manifest_that_allows_it_and_signs_in() {
     let spa = "http://localhost:8080";
     let dir = tempfile::tempdir().unwrap();
-    let config = ApiConfig { spa_implicit_flow: true, ..ApiConfig::demo() };
+    let config = ApiConfig {
+        spa: channels_api::config::Spa { implicit_flow: true, ..ApiConfig::demo().spa },
+        ..ApiConfig::demo()
+    };
     let (api, runtime, _emulator) = served(config, spa, &dir).await;
     assert!(runtime.implicit_flow);
 

@@ -631,7 +631,7 @@ async fn only_the_authority_may_frame_the_front_channel_logout_route() {
     let site = tempfile::tempdir().unwrap();
     std::fs::write(site.path().join("index.html"), "<html><script type=\"module\">boot()</script></html>").unwrap();
     let (mut config, _database) = config(world.emulator.origin());
-    config.spa_dir = Some(site.path().to_owned());
+    config.server.spa_dir = Some(site.path().to_owned());
     let api = serve(AppState::connect(config, Arc::new(|| NOW)).await.unwrap()).await;
     let policy = |path: &'static str| {
         let request = world.http.get(format!("{api}{path}"));
@@ -700,7 +700,7 @@ async fn readyz_and_the_channel_list() {
 async fn cors_answers_only_the_configured_spa_origins() {
     let world = world().await;
     let (mut config, _database) = config(world.emulator.origin());
-    config.allowed_origins = vec!["https://app.example.com".into()];
+    config.server.allowed_origins = vec!["https://app.example.com".into()];
     let api = serve(AppState::connect(config, Arc::new(|| NOW)).await.unwrap()).await;
     let preflight = |origin: &'static str| {
         world

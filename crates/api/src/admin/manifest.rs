@@ -25,8 +25,8 @@ pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Valu
     let version =
         if config.token_versions.contains(&TokenVersion::V2) { serde_json::json!(2) } else { serde_json::Value::Null };
     // Implicit grant only for an organisation that opted in: the one this registration signs in.
-    let implicit = config.spa_implicit_flow
-        || config.profiles.iter().any(|profile| profile.implicit_flow && profile.client_id == config.client_id);
+    let implicit = config.spa.implicit_flow
+        || config.spa.profiles.iter().any(|profile| profile.implicit_flow && profile.client_id == config.client_id);
     Ok(serde_json::json!({
         "appId": config.client_id,
         "displayName": "Channels",
@@ -113,7 +113,8 @@ mod tests {
         );
         // Only an organisation that opted in gets the implicit grant: the default sign-in's, or
         // the profile of this registration (the organisations fixture's first).
-        let opted_in = ApiConfig { spa_implicit_flow: true, ..ApiConfig::demo() };
+        let opted_in =
+            ApiConfig { spa: crate::config::Spa { implicit_flow: true, ..ApiConfig::demo().spa }, ..ApiConfig::demo() };
         let implicit = super::manifest(&opted_in, &hosts).unwrap()["web"]["implicitGrantSettings"].clone();
         assert_eq!(implicit, serde_json::json!({ "enableAccessTokenIssuance": true, "enableIdTokenIssuance": true }));
         let organisations = include_str!("../../../../e2e/fixtures/organisations.toml");
@@ -121,9 +122,9 @@ mod tests {
         let granted = |config: &ApiConfig| {
             super::manifest(config, &hosts).unwrap()["web"]["implicitGrantSettings"]["enableIdTokenIssuance"] == true
         };
-        config.profiles[1].implicit_flow = true; // Fabrikam: another registration
+        config.spa.profiles[1].implicit_flow = true; // Fabrikam: another registration
         assert!(!granted(&config));
-        config.profiles[0].implicit_flow = true; // Contoso: this one
+        config.spa.profiles[0].implicit_flow = true; // Contoso: this one
         assert!(granted(&config));
     }
 
