@@ -17,6 +17,7 @@
 //! 10. [`step_up`]: the API's claims challenge for an authentication context, and the `claims`
 //!     request parameter that answers it.
 //! 11. [`cloud`]: the Microsoft cloud of a tenant, and the issuers and Graph audiences it gives.
+//! 12. [`clock`]: the time as the API and the emulator take it, injected.
 //!
 //! Every message has the same fields on every target: the SPA reads what the API and Entra
 //! send with the same serde types the API and the emulator write them with.
@@ -24,6 +25,7 @@
 pub mod authorize;
 pub mod callback;
 pub mod claims;
+pub mod clock;
 pub mod cloud;
 pub mod diagnostics;
 pub mod jwt;
