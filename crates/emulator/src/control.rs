@@ -6,7 +6,6 @@
 //! emulator, but a form cannot send a header, and a cross-origin `fetch` that sends one must
 //! first pass a CORS preflight, which these routes never answer.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::{Query, Request, State};
@@ -16,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use crate::Emulator;
+use crate::provisioning::{cycle, JobKey};
+use crate::state::Emulator;
 
 /// The header every control request must carry (any value).
 pub const CONTROL_HEADER: &str = "x-emulator-control";
@@ -59,7 +59,7 @@ pub struct ClockParams {
 /// `POST /_emulator/clock?seconds=N`: moves the emulator's clock forward (codes, refresh tokens
 /// and token lifetimes all follow it); answers the new time.
 pub async fn advance_clock(State(emulator): State<Arc<Emulator>>, Query(params): Query<ClockParams>) -> Json<u64> {
-    emulator.clock_offset.fetch_add(params.seconds, Ordering::SeqCst);
+    emulator.advance_clock(params.seconds);
     Json(emulator.now())
 }
 
@@ -67,7 +67,7 @@ pub async fn advance_clock(State(emulator): State<Arc<Emulator>>, Query(params):
 /// lifetime's end now (its next use is AADSTS700084), without moving the clock that access
 /// tokens are checked against. Answers how many were expired.
 pub async fn expire_refresh_tokens(State(emulator): State<Arc<Emulator>>) -> Json<usize> {
-    Json(crate::token::expire_all(&emulator))
+    Json(emulator.grants().expire_refresh_tokens(emulator.now()))
 }
 
 /// A provisioning cycle to run: `{"tenant": "contoso.example", "scim_url":
@@ -117,12 +117,12 @@ pub async fn provisioning_cycle(State(emulator): State<Arc<Emulator>>, Json(requ
             None => return (StatusCode::NOT_FOUND, "expected the tenant to have an app registration").into_response(),
         },
     };
-    let key = crate::provisioning::JobKey { tenant: tenant.id.clone(), app_id, scim_url: request.scim_url };
-    let out_of_scope = emulator.out_of_scope.lock().expect("scope lock").clone();
+    let key = JobKey { tenant: tenant.id.clone(), app_id, scim_url: request.scim_url };
+    let out_of_scope = emulator.out_of_scope().lock().expect("scope lock").clone();
     // One cycle of a job at a time, as Entra runs them.
-    let mut jobs = emulator.provisioning_jobs.lock().await;
+    let mut jobs = emulator.provisioning_jobs().lock().await;
     let watermark = jobs.entry(key.clone()).or_default();
-    let report = crate::provisioning::cycle(tenant, &key, &request.token, &out_of_scope, watermark).await;
+    let report = cycle(tenant, &key, &request.token, &out_of_scope, watermark).await;
     Json(report).into_response()
 }
 
@@ -140,7 +140,7 @@ pub async fn provisioning_scope(State(emulator): State<Arc<Emulator>>, Json(chan
         return (StatusCode::NOT_FOUND, format!("expected a user of the emulator (found `{}`)", change.upn))
             .into_response();
     };
-    let mut out_of_scope = emulator.out_of_scope.lock().expect("scope lock");
+    let mut out_of_scope = emulator.out_of_scope().lock().expect("scope lock");
     if change.in_scope {
         out_of_scope.remove(&user.oid);
     } else {

@@ -18,8 +18,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::authorize::OIDC_SCOPES_SUPPORTED;
 use crate::error::AadError;
-use crate::{Emulator, TenantPath};
+use crate::state::Emulator;
+use crate::tenant_path::TenantPath;
 
 /// CORS for discovery, keys and instance discovery, as Entra answers them:
 /// `Access-Control-Allow-Origin: *`, `Access-Control-Allow-Methods: GET, OPTIONS`.
@@ -90,7 +92,7 @@ pub async fn openid_configuration(State(emulator): State<Arc<Emulator>>, Path(se
     document.extend(object(json!({
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
         "jwks_uri": format!("{base}/discovery/v2.0/keys"),
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "scopes_supported": OIDC_SCOPES_SUPPORTED,
         "issuer": emulator.issuer_of(tenant_id_of(path)),
         "request_uri_parameter_supported": false,
         "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",

@@ -33,6 +33,11 @@ impl AadError {
         Self { subcode: Some(subcode), ..self }
     }
 
+    /// An `invalid_grant` error: the code or refresh token cannot be redeemed as asked.
+    pub fn invalid_grant(code: u32, message: impl Into<String>) -> Self {
+        Self::new("invalid_grant", code, message)
+    }
+
     /// AADSTS900144: a required parameter is missing.
     pub fn missing(name: &str) -> Self {
         Self::new(
@@ -84,7 +89,7 @@ impl AadError {
         if let Some(state) = state {
             params.append_pair("state", state);
         }
-        found(&with_params(redirect_uri, &params.finish(), fragment))
+        redirect_302(&with_params(redirect_uri, &params.finish(), fragment))
     }
 
     /// Entra's own error page, for requests that cannot be redirected.
@@ -99,7 +104,7 @@ impl AadError {
 }
 
 /// `302 Found`, as Entra redirects (a POST becomes a GET at the target).
-pub fn found(location: &str) -> Response {
+pub fn redirect_302(location: &str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, location.to_owned())]).into_response()
 }
 

@@ -1,5 +1,6 @@
-//! The few HTML pages the emulator shows. Written by hand: they are two short pages, and the
-//! only dynamic text goes through [`escape`].
+//! The HTML shell every page of the emulator is drawn in ([`page`]: the account picker, the
+//! MFA and consent pages, the error page, the sign-out page, the home page), and [`escape`],
+//! which all their dynamic text goes through. Written by hand: the pages are few and short.
 
 /// Escapes text for HTML element content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {

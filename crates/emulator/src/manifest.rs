@@ -16,16 +16,9 @@ use crate::directory::{
 };
 
 /// Why a manifest or directory file cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("app manifest: {0}")]
 pub struct ManifestError(pub String);
-
-impl std::fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "app manifest: {}", self.0)
-    }
-}
-
-impl std::error::Error for ManifestError {}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -16,42 +16,8 @@ use channels_protocol::cloud::Cloud;
 use crate::directory::{
     AppRegistration, GroupFormat, GroupsClaim, OptionalClaims, Tenant, TokenVersion, User, GRAPH_APP_ID,
 };
-use crate::Emulator;
-
-/// The resource an access token is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resource {
-    /// An API registered in the directory, with the resource URI as the request spelled it
-    /// (v1 tokens carry that spelling in `aud`).
-    Api {
-        /// The API's client id.
-        app_id: String,
-        /// `api://…` or the client id, as requested.
-        requested_as: String,
-    },
-    /// Microsoft Graph.
-    Graph,
-}
-
-/// What a code or a refresh token stands for.
-#[derive(Debug, Clone)]
-pub struct Authorization {
-    /// The user's tenant (the token's `tid`).
-    pub tenant_id: String,
-    /// The client the token is issued to.
-    pub client_id: String,
-    /// The signed-in user.
-    pub user_oid: String,
-    /// The resource of the access token.
-    pub resource: Resource,
-    /// Its scopes, bare names as in `scp`.
-    pub scopes: Vec<String>,
-    /// Authentication contexts the sign-in satisfied (the access token's `acrs`).
-    pub acrs: Vec<String>,
-    /// Issued by the implicit grant, in the address bar: six or more groups do not fit, and
-    /// `hasgroups` replaces them.
-    pub implicit: bool,
-}
+use crate::grant::{random_text, Authorization, Resource};
+use crate::state::Emulator;
 
 /// From this many groups on, an implicit-grant token carries `hasgroups` instead (Entra's
 /// access token claims reference: "currently six or more groups").
@@ -202,7 +168,7 @@ impl Emulator {
             "sub": pairwise_subject(&user.oid, client_id),
             "tid": tenant.id,
             // Entra's unique token identifier: no two tokens are the same bytes.
-            "uti": crate::token::random_text(16),
+            "uti": random_text(16),
         });
         match api.token_version {
             TokenVersion::V1 => {

@@ -15,30 +15,13 @@ use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::authorize::{CodeGrant, CODE_LIFETIME};
 use crate::directory::{AppRegistration, Platform};
 use crate::error::AadError;
-use crate::mint::Authorization;
-use crate::Emulator;
-
-/// The fixed lifetime of a SPA refresh token, from the first sign-in.
-pub const SPA_REFRESH_LIFETIME: u64 = 24 * 60 * 60;
-
-/// What a refresh token stands for.
-#[derive(Debug, Clone)]
-pub struct RefreshGrant {
-    authorization: Authorization,
-    platform: Platform,
-    expires_at: u64,
-    /// Whether `openid` was granted at sign-in: refreshes then bring ID tokens too.
-    openid: bool,
-    /// The browser session of the sign-in (the ID tokens' `sid`).
-    sid: String,
-}
+use crate::grant::{Authorization, CodeGrant, RefreshGrant};
+use crate::state::Emulator;
 
 /// The token request's form fields.
 #[derive(Default, Deserialize)]
@@ -86,10 +69,6 @@ pub fn cors(emulator: &Arc<Emulator>) -> CorsLayer {
         .allow_headers([header::CONTENT_TYPE])
 }
 
-fn invalid_grant(code: u32, message: impl Into<String>) -> AadError {
-    AadError::new("invalid_grant", code, message)
-}
-
 /// `POST …/token`.
 pub async fn redeem(
     State(emulator): State<Arc<Emulator>>,
@@ -102,9 +81,10 @@ pub async fn redeem(
     let result = emulator.tenant_path(&tenant).and_then(|path| {
         let client_id = form.client_id.as_deref().ok_or_else(|| AadError::missing("client_id"))?;
         let app = emulator.client(path, client_id)?;
+        let redemption = Redemption { emulator: &emulator, app, form: &form, from_browser, now };
         match form.grant_type.as_deref() {
-            Some("authorization_code") => redeem_code(&emulator, app, &form, from_browser, now),
-            Some("refresh_token") => redeem_refresh_token(&emulator, app, &form, from_browser, now),
+            Some("authorization_code") => redemption.code(),
+            Some("refresh_token") => redemption.refresh_token(),
             Some(other) => Err(AadError::new(
                 "unsupported_grant_type",
                 70003,
@@ -134,7 +114,7 @@ fn check_client_kind(platform: Platform, from_browser: bool, form: &TokenForm) -
             9002327,
             "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
         )),
-        (Platform::Web, true) => Err(AadError::new(
+        (Platform::Web | Platform::PublicClient, true) => Err(AadError::new(
             "invalid_request",
             9002326,
             "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.",
@@ -149,125 +129,104 @@ fn check_client_kind(platform: Platform, from_browser: bool, form: &TokenForm) -
             7000215,
             "Invalid client secret provided. The emulator registers no client secrets.",
         )),
-        (Platform::PublicClient, true) => Err(AadError::new(
-            "invalid_request",
-            9002326,
-            "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.",
-        )),
         (Platform::PublicClient, false) => Ok(()),
     }
 }
 
-fn redeem_code(
-    emulator: &Emulator,
-    app: &AppRegistration,
-    form: &TokenForm,
+/// A token request of a known client, to redeem.
+#[derive(Clone, Copy)]
+struct Redemption<'a> {
+    emulator: &'a Emulator,
+    app: &'a AppRegistration,
+    form: &'a TokenForm,
+    /// The request came from a browser (it has an `Origin`).
     from_browser: bool,
     now: u64,
-) -> Result<TokenBody, AadError> {
-    let code = form.code.as_deref().ok_or_else(|| AadError::missing("code"))?;
-    if form.scope.as_deref().is_some_and(|scope| scope.trim().is_empty()) {
-        return Err(AadError::new(
-            "invalid_scope",
-            28003,
-            "Provided value for the input parameter scope cannot be empty when requesting an access token using the provided authorization code. Please specify a valid scope.",
-        ));
-    }
-    let mut codes = emulator.codes.lock().expect("code store lock");
-    let grant: &mut CodeGrant = codes.get_mut(code).ok_or_else(|| {
-        invalid_grant(
-            9002313,
-            "Invalid request. Request is malformed or invalid: the code is not one this tenant issued.",
-        )
-    })?;
-    if grant.redeemed {
-        return Err(invalid_grant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."));
-    }
-    if grant.issued_at + CODE_LIFETIME < now {
-        return Err(invalid_grant(70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."));
-    }
-    if grant.authorization.client_id != app.app_id {
-        return Err(invalid_grant(
-            70000,
-            "Provided grant is invalid or malformed: the code was issued to another application.",
-        ));
-    }
-    if form.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
-        return Err(invalid_grant(
-            70000,
-            format!(
-                "Provided grant is invalid or malformed: expected redirect_uri '{}' (found '{}').",
-                grant.redirect_uri,
-                form.redirect_uri.as_deref().unwrap_or_default()
-            ),
-        ));
-    }
-    check_client_kind(grant.platform, from_browser, form)?;
-    match (&grant.challenge, grant.platform) {
-        (Some((challenge, method)), _) => {
-            let verified = form.code_verifier.as_deref().is_some_and(|v| method.verify(challenge, v));
-            if !verified {
-                return Err(invalid_grant(
-                    501481,
-                    "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
-                ));
-            }
-        }
-        (None, Platform::Spa) => {
+}
+
+impl Redemption<'_> {
+    /// `grant_type=authorization_code`.
+    fn code(self) -> Result<TokenBody, AadError> {
+        let Self { emulator, app, form, now, .. } = self;
+        let code = form.code.as_deref().ok_or_else(|| AadError::missing("code"))?;
+        if form.scope.as_deref().is_some_and(|scope| scope.trim().is_empty()) {
             return Err(AadError::new(
+                "invalid_scope",
+                28003,
+                "Provided value for the input parameter scope cannot be empty when requesting an access token using the provided authorization code. Please specify a valid scope.",
+            ));
+        }
+        let grant = emulator.grants().redeem_code(code, now, |grant| self.repeats_authorize_request(grant))?;
+        let refresh = grant.offline_access.then(|| RefreshGrant::of_code(&grant, now));
+        let id_token = grant
+            .openid
+            .then(|| emulator.id_token_of(app, &grant.authorization, grant.nonce.as_deref(), &grant.sid, now));
+        Ok(emulator.token_body(&grant.authorization, id_token, refresh, form, now))
+    }
+
+    /// `grant_type=refresh_token`.
+    fn refresh_token(self) -> Result<TokenBody, AadError> {
+        let Self { emulator, app, form, from_browser, now } = self;
+        let token = form.refresh_token.as_deref().ok_or_else(|| AadError::missing("refresh_token"))?;
+        let grant = emulator.grants().refresh_grant(token)?;
+        if grant.authorization.client_id != app.app_id {
+            return Err(AadError::invalid_grant(
+                70000,
+                "Provided grant is invalid or malformed: the refresh token was issued to another application.",
+            ));
+        }
+        check_client_kind(grant.platform, from_browser, form)?;
+        if now >= grant.expires_at {
+            return Err(AadError::invalid_grant(700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page."));
+        }
+        // Rotation: a new refresh token with the original expiry; the old one stays valid, as in Entra.
+        let authorization = grant.authorization.clone();
+        let asks_openid = form.scope.as_deref().is_none_or(|scope| scope.split(' ').any(|s| s == "openid"));
+        let id_token =
+            (grant.openid && asks_openid).then(|| emulator.id_token_of(app, &authorization, None, &grant.sid, now));
+        Ok(emulator.token_body(&authorization, id_token, Some(grant), form, now))
+    }
+
+    /// What the token request must repeat of the code's authorize request: the client, the
+    /// redirect URI, a client of the redirect URI's platform, and the PKCE verifier.
+    fn repeats_authorize_request(self, grant: &CodeGrant) -> Result<(), AadError> {
+        let Self { app, form, from_browser, .. } = self;
+        if grant.authorization.client_id != app.app_id {
+            return Err(AadError::invalid_grant(
+                70000,
+                "Provided grant is invalid or malformed: the code was issued to another application.",
+            ));
+        }
+        if form.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+            return Err(AadError::invalid_grant(
+                70000,
+                format!(
+                    "Provided grant is invalid or malformed: expected redirect_uri '{}' (found '{}').",
+                    grant.redirect_uri,
+                    form.redirect_uri.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
+        check_client_kind(grant.platform, from_browser, form)?;
+        match (&grant.challenge, grant.platform) {
+            (Some((challenge, method)), _) => {
+                let verified = form.code_verifier.as_deref().is_some_and(|v| method.verify(challenge, v));
+                if !verified {
+                    return Err(AadError::invalid_grant(
+                        501481,
+                        "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+                    ));
+                }
+                Ok(())
+            }
+            (None, Platform::Spa) => Err(AadError::new(
                 "invalid_request",
                 9002325,
                 "Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
-            ))
+            )),
+            (None, Platform::Web | Platform::PublicClient) => Ok(()),
         }
-        (None, Platform::Web | Platform::PublicClient) => {}
     }
-    grant.redeemed = true;
-    let grant = grant.clone();
-    drop(codes);
-    let refresh = grant.offline_access.then(|| RefreshGrant {
-        authorization: grant.authorization.clone(),
-        platform: grant.platform,
-        expires_at: now + SPA_REFRESH_LIFETIME,
-        openid: grant.openid,
-        sid: grant.sid.clone(),
-    });
-    let id_token =
-        grant.openid.then(|| emulator.id_token_of(app, &grant.authorization, grant.nonce.as_deref(), &grant.sid, now));
-    Ok(emulator.token_body(&grant.authorization, id_token, refresh, form, now))
-}
-
-fn redeem_refresh_token(
-    emulator: &Emulator,
-    app: &AppRegistration,
-    form: &TokenForm,
-    from_browser: bool,
-    now: u64,
-) -> Result<TokenBody, AadError> {
-    let token = form.refresh_token.as_deref().ok_or_else(|| AadError::missing("refresh_token"))?;
-    let grant =
-        emulator.refresh_tokens.lock().expect("refresh token store lock").get(token).cloned().ok_or_else(|| {
-            invalid_grant(
-                9002313,
-                "Invalid request. Request is malformed or invalid: the refresh token is not one this tenant issued.",
-            )
-        })?;
-    if grant.authorization.client_id != app.app_id {
-        return Err(invalid_grant(
-            70000,
-            "Provided grant is invalid or malformed: the refresh token was issued to another application.",
-        ));
-    }
-    check_client_kind(grant.platform, from_browser, form)?;
-    if now >= grant.expires_at {
-        return Err(invalid_grant(700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page."));
-    }
-    // Rotation: a new refresh token with the original expiry; the old one stays valid, as in Entra.
-    let authorization = grant.authorization.clone();
-    let asks_openid = form.scope.as_deref().is_none_or(|scope| scope.split(' ').any(|s| s == "openid"));
-    let id_token =
-        (grant.openid && asks_openid).then(|| emulator.id_token_of(app, &authorization, None, &grant.sid, now));
-    Ok(emulator.token_body(&authorization, id_token, Some(grant), form, now))
 }
 
 impl Emulator {
@@ -300,11 +259,7 @@ impl Emulator {
         let access = self.access_token(authorization, now);
         let expires_in = access.expires_at - now;
         let refresh_token_expires_in = refresh.as_ref().map(|grant| grant.expires_at - now);
-        let refresh_token = refresh.map(|grant| {
-            let token = format!("1.A{}", random_text(96));
-            self.refresh_tokens.lock().expect("refresh token store lock").insert(token.clone(), grant);
-            token
-        });
+        let refresh_token = refresh.map(|grant| self.grants().issue_refresh_token(grant));
         TokenBody {
             token_type: "Bearer",
             scope: access.scope,
@@ -317,18 +272,4 @@ impl Emulator {
             client_info,
         }
     }
-}
-
-/// Ends the 24-hour life of every refresh token now; returns how many there were.
-pub(crate) fn expire_all(emulator: &Emulator) -> usize {
-    let now = emulator.now();
-    let mut tokens = emulator.refresh_tokens.lock().expect("refresh token store lock");
-    tokens.values_mut().for_each(|grant| grant.expires_at = grant.expires_at.min(now));
-    tokens.len()
-}
-
-pub(crate) fn random_text(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buffer);
-    URL_SAFE_NO_PAD.encode(buffer)
 }

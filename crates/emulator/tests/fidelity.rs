@@ -608,3 +608,66 @@ async fn six_groups_do_not_fit_the_implicit_grants_address_bar_and_become_hasgro
     assert_eq!(access["groups"].as_array().map(Vec::len), Some(6));
     assert_eq!(access.get("hasgroups"), None);
 }
+
+/// The demo app, with a front-channel logout URL, signed in to interactively; and a second app
+/// (Rota, its implicit grant on) with its own logout URL and also `redirect_uri` registered.
+async fn signed_in_with_rota(redirect_uri: &str) -> World {
+    let mut directory = demo::directory();
+    directory.tenants[0].apps[0].logout_url = Some(format!("{SPA}/logout"));
+    let mut rota = directory.tenants[0].apps[0].clone();
+    (rota.app_id, rota.display_name, rota.logout_url) =
+        (ROTA.into(), "Rota".into(), Some(format!("{SPA}/rota-logout")));
+    rota.implicit_grant = entra_emulator::directory::ImplicitGrant { access_tokens: true, id_tokens: true };
+    rota.redirect_uris.push((entra_emulator::directory::Platform::Spa, redirect_uri.to_owned()));
+    directory.tenants[0].apps.push(rota);
+    let world = world_of(directory).await;
+    world
+        .sign_in(&demo_url(&world, &format!("openid offline_access {}", api_scope()), &[]), "alice@contoso.example")
+        .await;
+    world
+}
+
+const ROTA: &str = "40da0000-0000-4000-8000-00000000a0da";
+
+/// Signs Rota in silently at `url`, expecting the answer at `prefix` to carry `issued`; then
+/// signs out of the session and returns the sign-out page.
+async fn rota_answered_then_signed_out(world: &World, url: &str, prefix: &str, issued: &str) -> String {
+    let answer = world.get(url).await;
+    assert_eq!(answer.status(), 302);
+    let params = redirect_params(&answer, prefix);
+    assert!(!param(&params, issued).is_empty(), "{params:?}");
+    let logout = format!("{}/{}/oauth2/v2.0/logout", world.emulator.origin(), demo::TENANT_ID);
+    world.get(&logout).await.text().await.unwrap()
+}
+
+/// Issue #31: a silent implicit-grant sign-in (tokens in the fragment, no code) joins the SSO
+/// session like a code does, so sign-out calls that app's front-channel logout URL too.
+#[tokio::test]
+async fn issue_31_a_silent_implicit_sign_in_is_signed_out_front_channel() {
+    let world = signed_in_with_rota(&format!("{SPA}/sso")).await;
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("client_id", ROTA)
+        .append_pair("response_type", "id_token")
+        .append_pair("redirect_uri", &format!("{SPA}/sso"))
+        .append_pair("scope", "openid profile")
+        .append_pair("nonce", "n1")
+        .append_pair("prompt", "none");
+    let url = format!("{}/{}/oauth2/v2.0/authorize?{}", world.emulator.origin(), demo::TENANT_ID, query.finish());
+    let page = rota_answered_then_signed_out(&world, &url, &format!("{SPA}/sso#"), "id_token").await;
+    assert!(page.contains(&format!("src=\"{SPA}/logout?sid=")), "{page}");
+    assert!(page.contains(&format!("src=\"{SPA}/rota-logout?sid=")), "the implicit sign-in's app too: {page}");
+}
+
+/// Issue #31: a code that is not the answer's first parameter (the registered redirect URI has
+/// a query of its own) joins the SSO session too.
+#[tokio::test]
+async fn issue_31_a_code_after_the_redirect_uris_own_query_is_signed_out_front_channel() {
+    let redirect_uri = format!("{SPA}/sso?app=rota");
+    let world = signed_in_with_rota(&redirect_uri).await;
+    let encoded = |uri: &str| form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>();
+    let url = authorize(&world, demo::TENANT_ID, ROTA, "openid profile", &[("prompt", "none")])
+        .replace(&encoded(&format!("{SPA}/sso")), &encoded(&redirect_uri));
+    let page = rota_answered_then_signed_out(&world, &url, &format!("{redirect_uri}&"), "code").await;
+    assert!(page.contains(&format!("src=\"{SPA}/rota-logout?sid=")), "the code's app too: {page}");
+}
