@@ -4,139 +4,103 @@
 //! ([`crate::channels`]). Changes answer 204, as Entra asks; a change of members costs what it
 //! names, never the group's size ([`super::membership`]).
 
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use super::error::{respond, ScimError};
+use super::endpoint::Endpoint;
+use super::error::ScimError;
 use super::membership::{member_ids, MembershipChange};
 use super::patch::{operations, GROUP, GROUP_SCHEMA};
-use super::resource::{created, list_response, meta, read_json, text_value, Listing};
+use super::resource::{meta, text_value, Listing};
 use super::store::{GroupCriterion, ScimGroup};
-use super::tenant::ScimTenant;
 use crate::state::AppState;
 
-/// `GET /Groups[?filter=…&excludedAttributes=members]`.
-pub async fn list(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Query(params): Query<Vec<(String, String)>>,
-) -> Result<Response, ScimError> {
-    let listing = Listing::read(&params)?;
-    let mut criteria = Vec::new();
-    for comparison in listing.filter.iter().flat_map(|f| &f.0) {
-        let value = text_value(comparison)?;
-        criteria.push(match comparison.attr.to_ascii_lowercase().as_str() {
-            "displayname" => GroupCriterion::DisplayName(value),
-            "externalid" => GroupCriterion::ExternalId(value),
-            "id" => GroupCriterion::Id(value),
-            // Entra's membership check: `id eq "…" and members eq "…"`.
-            "members" | "members.value" => GroupCriterion::HasMember(value),
-            _ => {
-                return Err(ScimError::bad(
-                    "invalidFilter",
-                    format!(
-                        "expected a filter on displayName, externalId, id or members (found `{}`)",
-                        comparison.attr
-                    ),
-                ))
-            }
-        });
+/// The `/Groups` endpoint.
+pub struct Groups;
+
+impl Endpoint for Groups {
+    const KIND: &'static str = "Group";
+    type Stored = ScimGroup;
+
+    /// With `excludedAttributes=members`, as Entra asks, no member is read.
+    async fn list(state: &AppState, tenant: &str, listing: &Listing) -> Result<(i64, Vec<ScimGroup>), ScimError> {
+        let criteria = listing.criteria("displayName, externalId, id or members", |attr, comparison| {
+            let value = text_value(comparison)?;
+            Ok(match attr {
+                "displayname" => Some(GroupCriterion::DisplayName(value)),
+                "externalid" => Some(GroupCriterion::ExternalId(value)),
+                "id" => Some(GroupCriterion::Id(value)),
+                // Entra's membership check: `id eq "…" and members eq "…"`.
+                "members" | "members.value" => Some(GroupCriterion::HasMember(value)),
+                _ => None,
+            })
+        })?;
+        let with_members = listing.returns("members");
+        Ok(state.provisioned.groups(tenant, &criteria, listing.start_index - 1, listing.count, with_members).await?)
     }
-    let with_members = listing.returns("members");
-    let (total, groups) =
-        state.provisioned.groups(&tenant, &criteria, listing.start_index - 1, listing.count, with_members).await?;
-    let resources = groups.iter().map(|group| listing.project(resource(group))).collect();
-    Ok(list_response(total, listing.start_index, resources))
-}
 
-/// `GET /Groups/{id}`.
-pub async fn read(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Path(id): Path<String>,
-    Query(params): Query<Vec<(String, String)>>,
-) -> Result<Response, ScimError> {
-    let listing = Listing::read(&params)?;
-    let group = find(&state, &tenant, &id, listing.returns("members")).await?;
-    Ok(respond(StatusCode::OK, &listing.project(resource(&group))))
-}
-
-/// `POST /Groups`: Entra creates a group with no members, then adds them by PATCH.
-pub async fn create(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    body: Body,
-) -> Result<Response, ScimError> {
-    let mut sent = GROUP.normalise(&read_json(body).await?)?;
-    let members = sent.remove("members").map(|members| member_ids(&members)).transpose()?.unwrap_or_default();
-    let change = MembershipChange::replace_with(members)?;
-    let now = state.now();
-    let group = ScimGroup {
-        id: uuid::Uuid::new_v4().to_string(),
-        resource: sent,
-        members: Some(change.add.clone()),
-        created_at: now,
-        updated_at: now,
-    };
-    save(&state, &tenant, &group, &change).await?;
-    tracing::info!(tenant = %tenant, group = %group.id, "SCIM group created");
-    Ok(created(&Value::Object(resource(&group))))
-}
-
-/// `PATCH /Groups/{id}`: names and memberships. The members it names are added or removed; the
-/// group's other members are not read.
-pub async fn patch(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Path(id): Path<String>,
-    body: Body,
-) -> Result<Response, ScimError> {
-    let (change, others) = MembershipChange::split(operations(&read_json(body).await?)?)?;
-    let mut group = find(&state, &tenant, &id, false).await?;
-    let before = group.resource.get("externalId").cloned();
-    GROUP.apply(&mut group.resource, &others)?;
-    keeps_external_id(before.as_ref(), &group.resource)?;
-    group.updated_at = state.now();
-    save(&state, &tenant, &group, &change).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// `PUT /Groups/{id}`: replaces the group (and its members, when the body lists them).
-pub async fn replace(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Path(id): Path<String>,
-    body: Body,
-) -> Result<Response, ScimError> {
-    let mut sent = GROUP.normalise(&read_json(body).await?)?;
-    let members = sent.remove("members").map(|members| member_ids(&members)).transpose()?;
-    let change = members.map(MembershipChange::replace_with).transpose()?.unwrap_or_default();
-    let mut group = find(&state, &tenant, &id, false).await?;
-    keeps_external_id(group.resource.get("externalId"), &sent)?;
-    group.resource = sent;
-    group.updated_at = state.now();
-    group.members = change.clear.then(|| change.add.clone());
-    save(&state, &tenant, &group, &change).await?;
-    Ok(respond(StatusCode::OK, &Value::Object(resource(&group))))
-}
-
-/// `DELETE /Groups/{id}`.
-pub async fn delete(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Path(id): Path<String>,
-) -> Result<Response, ScimError> {
-    if !state.provisioned.delete_group(&tenant, &id).await? {
-        return Err(ScimError::not_found("Group", &id));
+    async fn find(state: &AppState, tenant: &str, id: &str, listing: &Listing) -> Result<Option<ScimGroup>, ScimError> {
+        Ok(state.provisioned.group(tenant, id, listing.returns("members")).await?)
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
+
+    /// Entra creates a group with no members, then adds them by PATCH.
+    async fn create(state: &AppState, tenant: &str, sent: Value) -> Result<ScimGroup, ScimError> {
+        let mut sent = GROUP.normalise(&sent)?;
+        let members = sent.remove("members").map(|members| member_ids(&members)).transpose()?.unwrap_or_default();
+        let change = MembershipChange::replace_with(members)?;
+        let now = state.now();
+        let group = ScimGroup {
+            id: uuid::Uuid::new_v4().to_string(),
+            resource: sent,
+            members: Some(change.add.clone()),
+            created_at: now,
+            updated_at: now,
+        };
+        save(state, tenant, &group, &change).await?;
+        tracing::info!(tenant = %tenant, group = %group.id, "SCIM group created");
+        Ok(group)
+    }
+
+    /// Names and memberships. The members it names are added or removed; the group's other
+    /// members are not read. 204, as Entra asks.
+    async fn patch(state: &AppState, tenant: &str, id: &str, body: Value) -> Result<Response, ScimError> {
+        let (change, others) = MembershipChange::split(operations(&body)?)?;
+        let mut group = found(state, tenant, id).await?;
+        let before = group.resource.get("externalId").cloned();
+        GROUP.apply(&mut group.resource, &others)?;
+        keeps_external_id(before.as_ref(), &group.resource)?;
+        group.updated_at = state.now();
+        save(state, tenant, &group, &change).await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+
+    /// Replaces the group (and its members, when the body lists them).
+    async fn replace(state: &AppState, tenant: &str, id: &str, sent: Value) -> Result<ScimGroup, ScimError> {
+        let mut sent = GROUP.normalise(&sent)?;
+        let members = sent.remove("members").map(|members| member_ids(&members)).transpose()?;
+        let change = members.map(MembershipChange::replace_with).transpose()?.unwrap_or_default();
+        let mut group = found(state, tenant, id).await?;
+        keeps_external_id(group.resource.get("externalId"), &sent)?;
+        group.resource = sent;
+        group.updated_at = state.now();
+        group.members = change.clear.then(|| change.add.clone());
+        save(state, tenant, &group, &change).await?;
+        Ok(group)
+    }
+
+    async fn delete(state: &AppState, tenant: &str, id: &str) -> Result<bool, ScimError> {
+        Ok(state.provisioned.delete_group(tenant, id).await?)
+    }
+
+    fn resource(group: &ScimGroup) -> Map<String, Value> {
+        resource(group)
+    }
 }
 
-async fn find(state: &AppState, tenant: &str, id: &str, with_members: bool) -> Result<ScimGroup, ScimError> {
-    state.provisioned.group(tenant, id, with_members).await?.ok_or_else(|| ScimError::not_found("Group", id))
+/// The group `id`, without its members.
+async fn found(state: &AppState, tenant: &str, id: &str) -> Result<ScimGroup, ScimError> {
+    state.provisioned.group(tenant, id, false).await?.ok_or_else(|| ScimError::not_found("Group", id))
 }
 
 /// A group's `externalId`, once set, is what an object-id reference of a channel trusts (Entra

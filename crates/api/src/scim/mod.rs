@@ -8,6 +8,7 @@
 //! [`error`]) and [`discovery`] (what the endpoint supports).
 
 pub mod discovery;
+pub mod endpoint;
 pub mod error;
 pub mod filter;
 pub mod groups;
@@ -28,18 +29,16 @@ use axum::routing::{any, get};
 use axum::Router;
 
 use crate::state::AppState;
+use endpoint::Endpoint;
+use groups::Groups;
 use tenant::ScimTenant;
+use users::Users;
 
 /// The SCIM routes, each behind the token check.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/scim/v2/Users", get(users::list).post(users::create))
-        .route("/scim/v2/Users/{id}", get(users::read).patch(users::patch).put(users::replace).delete(users::delete))
-        .route("/scim/v2/Groups", get(groups::list).post(groups::create))
-        .route(
-            "/scim/v2/Groups/{id}",
-            get(groups::read).patch(groups::patch).put(groups::replace).delete(groups::delete),
-        )
+        .merge(resource_routes::<Users>("/scim/v2/Users"))
+        .merge(resource_routes::<Groups>("/scim/v2/Groups"))
         .route("/scim/v2/ServiceProviderConfig", get(discovery::service_provider_config))
         .route("/scim/v2/ResourceTypes", get(discovery::resource_types))
         .route("/scim/v2/ResourceTypes/{name}", get(discovery::resource_type))
@@ -52,6 +51,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/scim/v2/", any(unknown_endpoint))
         .route("/scim/v2/{*rest}", any(unknown_endpoint))
         .route_layer(axum::middleware::from_extractor_with_state::<ScimTenant, AppState>(state))
+}
+
+/// A resource type's collection at `path` and each resource at `path/{id}`.
+fn resource_routes<E: Endpoint>(path: &str) -> Router<AppState> {
+    use endpoint::{create, delete, list, patch, read, replace};
+    Router::new()
+        .route(path, get(list::<E>).post(create::<E>))
+        .route(&format!("{path}/{{id}}"), get(read::<E>).patch(patch::<E>).put(replace::<E>).delete(delete::<E>))
 }
 
 /// `/.search` (RFC 7644 §3.4.3, optional): not supported, as `/ServiceProviderConfig` says.

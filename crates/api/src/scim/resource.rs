@@ -77,6 +77,27 @@ impl Listing {
         })
     }
 
+    /// The filter's comparisons as criteria: `criterion` translates each, by the attribute's
+    /// lower-cased name, or answers `None` for an attribute it does not filter on, which is an
+    /// `invalidFilter` naming the `supported` ones.
+    pub fn criteria<C>(
+        &self,
+        supported: &str,
+        criterion: impl Fn(&str, &filter::Comparison) -> Result<Option<C>, ScimError>,
+    ) -> Result<Vec<C>, ScimError> {
+        let comparisons = self.filter.iter().flat_map(|f| &f.0);
+        comparisons
+            .map(|comparison| {
+                criterion(&comparison.attr.to_ascii_lowercase(), comparison)?.ok_or_else(|| {
+                    ScimError::bad(
+                        "invalidFilter",
+                        format!("expected a filter on {supported} (found `{}`)", comparison.attr),
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Whether `attribute` is to be returned.
     pub fn returns(&self, attribute: &str) -> bool {
         let named = |list: &[String]| list.iter().any(|a| a.eq_ignore_ascii_case(attribute));

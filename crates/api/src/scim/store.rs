@@ -168,6 +168,27 @@ fn user_write<'q>(
         .bind(now)
 }
 
+/// Another provisioned user of `tenant` with the userName of `columns`, as the conflict to answer.
+async fn user_name_taken<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    tenant: &str,
+    columns: &UserColumns<'_>,
+) -> Result<Option<Conflict>, StoreError> {
+    let taken =
+        sqlx::query("SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key = $2 AND object_id <> $3")
+            .bind(tenant)
+            .bind(columns.user_name.to_lowercase())
+            .bind(columns.object_id)
+            .fetch_optional(executor)
+            .await?;
+    let Some(row) = taken else { return Ok(None) };
+    let other: String = row.try_get("object_id")?;
+    Ok(Some(Conflict(format!(
+        "expected a userName no other provisioned user has (found `{}` in use by the user {other})",
+        columns.user_name
+    ))))
+}
+
 fn json_object(text: Option<String>) -> Result<Map<String, Value>, StoreError> {
     match text {
         None => Ok(Map::new()),
@@ -268,20 +289,8 @@ impl ScimStore {
         now: i64,
     ) -> Result<Result<ScimUser, Conflict>, StoreError> {
         let mut tx = self.members.pool.begin().await?;
-        let taken = sqlx::query(
-            "SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key = $2 AND object_id <> $3",
-        )
-        .bind(tenant)
-        .bind(columns.user_name.to_lowercase())
-        .bind(columns.object_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = taken {
-            let other: String = row.try_get("object_id")?;
-            return Ok(Err(Conflict(format!(
-                "expected a userName no other provisioned user has (found `{}` in use by the user {other})",
-                columns.user_name
-            ))));
+        if let Some(conflict) = user_name_taken(&mut *tx, tenant, columns).await? {
+            return Ok(Err(conflict));
         }
         let disabled_at = (!columns.active).then_some(now);
         let scim = Value::Object(resource.clone()).to_string();
@@ -354,20 +363,8 @@ impl ScimStore {
         resource: &Map<String, Value>,
         now: i64,
     ) -> Result<Result<Option<ScimUser>, Conflict>, StoreError> {
-        let taken = sqlx::query(
-            "SELECT object_id FROM members WHERE tenant_id = $1 AND scim_user_key = $2 AND object_id <> $3",
-        )
-        .bind(tenant)
-        .bind(columns.user_name.to_lowercase())
-        .bind(columns.object_id)
-        .fetch_optional(&self.members.pool)
-        .await?;
-        if let Some(row) = taken {
-            let other: String = row.try_get("object_id")?;
-            return Ok(Err(Conflict(format!(
-                "expected a userName no other provisioned user has (found `{}` in use by the user {other})",
-                columns.user_name
-            ))));
+        if let Some(conflict) = user_name_taken(&self.members.pool, tenant, columns).await? {
+            return Ok(Err(conflict));
         }
         let active = if columns.active { "NULL" } else { "COALESCE(disabled_at, $6)" };
         let row = sqlx::query(&format!(

@@ -3,123 +3,87 @@
 //! member, keyed by `(tid, oid)`. `active: false` disables the member (soft delete: still
 //! returned); `DELETE` removes them.
 
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use channels_protocol::claims::is_guid;
 use serde_json::{json, Map, Value};
 
+use super::endpoint::Endpoint;
 use super::error::{respond, ScimError};
 use super::patch::{operations, ENTERPRISE_SCHEMA, USER, USER_SCHEMA};
-use super::resource::{created, list_response, meta, read_json, text_value, Listing};
+use super::resource::{meta, text_value, Listing};
 use super::store::{ScimUser, UserColumns, UserCriterion};
-use super::tenant::ScimTenant;
 use crate::state::AppState;
 
-/// `GET /Users[?filter=…&startIndex=…&count=…]`.
-pub async fn list(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Query(params): Query<Vec<(String, String)>>,
-) -> Result<Response, ScimError> {
-    let listing = Listing::read(&params)?;
-    let mut criteria = Vec::new();
-    for comparison in listing.filter.iter().flat_map(|f| &f.0) {
-        let attr = comparison.attr.to_ascii_lowercase();
-        criteria.push(match attr.as_str() {
-            "username" => UserCriterion::UserName(text_value(comparison)?),
-            "externalid" | "id" => UserCriterion::ObjectId(text_value(comparison)?),
-            "displayname" => UserCriterion::DisplayName(text_value(comparison)?),
-            "active" => match super::patch::USER.normalise(&json!({ "active": comparison.value }))?.get("active") {
-                Some(Value::Bool(active)) => UserCriterion::Active(*active),
-                _ => return Err(ScimError::bad("invalidFilter", "expected true or false to compare `active` with")),
-            },
-            _ => {
-                return Err(ScimError::bad(
-                    "invalidFilter",
-                    format!(
-                        "expected a filter on userName, externalId, id, displayName or active (found `{}`)",
-                        comparison.attr
-                    ),
-                ))
-            }
-        });
+/// The `/Users` endpoint.
+pub struct Users;
+
+impl Endpoint for Users {
+    const KIND: &'static str = "User";
+    type Stored = ScimUser;
+
+    async fn list(state: &AppState, tenant: &str, listing: &Listing) -> Result<(i64, Vec<ScimUser>), ScimError> {
+        let criteria = listing.criteria("userName, externalId, id, displayName or active", |attr, comparison| {
+            Ok(Some(match attr {
+                "username" => UserCriterion::UserName(text_value(comparison)?),
+                "externalid" | "id" => UserCriterion::ObjectId(text_value(comparison)?),
+                "displayname" => UserCriterion::DisplayName(text_value(comparison)?),
+                "active" => match USER.normalise(&json!({ "active": comparison.value }))?.get("active") {
+                    Some(Value::Bool(active)) => UserCriterion::Active(*active),
+                    _ => {
+                        return Err(ScimError::bad("invalidFilter", "expected true or false to compare `active` with"))
+                    }
+                },
+                _ => return Ok(None),
+            }))
+        })?;
+        Ok(state.provisioned.users(tenant, &criteria, listing.start_index - 1, listing.count).await?)
     }
-    let (total, users) = state.provisioned.users(&tenant, &criteria, listing.start_index - 1, listing.count).await?;
-    let resources = users.iter().map(|user| listing.project(resource(user))).collect();
-    Ok(list_response(total, listing.start_index, resources))
-}
 
-/// `GET /Users/{id}`.
-pub async fn read(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Path(id): Path<String>,
-    Query(params): Query<Vec<(String, String)>>,
-) -> Result<Response, ScimError> {
-    let listing = Listing::read(&params)?;
-    let user = find(&state, &tenant, &id).await?;
-    Ok(respond(StatusCode::OK, &listing.project(resource(&user))))
-}
-
-/// `POST /Users`: creates the member (or takes over the one who signed in first).
-pub async fn create(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    body: Body,
-) -> Result<Response, ScimError> {
-    let sent = USER.normalise(&read_json(body).await?)?;
-    let columns = columns(&sent)?;
-    let stored = state
-        .provisioned
-        .create_user(&tenant, &columns.borrow(), &sent, &state.config.default_roles, state.now())
-        .await?
-        .map_err(|conflict| ScimError::conflict(conflict.0))?;
-    tracing::info!(tenant = %tenant, user = %stored.member.object_id, active = columns.active, "SCIM user created");
-    Ok(created(&Value::Object(resource(&stored))))
-}
-
-/// `PATCH /Users/{id}`: Entra's updates and its soft delete (`active: false`).
-pub async fn patch(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Path(id): Path<String>,
-    body: Body,
-) -> Result<Response, ScimError> {
-    let operations = operations(&read_json(body).await?)?;
-    let user = find(&state, &tenant, &id).await?;
-    let mut changed = stored_form(&user);
-    USER.apply(&mut changed, &operations)?;
-    store(&state, &tenant, &user, &changed).await
-}
-
-/// `PUT /Users/{id}`: replaces the resource.
-pub async fn replace(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Path(id): Path<String>,
-    body: Body,
-) -> Result<Response, ScimError> {
-    let sent = USER.normalise(&read_json(body).await?)?;
-    let user = find(&state, &tenant, &id).await?;
-    store(&state, &tenant, &user, &sent).await
-}
-
-/// `DELETE /Users/{id}`: the member and their memberships are removed.
-pub async fn delete(
-    State(state): State<AppState>,
-    ScimTenant(tenant): ScimTenant,
-    Path(id): Path<String>,
-) -> Result<Response, ScimError> {
-    if !state.provisioned.delete_user(&tenant, &id.to_lowercase()).await? {
-        return Err(ScimError::not_found("User", &id));
+    async fn find(state: &AppState, tenant: &str, id: &str, _: &Listing) -> Result<Option<ScimUser>, ScimError> {
+        Ok(state.provisioned.user(tenant, &id.to_lowercase()).await?)
     }
-    tracing::info!(tenant = %tenant, user = %id, "SCIM user deleted");
-    Ok(StatusCode::NO_CONTENT.into_response())
+
+    /// Creates the member (or takes over the one who signed in first).
+    async fn create(state: &AppState, tenant: &str, sent: Value) -> Result<ScimUser, ScimError> {
+        let sent = USER.normalise(&sent)?;
+        let columns = columns(&sent)?;
+        let stored = state
+            .provisioned
+            .create_user(tenant, &columns.borrow(), &sent, &state.config.default_roles, state.now())
+            .await?
+            .map_err(|conflict| ScimError::conflict(conflict.0))?;
+        tracing::info!(tenant = %tenant, user = %stored.member.object_id, active = columns.active, "SCIM user created");
+        Ok(stored)
+    }
+
+    /// Entra's updates and its soft delete (`active: false`).
+    async fn patch(state: &AppState, tenant: &str, id: &str, body: Value) -> Result<Response, ScimError> {
+        let operations = operations(&body)?;
+        let user = found(state, tenant, id).await?;
+        let mut changed = stored_form(&user);
+        USER.apply(&mut changed, &operations)?;
+        let stored = store(state, tenant, &user, &changed).await?;
+        Ok(respond(StatusCode::OK, &Value::Object(resource(&stored))))
+    }
+
+    async fn replace(state: &AppState, tenant: &str, id: &str, sent: Value) -> Result<ScimUser, ScimError> {
+        let sent = USER.normalise(&sent)?;
+        let user = found(state, tenant, id).await?;
+        store(state, tenant, &user, &sent).await
+    }
+
+    /// The member and their memberships are removed.
+    async fn delete(state: &AppState, tenant: &str, id: &str) -> Result<bool, ScimError> {
+        Ok(state.provisioned.delete_user(tenant, &id.to_lowercase()).await?)
+    }
+
+    fn resource(user: &ScimUser) -> Map<String, Value> {
+        resource(user)
+    }
 }
 
-async fn find(state: &AppState, tenant: &str, id: &str) -> Result<ScimUser, ScimError> {
+async fn found(state: &AppState, tenant: &str, id: &str) -> Result<ScimUser, ScimError> {
     state.provisioned.user(tenant, &id.to_lowercase()).await?.ok_or_else(|| ScimError::not_found("User", id))
 }
 
@@ -129,7 +93,7 @@ async fn store(
     tenant: &str,
     user: &ScimUser,
     changed: &Map<String, Value>,
-) -> Result<Response, ScimError> {
+) -> Result<ScimUser, ScimError> {
     let columns = columns(changed)?;
     if columns.object_id != user.member.object_id {
         return Err(ScimError::bad(
@@ -149,7 +113,7 @@ async fn store(
     if stored.member.disabled_at.is_some() != user.member.disabled_at.is_some() {
         tracing::info!(tenant = %tenant, user = %user.member.object_id, active = columns.active, "SCIM user's active changed");
     }
-    Ok(respond(StatusCode::OK, &Value::Object(resource(&stored))))
+    Ok(stored)
 }
 
 /// The columns a resource sets, owned.
