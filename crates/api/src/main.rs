@@ -6,12 +6,9 @@ use std::future::IntoFuture as _;
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use channels_api::auth::keys::KeyCache;
-use channels_api::auth::Validator;
 use channels_api::config::{ApiConfig, DEMO_VARIABLE};
-use channels_api::{admin, expectations, key_cache, ops, router, system_clock, AppState};
+use channels_api::{admin, ops, router, system_clock, AppState};
 use clap::{Parser, Subcommand};
 
 /// Entra ID access tokens in, channels out.
@@ -104,7 +101,7 @@ fn main() -> ExitCode {
 async fn run(command: Option<Command>, config: ApiConfig) -> ExitCode {
     let outcome = match command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::CheckToken { jwks, at } => check_token(config, jwks, at).await,
+        Command::CheckToken { jwks, at } => check_token(&config, jwks, at).await,
         Command::Manifest { hosts } => admin::manifest(&config, &hosts)
             .map(|manifest| {
                 println!("{}", serde_json::to_string_pretty(&manifest).expect("JSON"));
@@ -112,29 +109,16 @@ async fn run(command: Option<Command>, config: ApiConfig) -> ExitCode {
             })
             .map_err(Into::into),
         Command::Preview { upn, tenant, groups, roles, token } => {
-            let of = match token {
-                true => read_stdin().map(|token| admin::PreviewOf::Token { token, upn }),
-                false => Ok(admin::PreviewOf::User { upn, tenant, groups, roles }),
-            };
-            match of {
-                Ok(of) => admin::preview_command(&config, of)
-                    .await
-                    .map(|out| print(admin::Printed { out, ..Default::default() }))
-                    .map_err(Into::into)
-                    .and_then(|o| o),
-                Err(error) => Err(error),
-            }
+            preview(&config, upn, tenant, groups, roles, token).await
         }
-        Command::ScimToken { action } => match admin::scim_token(&config, action, now()).await {
-            Ok(printed) => print(printed),
-            Err(error) => Err(error.into()),
-        },
-        Command::Members { tenant, json, action } => {
-            match admin::members_command(&config, tenant, json, action, now()).await {
-                Ok(out) => print(admin::Printed { out, ..Default::default() }),
-                Err(error) => Err(error.into()),
-            }
+        Command::ScimToken { action } => {
+            admin::scim_token(&config, action, now()).await.map_err(Into::into).and_then(print)
         }
+        Command::Members { tenant, json, action } => admin::members_command(&config, tenant, json, action, now())
+            .await
+            .map(|out| admin::Printed { out, ..Default::default() })
+            .map_err(Into::into)
+            .and_then(print),
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("channels-api: {error}");
@@ -176,7 +160,7 @@ async fn serve(config: ApiConfig) -> Outcome {
         tracing::info!(%listen, "metrics at /metrics");
     }
     let state = AppState::connect(config, system_clock()).await?;
-    admin::preview::warn_of_provisioned_names(&state.config, &state.scim_tokens).await;
+    admin::warn_of_provisioned_names(&state.config, &state.scim_tokens).await;
     let _hourly_key_refresh = state.keys.clone().refresh_periodically();
     let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, router(state.clone())?).with_graceful_shutdown(async {
@@ -206,25 +190,26 @@ fn read_stdin() -> Result<String, Box<dyn std::error::Error>> {
     Ok(token)
 }
 
-async fn check_token(config: ApiConfig, jwks: Option<PathBuf>, at: Option<u64>) -> Outcome {
+async fn check_token(config: &ApiConfig, jwks: Option<PathBuf>, at: Option<u64>) -> Outcome {
     let token = read_stdin()?;
-    let keys = match jwks {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let set =
-                serde_json::from_str(&text).map_err(|e| format!("{}: expected a JWK set ({e})", path.display()))?;
-            KeyCache::fixed(&set)
-        }
-        None => key_cache(&config),
-    };
-    let clock = match at {
-        Some(at) => Arc::new(move || at),
-        None => system_clock(),
-    };
-    let validator = Validator::new(expectations(&config), Arc::new(keys), clock);
-    let (report, valid) = admin::check_token(&validator, &token).await;
+    let (report, valid) = admin::check_token_command(config, &token, jwks.as_deref(), at).await?;
     print!("{report}");
     Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn preview(
+    config: &ApiConfig,
+    upn: String,
+    tenant: Option<String>,
+    groups: Vec<String>,
+    roles: Vec<String>,
+    token: bool,
+) -> Outcome {
+    let of = match token {
+        true => admin::PreviewOf::Token { token: read_stdin()?, upn },
+        false => admin::PreviewOf::User { upn, tenant, groups, roles },
+    };
+    print(admin::preview_command(config, of).await?)
 }
 
 fn now() -> i64 {

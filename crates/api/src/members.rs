@@ -57,16 +57,9 @@ pub enum SignInOutcome {
 pub struct Conflict(pub String);
 
 /// A database failure; the detail goes to the log, the client gets a generic 503.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("member store: {0}")]
 pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "member store: {}", self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {

@@ -1,4 +1,5 @@
-//! Serving the built SPA and its runtime configuration, under a strict Content Security Policy.
+//! Serving the built SPA under a strict Content Security Policy (its runtime configuration,
+//! `/config.json`, is written once by [`crate::state`] and served by [`crate::web`]).
 //!
 //! Trunk's `index.html` boots the wasm with one inline module script; rather than allowing
 //! inline scripts, the policy allows exactly that script by its SHA-256 hash, computed here

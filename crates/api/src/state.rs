@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use channels_protocol::wire::SpaConfig;
+use axum::body::Bytes;
 
 use crate::auth::keys::{self, KeyCache};
 use crate::auth::validate::{Clock, Expectations};
@@ -32,8 +32,8 @@ pub struct AppState {
     pub scim_tokens: ScimTokens,
     /// Set when the shutdown begins: `/readyz` then answers 503.
     pub draining: Draining,
-    /// What `/config.json` serves.
-    pub spa_config: Arc<SpaConfig>,
+    /// What `/config.json` serves, written once: the SPA's sign-in settings as JSON.
+    pub spa_config: Bytes,
     clock: Clock,
 }
 
@@ -56,7 +56,7 @@ impl AppState {
             scim_tokens: ScimTokens::new(&members),
             members,
             draining: Draining::default(),
-            spa_config: Arc::new(config.spa_config()),
+            spa_config: serde_json::to_vec(&config.spa_config()).expect("the SPA's settings serialise").into(),
             config: Arc::new(config),
             clock,
         })

@@ -59,9 +59,9 @@ fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
-/// `GET /config.json`: the SPA's sign-in settings, as built at start.
+/// `GET /config.json`: the SPA's sign-in settings, as written at start.
 async fn runtime_config(State(state): State<AppState>) -> impl IntoResponse {
-    Json(state.spa_config.clone())
+    ([(header::CONTENT_TYPE, "application/json")], state.spa_config.clone())
 }
 
 /// `GET /readyz`: see [`ops::readiness`].
@@ -90,17 +90,17 @@ async fn channels(
 /// `GET /api/me`: the signed-in user, their channels and their member record (created at the
 /// first sign-in, refreshed at every later one).
 async fn me(State(state): State<AppState>, Authenticated(verified): Authenticated) -> Result<Json<Me>, ApiError> {
-    let signed_in = signed_in(&state, &verified).await?;
+    let sign_in = signed_in(&state, &verified).await?;
     let claims = verified.claims();
     Ok(Json(Me {
         upn: claims.display_upn().unwrap_or_default().to_owned(),
         name: claims.name.clone().unwrap_or_default(),
         tenant_id: claims.tid.clone(),
         object_id: claims.oid.clone(),
-        groups: signed_in.groups,
-        channels: signed_in.assignment.channels,
-        notice: signed_in.assignment.notice,
-        member: Some(record(signed_in.member, signed_in.outcome)),
+        groups: sign_in.groups,
+        channels: sign_in.assignment.channels,
+        notice: sign_in.assignment.notice,
+        member: Some(record(sign_in.member, sign_in.outcome)),
     }))
 }
 

@@ -1,6 +1,6 @@
 //! `members`: pre-create, list, disable, enable or remove a tenant's members.
 
-use super::output::{tenant_of, AdminError};
+use super::output::{tenant_argument, AdminError};
 use crate::config::ApiConfig;
 use crate::members::{Member, MemberStore};
 
@@ -15,7 +15,7 @@ pub async fn members_command(
 ) -> Result<String, AdminError> {
     let tenant = match (&action, tenant) {
         (MembersAction::List, None) => None,
-        (_, tenant) => Some(tenant_of(config, tenant)?),
+        (_, tenant) => Some(tenant_argument(config, tenant)?),
     };
     let store = MemberStore::connect(config.database_url.secret()).await?;
     let outcome = members(config, &store, tenant.as_deref(), action, json, now).await;
@@ -70,11 +70,12 @@ pub async fn members(
     json: bool,
     now: i64,
 ) -> Result<String, AdminError> {
-    let tenant_of = || tenant.map(str::to_owned).ok_or_else(|| AdminError("expected --tenant (found none)".into()));
+    let required_tenant =
+        || tenant.map(str::to_owned).ok_or_else(|| AdminError("expected --tenant (found none)".into()));
     let one = |member: &Member| if json { format!("{}\n", member_json(member)) } else { member_line(member) };
     match action {
         MembersAction::Add { upn, name, roles } => {
-            let tenant = tenant_of()?;
+            let tenant = required_tenant()?;
             let upn = upn_of(&upn)?;
             let roles = if roles.is_empty() { config.default_roles.clone() } else { roles };
             if let Some(bad) =
@@ -99,11 +100,13 @@ pub async fn members(
             })
         }
         MembersAction::Disable { who } => {
-            Ok(one(&conflict(store.set_disabled(&tenant_of()?, &who, Some(now)).await?)?))
+            Ok(one(&conflict(store.set_disabled(&required_tenant()?, &who, Some(now)).await?)?))
         }
-        MembersAction::Enable { who } => Ok(one(&conflict(store.set_disabled(&tenant_of()?, &who, None).await?)?)),
+        MembersAction::Enable { who } => {
+            Ok(one(&conflict(store.set_disabled(&required_tenant()?, &who, None).await?)?))
+        }
         MembersAction::Remove { who } => {
-            let gone = conflict(store.remove(&tenant_of()?, &who).await?)?;
+            let gone = conflict(store.remove(&required_tenant()?, &who).await?)?;
             Ok(if json {
                 format!("{}\n", serde_json::json!({ "removed": member_json(&gone) }))
             } else {

@@ -10,7 +10,9 @@ pub mod token;
 
 pub use manifest::manifest;
 pub use members::{members, members_command, MembersAction};
-pub use output::{tenant_of, AdminError, Printed};
-pub use preview::{preview, preview_command, provisioning_of, provisioning_warnings, PreviewOf, Previewed};
+pub use output::{tenant_argument, AdminError, Printed};
+pub use preview::{
+    preview, preview_command, provisioning_of, provisioning_warnings, warn_of_provisioned_names, PreviewOf, Previewed,
+};
 pub use scim_tokens::{scim_token, ScimTokenAction};
-pub use token::{check_token, unverified_claims};
+pub use token::{check_token, check_token_command, unverified_claims};

@@ -26,7 +26,7 @@ pub struct Printed {
 }
 
 /// The tenant named by `--tenant`, or the only one allowed.
-pub fn tenant_of(config: &ApiConfig, tenant: Option<String>) -> Result<String, AdminError> {
+pub fn tenant_argument(config: &ApiConfig, tenant: Option<String>) -> Result<String, AdminError> {
     match (tenant, config.allowed_tenants.as_slice()) {
         (Some(tenant), allowed) if allowed.iter().any(|a| a.eq_ignore_ascii_case(&tenant)) => {
             Ok(tenant.to_ascii_lowercase())

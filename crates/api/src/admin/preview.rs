@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::output::{tenant_of, AdminError};
+use super::output::{tenant_argument, AdminError, Printed};
 use super::token::unverified_claims;
 use crate::channels::{Groups, ProvisionedGroup};
 use crate::config::ApiConfig;
@@ -107,12 +107,13 @@ pub enum PreviewOf {
 
 /// `preview` as the binary runs it. Without groups given, the user's provisioned memberships,
 /// if SCIM pushed any; a database out of reach only leaves them out, with a note.
-pub async fn preview_command(config: &ApiConfig, of: PreviewOf) -> Result<String, AdminError> {
+pub async fn preview_command(config: &ApiConfig, of: PreviewOf) -> Result<Printed, AdminError> {
     match of {
         PreviewOf::User { upn, tenant, groups, roles } => {
-            let tenant = tenant_of(config, tenant)?;
+            let tenant = tenant_argument(config, tenant)?;
             let groups = Some(&groups).filter(|g| !g.is_empty()).map(Vec::as_slice);
-            let (provisioned, scim) = provisioning_of(config, &tenant, groups.is_none().then_some(upn.as_str())).await;
+            let (provisioned, scim, note) =
+                provisioning_of(config, &tenant, groups.is_none().then_some(upn.as_str())).await;
             let user = Previewed {
                 tenant: &tenant,
                 upn: &upn,
@@ -122,13 +123,13 @@ pub async fn preview_command(config: &ApiConfig, of: PreviewOf) -> Result<String
                 provisioned: &provisioned,
                 scim,
             };
-            Ok(preview(config, &user))
+            Ok(Printed { out: preview(config, &user), note })
         }
         PreviewOf::Token { token, upn } => {
             let claims = unverified_claims(&token)?;
             let upn = claims.display_upn().map_or(upn, str::to_owned);
             let roles = claims.roles.clone().unwrap_or_default();
-            let (_, scim) = provisioning_of(config, &claims.tid, None).await;
+            let (_, scim, note) = provisioning_of(config, &claims.tid, None).await;
             let user = Previewed {
                 tenant: &claims.tid,
                 upn: &upn,
@@ -138,18 +139,24 @@ pub async fn preview_command(config: &ApiConfig, of: PreviewOf) -> Result<String
                 provisioned: &[],
                 scim,
             };
-            Ok(format!(
-                "(claims read from the token without verifying it; check-token verifies)\n{}",
+            let out = format!(
+                "(claims read from the token without verifying it; check-token verifies)
+{}",
                 preview(config, &user)
-            ))
+            );
+            Ok(Printed { out, note })
         }
     }
 }
 
 /// Whether SCIM provisioning is on for `tenant` (it has a live SCIM token), and the provisioned
 /// memberships of the member whose UPN is `upn`, when asked; a database out of reach leaves both
-/// out, with a note.
-pub async fn provisioning_of(config: &ApiConfig, tenant: &str, upn: Option<&str>) -> (Vec<ProvisionedGroup>, bool) {
+/// out, with a note for the admin.
+pub async fn provisioning_of(
+    config: &ApiConfig,
+    tenant: &str,
+    upn: Option<&str>,
+) -> (Vec<ProvisionedGroup>, bool, String) {
     let read = async {
         let store = MemberStore::connect(config.database_url.secret()).await?;
         let scim = ScimTokens::new(&store).provisioned_tenants().await?.contains(tenant);
@@ -163,12 +170,10 @@ pub async fn provisioning_of(config: &ApiConfig, tenant: &str, upn: Option<&str>
             None => Vec::new(),
         };
         store.close().await;
-        Ok::<_, StoreError>((groups, scim))
+        Ok::<_, StoreError>((groups, scim, String::new()))
     };
-    read.await.unwrap_or_else(|error| {
-        eprintln!("note: provisioned memberships not read ({error})");
-        (Vec::new(), false)
-    })
+    read.await
+        .unwrap_or_else(|error| (Vec::new(), false, format!("note: provisioned memberships not read ({error})\n")))
 }
 
 /// Once SCIM provisioning is on for a tenant (a live SCIM token), its channels granted by a

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::output::{tenant_of, AdminError, Printed};
+use super::output::{tenant_argument, AdminError, Printed};
 use crate::config::ApiConfig;
 use crate::members::MemberStore;
 use crate::scim::timestamp;
@@ -47,7 +47,7 @@ async fn run(
     let mut printed = Printed::default();
     match action {
         ScimTokenAction::Create { tenant, label } => {
-            let tenant = tenant_of(config, tenant)?;
+            let tenant = tenant_argument(config, tenant)?;
             let (record, token) = tokens.create(&tenant, &label, now).await?;
             let _ = writeln!(
                 printed.note,

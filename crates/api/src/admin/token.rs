@@ -5,8 +5,16 @@ use std::fmt::Write as _;
 
 use channels_protocol::claims::AccessTokenClaims;
 
+use std::path::Path;
+use std::sync::Arc;
+
+use channels_protocol::clock::{system_clock, Clock};
+
 use super::output::AdminError;
+use crate::auth::keys::KeyCache;
 use crate::auth::Validator;
+use crate::config::ApiConfig;
+use crate::state::{expectations, key_cache};
 
 /// `check-token`: whether `token` is valid for this configuration, and if not, every reason
 /// with its fix. Returns the report and whether the token is valid.
@@ -43,11 +51,37 @@ pub async fn check_token(validator: &Validator, token: &str) -> (String, bool) {
     (out, false)
 }
 
+/// `check-token` as the binary runs it: against the tenant's keys, or the JWK set in the file
+/// `jwks` (offline), as of now or of the Unix time `at` (for captured tokens). The report, and
+/// whether the token is valid.
+pub async fn check_token_command(
+    config: &ApiConfig,
+    token: &str,
+    jwks: Option<&Path>,
+    at: Option<u64>,
+) -> Result<(String, bool), AdminError> {
+    let keys = match jwks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| AdminError(format!("{}: {e}", path.display())))?;
+            let set = serde_json::from_str(&text)
+                .map_err(|e| AdminError(format!("{}: expected a JWK set ({e})", path.display())))?;
+            KeyCache::fixed(&set)
+        }
+        None => key_cache(config),
+    };
+    let clock: Clock = match at {
+        Some(at) => Arc::new(move || at),
+        None => system_clock(),
+    };
+    let validator = Validator::new(expectations(config), Arc::new(keys), clock);
+    Ok(check_token(&validator, token).await)
+}
+
 /// The claims of `token`, read without verifying it (`preview --token` says so).
 pub fn unverified_claims(token: &str) -> Result<AccessTokenClaims, AdminError> {
     let payload =
         token.split('.').nth(1).ok_or_else(|| AdminError("expected a JWT (three dot-separated parts)".into()))?;
     let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
-        .map_err(|e| AdminError(format!("expected a JWT's base64url payload ({e})")))?;
-    serde_json::from_slice(&bytes).map_err(|e| AdminError(format!("expected an access token's claims ({e})")))
+        .map_err(|e| AdminError(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| AdminError(e.to_string()))
 }

@@ -59,39 +59,59 @@ pub struct Expectations {
     pub leeway: u64,
 }
 
-/// Why a token was refused. Each variant says what was expected and what was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a token was refused. Each variant says what was expected and what was found (its
+/// `Display`, for the log and `check-token`; [`TokenError::public_message`] for the caller).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// Not a JWS compact token, or claims that do not parse.
+    #[error("malformed token: {0}")]
     Malformed(String),
     /// Step 1: the header's `alg` is not RS256.
+    #[error("expected alg RS256 (found {0})")]
     Algorithm(String),
     /// Step 1: the header carries a key or a key URL.
+    #[error("expected a key only by kid from the tenant's key set (found a `{0}` header)")]
     EmbeddedKey(&'static str),
     /// Step 2: a Microsoft Graph token (header `nonce` or Graph `aud`).
+    #[error("expected an access token for this API (found a Microsoft Graph token, which only Graph can validate)")]
     GraphToken,
     /// Step 3: no key with this kid in the tenant's key set.
+    #[error("expected a kid from the tenant's signing keys (found {0})")]
     UnknownKey(String),
     /// Step 3: the signing keys cannot be fetched.
+    #[error("the tenant's signing keys cannot be fetched: {0}")]
     KeysUnavailable(String),
     /// Step 4: the signature does not verify.
+    #[error("expected a valid RS256 signature by the tenant (found one that does not verify)")]
     Signature,
     /// Step 5: wrong issuer.
+    #[error("expected iss {} (found {found})", expected.join(" or "))]
     Issuer { expected: Vec<String>, found: String },
     /// Step 6: wrong audience (a token for another API).
+    #[error("expected aud {} (found {found})", expected.join(" or "))]
     Audience { expected: Vec<String>, found: String },
     /// Step 5: a tenant that is not allowed.
+    #[error("expected tid {} (found {found})", expected.join(" or "))]
     Tenant { expected: Vec<String>, found: String },
     /// Step 8: expired.
+    #[error("token expired at {exp}; now is {now}")]
     Expired { exp: u64, now: u64 },
     /// Step 8: not yet valid.
+    #[error("token not valid before {nbf}; now is {now}")]
     NotYetValid { nbf: u64, now: u64 },
     /// Step 9: an ID token presented as an access token.
+    #[error("expected an access token (found an ID token)")]
     IdToken,
     /// Step 7: issued to a client application this API does not accept (`found`: its client id,
     /// or `None` when the token names none).
+    #[error(
+        "expected the client application in azp (v2) or appid (v1) to be {} (found {})",
+        expected.join(" or "),
+        found.as_deref().unwrap_or("neither claim")
+    )]
     ClientApp { expected: Vec<String>, found: Option<String> },
     /// Step 10: the required scope is missing (403, not 401). `required` is the full scope.
+    #[error("expected the scope {required} (found scp {found:?})")]
     Scope { required: String, found: String },
 }
 
@@ -196,41 +216,6 @@ impl TokenError {
         }
     }
 }
-
-impl std::fmt::Display for TokenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Malformed(what) => write!(f, "malformed token: {what}"),
-            Self::Algorithm(found) => write!(f, "expected alg RS256 (found {found})"),
-            Self::EmbeddedKey(header) => {
-                write!(f, "expected a key only by kid from the tenant's key set (found a `{header}` header)")
-            }
-            Self::GraphToken => f.write_str(
-                "expected an access token for this API (found a Microsoft Graph token, which only Graph can validate)",
-            ),
-            Self::UnknownKey(kid) => write!(f, "expected a kid from the tenant's signing keys (found {kid})"),
-            Self::KeysUnavailable(why) => write!(f, "the tenant's signing keys cannot be fetched: {why}"),
-            Self::Signature => {
-                f.write_str("expected a valid RS256 signature by the tenant (found one that does not verify)")
-            }
-            Self::Issuer { expected, found } => write!(f, "expected iss {} (found {found})", expected.join(" or ")),
-            Self::Audience { expected, found } => write!(f, "expected aud {} (found {found})", expected.join(" or ")),
-            Self::Tenant { expected, found } => write!(f, "expected tid {} (found {found})", expected.join(" or ")),
-            Self::Expired { exp, now } => write!(f, "token expired at {exp}; now is {now}"),
-            Self::NotYetValid { nbf, now } => write!(f, "token not valid before {nbf}; now is {now}"),
-            Self::IdToken => f.write_str("expected an access token (found an ID token)"),
-            Self::Scope { required, found } => write!(f, "expected the scope {required} (found scp {found:?})"),
-            Self::ClientApp { expected, found } => write!(
-                f,
-                "expected the client application in azp (v2) or appid (v1) to be {} (found {})",
-                expected.join(" or "),
-                found.as_deref().unwrap_or("neither claim")
-            ),
-        }
-    }
-}
-
-impl std::error::Error for TokenError {}
 
 /// A verified token remembered by the hash of its text.
 #[derive(Clone)]

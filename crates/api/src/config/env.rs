@@ -93,9 +93,9 @@ pub fn overlay(raw: &mut RawConfig, var: &impl Fn(&str) -> Option<String>) -> Re
                 });
             }
             Slot::Workers(slot) => {
-                let workers = value
-                    .parse()
-                    .map_err(|_| ConfigError::new(variable.name, "a number of worker threads, 1 or more", &value))?;
+                let workers = value.parse().map_err(|_| {
+                    ConfigError::new(named(variable.key), "a number of worker threads, 1 or more", &value)
+                })?;
                 *slot(raw) = Some(workers);
             }
             Slot::Address(slot, example) => {

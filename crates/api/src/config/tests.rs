@@ -543,7 +543,9 @@ fn the_worker_count_is_checked_like_every_other_value() {
     for bad in ["many", "0", "-1"] {
         assert_eq!(
             workers(bad).unwrap_err().to_string(),
-            format!("CHANNELS_API_WORKERS: expected a number of worker threads, 1 or more (found {bad:?})")
+            format!(
+                "server.workers (CHANNELS_API_WORKERS): expected a number of worker threads, 1 or more (found {bad:?})"
+            )
         );
     }
 }

@@ -131,6 +131,5 @@ pub async fn delete<E: Endpoint>(
     if !E::delete(&state, &tenant, &id).await? {
         return Err(ScimError::not_found(E::KIND, &id));
     }
-    tracing::info!(tenant = %tenant, id = %id, "SCIM {} deleted", E::KIND);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

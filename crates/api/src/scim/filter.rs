@@ -38,14 +38,9 @@ pub struct PatchPath {
 }
 
 /// Why a filter or path was refused: what was expected and what was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct Unsupported(pub String);
-
-impl std::fmt::Display for Unsupported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// The longest filter or path read; Entra's are well under this.
 pub const MAX_LENGTH: usize = 4096;

@@ -66,7 +66,7 @@ impl Endpoint for Groups {
     /// members are not read. 204, as Entra asks.
     async fn patch(state: &AppState, tenant: &str, id: &str, body: Value) -> Result<Response, ScimError> {
         let (change, others) = MembershipChange::split(operations(&body)?)?;
-        let mut group = found(state, tenant, id).await?;
+        let mut group = existing(state, tenant, id).await?;
         let before = group.resource.get("externalId").cloned();
         GROUP.apply(&mut group.resource, &others)?;
         keeps_external_id(before.as_ref(), &group.resource)?;
@@ -80,7 +80,7 @@ impl Endpoint for Groups {
         let mut sent = GROUP.normalise(&sent)?;
         let members = sent.remove("members").map(|members| member_ids(&members)).transpose()?;
         let change = members.map(MembershipChange::replace_with).transpose()?.unwrap_or_default();
-        let mut group = found(state, tenant, id).await?;
+        let mut group = existing(state, tenant, id).await?;
         keeps_external_id(group.resource.get("externalId"), &sent)?;
         group.resource = sent;
         group.updated_at = state.now();
@@ -99,7 +99,7 @@ impl Endpoint for Groups {
 }
 
 /// The group `id`, without its members.
-async fn found(state: &AppState, tenant: &str, id: &str) -> Result<ScimGroup, ScimError> {
+async fn existing(state: &AppState, tenant: &str, id: &str) -> Result<ScimGroup, ScimError> {
     state.provisioned.group(tenant, id, false).await?.ok_or_else(|| ScimError::not_found("Group", id))
 }
 

@@ -4,8 +4,9 @@
 //!
 //! The flow through the modules: [`tokens`] and [`tenant`] (who may provision, and which tenant) →
 //! [`filter`], [`patch`] and [`membership`] (pure: what Entra sends, read and applied) → [`store`] (the member
-//! database) → [`users`] and [`groups`] (the handlers, answering with [`resource`] and
-//! [`error`]) and [`discovery`] (what the endpoint supports).
+//! database) → [`endpoint`] (the handlers, one set for both resource types) over [`users`] and
+//! [`groups`] (what each type does), answering with [`resource`] and [`error`]; and [`discovery`]
+//! (what the endpoint supports).
 
 pub mod discovery;
 pub mod endpoint;

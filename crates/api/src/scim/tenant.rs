@@ -29,7 +29,7 @@ impl FromRequestParts<AppState> for ScimTenant {
                  `channels-api scim-token create` into Entra's Provisioning → Admin credentials → Secret token",
             ));
         };
-        let Some(tenant) = state.scim_tokens.tenant_of(presented).await? else {
+        let Some(tenant) = state.scim_tokens.provisioned_by(presented).await? else {
             tracing::info!("SCIM token refused");
             return Err(ScimError::unauthorized(
                 "expected a live SCIM token made by `channels-api scim-token create` (found an unknown or \

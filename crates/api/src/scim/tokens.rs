@@ -63,7 +63,7 @@ fn digest(secret: &str) -> String {
 }
 
 /// The live tokens, by id: `(tenant, hash of the secret)`, and when they were read.
-pub struct LiveTokens {
+struct LiveTokens {
     read: tokio::sync::Mutex<Held>,
     /// Set by a create or a revoke in this process: the copy is read again at the next request.
     stale: std::sync::atomic::AtomicBool,
@@ -229,7 +229,7 @@ impl ScimTokens {
     }
 
     /// The tenant a presented token provisions, if it is a live token of ours.
-    pub async fn tenant_of(&self, presented: &str) -> Result<Option<String>, StoreError> {
+    pub async fn provisioned_by(&self, presented: &str) -> Result<Option<String>, StoreError> {
         let mut parts = presented.splitn(3, '.');
         let (Some(PREFIX), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
             return Ok(None);
@@ -266,18 +266,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store(&dir, 3600, 3600).await;
         let (record, token) = store.create("t", "test", 0).await.unwrap();
-        assert_eq!(store.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"));
+        assert_eq!(store.provisioned_by(token.secret()).await.unwrap().as_deref(), Some("t"));
         store.pool.close().await;
         let wrong_secret = format!("{PREFIX}.{}.{}", record.id, "A".repeat(43));
-        assert_eq!(store.tenant_of(&wrong_secret).await.unwrap(), None, "a known id, a wrong secret");
+        assert_eq!(store.provisioned_by(&wrong_secret).await.unwrap(), None, "a known id, a wrong secret");
         let made_up = format!("{PREFIX}.0011223344556677.{}", "A".repeat(43));
-        assert_eq!(store.tenant_of(&made_up).await.unwrap(), None, "an unknown id");
-        assert_eq!(store.tenant_of("not-a-token").await.unwrap(), None);
-        assert_eq!(store.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"), "from memory");
+        assert_eq!(store.provisioned_by(&made_up).await.unwrap(), None, "an unknown id");
+        assert_eq!(store.provisioned_by("not-a-token").await.unwrap(), None);
+        assert_eq!(store.provisioned_by(token.secret()).await.unwrap().as_deref(), Some("t"), "from memory");
         // Asked to read again, the closed database fails: the last copy still answers.
         store.live.forget();
-        assert_eq!(store.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"), "the last good copy");
-        assert_eq!(store.tenant_of(&wrong_secret).await.unwrap(), None);
+        assert_eq!(store.provisioned_by(token.secret()).await.unwrap().as_deref(), Some("t"), "the last good copy");
+        assert_eq!(store.provisioned_by(&wrong_secret).await.unwrap(), None);
     }
 
     /// A revocation made by another process (`scim-token revoke`) takes effect when the copy is
@@ -288,13 +288,13 @@ mod tests {
         let (rereading, keeping) = (store(&dir, 0, 0).await, store(&dir, 3600, 3600).await);
         let cli = store(&dir, 3600, 3600).await;
         let (record, token) = cli.create("t", "test", 0).await.unwrap();
-        assert_eq!(rereading.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"));
-        assert_eq!(keeping.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"));
+        assert_eq!(rereading.provisioned_by(token.secret()).await.unwrap().as_deref(), Some("t"));
+        assert_eq!(keeping.provisioned_by(token.secret()).await.unwrap().as_deref(), Some("t"));
         assert!(cli.revoke(&record.id, 1).await.unwrap());
-        assert_eq!(rereading.tenant_of(token.secret()).await.unwrap(), None, "read again: revoked");
-        assert_eq!(keeping.tenant_of(token.secret()).await.unwrap().as_deref(), Some("t"), "until max_age");
+        assert_eq!(rereading.provisioned_by(token.secret()).await.unwrap(), None, "read again: revoked");
+        assert_eq!(keeping.provisioned_by(token.secret()).await.unwrap().as_deref(), Some("t"), "until max_age");
         let never = store(&dir, 3600, 3600).await;
         never.pool.close().await;
-        assert!(never.tenant_of(token.secret()).await.is_err());
+        assert!(never.provisioned_by(token.secret()).await.is_err());
     }
 }

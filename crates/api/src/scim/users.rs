@@ -60,7 +60,7 @@ impl Endpoint for Users {
     /// Entra's updates and its soft delete (`active: false`).
     async fn patch(state: &AppState, tenant: &str, id: &str, body: Value) -> Result<Response, ScimError> {
         let operations = operations(&body)?;
-        let user = found(state, tenant, id).await?;
+        let user = existing(state, tenant, id).await?;
         let mut changed = stored_form(&user);
         USER.apply(&mut changed, &operations)?;
         let stored = store(state, tenant, &user, &changed).await?;
@@ -69,13 +69,17 @@ impl Endpoint for Users {
 
     async fn replace(state: &AppState, tenant: &str, id: &str, sent: Value) -> Result<ScimUser, ScimError> {
         let sent = USER.normalise(&sent)?;
-        let user = found(state, tenant, id).await?;
+        let user = existing(state, tenant, id).await?;
         store(state, tenant, &user, &sent).await
     }
 
     /// The member and their memberships are removed.
     async fn delete(state: &AppState, tenant: &str, id: &str) -> Result<bool, ScimError> {
-        Ok(state.provisioned.delete_user(tenant, &id.to_lowercase()).await?)
+        let deleted = state.provisioned.delete_user(tenant, &id.to_lowercase()).await?;
+        if deleted {
+            tracing::info!(tenant = %tenant, user = %id, "SCIM user deleted");
+        }
+        Ok(deleted)
     }
 
     fn resource(user: &ScimUser) -> Map<String, Value> {
@@ -83,7 +87,7 @@ impl Endpoint for Users {
     }
 }
 
-async fn found(state: &AppState, tenant: &str, id: &str) -> Result<ScimUser, ScimError> {
+async fn existing(state: &AppState, tenant: &str, id: &str) -> Result<ScimUser, ScimError> {
     state.provisioned.user(tenant, &id.to_lowercase()).await?.ok_or_else(|| ScimError::not_found("User", id))
 }
 
