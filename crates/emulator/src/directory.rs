@@ -246,6 +246,9 @@ pub struct AppRegistration {
     /// Authentication → Implicit grant and hybrid flows: which tokens `/authorize` may issue
     /// itself. Both off unless the admin turns them on.
     pub implicit_grant: ImplicitGrant,
+    /// Authentication → Allow public client flows (`isFallbackPublicClient`): the device code
+    /// flow needs it (AADSTS7000218 without). Off unless the admin turns it on.
+    pub public_client_flows: bool,
 }
 
 /// The implicit grant's two switches (`web.implicitGrantSettings` in Microsoft Graph's manifest,
@@ -483,17 +486,23 @@ fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
     if registered == requested {
         return true;
     }
-    fn without_localhost_port(uri: &str) -> Option<&str> {
-        let rest = uri.strip_prefix("http://localhost")?;
+    // A loopback redirect URI (RFC 8252 §7.3) matches on any port, as Entra matches
+    // `http://localhost` and `http://127.0.0.1`: a native client listens where the OS lets it.
+    fn without_loopback_port(uri: &str) -> Option<(&str, &str)> {
+        let (host, rest) = ["http://localhost", "http://127.0.0.1"]
+            .iter()
+            .find_map(|host| uri.strip_prefix(host).map(|rest| (*host, rest)))?;
         let path_start = if let Some(port_and_path) = rest.strip_prefix(':') {
             let digits = port_and_path.find(|c: char| !c.is_ascii_digit()).unwrap_or(port_and_path.len());
             1 + digits
         } else {
             0
         };
-        Some(&rest[path_start..])
+        let path = &rest[path_start..];
+        // `http://localhost` and `http://localhost/` are the same URI.
+        Some((host, if path.is_empty() { "/" } else { path }))
     }
-    match (without_localhost_port(registered), without_localhost_port(requested)) {
+    match (without_loopback_port(registered), without_loopback_port(requested)) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }
@@ -510,6 +519,8 @@ pub mod demo {
     pub const CLIENT_ID: &str = "6b7a8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d";
     /// The delegated scope the API exposes.
     pub const SCOPE: &str = "UserProfile.ReadWrite";
+    /// Entra's redirect URI for native clients that have no loopback listener.
+    pub const NATIVE_CLIENT_REDIRECT_URI: &str = "https://login.microsoftonline.com/common/oauth2/nativeclient";
     /// Its permission id.
     pub const SCOPE_ID: &str = "3c1e7a52-8f0b-4d6a-9e21-5b7c0d4f8a13";
     /// Tenant id of the second demo tenant.
@@ -554,7 +565,20 @@ pub mod demo {
             id_token_claims: OptionalClaims { sid: true, ..OptionalClaims::default() },
             required_resource_access: vec![(app_id.to_owned(), vec![scope_id.to_owned()])],
             implicit_grant: ImplicitGrant::default(),
+            public_client_flows: false,
         }
+    }
+
+    /// The registration with the native client enabled, as docs/entra-setup.md's Mobile and
+    /// desktop step makes it: a loopback redirect URI for `channels login`, and Entra's
+    /// `nativeclient` URI for desktop and mobile clients that use it. *Allow public client
+    /// flows* stays off, as Instant Connect's guide advises: the device code flow then fails
+    /// with AADSTS7000218.
+    pub fn native_client(mut app: AppRegistration) -> AppRegistration {
+        app.redirect_uris.extend(
+            ["http://localhost", NATIVE_CLIENT_REDIRECT_URI].map(|uri| (Platform::PublicClient, uri.to_owned())),
+        );
+        app
     }
 
     /// Builds Contoso, the demo tenant.
@@ -595,7 +619,11 @@ pub mod demo {
             domains: vec!["contoso.example".to_owned()],
             users,
             groups,
-            apps: vec![channels_app(CLIENT_ID, SCOPE_ID, &["http://localhost:8080/sso", "http://localhost:9300/sso"])],
+            apps: vec![native_client(channels_app(
+                CLIENT_ID,
+                SCOPE_ID,
+                &["http://localhost:8080/sso", "http://localhost:9300/sso"],
+            ))],
             access_token_lifetime: None,
             enterprise_apps: vec![EnterpriseApp {
                 app_id: CLIENT_ID.to_owned(),
@@ -626,11 +654,11 @@ pub mod demo {
                 &[HARBOUR],
             )],
             groups: vec![synced(OPERATIONS, "Operations"), harbour],
-            apps: vec![channels_app(
+            apps: vec![native_client(channels_app(
                 FABRIKAM_CLIENT_ID,
                 "7d2b9c40-1e3f-4a5b-8c6d-0f1e2d3c4b5a",
                 &["http://localhost:8080/sso", "http://localhost:9300/sso"],
-            )],
+            ))],
             access_token_lifetime: None,
             enterprise_apps: vec![EnterpriseApp {
                 app_id: FABRIKAM_CLIENT_ID.to_owned(),

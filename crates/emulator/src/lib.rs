@@ -9,7 +9,8 @@
 //! The flow through the modules: [`directory`] (tenants, users, groups, apps; [`manifest`]
 //! reads them from Microsoft's JSON shapes) → [`discovery`] (metadata and keys) → [`authorize`]
 //! (sign-in and consent pages, the code or the implicit grant's tokens) → [`token`] (code and
-//! refresh token redemption) → [`mint`] (v1, v2, Graph and ID tokens) → [`logout`] (sign-out,
+//! refresh token redemption; [`device`] the device code flow's other two steps) → [`mint`] (v1,
+//! v2, Graph and ID tokens) → [`logout`] (sign-out,
 //! front-channel logout). Beside them: [`grant`] keeps the codes and refresh tokens,
 //! [`session`] the SSO sessions, `state` the [`Emulator`] that holds both, and `server` wires
 //! the routes. [`control`] holds the emulator-only routes: key rolls, the clock, and
@@ -17,6 +18,7 @@
 
 pub mod authorize;
 pub mod control;
+pub mod device;
 pub mod directory;
 pub mod discovery;
 pub mod error;

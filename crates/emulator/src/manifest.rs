@@ -47,6 +47,8 @@ struct Manifest {
     oauth2_allow_implicit_flow: Option<bool>,
     /// Azure AD Graph's name for `web.implicitGrantSettings.enableIdTokenIssuance`.
     oauth2_allow_id_token_implicit_flow: Option<bool>,
+    /// Authentication → Allow public client flows.
+    is_fallback_public_client: Option<bool>,
 }
 
 #[derive(Default, Deserialize)]
@@ -284,6 +286,7 @@ impl AppRegistration {
             id_token_claims: optional_claims(&manifest.optional_claims.id_token),
             required_resource_access,
             implicit_grant,
+            public_client_flows: manifest.is_fallback_public_client.unwrap_or(false),
         })
     }
 }

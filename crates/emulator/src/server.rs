@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use crate::directory::Directory;
 use crate::html;
 use crate::state::Emulator;
-use crate::{authorize, control, discovery, logout, token};
+use crate::{authorize, control, device, discovery, logout, token};
 
 /// The emulator's routes: Entra's paths, then the emulator-only `/_emulator/` controls.
 pub fn router(emulator: Arc<Emulator>) -> Router {
@@ -40,6 +40,8 @@ pub fn router(emulator: Arc<Emulator>) -> Router {
         .merge(discovery)
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::show).post(authorize::sign_in))
         .route("/{tenant}/oauth2/v2.0/token", post(token::redeem).layer(token_cors))
+        .route("/{tenant}/oauth2/v2.0/devicecode", post(device::device_code))
+        .route("/devicelogin", get(device::enter_code).post(device::sign_in))
         .route("/{tenant}/oauth2/v2.0/logout", get(logout::logout))
         .merge(controls)
         .with_state(emulator)

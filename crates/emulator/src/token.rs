@@ -3,8 +3,11 @@
 //!
 //! Browser rules as Entra applies them: CORS answers only origins of registered SPA redirect
 //! URIs; a SPA code needs an `Origin` (AADSTS9002327) and PKCE (AADSTS9002325); a Web code
-//! redeemed from a browser is AADSTS9002326, and without a secret AADSTS7000218. SPA refresh
-//! tokens live 24 hours from sign-in, rotate on use and keep that expiry (AADSTS700084).
+//! redeemed from a browser is AADSTS9002326, and without a secret AADSTS7000218; so is a
+//! native (Mobile and desktop) code or refresh token. SPA refresh tokens live 24 hours from
+//! sign-in, rotate on use and keep that expiry (AADSTS700084); native ones live 90 days from
+//! their last use (AADSTS700082). The device code grant needs *Allow public client flows*
+//! (AADSTS7000218 without it) and answers `authorization_pending` until the user signs in.
 //! A refresh brings a new ID token when `openid` was granted, and `client_info=1` (MSAL.js sends
 //! it) adds the account's ids (`uid`, `utid`), as Entra does.
 
@@ -35,7 +38,11 @@ pub struct TokenForm {
     client_secret: Option<String>,
     scope: Option<String>,
     client_info: Option<String>,
+    device_code: Option<String>,
 }
+
+/// The device code flow's grant type (RFC 8628 §3.4).
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// The success body, as Entra sends it.
 #[derive(Debug, Serialize)]
@@ -85,6 +92,7 @@ pub async fn redeem(
         match form.grant_type.as_deref() {
             Some("authorization_code") => redemption.code(),
             Some("refresh_token") => redemption.refresh_token(),
+            Some(DEVICE_CODE_GRANT) => redemption.device_code(),
             Some(other) => Err(AadError::new(
                 "unsupported_grant_type",
                 70003,
@@ -176,15 +184,48 @@ impl Redemption<'_> {
             ));
         }
         check_client_kind(grant.platform, from_browser, form)?;
-        if now >= grant.expires_at {
+        if now >= grant.expires_at && grant.platform == Platform::Spa {
             return Err(AadError::invalid_grant(700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page."));
         }
-        // Rotation: a new refresh token with the original expiry; the old one stays valid, as in Entra.
+        if now >= grant.expires_at {
+            return Err(AadError::invalid_grant(700082, "The refresh token has expired due to inactivity. The token was issued and was inactive for 90.00:00:00."));
+        }
+        // Rotation: a new refresh token (a SPA's with the original expiry, the others' for 90
+        // days more); the old one stays valid, as in Entra.
+        let grant = grant.rotated(now);
         let authorization = grant.authorization.clone();
         let asks_openid = form.scope.as_deref().is_none_or(|scope| scope.split(' ').any(|s| s == "openid"));
         let id_token =
             (grant.openid && asks_openid).then(|| emulator.id_token_of(app, &authorization, None, &grant.sid, now));
         Ok(emulator.token_body(&authorization, id_token, Some(grant), form, now))
+    }
+
+    /// `grant_type=urn:ietf:params:oauth:grant-type:device_code`: a public client flow, which
+    /// the registration must allow (Authentication → Allow public client flows,
+    /// `isFallbackPublicClient`); without it Entra asks for a secret (AADSTS7000218).
+    fn device_code(self) -> Result<TokenBody, AadError> {
+        let Self { emulator, app, form, from_browser, now } = self;
+        if !app.public_client_flows {
+            return Err(AadError::new(
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            ));
+        }
+        check_client_kind(Platform::PublicClient, from_browser, form)?;
+        let device_code = form.device_code.as_deref().ok_or_else(|| AadError::missing("device_code"))?;
+        let grant = emulator.grants().poll_device(device_code, &app.app_id, now)?;
+        let authorization = grant.approved.expect("a polled grant was signed in for");
+        let sid = crate::grant::random_text(16);
+        let id_token = grant.openid.then(|| emulator.id_token_of(app, &authorization, None, &sid, now));
+        let refresh = grant.offline_access.then(|| RefreshGrant {
+            authorization: authorization.clone(),
+            platform: Platform::PublicClient,
+            expires_at: now + RefreshGrant::lifetime(Platform::PublicClient),
+            openid: grant.openid,
+            sid,
+        });
+        Ok(emulator.token_body(&authorization, id_token, refresh, form, now))
     }
 
     /// What the token request must repeat of the code's authorize request: the client, the
@@ -258,7 +299,9 @@ impl Emulator {
         });
         let access = self.access_token(authorization, now);
         let expires_in = access.expires_at - now;
-        let refresh_token_expires_in = refresh.as_ref().map(|grant| grant.expires_at - now);
+        // Entra tells only a SPA how long its refresh token lives: it cannot be extended.
+        let refresh_token_expires_in =
+            refresh.as_ref().filter(|grant| grant.platform == Platform::Spa).map(|grant| grant.expires_at - now);
         let refresh_token = refresh.map(|grant| self.grants().issue_refresh_token(grant));
         TokenBody {
             token_type: "Bearer",

@@ -24,4 +24,5 @@ mod scopes;
 pub(crate) use consent::Consents;
 pub use endpoint::{show, sign_in, SignInForm};
 pub use request::AuthorizeParams;
+pub(crate) use scopes::resolve_scope;
 pub use scopes::OIDC_SCOPES_SUPPORTED;
