@@ -15,11 +15,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
-use crate::authorize::{resolve_scope, OIDC_SCOPES_SUPPORTED};
+use crate::authorize::requested_scopes;
 use crate::directory::{Tenant, User};
 use crate::error::AadError;
 use crate::grant::{Authorization, DeviceGrant, Resource, DEVICE_CODE_LIFETIME, DEVICE_POLL_INTERVAL};
-use crate::html::{escape, page};
+use crate::html::{account_buttons, escape, page};
 use crate::state::Emulator;
 use crate::tenant_path::TenantPath;
 
@@ -68,19 +68,11 @@ fn authorize_device(
         TenantPath::Tenant(tenant) => tenant.display_name.as_str(),
         TenantPath::Any => segment,
     };
-    let mut requested = Vec::new();
-    let mut oidc = Vec::new();
-    for scope in scope.split(' ').filter(|s| !s.is_empty()) {
-        if OIDC_SCOPES_SUPPORTED.contains(&scope) {
-            oidc.push(scope);
-        } else {
-            requested.extend(resolve_scope(emulator.directory(), tenant_name, client, scope)?);
-        }
-    }
+    let (requested, oidc) = requested_scopes(emulator.directory(), tenant_name, client, scope)?;
     // One resource a token, as at `/authorize`: the first one asked for.
     let resource = requested.first().map_or(Resource::Graph, |p| p.resource.clone());
     let scopes = if requested.is_empty() {
-        oidc.iter().filter(|s| **s != "offline_access").map(|s| s.to_string()).collect()
+        oidc.iter().filter(|s| *s != "offline_access").cloned().collect()
     } else {
         requested.iter().filter(|p| p.resource == resource).map(|p| p.value.clone()).collect()
     };
@@ -89,8 +81,8 @@ fn authorize_device(
         tenant_segment: segment.to_owned(),
         resource,
         scopes,
-        openid: oidc.contains(&"openid"),
-        offline_access: oidc.contains(&"offline_access"),
+        openid: oidc.iter().any(|s| s == "openid"),
+        offline_access: oidc.iter().any(|s| s == "offline_access"),
         user_code: String::new(),
         issued_at: now,
         approved: None,
@@ -177,17 +169,7 @@ fn code_page(problem: Option<&str>) -> String {
 
 /// The account picker of a device sign-in: one button a user, the code carried along.
 fn picker(user_code: &str, app_name: &str, candidates: &[(&Tenant, &User)]) -> String {
-    let users: String = candidates
-        .iter()
-        .map(|(tenant, user)| {
-            format!(
-                "<button type=\"submit\" name=\"username\" value=\"{upn}\">{name} <small>{upn} · {tenant}</small></button>",
-                upn = escape(&user.upn),
-                name = escape(&user.name),
-                tenant = escape(&tenant.display_name),
-            )
-        })
-        .collect();
+    let users = account_buttons(candidates);
     page(
         "Sign in to your account",
         &format!(

@@ -2,6 +2,8 @@
 //! MFA and consent pages, the error page, the sign-out page, the home page), and [`escape`],
 //! which all their dynamic text goes through. Written by hand: the pages are few and short.
 
+use crate::directory::{Tenant, User};
+
 /// Escapes text for HTML element content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -16,6 +18,21 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The account picker's buttons, one a user (the form they are in posts `username`).
+pub fn account_buttons(candidates: &[(&Tenant, &User)]) -> String {
+    candidates
+        .iter()
+        .map(|(tenant, user)| {
+            format!(
+                "<button type=\"submit\" name=\"username\" value=\"{upn}\">{name} <small>{upn} · {tenant}</small></button>",
+                upn = escape(&user.upn),
+                name = escape(&user.name),
+                tenant = escape(&tenant.display_name),
+            )
+        })
+        .collect()
 }
 
 /// A complete page with the emulator's look.

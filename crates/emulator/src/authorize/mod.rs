@@ -24,5 +24,5 @@ mod scopes;
 pub(crate) use consent::Consents;
 pub use endpoint::{show, sign_in, SignInForm};
 pub use request::AuthorizeParams;
-pub(crate) use scopes::resolve_scope;
+pub(crate) use scopes::requested_scopes;
 pub use scopes::OIDC_SCOPES_SUPPORTED;

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::request::Checked;
 use super::scopes::Requested;
 use crate::directory::{Tenant, User};
-use crate::html::{escape, page};
+use crate::html::{account_buttons, escape, page};
 use crate::tenant_path::TenantPath;
 
 /// The form action that posts the answer back to `/authorize` with the same query.
@@ -17,17 +17,7 @@ fn action(tenant_segment: &str, raw_query: &str) -> String {
 
 /// The account picker: a plain form that works without JavaScript, one button a user.
 pub fn picker(checked: &Checked<'_>, candidates: &[(&Tenant, &User)], segment: &str, raw: &str) -> Response {
-    let users: String = candidates
-        .iter()
-        .map(|(tenant, user)| {
-            format!(
-                "<button type=\"submit\" name=\"username\" value=\"{upn}\">{name} <small>{upn} · {tenant}</small></button>",
-                upn = escape(&user.upn),
-                name = escape(&user.name),
-                tenant = escape(&tenant.display_name),
-            )
-        })
-        .collect();
+    let users = account_buttons(candidates);
     let body = format!(
         "<h1>Pick an account</h1><p>to continue to <strong>{}</strong></p>\
          <form method=\"post\" action=\"{}\">{users}</form>",

@@ -7,7 +7,7 @@ use axum::response::Response;
 use channels_protocol::pkce::ChallengeMethod;
 use serde::Deserialize;
 
-use super::scopes::{resolve_scope, Requested, OIDC_SCOPES_SUPPORTED};
+use super::scopes::{requested_scopes, Requested};
 use crate::directory::{AppRegistration, Platform, Tenant, User};
 use crate::error::AadError;
 use crate::state::Emulator;
@@ -187,15 +187,7 @@ pub fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams)
         TenantPath::Tenant(tenant) => tenant.display_name.as_str(),
         TenantPath::Any => tenant,
     };
-    let mut requested = Vec::new();
-    let mut oidc = Vec::new();
-    for scope in scope.split(' ').filter(|s| !s.is_empty()) {
-        if OIDC_SCOPES_SUPPORTED.contains(&scope) {
-            oidc.push(scope.to_owned());
-        } else {
-            requested.extend(resolve_scope(emulator.directory(), tenant_name, client, scope).map_err(back)?);
-        }
-    }
+    let (requested, oidc) = requested_scopes(emulator.directory(), tenant_name, client, scope).map_err(back)?;
     Ok(Checked {
         path,
         client,

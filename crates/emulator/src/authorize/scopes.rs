@@ -28,6 +28,26 @@ pub struct Requested {
     pub value: String,
 }
 
+/// A request's `scope` parameter, split: the delegated permissions it asks for, and the OpenID
+/// Connect scopes among it.
+pub fn requested_scopes(
+    directory: &Directory,
+    tenant_name: &str,
+    client: &AppRegistration,
+    scope: &str,
+) -> Result<(Vec<Requested>, Vec<String>), AadError> {
+    let mut requested = Vec::new();
+    let mut oidc = Vec::new();
+    for scope in scope.split(' ').filter(|s| !s.is_empty()) {
+        if OIDC_SCOPES_SUPPORTED.contains(&scope) {
+            oidc.push(scope.to_owned());
+        } else {
+            requested.extend(resolve_scope(directory, tenant_name, client, scope)?);
+        }
+    }
+    Ok((requested, oidc))
+}
+
 /// The permissions one `scope` value asks for: `api://…/Name`, `<client id>/Name`,
 /// `…/.default`, Graph's `User.Read` (bare or prefixed).
 pub fn resolve_scope(
