@@ -18,6 +18,7 @@
 //!     request parameter that answers it.
 //! 11. [`cloud`]: the Microsoft cloud of a tenant, and the issuers and Graph audiences it gives.
 //! 12. [`clock`]: the time as the API and the emulator take it, injected.
+//! 13. [`device`]: the device authorization grant, for a terminal without a browser.
 //!
 //! Every message has the same fields on every target: the SPA reads what the API and Entra
 //! send with the same serde types the API and the emulator write them with.
@@ -27,6 +28,7 @@ pub mod callback;
 pub mod claims;
 pub mod clock;
 pub mod cloud;
+pub mod device;
 pub mod diagnostics;
 pub mod jwt;
 pub mod logout;

@@ -53,6 +53,11 @@ impl TokenRequestBody {
         )
     }
 
+    /// A body already encoded by another grant's builder ([`crate::device`]).
+    pub(crate) fn from_encoded(body: String) -> Self {
+        Self(body)
+    }
+
     /// The encoded body, for the one place that sends it.
     pub fn as_str(&self) -> &str {
         &self.0
