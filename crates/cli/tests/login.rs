@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use channels_api::config::{ApiConfig, Authority, DatabaseUrl};
-use entra_emulator::directory::{demo, Directory};
+use entra_emulator::directory::{demo, AppRegistration, Directory};
 use entra_emulator::Running;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
@@ -26,6 +26,10 @@ struct World {
 }
 
 async fn world_of(directory: Directory) -> World {
+    world_with(directory, ApiConfig::demo()).await
+}
+
+async fn world_with(directory: Directory, mut config: ApiConfig) -> World {
     let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let now = Arc::new(AtomicU64::new(start));
     let clock = now.clone();
@@ -33,7 +37,6 @@ async fn world_of(directory: Directory) -> World {
     let emulator =
         entra_emulator::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), directory, clock.clone()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = ApiConfig::demo();
     config.authority = Authority::demo(emulator.origin()).unwrap();
     let database = format!("sqlite://{}?mode=rwc", dir.path().join("members.db").display());
     config.database_url = DatabaseUrl::parse(&database).unwrap();
@@ -240,4 +243,28 @@ async fn without_public_client_flows_the_device_code_sign_in_names_the_portal_sw
     let told = failed(&refused);
     assert!(told.contains("Allow public client flows → Yes"), "{told}");
     assert!(told.contains("(AADSTS7000218: The request body must contain"), "Entra's own words: {told}");
+}
+
+/// The registration `channels-api manifest` prints with `native_client.enabled` (the demo's),
+/// loaded into the emulator: the terminal signs in through its Mobile and desktop platform; with
+/// `native_client.device_code` too, the device code flow works through it.
+#[tokio::test]
+async fn the_printed_manifests_mobile_and_desktop_platform_signs_the_terminal_in() {
+    let registered = |config: &ApiConfig| {
+        let manifest = channels_api::admin::manifest(config, &["http://localhost:8080".to_owned()]).unwrap();
+        let mut directory = demo::directory();
+        directory.tenants[0].apps = vec![AppRegistration::from_manifest(&manifest.to_string()).unwrap()];
+        directory
+    };
+    let config = ApiConfig::demo();
+    let world = world_with(registered(&config), config.clone()).await;
+    succeeded(&world.login(&[], &[]).await);
+    assert!(succeeded(&world.run(&["me"], &[]).await).contains("Channels: All Call, Dispatch Ops, Fire North Tac"));
+    let refused = device_login(&world, "alice@contoso.example").await;
+    assert!(failed(&refused).contains("Allow public client flows"), "off unless the configuration asks for it");
+
+    let mut config = ApiConfig::demo();
+    config.native_client.device_code = true;
+    let world = world_with(registered(&config), config).await;
+    succeeded(&device_login(&world, "alice@contoso.example").await);
 }

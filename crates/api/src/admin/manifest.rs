@@ -9,7 +9,8 @@ use crate::config::{parse_origin, ApiConfig, TokenVersion};
 /// redirect URI per host, the exposed scope, `upn` and `groups` (sAMAccountName) optional
 /// claims, and no Microsoft Graph permission — for the portal's manifest upload. The implicit
 /// grant's two switches are on only when the organisation of this registration opted into the
-/// implicit flow.
+/// implicit flow; the Mobile and desktop platform only when it serves `channels`
+/// (`native_client`).
 pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Value, AdminError> {
     if hosts.is_empty() {
         return Err(AdminError(
@@ -27,6 +28,12 @@ pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Valu
     // Implicit grant only for an organisation that opted in: the one this registration signs in.
     let implicit = config.spa.implicit_flow
         || config.spa.profiles.iter().any(|profile| profile.implicit_flow && profile.client_id == config.client_id);
+    // The Mobile and desktop platform, for `channels`: a loopback URI (any port at sign-in) and
+    // Entra's nativeclient URI, as Instant Connect's step 5E registers it.
+    let native_redirect_uris: &[&str] = match config.native_client.enabled {
+        true => &["http://localhost", "https://login.microsoftonline.com/common/oauth2/nativeclient"],
+        false => &[],
+    };
     Ok(serde_json::json!({
         "appId": config.client_id,
         "displayName": "Channels",
@@ -37,7 +44,8 @@ pub fn manifest(config: &ApiConfig, hosts: &[String]) -> Result<serde_json::Valu
             "redirectUris": [],
             "implicitGrantSettings": { "enableAccessTokenIssuance": implicit, "enableIdTokenIssuance": implicit }
         },
-        "publicClient": { "redirectUris": [] },
+        "publicClient": { "redirectUris": native_redirect_uris },
+        "isFallbackPublicClient": config.native_client.device_code,
         "api": {
             "requestedAccessTokenVersion": version,
             "oauth2PermissionScopes": [{
@@ -88,6 +96,19 @@ mod tests {
         let config = ApiConfig::demo();
         let hosts = ["https://channels.example.com".to_owned(), "https://dc2.example.com/".to_owned()];
         let manifest = manifest(&config, &hosts).unwrap();
+        // The demo serves `channels` too: the Mobile and desktop platform, no public client flows.
+        assert_eq!(
+            manifest["publicClient"]["redirectUris"],
+            serde_json::json!(["http://localhost", "https://login.microsoftonline.com/common/oauth2/nativeclient"])
+        );
+        assert_eq!(manifest["isFallbackPublicClient"], false);
+        let mut browser_only = ApiConfig::demo();
+        browser_only.native_client.enabled = false;
+        let browser_only = super::manifest(&browser_only, &hosts).unwrap();
+        assert_eq!(browser_only["publicClient"]["redirectUris"], serde_json::json!([]));
+        let mut device_code = ApiConfig::demo();
+        device_code.native_client.device_code = true;
+        assert_eq!(super::manifest(&device_code, &hosts).unwrap()["isFallbackPublicClient"], true);
         assert_eq!(
             manifest["spa"]["redirectUris"],
             serde_json::json!(["https://channels.example.com/sso", "https://dc2.example.com/sso"])

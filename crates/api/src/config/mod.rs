@@ -29,7 +29,7 @@ use std::path::PathBuf;
 pub use entra::{Spa, TokenVersion};
 pub use error::ConfigError;
 pub use raw::LogFormat;
-pub use settings::{ApiConfig, Operations, Server};
+pub use settings::{ApiConfig, NativeClient, Operations, Server};
 pub use step_up::{StepUp, StepUpRule, WithoutStepUp};
 pub use values::{parse_origin, Authority, DatabaseUrl, ExtraRoots};
 

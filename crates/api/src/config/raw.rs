@@ -59,6 +59,7 @@ pub struct RawConfig {
     pub log: RawLog,
     pub metrics: RawMetrics,
     pub step_up: RawStepUp,
+    pub native_client: RawNativeClient,
 }
 
 /// `[server]`.
@@ -154,6 +155,14 @@ pub struct RawLog {
 #[serde(deny_unknown_fields)]
 pub struct RawMetrics {
     pub listen: Option<SocketAddr>,
+}
+
+/// `[native_client]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNativeClient {
+    pub enabled: Option<bool>,
+    pub device_code: Option<bool>,
 }
 
 /// `[step_up]`.

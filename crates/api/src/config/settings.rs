@@ -63,6 +63,19 @@ pub struct ApiConfig {
     /// (`PUT /api/me/profile`) requires of each tenant's users: a token without it in `acrs`
     /// gets a claims challenge (step-up).
     pub step_up: StepUp,
+    /// Whether the registration serves `channels`, the terminal client, too.
+    pub native_client: NativeClient,
+}
+
+/// `[native_client]`: the registration's *Mobile and desktop* platform, for `channels` (the API
+/// accepts its tokens as the SPA's: same registration, audience and scope).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NativeClient {
+    /// The manifest registers `http://localhost` (any port) and Entra's `nativeclient` URI.
+    pub enabled: bool,
+    /// The manifest allows public client flows (`isFallbackPublicClient`), which
+    /// `channels login --device-code` needs; off by default, as Instant Connect's guide advises.
+    pub device_code: bool,
 }
 
 /// Where and how the API serves (`[server]`).
@@ -102,7 +115,18 @@ impl ApiConfig {
     /// Entra rules ([`entra`]) go in the order each needs the last: the authority and cloud, the
     /// client id, the tenants, then what depends on them.
     pub(super) fn validate(raw: RawConfig, demo: bool) -> Result<Self, ConfigError> {
-        let RawConfig { server, entra: raw_entra, channels, database, members, spa, log, metrics, step_up } = raw;
+        let RawConfig {
+            server,
+            entra: raw_entra,
+            channels,
+            database,
+            members,
+            spa,
+            log,
+            metrics,
+            step_up,
+            native_client,
+        } = raw;
         let operations = Operations::validate(&server, log, metrics)?;
         let database_url = DatabaseUrl::parse(database.url.as_deref().unwrap_or(defaults::DATABASE_URL))?;
         let default_roles = members.default_roles.unwrap_or_else(|| vec![defaults::DEFAULT_ROLE.to_owned()]);
@@ -144,6 +168,10 @@ impl ApiConfig {
             extra_roots: ExtraRoots { file: raw_entra.ca_file, certificates: Vec::new() },
             operations,
             step_up,
+            native_client: NativeClient {
+                enabled: native_client.enabled.unwrap_or(false),
+                device_code: native_client.device_code.unwrap_or(false),
+            },
         })
     }
 
