@@ -1,6 +1,6 @@
 //! `channels` against the Entra emulator and the real API on loopback, the binary run as a
 //! person runs it: `$BROWSER` is a small script that completes the emulator's sign-in form over
-//! HTTP (tests/fixtures/browser.py), and the device code is entered at `/devicelogin` by the
+//! HTTP (e2e/fixtures/browser.py), and the device code is entered at `/devicelogin` by the
 //! test. The API is the same as the SPA's, unchanged: the native client's tokens carry the same
 //! audience and scope.
 
@@ -56,7 +56,7 @@ impl World {
 
     /// `channels <args>`, with the test browser, the file store and this world's folder.
     fn channels(&self, args: &[&str]) -> Command {
-        let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/browser.py");
+        let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/fixtures/browser.py");
         let mut command = Command::new(env!("CARGO_BIN_EXE_channels"));
         command
             .args(args)

@@ -62,7 +62,7 @@ fn shared_fields(base: &str, cloud: Cloud) -> Map<String, Value> {
     let graph = cloud.graph_audience().trim_start_matches("https://");
     object(json!({
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "response_modes_supported": ["query", "fragment"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         // Entra's, but for the hybrid `code id_token`, which is not emulated.

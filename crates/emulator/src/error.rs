@@ -79,8 +79,8 @@ impl AadError {
         (status, Json(self.body(now))).into_response()
     }
 
-    /// A redirect back to a registered redirect URI, in the request's response mode.
-    pub fn into_redirect(self, redirect_uri: &str, state: Option<&str>, fragment: bool) -> Response {
+    /// The answer back to a registered redirect URI, in the request's response mode.
+    pub fn into_redirect(self, redirect_uri: &str, state: Option<&str>, mode: ResponseMode) -> Response {
         let mut params = form_urlencoded::Serializer::new(String::new());
         params.append_pair("error", self.error).append_pair("error_description", &self.description());
         if let Some(subcode) = self.subcode {
@@ -89,7 +89,7 @@ impl AadError {
         if let Some(state) = state {
             params.append_pair("state", state);
         }
-        redirect_302(&with_params(redirect_uri, &params.finish(), fragment))
+        answer(redirect_uri, &params.finish(), mode)
     }
 
     /// Entra's own error page, for requests that cannot be redirected.
@@ -100,6 +100,42 @@ impl AadError {
             escape(&self.description())
         );
         (StatusCode::BAD_REQUEST, Html(crate::html::page("Sign in failed", &body))).into_response()
+    }
+}
+
+/// How `/authorize` answers the app (`response_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// A redirect with the answer in the query (the code flow's default).
+    Query,
+    /// A redirect with the answer in the fragment (the implicit grant's default).
+    Fragment,
+    /// A page whose form posts the answer to the redirect URI (OAuth 2.0 Form Post Response
+    /// Mode), as MSAL for Python, Node and .NET ask for.
+    FormPost,
+}
+
+/// The answer to the app at `redirect_uri` carrying `params` (form-encoded), in `mode`.
+pub fn answer(redirect_uri: &str, params: &str, mode: ResponseMode) -> Response {
+    match mode {
+        ResponseMode::Query => redirect_302(&with_params(redirect_uri, params, false)),
+        ResponseMode::Fragment => redirect_302(&with_params(redirect_uri, params, true)),
+        ResponseMode::FormPost => {
+            let inputs: String = form_urlencoded::parse(params.as_bytes())
+                .map(|(name, value)| {
+                    format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(&name), escape(&value))
+                })
+                .collect();
+            // Entra's page: the form posts itself; without script, a button does.
+            let page = format!(
+                "<!doctype html><html><head><title>Working...</title></head><body>\
+                 <form method=\"POST\" name=\"hiddenform\" action=\"{}\">{inputs}<noscript><p>Script is disabled. \
+                 Click Submit to continue.</p><input type=\"submit\" value=\"Submit\"></noscript></form>\
+                 <script>document.forms[0].submit();</script></body></html>",
+                escape(redirect_uri)
+            );
+            Html(page).into_response()
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use channels_protocol::token::access_token_hash;
 
 use super::request::{Answer, AuthorizeParams, Checked};
 use crate::directory::{Tenant, User};
-use crate::error::{redirect_302, with_params};
+use crate::error::answer;
 use crate::grant::{Authorization, CodeGrant, Resource};
 use crate::mint::AccessToken;
 use crate::state::Emulator;
@@ -111,6 +111,6 @@ impl Issued {
             response.append_pair("state", state);
         }
         response.append_pair("session_state", sid);
-        redirect_302(&with_params(&checked.redirect_uri, &response.finish(), checked.fragment))
+        answer(&checked.redirect_uri, &response.finish(), checked.mode)
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::scopes::{requested_scopes, Requested};
 use crate::directory::{AppRegistration, Platform, Tenant, User};
-use crate::error::AadError;
+use crate::error::{AadError, ResponseMode};
 use crate::state::Emulator;
 use crate::tenant_path::TenantPath;
 
@@ -58,8 +58,8 @@ pub struct Checked<'a> {
     pub platform: Platform,
     /// What to answer with.
     pub answer: Answer,
-    /// Whether the answer goes in the fragment (else in the query).
-    pub fragment: bool,
+    /// How the answer goes back: in the query, the fragment, or a posted form.
+    pub mode: ResponseMode,
     /// The resource scopes; the token is for the first one's resource.
     pub requested: Vec<Requested>,
     /// The OpenID scopes asked (they go into a Graph token when nothing else is asked).
@@ -76,7 +76,7 @@ impl Checked<'_> {
 
     /// Sends `error` back to the app in the request's response mode.
     pub fn back(&self, error: AadError, state: Option<&str>) -> Response {
-        error.into_redirect(&self.redirect_uri, state, self.fragment)
+        error.into_redirect(&self.redirect_uri, state, self.mode)
     }
 }
 
@@ -107,15 +107,18 @@ pub fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams)
     let state = params.state.as_deref();
     let mode = match params.response_mode.as_deref() {
         None => None,
-        Some("query") => Some(false),
-        Some("fragment") => Some(true),
+        Some("query") => Some(ResponseMode::Query),
+        Some("fragment") => Some(ResponseMode::Fragment),
+        Some("form_post") => Some(ResponseMode::FormPost),
         Some(other) => {
             return Err(AadError::new(
                 "invalid_request",
                 900144,
-                format!("response_mode '{other}' is not supported by the emulator; use 'query' or 'fragment'."),
+                format!(
+                    "response_mode '{other}' is not supported by the emulator; use 'query', 'fragment' or 'form_post'."
+                ),
             )
-            .into_redirect(redirect_uri, state, false))
+            .into_redirect(redirect_uri, state, ResponseMode::Query))
         }
     };
     let response_type = params.response_type.as_deref().unwrap_or_default();
@@ -128,8 +131,11 @@ pub fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams)
         _ => Answer::Code, // refused below, once the response mode is known
     };
     // Tokens go in the fragment by default, as Entra sends them; never in the query.
-    let fragment = mode.unwrap_or(matches!(answer, Answer::Implicit { .. }));
-    let back = |error: AadError| error.into_redirect(redirect_uri, state, fragment);
+    let mode = mode.unwrap_or(match answer {
+        Answer::Implicit { .. } => ResponseMode::Fragment,
+        Answer::Code => ResponseMode::Query,
+    });
+    let back = |error: AadError| error.into_redirect(redirect_uri, state, mode);
     match (answer, kinds.as_slice()) {
         (_, []) => return Err(back(AadError::missing("response_type"))),
         (Answer::Code, ["code"]) => {}
@@ -156,7 +162,7 @@ pub fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams)
                     "response_type 'token' is not enabled for the application.",
                 )));
             }
-            if mode == Some(false) {
+            if mode == ResponseMode::Query {
                 return Err(back(AadError::new(
                     "invalid_request",
                     900144,
@@ -194,7 +200,7 @@ pub fn check<'a>(emulator: &'a Emulator, tenant: &str, params: &AuthorizeParams)
         redirect_uri: redirect_uri.to_owned(),
         platform,
         answer,
-        fragment,
+        mode,
         requested,
         oidc,
         challenge,
