@@ -9,12 +9,11 @@ pub mod session;
 use channels_protocol::authorize::OIDC_SCOPES;
 use channels_protocol::authorize::{self, Account, Prompt, ReturnPath};
 use channels_protocol::callback::{self, CallbackError};
-use channels_protocol::jwt::unverified_claims;
 use channels_protocol::logout::LogoutId;
 use channels_protocol::provider_error::ProviderError;
 use channels_protocol::token::{
-    check_access_token_hash, check_id_token, check_same_account, signed_parts, signing_key, IdTokenError,
-    TokenRequestBody, TokenResponse,
+    check_access_token_hash, check_id_token, check_same_account, id_token_claims, signed_parts, signing_key,
+    IdTokenError, TokenRequestBody, TokenResponse,
 };
 use channels_protocol::wire::RuntimeConfig;
 
@@ -249,10 +248,7 @@ pub async fn complete(config: &RuntimeConfig, response: &str) -> Result<(Session
         (tokens, redemption.nonce, redemption.return_to, redemption.account)
     };
     let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
-    let claims = unverified_claims(id_token.secret())
-        .map_err(|unreadable| unreadable.to_string())
-        .and_then(|claims| serde_json::from_value(claims.into()).map_err(|e| e.to_string()))
-        .map_err(|what| SignInError::IdToken(IdTokenError::Malformed(what)))?;
+    let claims = id_token_claims(id_token).map_err(SignInError::IdToken)?;
     let identity = check_id_token(claims, config, &nonce, browser::now()).map_err(SignInError::IdToken)?;
     if implicit {
         check_access_token_hash(&identity, &tokens.access_token).map_err(SignInError::IdToken)?;

@@ -35,6 +35,7 @@ pub struct LoginOptions {
 
 /// `channels login`: signs in and keeps the refresh token. Returns what to tell the user.
 pub async fn login(context: &Context, options: LoginOptions) -> Result<String, CliError> {
+    Profiles::check_name(&context.profile)?;
     let mut profiles = Profiles::load(&context.dir)?;
     let profile = match (&options.api, &options.organisation) {
         (Some(api), organisation) => Profile::discover(&context.http, api, organisation.as_deref()).await?,
@@ -46,7 +47,7 @@ pub async fn login(context: &Context, options: LoginOptions) -> Result<String, C
         }
         (None, None) => profiles.get(&context.profile)?.clone(),
     };
-    let config = profile.sign_in();
+    let config = profile.sign_in.clone();
     let SignedIn { tokens, who } = match options.device_code {
         true => login::with_device_code(&context.http, &config).await?,
         false => login::with_browser(&context.http, &config, options.timeout).await?,
@@ -56,31 +57,42 @@ pub async fn login(context: &Context, options: LoginOptions) -> Result<String, C
     })?;
     let kept = TokenStore::new(&context.dir, &context.profile).save(&refresh_token)?;
     profiles.save(&context.profile, profile)?;
-    let name = who.as_ref().and_then(|c| c.name.clone()).unwrap_or_default();
-    let upn = who.and_then(|c| c.preferred_username).unwrap_or_default();
+    let name = who.name.unwrap_or_default();
+    let upn = who.preferred_username.unwrap_or_default();
     let mut told =
         format!("Signed in as {name} ({upn}), profile `{}`. `channels me` shows your channels.\n", context.profile);
     if let Kept::File(file) = kept {
-        told.push_str(&format!(
-            "warning: no OS keychain here; your sign-in is kept in {} (readable by you only)\n",
-            file.display()
-        ));
+        told.push_str(&file_warning(&file));
     }
     Ok(told)
 }
 
 /// A fresh access token for the profile, the rotated refresh token kept.
 async fn access_token(context: &Context) -> Result<(Profile, AccessToken), CliError> {
+    Profiles::check_name(&context.profile)?;
     let profile = Profiles::load(&context.dir)?.get(&context.profile)?.clone();
     let store = TokenStore::new(&context.dir, &context.profile);
     let refresh_token = store.load()?.ok_or_else(|| {
         CliError(format!("expected a sign-in for profile `{}` (found none): run `channels login`", context.profile))
     })?;
-    let tokens = login::refresh(&context.http, &profile.sign_in(), &refresh_token).await?;
+    let tokens = login::refresh(&context.http, &profile.sign_in, &refresh_token).await?;
     if let Some(rotated) = &tokens.refresh_token {
-        store.save(rotated)?;
+        // Said once: when the keychain stops taking the token, not at every command after.
+        if let (Kept::File(file), Some(Kept::Keychain)) = (store.save(rotated)?, store.kept_before()) {
+            eprint!("{}", file_warning(&file));
+        }
     }
     Ok((profile, tokens.access_token))
+}
+
+/// The one line that says where the sign-in is, when it is in a file.
+fn file_warning(file: &std::path::Path) -> String {
+    let why = match std::env::var(crate::store::STORE_VARIABLE).as_deref() {
+        Ok("file") => "as CHANNELS_TOKEN_STORE=file asks",
+        _ => "no OS keychain here",
+    };
+    let who = if cfg!(unix) { "readable by you only" } else { "protect it as you would a password" };
+    format!("warning: {why}; your sign-in is kept in {} ({who})\n", file.display())
 }
 
 /// `channels token`: an access token for the API, for `curl -H "Authorization: Bearer …"`.
@@ -112,10 +124,15 @@ pub async fn me(context: &Context, json: bool) -> Result<String, CliError> {
 
 /// `channels logout`: forgets the profile's sign-in and settings.
 pub async fn logout(context: &Context) -> Result<String, CliError> {
+    Profiles::check_name(&context.profile)?;
     TokenStore::new(&context.dir, &context.profile).forget()?;
     let known = Profiles::load(&context.dir)?.forget(&context.profile)?;
     Ok(match known {
-        true => format!("Signed out: profile `{}` is forgotten.\n", context.profile),
+        true => format!(
+            "Signed out: profile `{}` is forgotten here (Entra ends the sign-in itself after 90 days unused, or \
+             when an admin revokes it).\n",
+            context.profile
+        ),
         false => format!("Profile `{}` was not signed in.\n", context.profile),
     })
 }

@@ -4,7 +4,8 @@
 //! The flow through the modules: [`profile`] (where to sign in: the API's `/config.json`, saved)
 //! → [`login`] (the browser with [`loopback`], or a device code; refreshes) → [`store`] (the
 //! refresh token, in the OS keychain or a private file) → [`api`] (the user's channels).
-//! `main.rs` only parses arguments and prints.
+//! [`commands`] puts them together; `main.rs` parses arguments, finds the configuration folder
+//! and prints.
 
 pub mod api;
 pub mod commands;

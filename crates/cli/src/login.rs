@@ -7,23 +7,26 @@
 
 use std::time::Duration;
 
-use channels_protocol::authorize::{start, LoginEntropy, ReturnPath, OIDC_SCOPES};
+use channels_protocol::authorize::{start_native, LoginEntropy, OIDC_SCOPES};
 use channels_protocol::callback::complete;
 use channels_protocol::device::{self, DeviceAuthorization, Poll};
 use channels_protocol::provider_error::ProviderError;
 use channels_protocol::secret::RefreshToken;
-use channels_protocol::token::{check_id_token, IdTokenClaims, TokenErrorBody, TokenRequestBody, TokenResponse};
+use channels_protocol::token::{
+    check_device_id_token, check_id_token, id_token_claims, IdTokenClaims, TokenErrorBody, TokenRequestBody,
+    TokenResponse,
+};
 use channels_protocol::wire::RuntimeConfig;
 
 use crate::error::CliError;
 use crate::loopback::Loopback;
 
-/// A completed sign-in: the tokens, and who signed in (from the ID token).
+/// A completed sign-in: the tokens, and who signed in (the ID token's checked claims).
 pub struct SignedIn {
     /// The token response.
     pub tokens: TokenResponse,
-    /// The ID token's claims, when one came.
-    pub who: Option<IdTokenClaims>,
+    /// The ID token's claims.
+    pub who: IdTokenClaims,
 }
 
 /// Seconds since the epoch.
@@ -46,12 +49,13 @@ pub async fn with_browser(
 ) -> Result<SignedIn, CliError> {
     let loopback = Loopback::bind().await?;
     let entropy = LoginEntropy { verifier: random(), state: random(), nonce: random() };
-    let login = start(config, &loopback.redirect_uri(), ReturnPath::same_origin("/"), &entropy, now());
+    let login = start_native(config, &loopback.redirect_uri(), &entropy, now());
     let waiting = loopback.listen(login.pending.state.secret());
     eprintln!("Signing in in your browser. If it does not open, open this address:\n{}", login.url);
-    // A browser command may run until the browser closes: it is not waited for.
+    // A browser command may run until the browser closes: it is not waited for, not even when
+    // the command ends (a detached thread, not the runtime's blocking pool).
     let url = login.url.clone();
-    tokio::task::spawn_blocking(move || {
+    std::thread::spawn(move || {
         if let Err(error) = webbrowser::open(&url) {
             eprintln!("(no browser opened: {error})");
         }
@@ -60,13 +64,8 @@ pub async fn with_browser(
     let redemption =
         complete(login.pending, callback, &config.client_id, now()).map_err(|e| CliError(e.to_string()))?;
     let tokens = redeem(http, config, &redemption.form).await?;
-    let who = match &tokens.id_token {
-        Some(id_token) => Some(
-            check_id_token(id_claims(id_token.secret())?, config, &redemption.nonce, now())
-                .map_err(|e| CliError(e.to_string()))?,
-        ),
-        None => None,
-    };
+    let who =
+        check_id_token(id_token_of(&tokens)?, config, &redemption.nonce, now()).map_err(|e| CliError(e.to_string()))?;
     Ok(SignedIn { tokens, who })
 }
 
@@ -96,14 +95,22 @@ pub async fn with_device_code(http: &reqwest::Client, config: &RuntimeConfig) ->
         if answer.status().is_success() {
             let tokens: TokenResponse =
                 answer.json().await.map_err(|e| CliError(format!("expected Entra's tokens (found {e})")))?;
-            let who = tokens.id_token.as_ref().map(|t| id_claims(t.secret())).transpose()?;
+            let who =
+                check_device_id_token(id_token_of(&tokens)?, config, now()).map_err(|e| CliError(e.to_string()))?;
             return Ok(SignedIn { tokens, who });
         }
         let body = error_body(answer).await?;
         match Poll::of(&body.error) {
             Poll::Pending if now() < deadline => {}
+            Poll::Pending => {
+                return Err(CliError(
+                    "expected a sign-in with the code within 15 minutes (found none): run `channels login \
+                     --device-code` again and enter the new code"
+                        .to_owned(),
+                ))
+            }
             Poll::SlowDown => interval += 5,
-            Poll::Pending | Poll::Failed => return Err(explained(ProviderError::from(body))),
+            Poll::Failed => return Err(explained_for_device(ProviderError::from(body))),
         }
     }
 }
@@ -122,7 +129,9 @@ pub async fn refresh(
         return answer.json().await.map_err(|e| CliError(format!("expected Entra's tokens (found {e})")));
     }
     let body = error_body(answer).await?;
-    if body.error == "invalid_grant" {
+    // Ended (expired, revoked) or in need of a new interactive sign-in (Conditional Access,
+    // sign-in frequency): either way the terminal signs in again.
+    if matches!(body.error.as_str(), "invalid_grant" | "interaction_required") {
         let error = ProviderError::from(body);
         return Err(CliError(format!(
             "expected a sign-in Entra still honours (found it ended: {}): run `channels login` again",
@@ -180,9 +189,25 @@ fn explained(error: ProviderError) -> CliError {
     }
 }
 
-/// The claims of an ID token straight from the token endpoint (over TLS: OIDC Core §3.1.3.7).
-fn id_claims(id_token: &str) -> Result<IdTokenClaims, CliError> {
-    let claims = channels_protocol::jwt::unverified_claims(id_token).map_err(|e| CliError(e.to_string()))?;
-    serde_json::from_value(serde_json::Value::Object(claims))
-        .map_err(|e| CliError(format!("expected an ID token's claims (found {e})")))
+/// The claims of the sign-in's ID token: it must come, since `openid` was asked.
+fn id_token_of(tokens: &TokenResponse) -> Result<IdTokenClaims, CliError> {
+    let id_token = tokens.id_token.as_ref().ok_or_else(|| {
+        CliError("expected an ID token with the tokens (found none): the sign-in proves nothing of who you are".into())
+    })?;
+    id_token_claims(id_token).map_err(|e| CliError(e.to_string()))
+}
+
+/// Entra's refusal of a device sign-in: without *Allow public client flows* (AADSTS7000218),
+/// the portal switch; otherwise as any refusal.
+fn explained_for_device(error: ProviderError) -> CliError {
+    if error.aadsts == Some(7000218) {
+        let first = error.description.lines().next().unwrap_or_default();
+        return CliError(format!(
+            "The app registration does not allow public client flows, which the device code sign-in needs. Admin: \
+             App registrations → this app → Authentication → Advanced settings → Allow public client flows → Yes \
+             (native_client.device_code = true); or sign in with `channels login` in a browser, which needs no \
+             such switch.\n({first})"
+        ));
+    }
+    explained(error)
 }

@@ -20,18 +20,21 @@ use crate::error::CliError;
 
 /// The listener, bound and not yet answered.
 pub struct Loopback {
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     port: u16,
 }
 
 impl Loopback {
-    /// Binds a port the OS picks, on loopback only.
+    /// Binds a port the OS picks on 127.0.0.1, and the same port on [::1] where there is IPv6
+    /// (`localhost` may resolve to either; RFC 8252 §8.3). Loopback only.
     pub async fn bind() -> Result<Self, CliError> {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        let v4 = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| CliError(format!("expected a free port on 127.0.0.1 for Entra's answer (found none: {e})")))?;
-        let port = listener.local_addr().map_err(|e| CliError(e.to_string()))?.port();
-        Ok(Self { listener, port })
+        let port = v4.local_addr().map_err(|e| CliError(e.to_string()))?.port();
+        let mut listeners = vec![v4];
+        listeners.extend(TcpListener::bind(("::1", port)).await.ok());
+        Ok(Self { listeners, port })
     }
 
     /// The redirect URI to send Entra back to.
@@ -59,23 +62,30 @@ impl Loopback {
             .fallback(|| async {
                 (StatusCode::NOT_FOUND, Html(tab("Not found", "This is not the sign-in's address.")))
             });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(
-            axum::serve(self.listener, app)
-                .with_graceful_shutdown(async {
-                    stopped.await.ok();
-                })
-                .into_future(),
-        );
-        Waiting { answers, stop, server, port: self.port }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let servers = self
+            .listeners
+            .into_iter()
+            .map(|listener| {
+                let mut stopped = stopped.clone();
+                tokio::spawn(
+                    axum::serve(listener, app.clone())
+                        .with_graceful_shutdown(async move {
+                            let _ = stopped.wait_for(|stop| *stop).await;
+                        })
+                        .into_future(),
+                )
+            })
+            .collect();
+        Waiting { answers, stop, servers, port: self.port }
     }
 }
 
 /// A listener serving, until its one answer.
 pub struct Waiting {
     answers: mpsc::Receiver<Result<Callback, CliError>>,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    servers: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
     port: u16,
 }
 
@@ -86,15 +96,19 @@ impl Waiting {
             Ok(Some(outcome)) => outcome,
             Ok(None) => Err(CliError("expected Entra's answer (found the listener closed)".to_owned())),
             Err(_) => Err(CliError(format!(
-                "expected Entra's answer at {} within {} s (found none): sign in again with `channels login`, or \
-                 use `channels login --device-code` where no browser can reach this machine",
+                "expected Entra's answer at {} within {} s (found none): if the browser shows AADSTS50011, the \
+                 registration lacks the Mobile and desktop platform (an admin's step: docs/cli.md); otherwise sign \
+                 in again with `channels login`, or use `channels login --device-code` where no browser can reach \
+                 this machine",
                 format_args!("http://localhost:{}/", self.port),
                 timeout.as_secs()
             ))),
         };
         // The tab gets its page before the listener closes.
-        let _ = self.stop.send(());
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.server).await;
+        let _ = self.stop.send(true);
+        for server in self.servers {
+            let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+        }
         outcome
     }
 }

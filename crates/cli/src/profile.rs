@@ -11,31 +11,34 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
 
-/// One organisation's sign-in, as saved.
+/// One organisation's sign-in, as saved: the API, and the sign-in settings its `/config.json`
+/// gave (authority, tenant, client id, API scope, cloud, hints).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     /// The Channels API, e.g. `https://channels.example.com`.
     pub api: String,
-    /// The identity provider, e.g. `https://login.microsoftonline.com`.
-    pub authority: String,
-    /// The directory (tenant) id.
-    pub tenant_id: String,
-    /// The app registration's client id.
-    pub client_id: String,
-    /// The API scope to ask for, e.g. `api://<client id>/UserProfile.ReadWrite`.
-    pub api_scope: String,
+    /// How to sign in.
+    #[serde(flatten)]
+    pub sign_in: RuntimeConfig,
 }
 
 impl Profile {
-    /// The sign-in the profile describes.
-    pub fn sign_in(&self) -> RuntimeConfig {
-        RuntimeConfig::code_flow(&self.authority, &self.tenant_id, &self.client_id, &self.api_scope)
-    }
-
     /// The profile the API at `api` describes in its `/config.json`: its default sign-in, or
     /// with several organisations, the one named `organisation`.
     pub async fn discover(http: &reqwest::Client, api: &str, organisation: Option<&str>) -> Result<Self, CliError> {
         let api = api.trim_end_matches('/').to_owned();
+        let parsed = reqwest::Url::parse(&api).map_err(|_| {
+            CliError(format!(
+                "--api: expected the Channels address, such as https://channels.example.com (found {api})"
+            ))
+        })?;
+        let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+            return Err(CliError(format!(
+                "--api: expected an https:// address (found {api}): your tokens would cross the network in clear \
+                 (http:// only on this machine, for the demo)"
+            )));
+        }
         let url = format!("{api}/config.json");
         let answer = http.get(&url).send().await.map_err(|e| CliError::unreachable(&url, e))?;
         if !answer.status().is_success() {
@@ -73,13 +76,7 @@ impl Profile {
                     .to_owned(),
             ));
         }
-        Ok(Self {
-            api,
-            authority: sign_in.authority,
-            tenant_id: sign_in.tenant_id,
-            client_id: sign_in.client_id,
-            api_scope: sign_in.api_scope,
-        })
+        Ok(Self { api, sign_in })
     }
 }
 
@@ -97,6 +94,18 @@ pub struct Profiles {
 }
 
 impl Profiles {
+    /// Whether `name` can name a profile: letters, digits, `.`, `_` and `-`, not starting with
+    /// `.` (it names a file too).
+    pub fn check_name(name: &str) -> Result<(), CliError> {
+        let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if name.is_empty() || name.starts_with('.') || !plain || name.len() > 64 {
+            return Err(CliError(format!(
+                "--profile: expected a name of letters, digits, `.`, `_` and `-` (found {name:?})"
+            )));
+        }
+        Ok(())
+    }
+
     /// The profiles saved in `dir` (none when the file does not exist yet).
     pub fn load(dir: &Path) -> Result<Self, CliError> {
         let path = dir.join("profiles.toml");

@@ -27,29 +27,40 @@ pub enum Kept {
 
 /// A profile's refresh token, wherever it is kept.
 pub struct TokenStore {
-    profile: String,
+    /// The keychain entry's account: the profile and its folder, so that two folders'
+    /// profiles of one name (the demo's and production's) keep apart.
+    account: String,
     file: PathBuf,
     keychain: bool,
+    /// Where [`Self::load`] found the token.
+    loaded_from: std::cell::Cell<Option<bool>>,
 }
 
 impl TokenStore {
     /// The store of `profile`'s token, its file in `dir`.
     pub fn new(dir: &Path, profile: &str) -> Self {
         let keychain = std::env::var(STORE_VARIABLE).map_or(true, |v| v != "file");
-        Self { profile: profile.to_owned(), file: dir.join(format!("{profile}.token")), keychain }
+        Self {
+            account: format!("{profile}@{}", dir.display()),
+            file: dir.join(format!("{profile}.token")),
+            keychain,
+            loaded_from: Default::default(),
+        }
     }
 
     fn entry(&self) -> Option<keyring::Entry> {
-        self.keychain.then(|| keyring::Entry::new(SERVICE, &self.profile).ok()).flatten()
+        self.keychain.then(|| keyring::Entry::new(SERVICE, &self.account).ok()).flatten()
     }
 
-    /// Keeps `token`: in the keychain, or when there is none, in the file.
+    /// Keeps `token`: in the keychain, or when it takes nothing, in the file (and then no older
+    /// token stays in the keychain to be read instead).
     pub fn save(&self, token: &RefreshToken) -> Result<Kept, CliError> {
         if let Some(entry) = self.entry() {
             if entry.set_password(token.secret()).is_ok() {
                 let _ = std::fs::remove_file(&self.file); // an older copy from a session without the keychain
                 return Ok(Kept::Keychain);
             }
+            let _ = entry.delete_credential();
         }
         write_private(&self.file, token.secret())?;
         Ok(Kept::File(self.file.clone()))
@@ -58,13 +69,23 @@ impl TokenStore {
     /// The kept token, if any.
     pub fn load(&self) -> Result<Option<RefreshToken>, CliError> {
         if let Some(Ok(token)) = self.entry().map(|entry| entry.get_password()) {
+            self.loaded_from.set(Some(true));
             return Ok(Some(RefreshToken::new(token)));
         }
         match std::fs::read_to_string(&self.file) {
-            Ok(token) => Ok(Some(RefreshToken::new(token.trim().to_owned()))),
+            Ok(token) if !token.trim().is_empty() => {
+                self.loaded_from.set(Some(false));
+                Ok(Some(RefreshToken::new(token.trim().to_owned())))
+            }
+            Ok(_) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(CliError(format!("{}: {e}", self.file.display()))),
         }
+    }
+
+    /// Where [`Self::load`] found the token: the keychain, or the file.
+    pub fn kept_before(&self) -> Option<Kept> {
+        self.loaded_from.get().map(|keychain| if keychain { Kept::Keychain } else { Kept::File(self.file.clone()) })
     }
 
     /// Forgets the token, in the keychain and the file.
@@ -81,26 +102,32 @@ impl TokenStore {
     }
 }
 
-/// Writes `text` to `path`, readable and writable by its owner only, from its creation on.
+/// Writes `text` to `path`, readable and writable by its owner only from its creation on, and
+/// whole or not at all: a file of its own, then renamed over `path` (two commands at once, or a
+/// crash, never leave a half-written token to read).
 fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
     use std::io::Write as _;
     let error = |e: std::io::Error| CliError(format!("{}: {e}", path.display()));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(error)?;
     }
+    let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(error)?;
-    #[cfg(unix)]
-    {
-        // A file made before, with other permissions, is narrowed too.
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(error)?;
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(error(e))
+        }
     }
-    file.write_all(text.as_bytes()).map_err(error)
 }

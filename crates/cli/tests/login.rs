@@ -138,7 +138,7 @@ async fn without_a_keychain_the_sign_in_is_kept_in_a_file_only_the_user_can_read
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let login = world.login(&[], &[]).await;
     succeeded(&login);
-    assert!(text(&login.stderr).contains("warning: no OS keychain here; your sign-in is kept in"), "one-line warning");
+    assert!(text(&login.stderr).contains("; your sign-in is kept in"), "one-line warning");
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "readable and writable by the user only");
     assert!(std::fs::read_to_string(&file).unwrap().starts_with("1.A"), "the refresh token, not the old copy");
@@ -155,9 +155,14 @@ async fn an_expired_access_token_is_renewed_silently_and_an_ended_sign_in_says_t
     let first = succeeded(&world.run(&["token"], &[]).await);
     // Two hours on: the first access token has expired; the refresh token gives another.
     world.now.fetch_add(2 * 60 * 60, Ordering::SeqCst);
+    let me = |token: String| {
+        let url = format!("{}/api/me", world.api);
+        async move { reqwest::Client::new().get(url).bearer_auth(token.trim()).send().await.unwrap().status() }
+    };
+    assert_eq!(me(first.clone()).await, 401, "the API refuses the expired token");
     let second = succeeded(&world.run(&["token"], &[]).await);
-    assert_ne!(first, second);
     assert!(claims(second.trim())["exp"].as_u64() > claims(first.trim())["exp"].as_u64());
+    assert_eq!(me(second).await, 200, "and takes the renewed one");
     assert!(succeeded(&world.run(&["me"], &[]).await).contains("Channels: All Call"));
     // Entra ends the sign-in (expired, or revoked by an admin): the next command says what to do.
     let url = format!("{}/_emulator/refresh-tokens/expire", world.emulator.origin());
@@ -267,4 +272,27 @@ async fn the_printed_manifests_mobile_and_desktop_platform_signs_the_terminal_in
     config.native_client.device_code = true;
     let world = world_with(registered(&config), config).await;
     succeeded(&device_login(&world, "alice@contoso.example").await);
+}
+
+/// Each refresh gives a new refresh token, which is kept: the one from the login ends 90 days
+/// after it was issued, and the terminal goes on with the newer one (without keeping the
+/// rotated token, the second `token` failed).
+#[tokio::test]
+async fn the_rotated_refresh_token_is_kept_so_a_used_sign_in_lasts() {
+    let world = world_of(demo::directory()).await;
+    succeeded(&world.login(&[], &[]).await);
+    let day = 24 * 60 * 60;
+    world.now.fetch_add(80 * day, Ordering::SeqCst);
+    succeeded(&world.run(&["token"], &[]).await);
+    world.now.fetch_add(80 * day, Ordering::SeqCst);
+    succeeded(&world.run(&["token"], &[]).await);
+}
+
+#[tokio::test]
+async fn a_remote_api_must_be_https_and_a_profile_name_is_a_plain_name() {
+    let world = world_of(demo::directory()).await;
+    let clear = failed(&world.run(&["login", "--api", "http://channels.example.com"], &[]).await);
+    assert!(clear.contains("expected an https:// address (found http://channels.example.com)"), "{clear}");
+    let escape = failed(&world.run(&["--profile", "../elsewhere", "login", "--api", &world.api], &[]).await);
+    assert!(escape.contains("--profile: expected a name of letters, digits"), "{escape}");
 }

@@ -5,8 +5,9 @@
 //! `authorization_pending` until then. The registration must allow public client flows, or the
 //! token request fails with AADSTS7000218, as in Entra.
 //!
-//! The emulator's device sign-in asks for no multi-factor approval and no consent: the pages of
-//! `/authorize` do that for the flows that need them.
+//! The emulator's device sign-in refuses what the tenant's admin refuses at `/authorize` (a user
+//! not assigned, a Conditional Access block), but asks for no multi-factor approval and no
+//! consent: the pages of `/authorize` do that for the flows that need them.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
-use crate::authorize::requested_scopes;
+use crate::authorize::{access_refusal, requested_scopes};
 use crate::directory::{Tenant, User};
 use crate::error::AadError;
 use crate::grant::{Authorization, DeviceGrant, Resource, DEVICE_CODE_LIFETIME, DEVICE_POLL_INTERVAL};
@@ -135,6 +136,10 @@ pub async fn sign_in(State(emulator): State<Arc<Emulator>>, Form(form): Form<Dev
     let Some((tenant, user)) = picked else {
         return Html(picker(&grant.user_code, &app.display_name, &candidates)).into_response();
     };
+    // The tenant's admin decides as at `/authorize`: assignment, Conditional Access's block.
+    if let Some(refusal) = access_refusal(tenant, app, user) {
+        return refusal.into_page();
+    }
     let authorization = Authorization {
         tenant_id: tenant.id.clone(),
         client_id: grant.client_id.clone(),

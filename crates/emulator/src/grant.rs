@@ -250,11 +250,14 @@ impl Grants {
     }
 
     /// The device grant the user code `typed` names (any case, spaces and dashes ignored), if
-    /// it is live at `now`.
+    /// it is live at `now` and nobody has signed in with it yet (a code is used once).
     pub fn device_by_user_code(&self, typed: &str, now: u64) -> Option<DeviceGrant> {
         let typed: String = typed.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_uppercase();
         let devices = self.devices.lock().expect("device code store lock");
-        devices.values().find(|grant| grant.user_code == typed && !grant.expired(now)).cloned()
+        devices
+            .values()
+            .find(|grant| grant.user_code == typed && !grant.expired(now) && grant.approved.is_none())
+            .cloned()
     }
 
     /// Records that `authorization`'s user signed in for the device code of `user_code`.
@@ -294,7 +297,8 @@ impl Grants {
         Ok(devices.remove(device_code).expect("found above"))
     }
 
-    /// Ends the 24-hour life of every refresh token at `now`; returns how many there were.
+    /// Ends the life of every refresh token at `now` (a SPA's 24 hours, a native client's 90
+    /// days); returns how many there were.
     pub fn expire_refresh_tokens(&self, now: u64) -> usize {
         let mut tokens = self.refresh_tokens.lock().expect("refresh token store lock");
         tokens.values_mut().for_each(|grant| grant.expires_at = grant.expires_at.min(now));

@@ -41,9 +41,6 @@ pub struct TokenForm {
     device_code: Option<String>,
 }
 
-/// The device code flow's grant type (RFC 8628 §3.4).
-pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-
 /// The success body, as Entra sends it.
 #[derive(Debug, Serialize)]
 struct TokenBody {
@@ -92,7 +89,7 @@ pub async fn redeem(
         match form.grant_type.as_deref() {
             Some("authorization_code") => redemption.code(),
             Some("refresh_token") => redemption.refresh_token(),
-            Some(DEVICE_CODE_GRANT) => redemption.device_code(),
+            Some(channels_protocol::device::GRANT_TYPE) => redemption.device_code(),
             Some(other) => Err(AadError::new(
                 "unsupported_grant_type",
                 70003,

@@ -102,18 +102,19 @@ async fn native_refresh_tokens_live_ninety_days_from_their_last_use() {
     let code = code_for(&world, redirect_uri).await;
     let first = tokens(world.token(&redemption(&code, redirect_uri), None).await).await;
     let first = first["refresh_token"].as_str().unwrap().to_owned();
-    // Day 80: used, so a new 90 days start for the token it is exchanged for.
+    // Day 80: used, so the token it is exchanged for lives 90 days from now.
     world.now.fetch_add(80 * DAY, Ordering::SeqCst);
     let second = tokens(world.token(&refresh(&first), None).await).await;
     let second = second["refresh_token"].as_str().unwrap().to_owned();
-    // Day 160: the first was last used 80 days ago and is still alive; the second is too.
+    // Day 160: the second, issued at day 80, is alive; the first's 90 days ended at day 90.
     world.now.fetch_add(80 * DAY, Ordering::SeqCst);
     tokens(world.token(&refresh(&second), None).await).await;
-    // Day 260: the first, unused for 90 days and more (its own exchange renewed it to day 170),
-    // has expired; a browser may not redeem a native token either.
-    world.now.fetch_add(100 * DAY, Ordering::SeqCst);
     let expired = aadsts(world.token(&refresh(&first), None).await, 400, "invalid_grant", 700082).await;
     assert!(expired.error_description.contains("inactive for 90.00:00:00"), "{}", expired.error_description);
+    // Day 260: the second, unused for 100 days, has expired too; a browser may not redeem a
+    // native token either.
+    world.now.fetch_add(100 * DAY, Ordering::SeqCst);
+    aadsts(world.token(&refresh(&second), None).await, 400, "invalid_grant", 700082).await;
     let code = code_for(&world, redirect_uri).await;
     let fresh = tokens(world.token(&redemption(&code, redirect_uri), None).await).await;
     let form = refresh(fresh["refresh_token"].as_str().unwrap());
@@ -164,6 +165,9 @@ async fn the_device_code_flow_waits_for_its_user_then_issues_once() {
     aadsts(world.token(&poll(code), None).await, 400, "authorization_pending", 70016).await;
     let done = world.post_form(&page, &[("user_code", user_code), ("username", "alice@contoso.example")]).await;
     assert!(done.text().await.unwrap().contains("You may now close this window"));
+    // A code is used once: nobody else signs in with it afterwards.
+    let again = world.post_form(&page, &[("user_code", user_code), ("username", "bob@contoso.example")]).await;
+    assert!(again.text().await.unwrap().contains("That code didn&#39;t work"));
 
     let body = tokens(world.token(&poll(code), None).await).await;
     assert!(body["refresh_token"].is_string() && body["id_token"].is_string(), "{body}");
@@ -176,6 +180,28 @@ async fn the_device_code_flow_waits_for_its_user_then_issues_once() {
     let unused = device_code(&world).await;
     world.now.fetch_add(900, Ordering::SeqCst);
     aadsts(world.token(&poll(unused["device_code"].as_str().unwrap()), None).await, 400, "expired_token", 70020).await;
+}
+
+/// The device sign-in refuses what the tenant's admin refuses at `/authorize`.
+#[tokio::test]
+async fn the_device_sign_in_keeps_the_tenants_blocks() {
+    let mut directory = demo::directory();
+    directory.tenants[0].apps[0].public_client_flows = true;
+    directory.tenants[0].enterprise_apps[0].conditional_access_block = true;
+    let world = world_of(directory).await;
+    let device = device_code(&world).await;
+    let page = format!("{}/devicelogin", world.emulator.origin());
+    let form = [("user_code", device["user_code"].as_str().unwrap()), ("username", "alice@contoso.example")];
+    let blocked = world.post_form(&page, &form).await;
+    assert_eq!(blocked.status(), 400);
+    assert!(blocked.text().await.unwrap().contains("AADSTS53003"));
+    aadsts(
+        world.token(&poll(device["device_code"].as_str().unwrap()), None).await,
+        400,
+        "authorization_pending",
+        70016,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -152,6 +152,25 @@ pub fn start_with_claims(
     entropy: &LoginEntropy,
     now: u64,
 ) -> LoginStart {
+    build(config, redirect_uri, return_to, prompt, Some(claims), entropy, now)
+}
+
+/// The authorization request of a native client (RFC 8252) listening at `redirect_uri`: the
+/// code flow with PKCE, and no client capabilities (it answers no claims challenge).
+pub fn start_native(config: &RuntimeConfig, redirect_uri: &str, entropy: &LoginEntropy, now: u64) -> LoginStart {
+    let config = RuntimeConfig { implicit_flow: false, ..config.clone() };
+    build(&config, redirect_uri, ReturnPath::same_origin("/"), Prompt::Default, None, entropy, now)
+}
+
+fn build(
+    config: &RuntimeConfig,
+    redirect_uri: &str,
+    return_to: ReturnPath,
+    prompt: Prompt,
+    claims: Option<&str>,
+    entropy: &LoginEntropy,
+    now: u64,
+) -> LoginStart {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
     let verifier = (!config.implicit_flow).then(|| CodeVerifier::from_random_bytes(&entropy.verifier));
     let state = State::new(URL_SAFE_NO_PAD.encode(entropy.state));
@@ -173,7 +192,9 @@ pub fn start_with_claims(
     if let Some(verifier) = &verifier {
         query.append_pair("code_challenge", verifier.challenge().as_str()).append_pair("code_challenge_method", "S256");
     }
-    query.append_pair("claims", claims);
+    if let Some(claims) = claims {
+        query.append_pair("claims", claims);
+    }
     if let Some(domain) = &config.hints.domain_hint {
         query.append_pair("domain_hint", domain);
     }

@@ -59,20 +59,6 @@ impl Hints {
 }
 
 impl RuntimeConfig {
-    /// A plain code-flow sign-in to `tenant_id` with the registration `client_id`, asking for
-    /// `api_scope`: no hints, the global cloud (a native client's saved profile).
-    pub fn code_flow(authority: &str, tenant_id: &str, client_id: &str, api_scope: &str) -> Self {
-        Self {
-            authority: authority.to_owned(),
-            tenant_id: tenant_id.to_owned(),
-            client_id: client_id.to_owned(),
-            api_scope: api_scope.to_owned(),
-            hints: Hints::default(),
-            implicit_flow: false,
-            cloud: Cloud::default(),
-        }
-    }
-
     fn endpoint(&self, path: &str) -> String {
         format!("{}/{}/{path}", self.authority.trim_end_matches('/'), self.tenant_id)
     }

@@ -23,6 +23,7 @@ mod scopes;
 
 pub(crate) use consent::Consents;
 pub use endpoint::{show, sign_in, SignInForm};
+pub(crate) use policy::access_refusal;
 pub use request::AuthorizeParams;
 pub(crate) use scopes::requested_scopes;
 pub use scopes::OIDC_SCOPES_SUPPORTED;

@@ -7,7 +7,7 @@
 use super::consent::Consents;
 use super::request::{AuthorizeParams, Checked};
 use super::scopes::Requested;
-use crate::directory::{Directory, Tenant, User};
+use crate::directory::{AppRegistration, Directory, Tenant, User};
 use crate::error::AadError;
 
 /// How the user took part.
@@ -88,6 +88,26 @@ pub enum Decision<'r> {
     },
 }
 
+/// Whether the tenant's admin keeps `user` from `client` whatever the sign-in: not assigned
+/// when assignment is required (AADSTS50105), or blocked by Conditional Access (AADSTS53003).
+pub fn access_refusal(tenant: &Tenant, client: &AppRegistration, user: &User) -> Option<AadError> {
+    if !tenant.is_assigned(&client.app_id, user) {
+        return Some(AadError::new(
+            "access_denied",
+            50105,
+            format!("Your administrator has configured the application {} ('{}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.", client.display_name, client.app_id, user.upn),
+        ));
+    }
+    // Conditional Access, as the tenant's admin set it for this app.
+    tenant.enterprise_app(&client.app_id).conditional_access_block.then(|| {
+        AadError::new(
+            "access_denied",
+            53003,
+            "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+        )
+    })
+}
+
 /// What the tenant's policy decides for `user` signing in to the checked request's client.
 pub fn decide<'r>(
     directory: &Directory,
@@ -99,22 +119,10 @@ pub fn decide<'r>(
     interaction: Interaction<'_>,
 ) -> Decision<'r> {
     let client = checked.client;
-    if !tenant.is_assigned(&client.app_id, user) {
-        return interaction.refuse(AadError::new(
-            "access_denied",
-            50105,
-            format!("Your administrator has configured the application {} ('{}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.", client.display_name, client.app_id, user.upn),
-        ));
+    if let Some(refusal) = access_refusal(tenant, client, user) {
+        return interaction.refuse(refusal);
     }
-    // Conditional Access, as the tenant's admin set it for this app.
     let policy = tenant.enterprise_app(&client.app_id);
-    if policy.conditional_access_block {
-        return interaction.refuse(AadError::new(
-            "access_denied",
-            53003,
-            "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
-        ));
-    }
     // Authentication contexts asked for: those a policy protects with MFA need it; the others
     // are granted as they are (Entra adds an unprotected context to `acrs` too).
     let acrs = params.claims.as_deref().map(channels_protocol::step_up::requested_contexts).unwrap_or_default();
