@@ -6,6 +6,7 @@
 //! `channels_protocol`) and renews it → [`pages`] show each phase, built from [`components`] →
 //! the profile page calls the API. [`browser`] is the only module that touches the browser.
 
+pub mod api;
 pub mod auth;
 pub mod browser;
 pub mod components;
@@ -62,7 +63,12 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Organisation(spa: SpaConfig) -> impl IntoView {
     if spa.profiles.len() < 2 {
-        return view! { <Lifecycle config=spa.sign_in() /> }.into_any();
+        return view! {
+            <Lifecycle config=spa.sign_in()>
+                <pages::Page />
+            </Lifecycle>
+        }
+        .into_any();
     }
     let spa = StoredValue::new(spa);
     let remembered = browser::storage::remembered_profile();
@@ -78,7 +84,12 @@ fn Organisation(spa: SpaConfig) -> impl IntoView {
     (move || match chosen.get() {
         Some(name) => {
             let config = spa.with_value(|spa| spa.profile(&name)).expect("a chosen profile exists");
-            view! { <Lifecycle config chosen=Chosen { name, change } /> }.into_any()
+            view! {
+                <Lifecycle config chosen=Chosen { name, change }>
+                    <pages::Page />
+                </Lifecycle>
+            }
+            .into_any()
         }
         None => {
             let names = spa.with_value(|spa| spa.profiles.iter().map(|p| p.name.clone()).collect());

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use channels_protocol::authorize::Prompt;
+use channels_protocol::logout::FrontChannelLogout;
 use channels_protocol::wire::RuntimeConfig;
 use leptos::prelude::*;
 
 use crate::auth::session::Session;
-use crate::auth::{self, Explanation};
+use crate::auth::{self, Explanation, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
 use crate::browser::{self, storage};
-use crate::pages;
 use crate::routes::Router;
 
 /// Where the user is in the sign-in lifecycle.
@@ -58,14 +58,15 @@ pub struct SignIn {
 }
 
 /// Runs the sign-in lifecycle for one configuration (the tenant and app to sign in to);
-/// `chosen` is the organisation picked, when there is a choice.
+/// `chosen` is the organisation picked, when there is a choice. Its `children` (the pages)
+/// read it as context.
 #[component]
-pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>) -> impl IntoView {
+pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>, children: Children) -> impl IntoView {
     // Opened on `/sso` or `/logout`: what Entra sent is in the query.
     let router = expect_context::<Router>();
     let (path, query) = router.take_entry().unwrap_or_default();
     let sign_in = SignIn {
-        phase: RwSignal::new(pages::initial_phase(&path, &query)),
+        phase: RwSignal::new(initial_phase(&path, &query)),
         config: StoredValue::new(config),
         chosen: StoredValue::new(chosen),
         renewal: StoredValue::new(None),
@@ -85,7 +86,7 @@ pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>
             sign_in.phase.try_get_untracked(),
             Some(Phase::SignedIn(_) | Phase::Renewing | Phase::Interrupted(_))
         ) {
-            sign_in.phase.try_set(Phase::Ended(pages::signed_out_elsewhere(), Prompt::Default));
+            sign_in.phase.try_set(Phase::Ended(signed_out_elsewhere(), Prompt::Default));
         }
     });
     match sign_in.phase.get_untracked() {
@@ -104,7 +105,58 @@ pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>
         Phase::Renewing => sign_in.restore(),
         _ => {}
     }
-    view! { <pages::Page /> }
+    children()
+}
+
+/// Why the tab is signed out when the sign-out happened elsewhere.
+pub fn signed_out_elsewhere() -> Explanation {
+    Explanation {
+        message: "You were signed out, in another tab or at Microsoft. Sign in to continue.".to_owned(),
+        fix: None,
+        detail: None,
+    }
+}
+
+/// Why the tab is signed out when its stored session could not be read (`why`).
+fn session_unreadable(why: String) -> Explanation {
+    Explanation {
+        message: "This tab's stored session could not be read (saved by an earlier version of this app, or \
+                  damaged), so it cannot be restored. Sign in to continue."
+            .to_owned(),
+        fix: None,
+        detail: Some(why),
+    }
+}
+
+/// The phase at page load, at `path` with `query`: completing on `/sso` with a response,
+/// renewing when the tab has a stored session (the access token lives in memory only), else
+/// signed out. A bare `/sso` is the return from Entra's sign-out (the one redirect URI per host
+/// serves both). The front-channel logout URL ends the sessions of this origin's tabs that it
+/// names.
+pub fn initial_phase(path: &str, query: &str) -> Phase {
+    if path == FRONT_CHANNEL_LOGOUT_PATH {
+        match FrontChannelLogout::parse(query) {
+            Ok(request) => {
+                browser::broadcast_front_channel_logout(&request);
+                if browser::front_channel_logout_ends_this_tab(&request) {
+                    storage::clear();
+                    return Phase::Ended(signed_out_elsewhere(), Prompt::Default);
+                }
+            }
+            Err(why) => browser::ignored_front_channel_logout(&why),
+        }
+    }
+    if path == CALLBACK_PATH && !query.is_empty() {
+        return Phase::Completing;
+    }
+    match storage::load_session() {
+        Ok(Some(_)) => Phase::Renewing,
+        Ok(None) => Phase::SignedOut,
+        Err(why) => {
+            storage::clear();
+            Phase::Ended(session_unreadable(why), Prompt::Default)
+        }
+    }
 }
 
 impl SignIn {

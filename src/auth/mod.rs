@@ -5,6 +5,7 @@
 //! tab → [`sign_out`].
 
 pub mod session;
+pub mod token_endpoint;
 
 use channels_protocol::authorize::OIDC_SCOPES;
 use channels_protocol::authorize::{self, Account, Prompt, ReturnPath};
@@ -19,6 +20,7 @@ use channels_protocol::wire::RuntimeConfig;
 
 use crate::browser::{self, http, location, storage};
 use session::{Recovery, Session, StoredSession};
+use token_endpoint::{keys, redeem};
 
 /// The path Entra redirects back to; registered as a Single-page application redirect URI.
 pub const CALLBACK_PATH: &str = "/sso";
@@ -244,7 +246,7 @@ pub async fn complete(config: &RuntimeConfig, response: &str) -> Result<(Session
         (response, signed_in.nonce, signed_in.return_to, signed_in.account)
     } else {
         let redemption = callback::complete(pending, callback, &config.client_id, browser::now()).map_err(refused)?;
-        let tokens = http::redeem(&config.token_endpoint(), &redemption.form).await?;
+        let tokens = redeem(&config.token_endpoint(), &redemption.form).await?;
         (tokens, redemption.nonce, redemption.return_to, redemption.account)
     };
     let id_token = tokens.id_token.as_ref().ok_or(SignInError::MissingIdToken)?;
@@ -285,7 +287,7 @@ async fn check_signature(
 ) -> Result<(), SignInError> {
     let refused = SignInError::IdToken;
     let parts = signed_parts(id_token).map_err(refused)?;
-    let keys = http::keys(&config.keys_endpoint()).await.map_err(|why| refused(IdTokenError::KeysUnavailable(why)))?;
+    let keys = keys(&config.keys_endpoint()).await.map_err(|why| refused(IdTokenError::KeysUnavailable(why)))?;
     let key = signing_key(&keys, &parts.kid).map_err(refused)?;
     match browser::signature::verifies(key, &parts).await {
         Ok(true) => Ok(()),
@@ -318,7 +320,7 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
     };
     let scope = format!("{OIDC_SCOPES} {}", config.api_scope);
     let form = TokenRequestBody::refresh_token(&config.client_id, refresh_token, &scope);
-    match http::redeem(&config.token_endpoint(), &form).await {
+    match redeem(&config.token_endpoint(), &form).await {
         Ok(tokens) => {
             let session = Session::new(tokens, stored, browser::now());
             storage::save_session(&session.stored);

@@ -23,7 +23,7 @@ const UNSAVED_KEY: &str = "channels.unsaved";
 const PROFILE_KEY: &str = "channels.organisation";
 
 fn storage() -> web_sys::Storage {
-    super::window().session_storage().ok().flatten().expect("sessionStorage is available")
+    leptos::prelude::window().session_storage().ok().flatten().expect("sessionStorage is available")
 }
 
 fn put<T: Serialize>(key: &str, value: &T) {
@@ -117,7 +117,7 @@ pub fn last_silent_attempt() -> Option<u64> {
 }
 
 fn local() -> Option<web_sys::Storage> {
-    super::window().local_storage().ok().flatten()
+    leptos::prelude::window().local_storage().ok().flatten()
 }
 
 /// Remembers the organisation picked, for every tab and later visits.

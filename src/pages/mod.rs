@@ -9,64 +9,10 @@ pub use profile::Profile;
 pub use sign_in::SignInPage;
 
 use channels_protocol::authorize::Prompt;
-use channels_protocol::logout::FrontChannelLogout;
 use leptos::prelude::*;
 
-use crate::auth::{Explanation, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
-use crate::browser::{self, storage};
 use crate::components::{ErrorPanel, Status};
 use crate::lifecycle::{Phase, SignIn};
-
-/// Why the tab is signed out when the sign-out happened elsewhere.
-pub fn signed_out_elsewhere() -> Explanation {
-    Explanation {
-        message: "You were signed out, in another tab or at Microsoft. Sign in to continue.".to_owned(),
-        fix: None,
-        detail: None,
-    }
-}
-
-/// Why the tab is signed out when its stored session could not be read (`why`).
-fn session_unreadable(why: String) -> Explanation {
-    Explanation {
-        message: "This tab's stored session could not be read (saved by an earlier version of this app, or \
-                  damaged), so it cannot be restored. Sign in to continue."
-            .to_owned(),
-        fix: None,
-        detail: Some(why),
-    }
-}
-
-/// The phase at page load, at `path` with `query`: completing on `/sso` with a response,
-/// renewing when the tab has a stored session (the access token lives in memory only), else
-/// signed out. A bare `/sso` is the return from Entra's sign-out (the one redirect URI per host
-/// serves both). The front-channel logout URL ends the sessions of this origin's tabs that it
-/// names.
-pub fn initial_phase(path: &str, query: &str) -> Phase {
-    if path == FRONT_CHANNEL_LOGOUT_PATH {
-        match FrontChannelLogout::parse(query) {
-            Ok(request) => {
-                browser::broadcast_front_channel_logout(&request);
-                if browser::front_channel_logout_ends_this_tab(&request) {
-                    storage::clear();
-                    return Phase::Ended(signed_out_elsewhere(), Prompt::Default);
-                }
-            }
-            Err(why) => browser::ignored_front_channel_logout(&why),
-        }
-    }
-    if path == CALLBACK_PATH && !query.is_empty() {
-        return Phase::Completing;
-    }
-    match storage::load_session() {
-        Ok(Some(_)) => Phase::Renewing,
-        Ok(None) => Phase::SignedOut,
-        Err(why) => {
-            storage::clear();
-            Phase::Ended(session_unreadable(why), Prompt::Default)
-        }
-    }
-}
 
 /// The page of the lifecycle's phase.
 #[component]

@@ -7,9 +7,9 @@ use channels_protocol::jwt::{unverified_claims, Unreadable};
 use channels_protocol::wire::RuntimeConfig;
 use leptos::prelude::*;
 
+use crate::api::{self, ApiFailure, MyChannels, SaveFailure};
 use crate::auth::session::Session;
 use crate::auth::Explanation;
-use crate::browser::http::{self, ApiFailure, MyChannels, SaveFailure};
 use crate::browser::{self, storage};
 use crate::components::{ChannelList, CheckList, Diagnostics, ErrorPanel, NoticePanel, Status};
 use crate::lifecycle::SignIn;
@@ -162,7 +162,7 @@ fn DiagnosticsPanel(
 fn ask(verdict: RwSignal<ApiVerdict>, session: Arc<Session>, me: Option<MeAnswer>) {
     verdict.set(ApiVerdict { about: session.clone(), answer: None });
     leptos::task::spawn_local(async move {
-        let answer = http::me(&session.access_token).await;
+        let answer = api::me(&session.access_token).await;
         record(verdict, &session, &answer);
         if let Some(me) = me {
             me.try_set(Some(answer)); // the page may be gone (signed out meanwhile)
@@ -297,7 +297,7 @@ fn Preferences(
         state.set(Saving::Busy);
         let (session, account) = (session.get_untracked(), account.clone());
         leptos::task::spawn_local(async move {
-            let answer = http::save_profile(&session.access_token, &unsaved.preferences).await;
+            let answer = api::save_profile(&session.access_token, &unsaved.preferences).await;
             // The form may be gone by now (signed out meanwhile): nothing is kept or started for it.
             if state.try_get_untracked().is_none() {
                 return;
