@@ -28,7 +28,7 @@ use crate::lifecycle::{Chosen, Lifecycle};
 pub fn App() -> impl IntoView {
     // First of all: a page opened on `/sso` leaves it, and what Entra sent (a code, or the
     // implicit flow's tokens) leaves the address bar, before anything else runs.
-    provide_context(routes::Router::new());
+    provide_context(routes::AddressBar::new());
     // A signal and a task, not a LocalResource under Suspense: those cost 13.4 KB gzip here
     // (8.1 the resource, 5.3 the Suspense; docs/size.md), for one load and its "Try again".
     let config = RwSignal::new(None::<Result<SpaConfig, String>>);
@@ -46,7 +46,7 @@ pub fn App() -> impl IntoView {
         None => view! { <Status text="Loading…" /> }.into_any(),
         Some(Ok(spa)) => view! { <Organisation spa /> }.into_any(),
         Some(Err(message)) => {
-            let explanation = Explanation { message, fix: Some(config::FIX.to_owned()), detail: None };
+            let explanation = Explanation::new(message).with_fix(config::FIX.to_owned());
             view! { <ErrorPanel title="The app could not start" explanation retry=Some(load_again) /> }.into_any()
         }
     };

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use crate::auth::session::Session;
 use crate::auth::{self, Explanation, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
 use crate::browser::{self, storage};
-use crate::routes::Router;
+use crate::routes::AddressBar;
 
 /// Where the user is in the sign-in lifecycle.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub struct SignIn {
 #[component]
 pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>, children: Children) -> impl IntoView {
     // Opened on `/sso` or `/logout`: what Entra sent is in the query.
-    let router = expect_context::<Router>();
+    let router = expect_context::<AddressBar>();
     let (path, query) = router.take_entry().unwrap_or_default();
     let sign_in = SignIn {
         phase: RwSignal::new(initial_phase(&path, &query)),
@@ -110,22 +110,16 @@ pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>
 
 /// Why the tab is signed out when the sign-out happened elsewhere.
 pub fn signed_out_elsewhere() -> Explanation {
-    Explanation {
-        message: "You were signed out, in another tab or at Microsoft. Sign in to continue.".to_owned(),
-        fix: None,
-        detail: None,
-    }
+    Explanation::new("You were signed out, in another tab or at Microsoft. Sign in to continue.")
 }
 
 /// Why the tab is signed out when its stored session could not be read (`why`).
 fn session_unreadable(why: String) -> Explanation {
-    Explanation {
-        message: "This tab's stored session could not be read (saved by an earlier version of this app, or \
-                  damaged), so it cannot be restored. Sign in to continue."
-            .to_owned(),
-        fix: None,
-        detail: Some(why),
-    }
+    Explanation::new(
+        "This tab's stored session could not be read (saved by an earlier version of this app, or \
+                  damaged), so it cannot be restored. Sign in to continue.",
+    )
+    .with_detail(why)
 }
 
 /// The phase at page load, at `path` with `query`: completing on `/sso` with a response,
@@ -223,7 +217,7 @@ impl SignIn {
         // lifecycle itself may be gone (another organisation), hence `try_`.
         if matches!(phase.try_get_untracked(), None | Some(Phase::Ended(..))) {
             storage::clear();
-            browser::note("a sign-in or renewal that finished after the session ended was dropped, unsaved");
+            browser::log_to_console("a sign-in or renewal that finished after the session ended was dropped, unsaved");
             return;
         }
         // A background renewal that could not reach Entra: while the page's token still works,

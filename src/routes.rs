@@ -19,16 +19,16 @@ use crate::browser::location;
 pub const DIAGNOSTICS_PATH: &str = "/diagnostics";
 
 /// The address bar's path as a signal, given to the app by context: pages read it, and
-/// change it only through [`Router::replace`].
+/// change it only through [`AddressBar::replace`].
 #[derive(Clone, Copy)]
-pub struct Router {
+pub struct AddressBar {
     path: RwSignal<String>,
     /// The return path from Entra the page was opened on, with its query, until the lifecycle
     /// takes it.
     entry: StoredValue<Option<(String, String)>>,
 }
 
-impl Router {
+impl AddressBar {
     /// Follows the page's address from now on. A page opened on one of Entra's return paths
     /// leaves it at once, before anything loads: the code and state (the implicit flow's
     /// tokens in the fragment, the logout's sid) leave the address bar and the history, and are
@@ -66,7 +66,7 @@ impl Router {
     }
 }
 
-impl Default for Router {
+impl Default for AddressBar {
     fn default() -> Self {
         Self::new()
     }

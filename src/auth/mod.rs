@@ -20,7 +20,7 @@ use channels_protocol::wire::RuntimeConfig;
 
 use crate::browser::{self, http, location, storage};
 use session::{Recovery, Session, StoredSession};
-use token_endpoint::{keys, redeem};
+use token_endpoint::{keys, redeem, TokenEndpointError};
 
 /// The path Entra redirects back to; registered as a Single-page application redirect URI.
 pub const CALLBACK_PATH: &str = "/sso";
@@ -85,6 +85,44 @@ pub struct Explanation {
     pub detail: Option<String>,
 }
 
+impl From<TokenEndpointError> for SignInError {
+    fn from(error: TokenEndpointError) -> Self {
+        match error {
+            TokenEndpointError::TimedOut => Self::TokenEndpointTimedOut,
+            TokenEndpointError::Unreachable => Self::TokenEndpointUnreachable,
+            TokenEndpointError::Network(what) => Self::Network(what),
+            TokenEndpointError::Provider(error) => Self::Provider(error),
+        }
+    }
+}
+
+impl Explanation {
+    /// What happened, with nothing to fix and no detail.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), fix: None, detail: None }
+    }
+
+    /// With how to fix it.
+    pub fn with_fix(self, fix: impl Into<String>) -> Self {
+        Self { fix: Some(fix.into()), ..self }
+    }
+
+    /// With how to fix it, when someone can.
+    pub fn with_optional_fix(self, fix: Option<String>) -> Self {
+        Self { fix, ..self }
+    }
+
+    /// With Entra's own words and code.
+    pub fn with_detail(self, detail: impl Into<String>) -> Self {
+        Self { detail: Some(detail.into()), ..self }
+    }
+
+    /// With Entra's own words and code, when there are some.
+    pub fn with_optional_detail(self, detail: Option<String>) -> Self {
+        Self { detail, ..self }
+    }
+}
+
 impl SignInError {
     /// How "Try again" (or "Sign in") signs in: with the account picker after the wrong account
     /// came back, since Entra's session would otherwise sign that account in again; for the
@@ -101,90 +139,66 @@ impl SignInError {
     pub fn explain(&self) -> Explanation {
         match self {
             Self::Provider(error) | Self::Callback(CallbackError::Provider(error)) => match error.known() {
-                Some(known) => Explanation {
-                    message: known.meaning.to_owned(),
-                    fix: Some(known.fix.to_owned()),
-                    detail: Some(error.description.clone()),
-                },
-                None => Explanation {
-                    message: "Microsoft Entra refused the sign-in.".to_owned(),
-                    fix: None,
-                    detail: Some(format!("{}: {}", error.error, error.description)),
-                },
+                Some(known) => Explanation::new(known.meaning.to_owned())
+                    .with_fix(known.fix.to_owned())
+                    .with_detail(error.description.clone()),
+                None => Explanation::new("Microsoft Entra refused the sign-in.")
+                    .with_detail(format!("{}: {}", error.error, error.description)),
             },
-            Self::Callback(error) => Explanation { message: error.to_string(), fix: None, detail: None },
+            Self::Callback(error) => Explanation::new(error.to_string()),
             Self::IdToken(error) => {
-                Explanation { message: error.to_string(), fix: error.fix().map(str::to_owned), detail: None }
+                Explanation::new(error.to_string()).with_optional_fix(error.fix().map(str::to_owned))
             }
-            Self::MissingIdToken => Explanation {
-                message: "Entra returned no ID token although the sign-in asked for one (scope openid).".to_owned(),
-                fix: None,
-                detail: None,
-            },
-            Self::TokenEndpointUnreachable => Explanation {
-                message: "The browser could not reach Entra's token endpoint, or was not allowed to.".to_owned(),
-                fix: Some(
+            Self::MissingIdToken => {
+                Explanation::new("Entra returned no ID token although the sign-in asked for one (scope openid).")
+            }
+            Self::TokenEndpointUnreachable => {
+                Explanation::new("The browser could not reach Entra's token endpoint, or was not allowed to.").with_fix(
                     "Admin: App registrations → this app → Authentication → register this site's /sso URI under \
-                     Single-page application (not Web), so Entra allows the browser to redeem codes."
-                        .to_owned(),
-                ),
-                detail: None,
-            },
-            Self::SessionEnded { answer, implicit: false, .. } => Explanation {
-                message: "Your sign-in has ended. Microsoft Entra keeps a browser app signed in for at most 24 \
-                          hours, and it could not sign you in again without asking. Sign in to continue."
-                    .to_owned(),
-                fix: None,
-                detail: answer.as_ref().map(|error| error.description.clone()),
-            },
-            Self::SessionEnded { answer, implicit: true, .. } => Explanation {
-                message: format!(
-                    "Your sign-in has ended. Your organisation uses the implicit flow, whose token lives in this \
+                     Single-page application (not Web), so Entra allows the browser to redeem codes.",
+                )
+            }
+            Self::SessionEnded { answer, implicit: false, .. } => Explanation::new(
+                "Your sign-in has ended. Microsoft Entra keeps a browser app signed in for at most 24 \
+                          hours, and it could not sign you in again without asking. Sign in to continue.",
+            )
+            .with_optional_detail(answer.as_ref().map(|error| error.description.clone())),
+            Self::SessionEnded { answer, implicit: true, .. } => Explanation::new(format!(
+                "Your sign-in has ended. Your organisation uses the implicit flow, whose token lives in this \
                      page only and is renewed by signing in again without asking; Microsoft Entra could not do \
                      that now{}. Sign in to continue.",
-                    if answer.is_some() {
-                        ""
-                    } else {
-                        " (it was last tried less than 10 minutes ago, or this tab does not know which account to renew)"
-                    }
-                ),
-                fix: None,
-                detail: answer.as_ref().map(|error| error.description.clone()),
-            },
-            Self::LeftForEntra => {
-                Explanation {
-                    message: "Signing you in again at Microsoft Entra…".to_owned(), fix: None, detail: None
+                if answer.is_some() {
+                    ""
+                } else {
+                    " (it was last tried less than 10 minutes ago, or this tab does not know which account to renew)"
                 }
-            }
-            Self::TokenEndpointTimedOut => Explanation {
-                message: format!(
-                    "Entra's token endpoint did not answer within {} seconds.",
-                    http::ANSWER_WITHIN_SECONDS
-                ),
-                fix: Some(ENTRA_OUT_OF_REACH_FIX.to_owned()),
-                detail: None,
-            },
+            ))
+            .with_optional_detail(answer.as_ref().map(|error| error.description.clone())),
+            Self::LeftForEntra => Explanation::new("Signing you in again at Microsoft Entra…"),
+            Self::TokenEndpointTimedOut => Explanation::new(format!(
+                "Entra's token endpoint did not answer within {} seconds.",
+                http::ANSWER_WITHIN_SECONDS
+            ))
+            .with_fix(ENTRA_OUT_OF_REACH_FIX.to_owned()),
             Self::RenewalInterrupted(error) => {
                 let found = error.explain();
-                Explanation {
-                    message: "Expected Entra to renew your session; found: ".to_owned()
+                Explanation::new(
+                    "Expected Entra to renew your session; found: ".to_owned()
                         + &found.message
                         + " Your session is kept: try again when Entra can be reached.",
-                    fix: Some(ENTRA_OUT_OF_REACH_FIX.to_owned()),
-                    detail: found.detail,
-                }
+                )
+                .with_fix(ENTRA_OUT_OF_REACH_FIX.to_owned())
+                .with_optional_detail(found.detail)
             }
-            Self::Network(what) => Explanation {
-                message: "The sign-in could not be completed because of a network error.".to_owned(),
-                fix: None,
-                detail: Some(what.clone()),
-            },
+            Self::Network(what) => Explanation::new("The sign-in could not be completed because of a network error.")
+                .with_detail(what.clone()),
         }
     }
 }
 
-/// Where this page is, as a path to come back to after signing in.
-fn here() -> (String, ReturnPath) {
+/// The redirect URI of this origin, and where this page is, as a path to come back to after
+/// signing in.
+fn redirect_and_return_path() -> (String, ReturnPath) {
     let redirect_uri = format!("{}{CALLBACK_PATH}", location::origin());
     let here = location::path_and_query();
     let special = here.starts_with(CALLBACK_PATH) || here.starts_with(FRONT_CHANNEL_LOGOUT_PATH);
@@ -201,7 +215,7 @@ pub fn begin(config: &RuntimeConfig, prompt: Prompt) {
 /// Starts a sign-in with a `claims` request: the client capabilities, and what an API's claims
 /// challenge asked for (a step-up).
 pub fn begin_with_claims(config: &RuntimeConfig, prompt: Prompt, claims: &str) {
-    let (redirect_uri, return_to) = here();
+    let (redirect_uri, return_to) = redirect_and_return_path();
     let now = browser::now();
     if matches!(prompt, Prompt::None(_)) {
         storage::note_silent_attempt(now);
@@ -320,7 +334,7 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
     };
     let scope = format!("{OIDC_SCOPES} {}", config.api_scope);
     let form = TokenRequestBody::refresh_token(&config.client_id, refresh_token, &scope);
-    match redeem(&config.token_endpoint(), &form).await {
+    match redeem(&config.token_endpoint(), &form).await.map_err(SignInError::from) {
         Ok(tokens) => {
             let session = Session::new(tokens, stored, browser::now());
             storage::save_session(&session.stored);

@@ -5,24 +5,37 @@ use channels_protocol::provider_error::ProviderError;
 use channels_protocol::token::{Jwks, TokenErrorBody, TokenRequestBody, TokenResponse};
 use gloo_net::http::Request;
 
-use super::SignInError;
 use crate::browser::http::exchange;
 
-/// Redeems a code at Entra's token endpoint: a cross-origin POST with no secret.
-pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<TokenResponse, SignInError> {
+/// Why a token request has no tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenEndpointError {
+    /// No answer within [`crate::browser::http::ANSWER_WITHIN_SECONDS`].
+    TimedOut,
+    /// The browser could not reach it, or was not allowed to (a refused cross-origin request
+    /// and an unreachable host fail alike, and have one fix).
+    Unreachable,
+    /// An answer that is not Entra's, in words.
+    Network(String),
+    /// Entra refused.
+    Provider(ProviderError),
+}
+
+/// Redeems a code (or a refresh token) at Entra's token endpoint: a cross-origin POST with no
+/// secret.
+pub async fn redeem(token_endpoint: &str, body: &TokenRequestBody) -> Result<TokenResponse, TokenEndpointError> {
     let request = Request::post(token_endpoint).header("Content-Type", "application/x-www-form-urlencoded");
     let answer = exchange(request, Some(body.as_str())).await.map_err(|why| match why.status {
-        _ if why.timed_out() => SignInError::TokenEndpointTimedOut,
-        // A refused cross-origin request and an unreachable host fail alike, and have one fix.
-        None => SignInError::TokenEndpointUnreachable,
-        Some(_) => SignInError::Network("the token endpoint sent ".to_owned() + &why.reason()),
+        _ if why.timed_out() => TokenEndpointError::TimedOut,
+        None => TokenEndpointError::Unreachable,
+        Some(_) => TokenEndpointError::Network("the token endpoint sent ".to_owned() + &why.reason()),
     })?;
     if answer.ok() {
-        return answer.json().map_err(|e| SignInError::Network(format!("unexpected token response: {e}")));
+        return answer.json().map_err(|e| TokenEndpointError::Network(format!("unexpected token response: {e}")));
     }
     match answer.json::<TokenErrorBody>() {
-        Ok(body) => Err(SignInError::Provider(ProviderError::from(body))),
-        Err(_) => Err(SignInError::Network(format!("token endpoint answered {}", answer.status))),
+        Ok(body) => Err(TokenEndpointError::Provider(ProviderError::from(body))),
+        Err(_) => Err(TokenEndpointError::Network(format!("token endpoint answered {}", answer.status))),
     }
 }
 

@@ -12,13 +12,13 @@ use web_sys::AbortSignal;
 pub const ANSWER_WITHIN_SECONDS: u32 = 15;
 
 /// A whole answer: its status, its body, and its `WWW-Authenticate` challenge, if any.
-pub(crate) struct Answer {
+pub(crate) struct WholeResponse {
     pub(crate) status: u16,
     pub(crate) body: String,
     pub(crate) challenge: Option<String>,
 }
 
-impl Answer {
+impl WholeResponse {
     pub(crate) fn ok(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -56,7 +56,7 @@ impl Unanswered {
 
 /// Sends `request` (with `body`, if any) and reads its whole answer. The browser aborts it when
 /// that takes longer than [`ANSWER_WITHIN_SECONDS`], also when the body stalls after the headers.
-pub(crate) async fn exchange(request: RequestBuilder, body: Option<&str>) -> Result<Answer, Unanswered> {
+pub(crate) async fn exchange(request: RequestBuilder, body: Option<&str>) -> Result<WholeResponse, Unanswered> {
     let unsent = |error| Unanswered { status: None, error };
     let request = request.abort_signal(Some(&AbortSignal::timeout_with_u32(ANSWER_WITHIN_SECONDS * 1000)));
     let request = match body {
@@ -68,7 +68,7 @@ pub(crate) async fn exchange(request: RequestBuilder, body: Option<&str>) -> Res
     let status = response.status();
     let challenge = response.headers().get("www-authenticate");
     let body = response.text().await.map_err(|error| Unanswered { status: Some(status), error })?;
-    Ok(Answer { status, body, challenge })
+    Ok(WholeResponse { status, body, challenge })
 }
 
 /// `GET /config.json` from the server that served the SPA.

@@ -72,11 +72,11 @@ pub fn front_channel_logout_ends_this_tab(request: &FrontChannelLogout) -> bool 
 
 /// Says in the console that a front-channel logout was ignored, and why.
 pub fn ignored_front_channel_logout(why: &str) {
-    note(&format!("front-channel logout ignored: {why}"));
+    log_to_console(&format!("front-channel logout ignored: {why}"));
 }
 
 /// A line in the console about something the app decided without showing it.
-pub fn note(what: &str) {
+pub fn log_to_console(what: &str) {
     web_sys::console::info_1(&format!("Channels: {what}").into());
 }
 

@@ -11,24 +11,24 @@ use wasm_bindgen_futures::JsFuture;
 /// RSASSA-PKCS1-v1_5 with SHA-256: RS256 (RFC 7518 §3.3).
 const RS256: &str = "RSASSA-PKCS1-v1_5";
 
-fn said(error: JsValue) -> String {
+fn js_error_text(error: JsValue) -> String {
     error.as_string().or_else(|| js_sys::JSON::stringify(&error).ok().map(String::from)).unwrap_or_default()
 }
 
 /// Whether `parts` carry a valid RS256 signature by `key`; `Err` when Web Crypto cannot say
 /// (a key it does not accept, no Web Crypto at all).
 pub async fn verifies(key: &Jwk, parts: &SignedParts<'_>) -> Result<bool, String> {
-    let subtle = super::window().crypto().map_err(said)?.subtle();
+    let subtle = super::window().crypto().map_err(js_error_text)?.subtle();
     // The key as the JWKS published it (`kty`, `kid`, `n`, `e`); Web Crypto reads it as is.
-    let jwk = js_sys::JSON::parse(&serde_json::to_string(key).map_err(|e| e.to_string())?).map_err(said)?;
-    let algorithm = js_sys::JSON::parse(&format!(r#"{{"name":"{RS256}","hash":"SHA-256"}}"#)).map_err(said)?;
+    let jwk = js_sys::JSON::parse(&serde_json::to_string(key).map_err(|e| e.to_string())?).map_err(js_error_text)?;
+    let algorithm = js_sys::JSON::parse(&format!(r#"{{"name":"{RS256}","hash":"SHA-256"}}"#)).map_err(js_error_text)?;
     let usages = js_sys::Array::of1(&"verify".into());
     let imported = subtle
         .import_key_with_object("jwk", jwk.unchecked_ref(), algorithm.unchecked_ref(), false, &usages)
-        .map_err(said)?;
-    let key: web_sys::CryptoKey = JsFuture::from(imported).await.map_err(said)?.unchecked_into();
+        .map_err(js_error_text)?;
+    let key: web_sys::CryptoKey = JsFuture::from(imported).await.map_err(js_error_text)?.unchecked_into();
     let verified = subtle
         .verify_with_str_and_u8_array_and_u8_array(RS256, &key, &parts.signature, parts.signing_input.as_bytes())
-        .map_err(said)?;
-    Ok(JsFuture::from(verified).await.map_err(said)?.as_bool() == Some(true))
+        .map_err(js_error_text)?;
+    Ok(JsFuture::from(verified).await.map_err(js_error_text)?.as_bool() == Some(true))
 }

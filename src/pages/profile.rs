@@ -13,7 +13,7 @@ use crate::auth::Explanation;
 use crate::browser::{self, storage};
 use crate::components::{ChannelList, CheckList, Diagnostics, ErrorPanel, NoticePanel, Status};
 use crate::lifecycle::SignIn;
-use crate::routes::{Router, DIAGNOSTICS_PATH};
+use crate::routes::{AddressBar, DIAGNOSTICS_PATH};
 
 /// What to check when the API does not answer as itself.
 const API_UNREACHABLE_FIX: &str = "Admin: check that channels-api is running and that this site's web server forwards \
@@ -42,7 +42,7 @@ pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()
         }
     });
     // The diagnostics have their own address, so a link (or a sign-in started there) opens them.
-    let router = expect_context::<Router>();
+    let router = expect_context::<AddressBar>();
     let shown = Memo::new(move |_| router.path() == DIAGNOSTICS_PATH);
     let toggle = move |_| router.replace(if shown.get_untracked() { "/" } else { DIAGNOSTICS_PATH });
     let for_preferences = session.clone();
@@ -61,11 +61,8 @@ pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()
         }
         Some(Err(ApiFailure::Refused(error))) => view! { <Refusal message=error.message fix=error.fix /> }.into_any(),
         Some(Err(ApiFailure::Unreachable(what))) => {
-            let explanation = Explanation {
-                message: format!("Expected the API's answer to GET /api/me; found {what}."),
-                fix: Some(API_UNREACHABLE_FIX.to_owned()),
-                detail: None,
-            };
+            let explanation = Explanation::new(format!("Expected the API's answer to GET /api/me; found {what}."))
+                .with_fix(API_UNREACHABLE_FIX.to_owned());
             view! { <ErrorPanel title="Your channels could not be loaded" explanation retry=Some(ask_again) /> }
                 .into_any()
         }
@@ -192,7 +189,7 @@ fn examine(session: &Session, config: &RuntimeConfig, api: Option<Result<(), Str
 /// The API's refusal, explained; a 401 offers a fresh sign-in.
 #[component]
 fn Refusal(message: String, fix: Option<String>, #[prop(default = None)] retry: Option<Callback<()>>) -> impl IntoView {
-    let explanation = Explanation { message, fix, detail: None };
+    let explanation = Explanation::new(message).with_optional_fix(fix);
     view! { <ErrorPanel title="The API refused your sign-in" explanation retry /> }
 }
 
@@ -320,28 +317,26 @@ fn Preferences(
                 }
                 Err(SaveFailure::StepUp(claims)) => {
                     let contexts = channels_protocol::step_up::requested_contexts(&claims).join(", ");
-                    Saving::Failed(Explanation {
-                        message: format!(
+                    Saving::Failed(
+                        Explanation::new(format!(
                             "You signed in again, but the API still asks for a stronger sign-in (authentication \
                              context {contexts}) to save your preferences, so they were not saved and the sign-in \
                              is not repeated."
-                        ),
-                        fix: Some(format!(
+                        ))
+                        .with_fix(format!(
                             "Admin: check that Entra adds {contexts} to the access token's acrs: a Conditional \
                              Access policy that targets the authentication context {contexts}, and the client's \
                              claims request reaching Entra."
                         )),
-                        detail: None,
-                    })
+                    )
                 }
                 Err(SaveFailure::Refused(error)) => {
-                    Saving::Failed(Explanation { message: error.message, fix: error.fix, detail: None })
+                    Saving::Failed(Explanation::new(error.message).with_optional_fix(error.fix))
                 }
-                Err(SaveFailure::Unreachable(what)) => Saving::Failed(Explanation {
-                    message: format!("Expected the API's answer to PUT /api/me/profile; found {what}."),
-                    fix: Some(API_UNREACHABLE_FIX.to_owned()),
-                    detail: None,
-                }),
+                Err(SaveFailure::Unreachable(what)) => Saving::Failed(
+                    Explanation::new(format!("Expected the API's answer to PUT /api/me/profile; found {what}."))
+                        .with_fix(API_UNREACHABLE_FIX.to_owned()),
+                ),
             };
             state.try_set(outcome);
         });
