@@ -267,6 +267,7 @@ impl SignIn {
             let current = matches!(sign_in.phase.try_get_untracked(),
                 Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now.get_untracked(), &session));
             let Some(config) = sign_in.config.try_get_value().filter(|_| current) else { return };
+            // A task, as the restore's: the renewal's outcome is the next phase.
             leptos::task::spawn_local(async move { sign_in.settle(auth::renew(&config, &session.stored).await) });
         };
         // Browsers hold a timer's delay in 32 signed bits (about 24.8 days); a longer one would

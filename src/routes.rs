@@ -2,17 +2,17 @@
 //! app (178.4 KB against 149.7 KB without it, docs/size.md), over the 15 KB the design allows
 //! it. The paths:
 //!
-//! - `/sso` ([`CALLBACK_PATH`]): Entra's redirect back, with a code after a sign-in (tokens in
+//! - `/sso` ([`crate::auth::CALLBACK_PATH`]): Entra's redirect back, with a code after a sign-in (tokens in
 //!   the fragment in the implicit flow), bare after a sign-out. The address bar leaves it at
 //!   once; the lifecycle is given its query, or the fragment.
-//! - `/logout` ([`FRONT_CHANNEL_LOGOUT_PATH`]): the front-channel logout; the same.
+//! - `/logout` ([`crate::auth::FRONT_CHANNEL_LOGOUT_PATH`]): the front-channel logout; the same.
 //! - `/diagnostics` ([`DIAGNOSTICS_PATH`]): the signed-in page with its diagnostics open.
 //! - anything else (`/`, a deep link): the page of the lifecycle's phase. A sign-in started on a
 //!   deep link comes back to it.
 
 use leptos::prelude::*;
 
-pub use crate::auth::{CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
+use crate::auth::{CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
 use crate::browser::location;
 
 /// The diagnostics' own path.

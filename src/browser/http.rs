@@ -1,4 +1,4 @@
-//! The network, plainly: one request and its whole answer, within a deadline ([`exchange`]),
+//! The network, plainly: one request and its whole answer, within a deadline (`exchange`),
 //! and the runtime configuration. The token endpoint ([`crate::auth::token_endpoint`]) and the
 //! API ([`crate::api`]) are read over it.
 
