@@ -467,6 +467,29 @@ mod tests {
         })
     }
 
+    /// The device code flow's ID token has no nonce, and is checked for everything else: its
+    /// issuer and tenant, audience and expiry.
+    #[test]
+    fn a_device_sign_ins_id_token_is_checked_without_a_nonce() {
+        let no_nonce = |aud: &str, exp: u64| {
+            let mut claims = claims("", aud, exp);
+            claims.as_object_mut().unwrap().remove("nonce");
+            id_token(claims)
+        };
+        let checked = check_device_id_token(no_nonce("c", 1_000), &config(TENANT), 900).unwrap();
+        assert_eq!(checked.preferred_username.as_deref(), Some("alice@contoso.example"));
+        let other_app = check_device_id_token(no_nonce("someone-else", 1_000), &config(TENANT), 900);
+        assert!(matches!(other_app, Err(IdTokenError::Audience { .. })), "{other_app:?}");
+        let expired = check_device_id_token(no_nonce("c", 1_000), &config(TENANT), 1_000 + ID_TOKEN_LEEWAY + 1);
+        assert!(matches!(expired, Err(IdTokenError::Expired { .. })), "{expired:?}");
+        let other_tenant = "0000aaaa-0000-4000-8000-000000000000";
+        let elsewhere = check_device_id_token(no_nonce("c", 1_000), &config(other_tenant), 900);
+        assert!(matches!(elsewhere, Err(IdTokenError::Tenant { .. })), "{elsewhere:?}");
+        // The code flow's check still wants its nonce.
+        let nonce = Nonce::new("n1".to_owned());
+        assert!(matches!(check_id_token(no_nonce("c", 1_000), &config(TENANT), &nonce, 900), Err(IdTokenError::Nonce)));
+    }
+
     #[test]
     fn each_refusal_of_an_id_token_says_what_was_expected_and_found() {
         let said = |error: IdTokenError| error.to_string();
