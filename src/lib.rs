@@ -29,17 +29,13 @@ pub fn App() -> impl IntoView {
     // First of all: a page opened on `/sso` leaves it, and what Entra sent (a code, or the
     // implicit flow's tokens) leaves the address bar, before anything else runs.
     provide_context(routes::AddressBar::new());
-    // A signal and a task, not a LocalResource under Suspense: those cost 13.4 KB gzip here
-    // (8.1 the resource, 5.3 the Suspense; docs/size.md), for one load and its "Try again".
-    let config = RwSignal::new(None::<Result<SpaConfig, String>>);
-    let load = move || leptos::task::spawn_local(async move { config.set(Some(config::load().await)) });
-    load();
+    let config = LocalResource::new(config::load);
     // "Try again" reloads it; the panel gives way to "Loading…" at once, and a second click
     // while it loads loads nothing more.
     let load_again = Callback::new(move |()| {
         if config.get_untracked().is_some() {
             config.set(None);
-            load();
+            config.refetch();
         }
     });
     let content = move || match config.get() {

@@ -1,6 +1,7 @@
 //! One page per phase of the lifecycle.
 
 mod organisation;
+mod preferences;
 mod profile;
 mod sign_in;
 
