@@ -1,6 +1,6 @@
 //! The sign-in lifecycle of one organisation: where the user is ([`Phase`]) and what moves them
 //! on (signing in, completing on `/sso`, renewing before the access token expires, signing
-//! out, a sign-out elsewhere). Its pages read it as context ([`SignIn`]).
+//! out, a sign-out elsewhere). Its pages read it as context ([`LifecycleState`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use channels_protocol::wire::RuntimeConfig;
 use leptos::prelude::*;
 
 use crate::auth::session::Session;
-use crate::auth::{self, Explanation, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
+use crate::auth::{self, Explanation, Outcome, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
 use crate::browser::{self, storage};
 use crate::routes::AddressBar;
 
@@ -48,7 +48,7 @@ pub struct Chosen {
 
 /// The lifecycle's state and actions, given to its pages by context.
 #[derive(Clone, Copy)]
-pub struct SignIn {
+pub struct LifecycleState {
     /// Where the user is.
     pub phase: RwSignal<Phase>,
     config: StoredValue<RuntimeConfig>,
@@ -65,15 +65,15 @@ pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>
     // Opened on `/sso` or `/logout`: what Entra sent is in the query.
     let router = expect_context::<AddressBar>();
     let (path, query) = router.take_entry().unwrap_or_default();
-    let sign_in = SignIn {
+    let lifecycle = LifecycleState {
         phase: RwSignal::new(initial_phase(&path, &query)),
         config: StoredValue::new(config),
         chosen: StoredValue::new(chosen),
         renewal: StoredValue::new(None),
     };
-    provide_context(sign_in);
+    provide_context(lifecycle);
     on_cleanup(move || {
-        if let Some(Some(timer)) = sign_in.renewal.try_get_value() {
+        if let Some(Some(timer)) = lifecycle.renewal.try_get_value() {
             timer.clear();
         }
     });
@@ -83,26 +83,26 @@ pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>
     browser::on_sign_out(move || {
         storage::clear();
         if matches!(
-            sign_in.phase.try_get_untracked(),
+            lifecycle.phase.try_get_untracked(),
             Some(Phase::SignedIn(_) | Phase::Renewing | Phase::Interrupted(_))
         ) {
-            sign_in.phase.try_set(Phase::Ended(signed_out_elsewhere(), Prompt::Default));
+            lifecycle.phase.try_set(Phase::Ended(signed_out_elsewhere(), Prompt::Default));
         }
     });
-    match sign_in.phase.get_untracked() {
+    match lifecycle.phase.get_untracked() {
         Phase::Completing => {
             // A task rather than a resource: its outcome moves the lifecycle, and renewals later
             // replace it in the same signal.
             leptos::task::spawn_local(async move {
-                let Some(config) = sign_in.config.try_get_value() else { return };
+                let Some(config) = lifecycle.config.try_get_value() else { return };
                 let outcome = auth::complete(&config, &query).await;
                 if let Ok((_, return_to)) = &outcome {
                     router.replace(return_to.as_str());
                 }
-                sign_in.settle(outcome.map(|(session, _)| session));
+                lifecycle.settle(outcome.map(|(session, _)| Outcome::SignedIn(session)));
             });
         }
-        Phase::Renewing => sign_in.restore(),
+        Phase::Renewing => lifecycle.restore(),
         _ => {}
     }
     children()
@@ -153,7 +153,7 @@ pub fn initial_phase(path: &str, query: &str) -> Phase {
     }
 }
 
-impl SignIn {
+impl LifecycleState {
     /// The registration this lifecycle signs in to.
     pub fn config(&self) -> RuntimeConfig {
         self.config.get_value()
@@ -192,26 +192,26 @@ impl SignIn {
 
     /// Renews the stored session: at a reload, and again after an interrupted renewal.
     pub fn restore(&self) {
-        let sign_in = *self;
+        let lifecycle = *self;
         self.phase.set(Phase::Renewing);
         // A task, as the completion's: its outcome is a phase, not a value a view reads.
         leptos::task::spawn_local(async move {
             // A session belongs to the registration that issued it: after a change of
             // organisation (in another tab) it is dropped, not renewed at the wrong tenant.
-            let Some(config) = sign_in.config.try_get_value() else { return }; // this lifecycle is gone
+            let Some(config) = lifecycle.config.try_get_value() else { return }; // this lifecycle is gone
             let stored = storage::load_session().ok().flatten();
             match stored.filter(|stored| stored.client_id == config.client_id) {
-                Some(stored) => sign_in.settle(auth::renew(&config, &stored).await),
+                Some(stored) => lifecycle.settle(auth::renew(&config, &stored).await),
                 None => {
                     storage::clear();
-                    sign_in.phase.set(Phase::SignedOut)
+                    lifecycle.phase.set(Phase::SignedOut)
                 }
             }
         });
     }
 
     /// Shows the outcome of a sign-in or a renewal, and schedules the next renewal.
-    fn settle(&self, outcome: Result<Session, auth::SignInError>) {
+    fn settle(&self, outcome: Result<Outcome, auth::SignInError>) {
         let phase = self.phase;
         // A sign-out elsewhere while this renewal ran wins: its result is dropped, unsaved. The
         // lifecycle itself may be gone (another organisation), hence `try_`.
@@ -232,7 +232,7 @@ impl SignIn {
             }
         }
         let next = match outcome {
-            Ok(session) => {
+            Ok(Outcome::SignedIn(session)) => {
                 let session = Arc::new(session);
                 if let Some(seconds) = session.renew_in(browser::now()) {
                     self.renew_after(session.clone(), seconds);
@@ -247,7 +247,7 @@ impl SignIn {
                 }
             }
             // The page is leaving for a silent sign-in: keep saying so.
-            Err(auth::SignInError::LeftForEntra) => Phase::Renewing,
+            Ok(Outcome::LeftForEntra) => Phase::Renewing,
             Err(error @ auth::SignInError::SessionEnded { .. }) => Phase::Ended(error.explain(), error.retry_prompt()),
             Err(error @ auth::SignInError::RenewalInterrupted(_)) => Phase::Interrupted(error.explain()),
             Err(error) => Phase::Failed(error.explain(), error.retry_prompt()),
@@ -258,17 +258,17 @@ impl SignIn {
     /// Renews `session` in `seconds` (before its access token expires), unless by then a newer
     /// session (or a sign-out) has replaced it. One renewal is scheduled at a time.
     fn renew_after(&self, session: Arc<Session>, seconds: u64) {
-        let sign_in = *self;
+        let lifecycle = *self;
         // Held weakly: a timer cancelled with its lifecycle is never dropped by the browser, and
         // must not keep the session's tokens alive.
         let session = Arc::downgrade(&session);
         let renew = move || {
             let Some(session) = session.upgrade() else { return }; // replaced since
-            let current = matches!(sign_in.phase.try_get_untracked(),
+            let current = matches!(lifecycle.phase.try_get_untracked(),
                 Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now.get_untracked(), &session));
-            let Some(config) = sign_in.config.try_get_value().filter(|_| current) else { return };
+            let Some(config) = lifecycle.config.try_get_value().filter(|_| current) else { return };
             // A task, as the restore's: the renewal's outcome is the next phase.
-            leptos::task::spawn_local(async move { sign_in.settle(auth::renew(&config, &session.stored).await) });
+            leptos::task::spawn_local(async move { lifecycle.settle(auth::renew(&config, &session.stored).await) });
         };
         // Browsers hold a timer's delay in 32 signed bits (about 24.8 days); a longer one would
         // fire at once.

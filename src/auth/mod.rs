@@ -70,7 +70,14 @@ pub enum SignInError {
         /// Whether the session was the implicit flow's, which has no refresh token.
         implicit: bool,
     },
-    /// Not an error: the tab is leaving for a silent sign-in at Entra.
+}
+
+/// What a sign-in or a renewal brought, when it did not fail.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A session, with its tokens.
+    SignedIn(Session),
+    /// The tab is leaving for a silent sign-in at Entra: there is nothing to show but that.
     LeftForEntra,
 }
 
@@ -174,7 +181,6 @@ impl SignInError {
                 }
             ))
             .with_optional_detail(answer.as_ref().map(|error| error.description.clone())),
-            Self::LeftForEntra => Explanation::new("Signing you in again at Microsoft Entra…"),
             Self::TokenEndpointTimedOut => Explanation::new(format!(
                 "Entra's token endpoint did not answer within {} seconds.",
                 http::ANSWER_WITHIN_SECONDS
@@ -321,14 +327,14 @@ async fn check_signature(
 /// A session of the implicit flow has no refresh token: it is renewed by a top-level silent
 /// sign-in (no hidden iframe, which blocked third-party cookies would break), with the same
 /// guard against loops.
-pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Session, SignInError> {
+pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Outcome, SignInError> {
     let Some(refresh_token) = stored.refresh_token.as_ref() else {
         storage::forget_session();
         let account = Some(stored.account.clone());
         let silent_possible = stored.implicit_flow && stored.account.is_identified();
         if session::recovery(silent_possible, storage::last_silent_attempt(), browser::now()) == Recovery::Silent {
             begin(config, Prompt::None(stored.account.clone()));
-            return Err(SignInError::LeftForEntra);
+            return Ok(Outcome::LeftForEntra);
         }
         return Err(SignInError::SessionEnded { answer: None, account, implicit: stored.implicit_flow });
     };
@@ -338,7 +344,7 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
         Ok(tokens) => {
             let session = Session::new(tokens, stored, browser::now());
             storage::save_session(&session.stored);
-            Ok(session)
+            Ok(Outcome::SignedIn(session))
         }
         // Entra did not refuse the refresh token: it may still be good, so it is kept.
         Err(error) if !refused_by_entra(&error) => Err(SignInError::RenewalInterrupted(Box::new(error))),
@@ -349,7 +355,7 @@ pub async fn renew(config: &RuntimeConfig, stored: &StoredSession) -> Result<Ses
             match session::recovery(silent_possible, storage::last_silent_attempt(), browser::now()) {
                 Recovery::Silent => {
                     begin(config, Prompt::None(stored.account.clone()));
-                    Err(SignInError::LeftForEntra)
+                    Ok(Outcome::LeftForEntra)
                 }
                 Recovery::Interactive if rejected => match error {
                     SignInError::Provider(answer) => Err(SignInError::SessionEnded {

@@ -1,6 +1,6 @@
 //! The address bar: where the page is, leaving for Entra, and cleaning up after the callback.
 
-use super::window;
+use leptos::prelude::window;
 
 /// `scheme://host[:port]` of the page. The redirect URI is derived from it, so one build
 /// works on every host registered in Entra.

@@ -9,26 +9,21 @@ pub mod storage;
 
 use channels_protocol::authorize::LoginEntropy;
 use channels_protocol::logout::FrontChannelLogout;
-use wasm_bindgen::prelude::Closure;
+use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
 
 /// The channel on which this origin's tabs tell each other that the user signed out.
 const SIGN_OUT_CHANNEL: &str = "channels.sign-out";
-
-fn window() -> web_sys::Window {
-    web_sys::window().expect("the SPA runs in a browser window")
-}
 
 /// Seconds since the Unix epoch, from the browser's clock.
 pub fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
 }
 
-/// Fresh CSPRNG bytes for one login, from `crypto.getRandomValues`.
+/// Fresh CSPRNG bytes for one login, from `crypto.getRandomValues` (getrandom's browser backend).
 pub fn login_entropy() -> LoginEntropy {
-    let crypto = window().crypto().expect("Web Crypto is available");
     let mut bytes = [0u8; 64];
-    crypto.get_random_values_with_u8_array(&mut bytes).expect("crypto.getRandomValues");
+    getrandom::getrandom(&mut bytes).expect("Web Crypto's getRandomValues is available");
     let mut entropy = LoginEntropy { verifier: [0; 32], state: [0; 16], nonce: [0; 16] };
     entropy.verifier.copy_from_slice(&bytes[..32]);
     entropy.state.copy_from_slice(&bytes[32..48]);
@@ -85,8 +80,8 @@ pub fn log_to_console(what: &str) {
 /// lifecycle of an organisation, replaced when the user picks another): then the channel closes.
 pub fn on_sign_out(signed_out: impl Fn() + 'static) {
     let Ok(channel) = web_sys::BroadcastChannel::new(SIGN_OUT_CHANNEL) else { return };
-    let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-        let message = event.data().as_string().unwrap_or_default();
+    let listener = EventListener::new(&channel, "message", move |event| {
+        let message = event.unchecked_ref::<web_sys::MessageEvent>().data().as_string().unwrap_or_default();
         let ends = match message.strip_prefix(FRONT_CHANNEL_LOGOUT) {
             Some(query) => {
                 FrontChannelLogout::parse(query).is_ok_and(|request| front_channel_logout_ends_this_tab(&request))
@@ -97,7 +92,6 @@ pub fn on_sign_out(signed_out: impl Fn() + 'static) {
             signed_out();
         }
     });
-    channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
     if leptos::prelude::Owner::current().is_none() {
         listener.forget(); // no owner to end it: it lives as long as the page
         return;
@@ -105,9 +99,8 @@ pub fn on_sign_out(signed_out: impl Fn() + 'static) {
     // Cleanups may run on any thread in Leptos' model; in the browser there is one.
     let held = send_wrapper::SendWrapper::new((channel, listener));
     leptos::prelude::on_cleanup(move || {
-        let (channel, _listener) = held.take();
-        // Detached before the listener is freed, so no late event can call a dropped closure.
-        channel.set_onmessage(None);
+        let (channel, listener) = held.take();
+        drop(listener); // detached and freed: no late event can reach it
         channel.close();
     });
 }

@@ -18,14 +18,17 @@ fn js_error_text(error: JsValue) -> String {
 /// Whether `parts` carry a valid RS256 signature by `key`; `Err` when Web Crypto cannot say
 /// (a key it does not accept, no Web Crypto at all).
 pub async fn verifies(key: &Jwk, parts: &SignedParts<'_>) -> Result<bool, String> {
-    let subtle = super::window().crypto().map_err(js_error_text)?.subtle();
-    // The key as the JWKS published it (`kty`, `kid`, `n`, `e`); Web Crypto reads it as is.
-    let jwk = js_sys::JSON::parse(&serde_json::to_string(key).map_err(|e| e.to_string())?).map_err(js_error_text)?;
-    let algorithm = js_sys::JSON::parse(&format!(r#"{{"name":"{RS256}","hash":"SHA-256"}}"#)).map_err(js_error_text)?;
+    let subtle = leptos::prelude::window().crypto().map_err(js_error_text)?.subtle();
+    // The key as the JWKS published it (`n`, `e`); Web Crypto reads it as is.
+    let jwk = web_sys::JsonWebKey::new(&key.kty);
+    jwk.set_n(&key.n);
+    jwk.set_e(&key.e);
+    // Web IDL's RsaHashedImportParams holds the hash; its algorithm name is a member of the
+    // Algorithm dictionary, which web-sys does not generate on it.
+    let algorithm = web_sys::RsaHashedImportParams::new_with_str("SHA-256");
+    js_sys::Reflect::set(&algorithm, &"name".into(), &RS256.into()).map_err(js_error_text)?;
     let usages = js_sys::Array::of1(&"verify".into());
-    let imported = subtle
-        .import_key_with_object("jwk", jwk.unchecked_ref(), algorithm.unchecked_ref(), false, &usages)
-        .map_err(js_error_text)?;
+    let imported = subtle.import_key_with_object("jwk", &jwk, &algorithm, false, &usages).map_err(js_error_text)?;
     let key: web_sys::CryptoKey = JsFuture::from(imported).await.map_err(js_error_text)?.unchecked_into();
     let verified = subtle
         .verify_with_str_and_u8_array_and_u8_array(RS256, &key, &parts.signature, parts.signing_input.as_bytes())

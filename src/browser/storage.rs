@@ -6,6 +6,8 @@
 //! is the organisation the user picked (a name, no secret), so every tab and visit uses it.
 
 use channels_protocol::authorize::PendingLogin;
+use gloo_storage::errors::StorageError;
+use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -22,22 +24,16 @@ const UNSAVED_KEY: &str = "channels.unsaved";
 /// The organisation picked among several (`localStorage`).
 const PROFILE_KEY: &str = "channels.organisation";
 
-fn storage() -> web_sys::Storage {
-    leptos::prelude::window().session_storage().ok().flatten().expect("sessionStorage is available")
-}
-
 fn put<T: Serialize>(key: &str, value: &T) {
-    let json = serde_json::to_string(value).expect("the records stored are plain JSON");
-    if let Err(error) = storage().set_item(key, &json) {
-        web_sys::console::error_2(&"sessionStorage write failed".into(), &error);
+    if let Err(error) = SessionStorage::set(key, value) {
+        super::log_to_console(&format!("sessionStorage write failed: {error}"));
     }
 }
 
 fn take<T: DeserializeOwned>(key: &str) -> Option<T> {
-    let storage = storage();
-    let json = storage.get_item(key).ok().flatten()?;
-    let _ = storage.remove_item(key);
-    serde_json::from_str(&json).ok()
+    let value = SessionStorage::get(key).ok();
+    SessionStorage::delete(key);
+    value
 }
 
 /// Keeps a pending login until the callback for its state arrives.
@@ -59,8 +55,11 @@ pub fn save_session(session: &StoredSession) {
 /// The stored session of this tab, if any; `Err` (why) when one is stored that cannot be read,
 /// such as one saved by an earlier version in another shape.
 pub fn load_session() -> Result<Option<StoredSession>, String> {
-    let Some(json) = storage().get_item(SESSION_KEY).ok().flatten() else { return Ok(None) };
-    serde_json::from_str(&json).map(Some).map_err(|e| e.to_string())
+    match SessionStorage::get(SESSION_KEY) {
+        Ok(session) => Ok(Some(session)),
+        Err(StorageError::SerdeError(unreadable)) => Err(unreadable.to_string()),
+        Err(StorageError::KeyNotFound(_) | StorageError::JsError(_)) => Ok(None),
+    }
 }
 
 /// Forgets everything this tab holds for the user: the session, every pending login, and what
@@ -74,13 +73,13 @@ pub fn clear() {
 /// ends the stored session (so a reload cannot loop on it) and leaves for a silent sign-in
 /// brings the same user back to it.
 pub fn forget_session() {
-    let storage = storage();
-    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
+    let storage = SessionStorage::raw();
+    let keys: Vec<String> = (0..SessionStorage::length())
         .filter_map(|i| storage.key(i).ok().flatten())
         .filter(|key| key == SESSION_KEY || key.starts_with(PENDING_PREFIX))
         .collect();
     for key in keys {
-        let _ = storage.remove_item(&key);
+        SessionStorage::delete(key);
     }
 }
 
@@ -91,13 +90,12 @@ pub fn save_unsaved<T: Serialize>(unsaved: &T) {
 
 /// What the user typed and has not saved, if this tab holds any that can be read.
 pub fn load_unsaved<T: DeserializeOwned>() -> Option<T> {
-    let json = storage().get_item(UNSAVED_KEY).ok().flatten()?;
-    serde_json::from_str(&json).ok()
+    SessionStorage::get(UNSAVED_KEY).ok()
 }
 
 /// Forgets what the user typed: it was saved.
 pub fn forget_unsaved() {
-    let _ = storage().remove_item(UNSAVED_KEY);
+    SessionStorage::delete(UNSAVED_KEY);
 }
 
 /// Notes that a silent sign-in starts now.
@@ -107,34 +105,27 @@ pub fn note_silent_attempt(now: u64) {
 
 /// Forgets the last silent sign-in: one succeeded, with a session that outlives the guard.
 pub fn forget_silent_attempt() {
-    let _ = storage().remove_item(SILENT_KEY);
+    SessionStorage::delete(SILENT_KEY);
 }
 
 /// When this tab last tried a silent sign-in.
 pub fn last_silent_attempt() -> Option<u64> {
-    let json = storage().get_item(SILENT_KEY).ok().flatten()?;
-    serde_json::from_str(&json).ok()
-}
-
-fn local() -> Option<web_sys::Storage> {
-    leptos::prelude::window().local_storage().ok().flatten()
+    SessionStorage::get(SILENT_KEY).ok()
 }
 
 /// Remembers the organisation picked, for every tab and later visits.
 pub fn remember_profile(name: &str) {
-    if let Some(local) = local() {
-        let _ = local.set_item(PROFILE_KEY, name);
+    if let Err(error) = LocalStorage::set(PROFILE_KEY, name) {
+        super::log_to_console(&format!("localStorage write failed: {error}"));
     }
 }
 
 /// The organisation picked earlier, if any.
 pub fn remembered_profile() -> Option<String> {
-    local()?.get_item(PROFILE_KEY).ok().flatten()
+    LocalStorage::get(PROFILE_KEY).ok()
 }
 
 /// Forgets the organisation picked, so the user chooses again.
 pub fn forget_profile() {
-    if let Some(local) = local() {
-        let _ = local.remove_item(PROFILE_KEY);
-    }
+    LocalStorage::delete(PROFILE_KEY);
 }

@@ -13,16 +13,16 @@ use channels_protocol::authorize::Prompt;
 use leptos::prelude::*;
 
 use crate::components::{ErrorPanel, Status};
-use crate::lifecycle::{Phase, SignIn};
+use crate::lifecycle::{LifecycleState, Phase};
 
 /// The page of the lifecycle's phase.
 #[component]
 pub fn Page() -> impl IntoView {
-    let sign_in = expect_context::<SignIn>();
-    let again = move |prompt: Prompt| Callback::new(move |()| sign_in.begin_afresh(prompt.clone()));
-    move || match sign_in.phase.get() {
+    let lifecycle = expect_context::<LifecycleState>();
+    let again = move |prompt: Prompt| Callback::new(move |()| lifecycle.begin_afresh(prompt.clone()));
+    move || match lifecycle.phase.get() {
         Phase::SignedOut => {
-            view! { <SignInPage on_sign_in=Callback::new(move |()| sign_in.begin(Prompt::Default)) /> }.into_any()
+            view! { <SignInPage on_sign_in=Callback::new(move |()| lifecycle.begin(Prompt::Default)) /> }.into_any()
         }
         Phase::Ended(reason, prompt) => view! { <SignInPage on_sign_in=again(prompt) notice=reason /> }.into_any(),
         Phase::Completing => view! { <Status text="Signing you in…" /> }.into_any(),
@@ -39,7 +39,7 @@ pub fn Page() -> impl IntoView {
                 <ErrorPanel
                     title="Your session could not be renewed"
                     explanation
-                    retry=Some(Callback::new(move |()| sign_in.restore()))
+                    retry=Some(Callback::new(move |()| lifecycle.restore()))
                 />
                 <div class="actions">
                     <button class="secondary" on:click=move |_| sign_in_again.run(())>

@@ -15,7 +15,7 @@ use crate::auth::session::Session;
 use crate::auth::Explanation;
 use crate::browser::{self, storage};
 use crate::components::{ErrorPanel, Status};
-use crate::lifecycle::SignIn;
+use crate::lifecycle::LifecycleState;
 
 /// The member record's preferences: a JSON object, of which the form edits two keys.
 type Fields = serde_json::Map<String, serde_json::Value>;
@@ -125,7 +125,7 @@ impl Saving {
 /// What a save's answer changes in the tab: a save forgets what it saved (not what was typed
 /// while it ran) and becomes the form's base; a claims challenge keeps what was typed, marked
 /// as waiting, and leaves for the step-up sign-in as `account`.
-fn settle(answered: &Answered, base: StoredValue<Fields>, account: &Account, sign_in: SignIn) {
+fn settle(answered: &Answered, base: StoredValue<Fields>, account: &Account, lifecycle: LifecycleState) {
     let unsaved = &answered.attempt.unsaved;
     match &answered.answer {
         Ok(()) => {
@@ -136,7 +136,7 @@ fn settle(answered: &Answered, base: StoredValue<Fields>, account: &Account, sig
         }
         Err(SaveFailure::StepUp(claims)) if !answered.attempt.after_step_up => {
             Unsaved { saving_since: Some(browser::now()), ..unsaved.clone() }.keep();
-            sign_in.step_up(account.clone(), claims);
+            lifecycle.step_up(account.clone(), claims);
         }
         Err(_) => {}
     }
@@ -148,7 +148,7 @@ fn settle(answered: &Answered, base: StoredValue<Fields>, account: &Account, sig
 /// a second challenge is explained, never answered with another sign-in.
 #[component]
 pub fn Preferences(session: ArcRwSignal<Arc<Session>>, channels: Vec<String>, stored: Fields) -> impl IntoView {
-    let sign_in = expect_context::<SignIn>();
+    let lifecycle = expect_context::<LifecycleState>();
     let account = session.get_untracked().stored.account.clone();
     let kept = Unsaved::kept_for(&account, &stored);
     let initial = kept.as_ref().map_or(stored, |unsaved| unsaved.preferences.clone());
@@ -181,7 +181,7 @@ pub fn Preferences(session: ArcRwSignal<Arc<Session>>, channels: Vec<String>, st
     // The answer's effects in the tab; none once the form is gone (signed out meanwhile).
     Effect::new(move |_| {
         if let Some(answered) = save.value().get() {
-            settle(&answered, base, &account, sign_in);
+            settle(&answered, base, &account, lifecycle);
         }
     });
     if kept.as_ref().is_some_and(Unsaved::resumes) {
@@ -224,7 +224,10 @@ pub fn Preferences(session: ArcRwSignal<Arc<Session>>, channels: Vec<String>, st
             aria-labelledby="preferences"
             on:submit=move |event| {
                 event.prevent_default();
-                save.dispatch(Attempt { unsaved: untrack(&typed), after_step_up: false });
+                save.dispatch(Attempt {
+                    unsaved: untrack(&typed),
+                    after_step_up: false,
+                });
             }
         >
             <h2 id="preferences">"Your preferences"</h2>
@@ -238,8 +241,7 @@ pub fn Preferences(session: ArcRwSignal<Arc<Session>>, channels: Vec<String>, st
                 />
             </label>
             <label>
-                "Default channel"
-                <select on:change=move |event| default_channel.set(event_target_value(&event))>
+                "Default channel" <select on:change=move |event| default_channel.set(event_target_value(&event))>
                     <option value="">"(none)"</option>
                     {options}
                 </select>

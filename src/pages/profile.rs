@@ -12,11 +12,12 @@ use crate::api::{self, ApiFailure, MyChannels};
 use crate::auth::session::Session;
 use crate::auth::Explanation;
 use crate::components::{ChannelList, CheckList, Diagnostics, ErrorPanel, NoticePanel, Status};
-use crate::lifecycle::SignIn;
+use crate::lifecycle::LifecycleState;
 use crate::routes::{AddressBar, DIAGNOSTICS_PATH};
 
 /// What to check when the API does not answer as itself.
-pub(super) const API_UNREACHABLE_FIX: &str = "Admin: check that channels-api is running and that this site's web server forwards \
+pub(super) const API_UNREACHABLE_FIX: &str =
+    "Admin: check that channels-api is running and that this site's web server forwards \
                                    /api/ to it (docs/architecture.md, Running it for real); then try again.";
 
 /// The API's answer to `GET /api/me`, and the session whose access token it was asked with.
@@ -36,7 +37,7 @@ async fn ask(session: Arc<Session>) -> Asked {
 /// no longer accepts the session's token. `session` is the newest session (renewals replace it).
 #[component]
 pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()>) -> impl IntoView {
-    let sign_in = expect_context::<SignIn>();
+    let lifecycle = expect_context::<LifecycleState>();
     // One call per signed-in page, with the token of the moment: a renewal does not ask again
     // for the channels (the session is read untracked), "Try again" does.
     let me = LocalResource::new({
@@ -74,17 +75,16 @@ pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()
                 .into_any()
         }
     };
-    let config = sign_in.config();
-    let diagnostics = move || {
-        shown.get().then(|| view! { <DiagnosticsPanel session=session.clone() config=config.clone() me /> })
-    };
+    let config = lifecycle.config();
+    let diagnostics =
+        move || shown.get().then(|| view! { <DiagnosticsPanel session=session.clone() config=config.clone() me /> });
     view! {
         <section class="card" aria-labelledby="who">
             <h1 id="who">{signed_in.stored.name.clone()}</h1>
             <p class="upn">{signed_in.stored.account.username.clone()}</p>
             {channels}
             <div class="actions">
-                <button class="secondary" on:click=move |_| sign_in.sign_out()>
+                <button class="secondary" on:click=move |_| lifecycle.sign_out()>
                     "Sign out"
                 </button>
                 <button class="secondary" aria-expanded=move || shown.get().to_string() on:click=toggle>
@@ -96,16 +96,20 @@ pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()
     }
 }
 
-/// What the API said about `examined`'s access token: the page's own answer when it was asked
-/// with that token, else the API asked again (a renewal brought a new token).
-async fn verdict(me: LocalResource<Asked>, examined: Arc<Session>) -> Result<(), String> {
+/// The API's answer about `examined`'s access token: the page's own when it was asked with that
+/// token, else the API asked again (a renewal brought a new token).
+async fn ask_about(me: LocalResource<Asked>, examined: Arc<Session>) -> Asked {
     let asked = me.await;
-    let answer = if asked.about.access_token.secret() == examined.access_token.secret() {
-        asked.answer
+    if asked.about.access_token.secret() == examined.access_token.secret() {
+        asked
     } else {
-        ask(examined).await.answer
-    };
-    match answer {
+        ask(examined).await
+    }
+}
+
+/// The verdict the diagnostics show: whether the API accepted the token, or what it said.
+fn verdict(asked: Asked) -> Result<(), String> {
+    match asked.answer {
         Ok(_) => Ok(()),
         Err(ApiFailure::Unauthorized(e) | ApiFailure::Refused(e)) => Err(format!("{}: {}", e.error, e.message)),
         Err(ApiFailure::Unreachable(what)) => Err(what),
@@ -116,20 +120,24 @@ async fn verdict(me: LocalResource<Asked>, examined: Arc<Session>) -> Result<(),
 /// place (an open claims list stays open) and asks the API about the new token, so the verdict
 /// shown is always about the token examined.
 #[component]
-fn DiagnosticsPanel(session: ArcRwSignal<Arc<Session>>, config: RuntimeConfig, me: LocalResource<Asked>) -> impl IntoView {
+fn DiagnosticsPanel(
+    session: ArcRwSignal<Arc<Session>>,
+    config: RuntimeConfig,
+    me: LocalResource<Asked>,
+) -> impl IntoView {
     // The checks of each token, with a verdict of its own: the token's checks show at once, the
     // API's joins them when it answers. A renewal replaces both (the verdict starts anew).
     let checks = {
         let session = session.clone();
         move || {
             let examined = session.get();
-            let verdict = LocalResource::new({
+            let asked = LocalResource::new({
                 let examined = examined.clone();
-                move || verdict(me, examined.clone())
+                move || ask_about(me, examined.clone())
             });
             let config = config.clone();
             move || {
-                let api = verdict.get();
+                let api = asked.get().map(verdict);
                 let waiting = api.is_none();
                 view! { <CheckList checks=examine(&examined, &config, api) waiting /> }
             }
@@ -179,4 +187,3 @@ fn Channels(me: MyChannels) -> impl IntoView {
         {me.notice.map(|notice| view! { <NoticePanel notice /> })}
     }
 }
-

@@ -4,14 +4,14 @@ use leptos::prelude::*;
 
 use crate::auth::Explanation;
 use crate::components::SignedOutNotice;
-use crate::lifecycle::SignIn;
+use crate::lifecycle::LifecycleState;
 
 /// Invites the user to sign in; `notice` says why they are signed out, when it is news
 /// (session ended, signed out elsewhere). With several organisations, names the one picked
 /// and offers to pick another.
 #[component]
 pub fn SignInPage(on_sign_in: Callback<()>, #[prop(optional)] notice: Option<Explanation>) -> impl IntoView {
-    let chosen = expect_context::<SignIn>().chosen();
+    let chosen = expect_context::<LifecycleState>().chosen();
     view! {
         <section class="card" aria-labelledby="welcome">
             <h1 id="welcome">"Your channels"</h1>
