@@ -45,13 +45,15 @@ test('the access token is renewed silently before it expires', async ({ page }) 
     if (r.url().endsWith('/api/me')) apiCalls.push(r.url());
   });
   // The API refuses the renewed token (its second call), so a verdict about the wrong token
-  // would show.
+  // would show; that answer waits until the test has seen the page ask.
   let answered = 0;
-  await page.route('**/api/me', async (route) =>
-    ++answered === 2
-      ? route.fulfill({ status: 401, json: { error: 'invalid_token', message: 'Refused for this test.' } })
-      : route.continue(),
-  );
+  let answerSecond = () => {};
+  const secondMayAnswer = new Promise<void>((release) => (answerSecond = release));
+  await page.route('**/api/me', async (route) => {
+    if (++answered !== 2) return route.continue();
+    await secondMayAnswer;
+    await route.fulfill({ status: 401, json: { error: 'invalid_token', message: 'Refused for this test.' } });
+  });
   await signIn(page, 'Bob Okafor');
   await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
   await page.getByRole('button', { name: 'Check this sign-in' }).click();
@@ -72,6 +74,11 @@ test('the access token is renewed silently before it expires', async ({ page }) 
   await expect(claims).not.toHaveText(before!);
   await expect(page.locator('.diagnostics details')).toHaveAttribute('open', '');
   await expect(summary).toBeFocused();
+  // Until the API answers about the new token, the earlier token's verdict is not shown for it.
+  await expect(page.locator('.diagnostics').getByRole('status')).toHaveText(
+    'Every check passed. Asking the API about this token…',
+  );
+  answerSecond();
   await expect(page.locator('.diagnostics').getByRole('status')).toHaveText('1 of 8 checks failed.');
   await expect(page.locator('.diagnostics li.fail')).toContainText('invalid_token: Refused for this test.');
   expect(apiCalls).toHaveLength(2);
