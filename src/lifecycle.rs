@@ -78,15 +78,12 @@ pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>
         }
     });
     // A sign-out in another tab, or the front-channel logout route, ends this tab's session.
-    // The listener is closed when this lifecycle is replaced (another organisation); a message
-    // already on its way may still arrive after this lifecycle's signal is gone, hence `try_`.
+    // The listener is removed with this lifecycle (another organisation picked), in the same
+    // task that disposes its signals: it never finds them gone.
     browser::on_sign_out(move || {
         storage::clear();
-        if matches!(
-            lifecycle.phase.try_get_untracked(),
-            Some(Phase::SignedIn(_) | Phase::Renewing | Phase::Interrupted(_))
-        ) {
-            lifecycle.phase.try_set(Phase::Ended(signed_out_elsewhere(), Prompt::Default));
+        if matches!(lifecycle.phase.get_untracked(), Phase::SignedIn(_) | Phase::Renewing | Phase::Interrupted(_)) {
+            lifecycle.phase.set(Phase::Ended(signed_out_elsewhere(), Prompt::Default));
         }
     });
     match lifecycle.phase.get_untracked() {
