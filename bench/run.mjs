@@ -89,12 +89,28 @@ function payload() {
   return { ours, peers, msal_react: msalReact, ratio: ours.all.gzip9 / msalReact.gzip9, command: "./dev's release build (trunk build --release on a pinned nightly, panic = immediate-abort, no wasm reference-types, the JS glue minified by terser); the peer bundled by esbuild --minify with NODE_ENV=production (bench/peers/msal-react/build.mjs); gzip -9 of each file (zlib level 9)" };
 }
 
+/** The answer's bytes as the request accepts them: brotli, gzip or whole, as channels-api
+ * serves its own files (their copies are written at build time: e2e/post-build.mjs). */
+function encoded(request, bytes) {
+  const accepted = String(request.headers['accept-encoding'] ?? '');
+  if (/\bbr\b/.test(accepted)) return ['br', bytes.br];
+  if (/\bgzip\b/.test(accepted)) return ['gzip', bytes.gzip];
+  return [null, bytes.whole];
+}
+
+/** `whole`, with its brotli (quality 11) and gzip (level 9) copies. */
+function compressedOnce(whole) {
+  const br = zlib.brotliCompressSync(whole, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } });
+  return { whole, br, gzip: zlib.gzipSync(whole, { level: 9 }) };
+}
+
 /** Serves the MSAL React peer: its page (with its settings), its bundle, and /api/ passed on
- * to `apiPort`, so that both apps call the API on their own origin. */
+ * to `apiPort`, so that both apps call the API on their own origin. Like ours, its files go
+ * compressed to a browser that accepts it. */
 function servePeer(port, settings, apiPort) {
   const dir = path.join(root, 'bench', 'peers', 'msal-react');
-  const page = fs.readFileSync(path.join(dir, 'index.html'), 'utf8').replace('SETTINGS', JSON.stringify(settings));
-  const script = fs.readFileSync(path.join(dir, 'dist', 'app.js'));
+  const page = compressedOnce(Buffer.from(fs.readFileSync(path.join(dir, 'index.html'), 'utf8').replace('SETTINGS', JSON.stringify(settings))));
+  const script = compressedOnce(fs.readFileSync(path.join(dir, 'dist', 'app.js')));
   const server = http.createServer((request, response) => {
     if (request.url.startsWith('/api/')) {
       const upstream = http.request({ host: '127.0.0.1', port: apiPort, path: request.url, method: request.method, headers: request.headers }, (answer) => {
@@ -105,8 +121,10 @@ function servePeer(port, settings, apiPort) {
       return;
     }
     const js = request.url === '/app.js';
-    response.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html', 'cache-control': 'no-cache' });
-    response.end(js ? script : page);
+    const [encoding, body] = encoded(request, js ? script : page);
+    const headers = { 'content-type': js ? 'text/javascript' : 'text/html', 'cache-control': 'no-cache', vary: 'accept-encoding' };
+    response.writeHead(200, encoding ? { ...headers, 'content-encoding': encoding } : headers);
+    response.end(body);
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
@@ -342,7 +360,8 @@ function markdown(r) {
     '## Sign-in in headless Chromium (median of 20 each)',
     '',
     'Playwright (`bench/run.mjs`, function `signIn`): ours served by the API (release build), the MSAL React peer by the bench ' +
-      '(its /api/ passed on to the same API); both against one Entra emulator over HTTPS; a fresh browser context per run.',
+      '(its /api/ passed on to the same API), each file brotli-compressed for the browser (ours by the release build, the peer\'s by the bench at start); ' +
+      'both against one Entra emulator over HTTPS; a fresh browser context per run.',
     '',
     '| what | ours ms | MSAL React ms | ratio |',
     '|---|---:|---:|---:|',

@@ -44,17 +44,25 @@ pub const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancesto
 /// Static files from `dir`, with unknown paths (client-side routes such as `/sso`) answered by
 /// `index.html`, under the SPA's Content Security Policy. The front-channel logout route may be
 /// framed by the authority (Entra loads it in an iframe at sign-out), and by nothing else.
+/// A file's brotli or gzip copy (`app.wasm.br`, `app.wasm.gz`: the release build writes them)
+/// answers a browser that accepts it, compressed once at build time rather than per request.
 pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path, authority: &str) -> std::io::Result<Router<S>> {
     let index = dir.join("index.html");
     let csp = content_security_policy(&std::fs::read_to_string(&index)?, authority);
     let logout_csp = csp.replace("frame-ancestors 'none'", &format!("frame-ancestors {authority}"));
     let (csp, logout_csp) = (header_value(&csp), header_value(&logout_csp));
-    let files = ServeDir::new(dir).fallback(ServeFile::new(index));
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip());
     let policy = move |request: axum::extract::Request, next: axum::middleware::Next| {
         let csp = if request.uri().path() == logout::PATH { logout_csp.clone() } else { csp.clone() };
         async move {
             let mut response = next.run(request).await;
             response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+            // The same URL answers compressed or not, by the request's Accept-Encoding: a shared
+            // cache must keep the two apart.
+            response.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
             response
         }
     };

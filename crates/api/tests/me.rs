@@ -649,6 +649,46 @@ async fn only_the_authority_may_frame_the_front_channel_logout_route() {
 }
 
 #[tokio::test]
+async fn the_spa_is_served_compressed_to_a_browser_that_accepts_it_and_whole_to_one_that_does_not() {
+    let world = world().await;
+    let site = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| std::fs::write(site.path().join(name), bytes).unwrap();
+    write("index.html", b"<html><script type=\"module\">boot()</script></html>");
+    write("index.html.br", b"index, as brotli");
+    write("app-0123456789abcdef.wasm", b"\0asm whole");
+    write("app-0123456789abcdef.wasm.br", b"wasm, as brotli");
+    write("app-0123456789abcdef.wasm.gz", b"wasm, as gzip");
+    let (mut config, _database) = config(world.emulator.origin());
+    config.server.spa_dir = Some(site.path().to_owned());
+    let api = serve(AppState::connect(config, Arc::new(|| NOW)).await.unwrap()).await;
+    let fetch = |path: &'static str, accept: &'static str| {
+        let request = world.http.get(format!("{api}{path}")).header("accept-encoding", accept);
+        async move {
+            let response = request.send().await.unwrap();
+            let header = |name| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+            let (encoding, vary, kind) = (header("content-encoding"), header("vary"), header("content-type"));
+            (encoding, vary, kind, response.bytes().await.unwrap())
+        }
+    };
+    let wasm = "/app-0123456789abcdef.wasm";
+    let (encoding, vary, kind, body) = fetch(wasm, "gzip, deflate, br").await;
+    assert_eq!((encoding.as_deref(), &body[..]), (Some("br"), &b"wasm, as brotli"[..]));
+    assert_eq!(kind.as_deref(), Some("application/wasm"), "streaming compilation needs the wasm's own type");
+    assert!(vary.is_some_and(|vary| vary.contains("accept-encoding")), "a shared cache keeps the encodings apart");
+    let (encoding, _, _, body) = fetch(wasm, "gzip").await;
+    assert_eq!((encoding.as_deref(), &body[..]), (Some("gzip"), &b"wasm, as gzip"[..]));
+    let (encoding, vary, _, body) = fetch(wasm, "identity").await;
+    assert_eq!((encoding, &body[..]), (None, &b"\0asm whole"[..]));
+    assert!(vary.is_some_and(|vary| vary.contains("accept-encoding")));
+    // A client-side route answers with index.html, compressed the same way; a file without a
+    // compressed copy is sent whole.
+    let (encoding, _, _, body) = fetch("/sso", "br").await;
+    assert_eq!((encoding.as_deref(), &body[..]), (Some("br"), &b"index, as brotli"[..]));
+    let (encoding, _, _, _) = fetch("/index.html", "gzip").await;
+    assert_eq!(encoding, None, "no index.html.gz: the whole file");
+}
+
+#[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let world = world().await;
     let token = world.token(&world.claims("alice@contoso.example"));
