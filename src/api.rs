@@ -8,6 +8,10 @@ use serde::Deserialize;
 
 use crate::browser::http::exchange;
 
+/// What an admin checks when the API does not answer as itself.
+pub const UNREACHABLE_FIX: &str = "Admin: check that channels-api is running and that this site's web server forwards \
+                                   /api/ to it (docs/architecture.md, Running it for real); then try again.";
+
 /// A refusal by the API, or a failure to reach it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiFailure {

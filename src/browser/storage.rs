@@ -26,7 +26,7 @@ const PROFILE_KEY: &str = "channels.organisation";
 
 fn put<T: Serialize>(key: &str, value: &T) {
     if let Err(error) = SessionStorage::set(key, value) {
-        super::log_to_console(&format!("sessionStorage write failed: {error}"));
+        web_sys::console::error_1(&format!("Channels: sessionStorage write failed: {error}").into());
     }
 }
 
@@ -58,6 +58,7 @@ pub fn load_session() -> Result<Option<StoredSession>, String> {
     match SessionStorage::get(SESSION_KEY) {
         Ok(session) => Ok(Some(session)),
         Err(StorageError::SerdeError(unreadable)) => Err(unreadable.to_string()),
+        // gloo-storage throws rather than return a JsError from a read.
         Err(StorageError::KeyNotFound(_) | StorageError::JsError(_)) => Ok(None),
     }
 }
@@ -116,13 +117,14 @@ pub fn last_silent_attempt() -> Option<u64> {
 /// Remembers the organisation picked, for every tab and later visits.
 pub fn remember_profile(name: &str) {
     if let Err(error) = LocalStorage::set(PROFILE_KEY, name) {
-        super::log_to_console(&format!("localStorage write failed: {error}"));
+        web_sys::console::error_1(&format!("Channels: localStorage write failed: {error}").into());
     }
 }
 
-/// The organisation picked earlier, if any.
+/// The organisation picked earlier, if any: a JSON string, or the bare name an earlier version
+/// stored.
 pub fn remembered_profile() -> Option<String> {
-    LocalStorage::get(PROFILE_KEY).ok()
+    LocalStorage::get(PROFILE_KEY).ok().or_else(|| LocalStorage::raw().get_item(PROFILE_KEY).ok().flatten())
 }
 
 /// Forgets the organisation picked, so the user chooses again.

@@ -9,7 +9,6 @@ use channels_protocol::authorize::Account;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::profile::API_UNREACHABLE_FIX;
 use crate::api::{self, SaveFailure};
 use crate::auth::session::Session;
 use crate::auth::Explanation;
@@ -116,7 +115,7 @@ impl Saving {
             }
             Err(SaveFailure::Unreachable(what)) => Self::Failed(
                 Explanation::new(format!("Expected the API's answer to PUT /api/me/profile; found {what}."))
-                    .with_fix(API_UNREACHABLE_FIX.to_owned()),
+                    .with_fix(api::UNREACHABLE_FIX.to_owned()),
             ),
         }
     }

@@ -1,6 +1,6 @@
 //! The signed-in page: who you are and your channels, from `GET /api/me`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use channels_protocol::diagnostics::{check, masked_claims, Check, ObservedClaims};
 use channels_protocol::jwt::{unverified_claims, Unreadable};
@@ -15,22 +15,25 @@ use crate::components::{ChannelList, CheckList, Diagnostics, ErrorPanel, NoticeP
 use crate::lifecycle::LifecycleState;
 use crate::routes::{AddressBar, DIAGNOSTICS_PATH};
 
-/// What to check when the API does not answer as itself.
-pub(super) const API_UNREACHABLE_FIX: &str =
-    "Admin: check that channels-api is running and that this site's web server forwards \
-                                   /api/ to it (docs/architecture.md, Running it for real); then try again.";
-
-/// The API's answer to `GET /api/me`, and the session whose access token it was asked with.
+/// The API's answer to `GET /api/me`, and the session whose access token it was asked with
+/// (held weakly: an answer kept for the page must not keep a replaced session's tokens alive).
 #[derive(Clone)]
 struct Asked {
-    about: Arc<Session>,
+    about: Weak<Session>,
     answer: Result<MyChannels, ApiFailure>,
+}
+
+impl Asked {
+    /// Whether it is the answer about `session`'s access token.
+    fn is_about(&self, session: &Arc<Session>) -> bool {
+        Weak::ptr_eq(&self.about, &Arc::downgrade(session))
+    }
 }
 
 /// Asks the API about `session`'s access token.
 async fn ask(session: Arc<Session>) -> Asked {
     let answer = api::me(&session.access_token).await;
-    Asked { about: session, answer }
+    Asked { about: Arc::downgrade(&session), answer }
 }
 
 /// Shows the user and their channels; `on_sign_in_again` starts a fresh sign-in when the API
@@ -44,6 +47,8 @@ pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()
         let session = session.clone();
         move || ask(session.get_untracked())
     });
+    // "Try again" shows "Loading…" at once. A verdict waiting on this answer (`ask_about`) is
+    // polled a tick later (a LocalResource always waits one), when the reload is under way.
     let ask_again = Callback::new(move |()| {
         me.set(None);
         me.refetch();
@@ -70,7 +75,7 @@ pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()
         Some(Err(ApiFailure::Refused(error))) => view! { <Refusal message=error.message fix=error.fix /> }.into_any(),
         Some(Err(ApiFailure::Unreachable(what))) => {
             let explanation = Explanation::new(format!("Expected the API's answer to GET /api/me; found {what}."))
-                .with_fix(API_UNREACHABLE_FIX.to_owned());
+                .with_fix(api::UNREACHABLE_FIX.to_owned());
             view! { <ErrorPanel title="Your channels could not be loaded" explanation retry=Some(ask_again) /> }
                 .into_any()
         }
@@ -100,7 +105,7 @@ pub fn Profile(session: ArcRwSignal<Arc<Session>>, on_sign_in_again: Callback<()
 /// token, else the API asked again (a renewal brought a new token).
 async fn ask_about(me: LocalResource<Asked>, examined: Arc<Session>) -> Asked {
     let asked = me.await;
-    if asked.about.access_token.secret() == examined.access_token.secret() {
+    if asked.is_about(&examined) {
         asked
     } else {
         ask(examined).await
