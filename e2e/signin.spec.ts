@@ -304,6 +304,22 @@ test('an error link that no sign-in of this tab asked for is refused without its
   await expect(alert).not.toContainText('555 0100');
 });
 
+test("the app's files arrive compressed, from the copies the release build wrote", async ({ page }) => {
+  const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm'));
+  await page.goto('/');
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  expect((await wasm).headers()['content-encoding']).toBe('br');
+  const files = await page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .map((entry) => entry as PerformanceResourceTiming)
+      .filter((entry) => /\.(wasm|js|css)$/.test(entry.name))
+      .map((entry) => ({ name: entry.name, sent: entry.encodedBodySize, size: entry.decodedBodySize })),
+  );
+  expect(files.map((file) => file.name.split('.').pop()).sort()).toEqual(['css', 'js', 'wasm']);
+  for (const file of files) expect(file.sent, file.name).toBeLessThan(file.size / 2);
+});
+
 test('the SPA is served under a strict Content Security Policy, with cache headers', async ({ page, request }) => {
   const wasm = page.waitForResponse(/_bg\.wasm$/);
   const response = await page.goto('/');

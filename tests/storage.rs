@@ -198,3 +198,16 @@ fn signing_in_again_after_a_failure_asks_entra_for_the_right_account() {
     );
     assert_eq!(SignInError::Network("offline".into()).retry_prompt(), Prompt::Default);
 }
+
+#[wasm_bindgen_test]
+fn the_organisation_picked_is_remembered_and_one_stored_bare_by_an_earlier_version_is_still_read() {
+    let local = browser_storage(true);
+    storage::remember_profile("Contoso \"North\"");
+    assert_eq!(storage::remembered_profile().as_deref(), Some("Contoso \"North\""));
+    // As the version before gloo-storage wrote it: the name itself, not a JSON string.
+    local.set_item("channels.organisation", "Fabrikam").unwrap();
+    assert_eq!(storage::remembered_profile().as_deref(), Some("Fabrikam"));
+    storage::forget_profile();
+    assert_eq!(storage::remembered_profile(), None);
+    assert_eq!(local.length().unwrap(), 0);
+}

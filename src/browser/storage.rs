@@ -26,8 +26,13 @@ const PROFILE_KEY: &str = "channels.organisation";
 
 fn put<T: Serialize>(key: &str, value: &T) {
     if let Err(error) = SessionStorage::set(key, value) {
-        web_sys::console::error_1(&format!("Channels: sessionStorage write failed: {error}").into());
+        write_failed("sessionStorage", error);
     }
+}
+
+/// Says in the console that a write to `storage` failed (full, or refused by the browser).
+fn write_failed(storage: &str, error: StorageError) {
+    web_sys::console::error_1(&format!("Channels: {storage} write failed: {error}").into());
 }
 
 fn take<T: DeserializeOwned>(key: &str) -> Option<T> {
@@ -117,7 +122,7 @@ pub fn last_silent_attempt() -> Option<u64> {
 /// Remembers the organisation picked, for every tab and later visits.
 pub fn remember_profile(name: &str) {
     if let Err(error) = LocalStorage::set(PROFILE_KEY, name) {
-        web_sys::console::error_1(&format!("Channels: localStorage write failed: {error}").into());
+        write_failed("localStorage", error);
     }
 }
 
