@@ -320,6 +320,38 @@ test("the app's files arrive compressed, from the copies the release build wrote
   for (const file of files) expect(file.sent, file.name).toBeLessThan(file.size / 2);
 });
 
+test('the runtime configuration is asked for while the wasm downloads, and never while a code is in the address bar', async ({ page }) => {
+  // Each request for /config.json, with the address of the page at that moment (events arrive
+  // in order: a request sent before the app cleans the address bar sees it unclean).
+  const asked: string[] = [];
+  let configAsked = () => {};
+  page.on('request', (request) => {
+    if (!request.url().endsWith('/config.json')) return;
+    const { search, hash } = new URL(request.frame().url());
+    asked.push(search + hash);
+    configAsked();
+  });
+  // The wasm is held until the page asks for /config.json, or for 5 seconds: only the boot
+  // script can ask that early, and the app then takes its answer instead of asking again.
+  let askedBeforeTheWasm = false;
+  await page.route(/_bg\.wasm$/, async (route) => {
+    const seen = new Promise<boolean>((yes) => (configAsked = () => yes(true)));
+    askedBeforeTheWasm = await Promise.race([seen, new Promise<boolean>((late) => setTimeout(() => late(false), 5_000))]);
+    await route.continue();
+  });
+  await page.goto('/');
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible({ timeout: 15_000 });
+  expect(askedBeforeTheWasm).toBe(true);
+  expect(asked).toEqual(['']);
+
+  // Back from Entra with a code: the app asks once more, after the code has left the address bar.
+  await page.unroute(/_bg\.wasm$/);
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac'], { timeout: 15_000 });
+  expect(asked).toEqual(['', '']);
+});
+
 test('the SPA is served under a strict Content Security Policy, with cache headers', async ({ page, request }) => {
   const wasm = page.waitForResponse(/_bg\.wasm$/);
   const response = await page.goto('/');
