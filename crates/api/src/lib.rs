@@ -23,4 +23,4 @@ pub mod web;
 
 pub use channels_protocol::clock::system_clock;
 pub use state::{expectations, key_cache, AppState};
-pub use web::{router, MAX_PROFILE_BYTES};
+pub use web::{listen, router, MAX_PROFILE_BYTES};

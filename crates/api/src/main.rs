@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use channels_api::config::{ApiConfig, DEMO_VARIABLE};
-use channels_api::{admin, ops, router, system_clock, AppState};
+use channels_api::{admin, listen, ops, router, system_clock, AppState};
 use clap::{Parser, Subcommand};
 
 /// Entra ID access tokens in, channels out.
@@ -130,7 +130,7 @@ type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
 
 async fn serve(config: ApiConfig) -> Outcome {
     ops::init_logs(config.operations.log_format);
-    let listener = tokio::net::TcpListener::bind(config.server.listen).await?;
+    let listener = listen(config.server.listen).await?;
     if config.demo {
         tracing::warn!(
             "demo: trusting the Entra emulator at {} (CHANNELS_DEMO=1 or --demo); never run a deployment this way",
