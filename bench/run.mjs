@@ -133,14 +133,13 @@ function servePeer(port, settings, apiPort) {
  * 4G" (150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up) and a CPU 4 times slower. */
 const THROTTLED = { latency_ms: 150, download_kbit_s: 1600, upload_kbit_s: 750, cpu_slowdown: 4 };
 
-/** Medians over `runs` fresh browser contexts of one app at `base`: navigation to an interactive
- * "Sign in with Microsoft" button, and its click to alice's channels on screen (the emulator's
- * account picker included); `throttled`, under [`THROTTLED`] from the first request on. */
-async function signInTimes(browser, base, runs, throttled = false) {
-  const firstLoad = [];
-  const roundTrip = [];
-  for (let i = 0; i < runs; i++) {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+/** One sign-in through the app at `base` in a fresh browser context: navigation to an
+ * interactive "Sign in with Microsoft" button, and its click to alice's channels on screen (the
+ * emulator's account picker included); `throttled`, under [`THROTTLED`] from the first request
+ * on. */
+async function signInOnce(browser, base, throttled) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  try {
     const page = await context.newPage();
     if (throttled) {
       const cdp = await context.newCDPSession(page);
@@ -157,21 +156,40 @@ async function signInTimes(browser, base, runs, throttled = false) {
     await page.goto(base + '/');
     const button = page.getByRole('button', { name: 'Sign in with Microsoft' });
     await button.waitFor();
-    firstLoad.push(performance.now() - t0);
+    const firstLoad = performance.now() - t0;
     const t1 = performance.now();
     await button.click();
     await page.getByRole('button', { name: /Alice Moreau/ }).click();
     await page.getByRole('list', { name: 'Your channels' }).getByRole('listitem').first().waitFor();
-    roundTrip.push(performance.now() - t1);
+    return { firstLoad, roundTrip: performance.now() - t1 };
+  } finally {
     await context.close();
   }
-  return {
-    first_load_to_sign_in_button_ms: { median: median(firstLoad), runs },
-    click_to_channels_ms: { median: median(roundTrip), runs },
-  };
 }
 
-/** Both apps, one after the other, against one Entra emulator in its HTTPS mode (MSAL refuses an
+/** Medians over `runs` sign-ins through each app of `bases` (name → URL), the apps taking turns
+ * run by run, so that the shared machine's load drifts over both alike. */
+async function signInTimes(browser, bases, runs, throttled = false) {
+  const times = Object.fromEntries(Object.keys(bases).map((app) => [app, { firstLoad: [], roundTrip: [] }]));
+  for (let i = 0; i < runs; i++) {
+    for (const [app, base] of Object.entries(bases)) {
+      const { firstLoad, roundTrip } = await signInOnce(browser, base, throttled);
+      times[app].firstLoad.push(firstLoad);
+      times[app].roundTrip.push(roundTrip);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(times).map(([app, { firstLoad, roundTrip }]) => [
+      app,
+      {
+        first_load_to_sign_in_button_ms: { median: median(firstLoad), runs },
+        click_to_channels_ms: { median: median(roundTrip), runs },
+      },
+    ]),
+  );
+}
+
+/** Both apps, taking turns run by run, against one Entra emulator in its HTTPS mode (MSAL refuses an
  * http authority) and one API trusting its certificate. */
 async function signIn() {
   const { chromium } = await import(path.join(root, 'e2e', 'node_modules', 'playwright-core', 'index.mjs'));
@@ -199,15 +217,14 @@ async function signIn() {
   });
   try {
     // Localhost, any port: a redirect URI the demo registration has on the SPA platform.
-    const ours = await signInTimes(browser, `http://localhost:${PORTS.peerApi}`, 20);
-    const msalReact = await signInTimes(browser, `http://localhost:${PORTS.peerApp}`, 20);
-    const oursThrottled = await signInTimes(browser, `http://localhost:${PORTS.peerApi}`, 10, true);
-    const msalReactThrottled = await signInTimes(browser, `http://localhost:${PORTS.peerApp}`, 10, true);
+    const bases = { ours: `http://localhost:${PORTS.peerApi}`, msal_react: `http://localhost:${PORTS.peerApp}` };
+    const { ours, msal_react: msalReact } = await signInTimes(browser, bases, 20);
+    const { ours: oursThrottled, msal_react: msalReactThrottled } = await signInTimes(browser, bases, 15, true);
     return {
       ours,
       msal_react: msalReact,
       throttled: { profile: THROTTLED, ours: oursThrottled, msal_react: msalReactThrottled },
-      note: 'headless Chromium, a fresh browser context per run; both apps against the same emulator over HTTPS and the same API; the emulator sign-in page is part of the round trip',
+      note: 'headless Chromium, a fresh browser context per run, the apps taking turns; both apps against the same emulator over HTTPS and the same API; the emulator sign-in page is part of the round trip',
     };
   } finally {
     await browser.close();
@@ -361,7 +378,7 @@ function markdown(r) {
     '',
     'Playwright (`bench/run.mjs`, function `signIn`): ours served by the API (release build), the MSAL React peer by the bench ' +
       '(its /api/ passed on to the same API), each file brotli-compressed for the browser (ours by the release build, the peer\'s by the bench at start); ' +
-      'both against one Entra emulator over HTTPS; a fresh browser context per run.',
+      'both against one Entra emulator over HTTPS; a fresh browser context per run, the two apps taking turns run by run.',
     '',
     '| what | ours ms | MSAL React ms | ratio |',
     '|---|---:|---:|---:|',
