@@ -320,6 +320,30 @@ test("the app's files arrive compressed, from the copies the release build wrote
   for (const file of files) expect(file.sent, file.name).toBeLessThan(file.size / 2);
 });
 
+test('the first load downloads the sign-in alone: the code a signed-in tab runs comes after Entra answers', async ({ page, request }) => {
+  const fetched: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) fetched.push(new URL(r.url()).pathname);
+  });
+  await page.goto('/');
+  await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
+  expect(fetched).toEqual([expect.stringMatching(/^\/channels-spa-[0-9a-f]+_bg\.wasm$/)]);
+  const [main] = fetched;
+
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+  // The completion's chunk and the signed-in page's, each with the code they share.
+  const chunks = [...new Set(fetched.filter((file) => file !== main))];
+  expect(chunks.length).toBeGreaterThanOrEqual(2);
+  for (const chunk of chunks) {
+    // Named after its content, as Trunk names the main wasm: cached for a year, never stale.
+    const answer = await request.get(chunk);
+    expect(answer.headers()['cache-control'], chunk).toBe('public, max-age=31536000, immutable');
+    expect(answer.headers()['content-type'], chunk).toBe('application/wasm');
+  }
+});
+
 test('the runtime configuration is asked for while the wasm downloads, and never while a code is in the address bar', async ({ page }) => {
   // Each request for /config.json, with the address of the page at that moment (events arrive
   // in order: a request sent before the app cleans the address bar sees it unclean).

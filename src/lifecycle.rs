@@ -10,7 +10,9 @@ use channels_protocol::logout::FrontChannelLogout;
 use channels_protocol::wire::RuntimeConfig;
 use leptos::prelude::*;
 
-use crate::auth::session::Session;
+use channels_protocol::authorize::ReturnPath;
+
+use crate::auth::session::{Session, StoredSession};
 use crate::auth::{self, Explanation, Outcome, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
 use crate::browser::{self, storage};
 use crate::routes::AddressBar;
@@ -92,7 +94,7 @@ pub fn Lifecycle(config: RuntimeConfig, #[prop(optional)] chosen: Option<Chosen>
             // replace it in the same signal.
             leptos::task::spawn_local(async move {
                 let Some(config) = lifecycle.config.try_get_value() else { return };
-                let outcome = auth::complete(&config, &query).await;
+                let outcome = complete(config, query).await;
                 if let Ok((_, return_to)) = &outcome {
                     router.replace(return_to.as_str());
                 }
@@ -198,7 +200,7 @@ impl LifecycleState {
             let Some(config) = lifecycle.config.try_get_value() else { return }; // this lifecycle is gone
             let stored = storage::load_session().ok().flatten();
             match stored.filter(|stored| stored.client_id == config.client_id) {
-                Some(stored) => lifecycle.settle(auth::renew(&config, &stored).await),
+                Some(stored) => lifecycle.settle(renew_stored(config, stored).await),
                 None => {
                     storage::clear();
                     lifecycle.phase.set(Phase::SignedOut)
@@ -265,7 +267,7 @@ impl LifecycleState {
                 Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now.get_untracked(), &session));
             let Some(config) = lifecycle.config.try_get_value().filter(|_| current) else { return };
             // A task, as the restore's: the renewal's outcome is the next phase.
-            leptos::task::spawn_local(async move { lifecycle.settle(auth::renew(&config, &session.stored).await) });
+            leptos::task::spawn_local(async move { lifecycle.settle(renew_current(config, session).await) });
         };
         // Browsers hold a timer's delay in 32 signed bits (about 24.8 days); a longer one would
         // fire at once.
@@ -276,4 +278,27 @@ impl LifecycleState {
         }
         self.renewal.try_set_value(timer);
     }
+}
+
+// What runs only once Entra has answered (the code's redemption, the ID token's checks, a
+// renewal) is fetched when first needed: the release build splits the wasm at each `lazy`
+// function (`--cfg wasm_split`, ./dev), so the first load downloads the sign-in alone
+// (docs/spa.md). Elsewhere (trunk serve, the wasm tests) they are plain async functions.
+
+/// Completes the sign-in that Entra answered with `response` (`auth::complete`).
+#[cfg_attr(wasm_split, lazy)]
+async fn complete(config: RuntimeConfig, response: String) -> Result<(Session, ReturnPath), auth::SignInError> {
+    auth::complete(&config, &response).await
+}
+
+/// Renews the session stored in this tab, at a reload (`auth::renew`).
+#[cfg_attr(wasm_split, lazy)]
+async fn renew_stored(config: RuntimeConfig, stored: StoredSession) -> Result<Outcome, auth::SignInError> {
+    auth::renew(&config, &stored).await
+}
+
+/// Renews the session the page shows, before its access token expires (`auth::renew`).
+#[cfg_attr(wasm_split, lazy)]
+async fn renew_current(config: RuntimeConfig, session: Arc<Session>) -> Result<Outcome, auth::SignInError> {
+    auth::renew(&config, &session.stored).await
 }

@@ -9,9 +9,12 @@ pub use organisation::ChooseOrganisation;
 pub use profile::Profile;
 pub use sign_in::SignInPage;
 
+use std::sync::Arc;
+
 use channels_protocol::authorize::Prompt;
 use leptos::prelude::*;
 
+use crate::auth::session::Session;
 use crate::components::{ErrorPanel, Status};
 use crate::lifecycle::{LifecycleState, Phase};
 
@@ -20,6 +23,21 @@ use crate::lifecycle::{LifecycleState, Phase};
 pub fn Page() -> impl IntoView {
     let lifecycle = expect_context::<LifecycleState>();
     let again = move |prompt: Prompt| Callback::new(move |()| lifecycle.begin_afresh(prompt.clone()));
+    // The signed-in page's code comes in a chunk of its own (`signed_in_page`), asked for as soon
+    // as a sign-in is under way: it downloads while Entra's answer is redeemed. Asked once: the
+    // phases of a sign-in under way (completing, renewing, signed in) are one answer to the memo.
+    let under_way =
+        Memo::new(move |_| matches!(lifecycle.phase.get(), Phase::Completing | Phase::Renewing | Phase::SignedIn(_)));
+    let signed_in_code = LocalResource::new(move || {
+        let wanted = under_way.get();
+        async move {
+            if wanted {
+                Some(signed_in_page().await)
+            } else {
+                None
+            }
+        }
+    });
     move || match lifecycle.phase.get() {
         Phase::SignedOut => {
             view! { <SignInPage on_sign_in=Callback::new(move |()| lifecycle.begin(Prompt::Default)) /> }.into_any()
@@ -27,7 +45,15 @@ pub fn Page() -> impl IntoView {
         Phase::Ended(reason, prompt) => view! { <SignInPage on_sign_in=again(prompt) notice=reason /> }.into_any(),
         Phase::Completing => view! { <Status text="Signing you in…" /> }.into_any(),
         Phase::Renewing => view! { <Status text="Restoring your session…" /> }.into_any(),
-        Phase::SignedIn(session) => view! { <Profile session on_sign_in_again=again(Prompt::Default) /> }.into_any(),
+        // Until the signed-in page's code has come, the page says what it is loading.
+        Phase::SignedIn(session) => {
+            let on_sign_in_again = again(Prompt::Default);
+            (move || match signed_in_code.get().flatten() {
+                Some(page) => page(session.clone(), on_sign_in_again),
+                None => view! { <Status text="Loading your channels…" /> }.into_any(),
+            })
+            .into_any()
+        }
         Phase::Failed(explanation, retry) => {
             view! { <ErrorPanel title="Sign-in failed" explanation retry=Some(again(retry)) /> }.into_any()
         }
@@ -50,4 +76,15 @@ pub fn Page() -> impl IntoView {
             .into_any()
         }
     }
+}
+
+/// The signed-in page, for a session and what starts a fresh sign-in.
+type SignedInPage = fn(ArcRwSignal<Arc<Session>>, Callback<()>) -> AnyView;
+
+/// The signed-in page's code, fetched in a chunk of its own when the wasm is split (as the
+/// lifecycle's completion and renewal are): a user who is not signed in never downloads it.
+#[cfg_attr(wasm_split, lazy)]
+async fn signed_in_page() -> SignedInPage {
+    let page: SignedInPage = |session, on_sign_in_again| view! { <Profile session on_sign_in_again /> }.into_any();
+    page
 }

@@ -88,8 +88,8 @@ fn header_value(value: &str) -> HeaderValue {
     HeaderValue::from_str(value).expect("ASCII header value")
 }
 
-/// Trunk names every asset after its content hash (`app-1a2b3c4d5e6f7a8b.js`): those are
-/// cached for a year; everything else (`index.html` and the routes it answers) is revalidated,
+/// Trunk names every asset after its content hash (`app-1a2b3c4d5e6f7a8b.js`), and the release
+/// build names the wasm's chunks the same way: those are cached for a year; everything else (`index.html` and the routes it answers) is revalidated,
 /// so a new release is seen at once.
 async fn cache_control(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let immutable = is_hashed_asset(request.uri().path());
@@ -119,6 +119,9 @@ mod tests {
         assert!(is_hashed_asset("/channels-spa-973cbe7e33109466_bg.wasm"));
         assert!(is_hashed_asset("/channels-spa-a00dfb71a076fb5_bg.wasm"), "a hash with a leading zero dropped");
         assert!(is_hashed_asset("/main-f7caac1c215d0df2.css"));
+        // The release build's wasm chunks, named the same way (e2e/post-build.mjs).
+        assert!(is_hashed_asset("/chunk_5-0c843f1893d34366.wasm"));
+        assert!(is_hashed_asset("/split_signed_in_page_1543392260761492737-4ce23ddba2a040ab.wasm"));
         assert!(!is_hashed_asset("/"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/sso"));
