@@ -1,6 +1,6 @@
 // Trunk's post_build hook (Trunk.toml), in a release build:
-// 1. splits the wasm at its `#[lazy]` functions, when it was built with them (`--cfg wasm_split`,
-//    ./dev's release flags): Trunk cannot (trunk-rs/trunk#1022), so this hook does what
+// 1. splits the wasm at its split points (Leptos' `wasm_split`), when it was built with them
+//    (`--cfg wasm_split`, ./dev's release flags): Trunk cannot (trunk-rs/trunk#1022), so this hook does what
 //    cargo-leptos does with the same tool (wasm_split_cli_support): the raw wasm Trunk's cargo
 //    build left is split, the main part goes through wasm-bindgen and wasm-opt as Trunk ran
 //    them, and replaces Trunk's wasm and glue under Trunk's names, the split's loader inside the
@@ -115,7 +115,7 @@ if (process.env.TRUNK_PROFILE === "release") {
     await writeFile(wasmPath, wasm);
     html = html.replaceAll(integrity(glue), integrity(splitGlue));
     glue = splitGlue;
-    console.log(`split ${stem}_bg.wasm at its lazy functions: ${wasm.length} bytes load first`);
+    console.log(`split ${stem}_bg.wasm at its split points: ${wasm.length} bytes load first`);
   }
   const code = await minified(glue);
   await writeFile(gluePath, code);

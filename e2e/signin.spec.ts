@@ -344,6 +344,48 @@ test('the first load downloads the sign-in alone: the code a signed-in tab runs 
   }
 });
 
+test('a sign-in whose code cannot be fetched says so, and "Try again" signs in', async ({ page }) => {
+  const signInCode = /\/split_sign_in-[0-9a-f]+\.wasm$/;
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await page.route(signInCode, (route) => route.abort());
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText("Expected this app's code for completing the sign-in; found no answer from this site");
+  await expect(alert).toContainText('Check the connection, then try again.');
+
+  await page.unroute(signInCode);
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+});
+
+test('a renewal an hour after the sign-in fetches no code, and a reload whose code cannot be fetched keeps the session', async ({ page }) => {
+  await page.clock.install();
+  await signIn(page, 'Bob Okafor');
+  await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
+  // From here no chunk of the wasm can be fetched (a train in a tunnel).
+  const chunks = /\/(split_|chunk_)[^/]*\.wasm$/;
+  const fetched: string[] = [];
+  await page.route(chunks, (route) => {
+    fetched.push(route.request().url());
+    return route.abort();
+  });
+  const refreshed = page.waitForResponse((r) => r.url().endsWith('/oauth2/v2.0/token') && r.request().postData()!.includes('refresh_token'));
+  await page.clock.fastForward('01:30:00');
+  expect((await refreshed).status()).toBe(200);
+  await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
+  expect(fetched).toEqual([]);
+
+  await page.reload();
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('Expected Entra to renew your session; found: The sign-in could not be completed because of a network error.');
+  expect(fetched.length).toBeGreaterThan(0);
+  await page.unroute(chunks);
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
+});
+
 test('the runtime configuration is asked for while the wasm downloads, and never while a code is in the address bar', async ({ page }) => {
   // Each request for /config.json, with the address of the page at that moment (events arrive
   // in order: a request sent before the app cleans the address bar sees it unclean).

@@ -5,12 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use channels_protocol::authorize::Prompt;
+use channels_protocol::authorize::{Prompt, ReturnPath};
 use channels_protocol::logout::FrontChannelLogout;
 use channels_protocol::wire::RuntimeConfig;
 use leptos::prelude::*;
-
-use channels_protocol::authorize::ReturnPath;
 
 use crate::auth::session::{Session, StoredSession};
 use crate::auth::{self, Explanation, Outcome, CALLBACK_PATH, FRONT_CHANNEL_LOGOUT_PATH};
@@ -200,7 +198,9 @@ impl LifecycleState {
             let Some(config) = lifecycle.config.try_get_value() else { return }; // this lifecycle is gone
             let stored = storage::load_session().ok().flatten();
             match stored.filter(|stored| stored.client_id == config.client_id) {
-                Some(stored) => lifecycle.settle(renew_stored(config, stored).await),
+                Some(stored) => {
+                    lifecycle.settle(renew_stored(config, stored).await.map_err(auth::SignInError::of_renewal))
+                }
                 None => {
                     storage::clear();
                     lifecycle.phase.set(Phase::SignedOut)
@@ -267,7 +267,9 @@ impl LifecycleState {
                 Some(Phase::SignedIn(now)) if Arc::ptr_eq(&now.get_untracked(), &session));
             let Some(config) = lifecycle.config.try_get_value().filter(|_| current) else { return };
             // A task, as the restore's: the renewal's outcome is the next phase.
-            leptos::task::spawn_local(async move { lifecycle.settle(renew_current(config, session).await) });
+            leptos::task::spawn_local(async move {
+                lifecycle.settle(renew_current(config, session).await.map_err(auth::SignInError::of_renewal))
+            });
         };
         // Browsers hold a timer's delay in 32 signed bits (about 24.8 days); a longer one would
         // fire at once.
@@ -280,25 +282,36 @@ impl LifecycleState {
     }
 }
 
-// What runs only once Entra has answered (the code's redemption, the ID token's checks, a
-// renewal) is fetched when first needed: the release build splits the wasm at each `lazy`
-// function (`--cfg wasm_split`, ./dev), so the first load downloads the sign-in alone
-// (docs/spa.md). Elsewhere (trunk serve, the wasm tests) they are plain async functions.
+// What runs only once Entra has answered (the code's redemption, the ID token's checks, the
+// renewals) is fetched when first needed: the release build splits the wasm at these functions
+// (`--cfg wasm_split`, ./dev), so the first load downloads the sign-in alone (docs/spa.md).
+// Elsewhere (trunk serve, the wasm tests) they are plain functions. Leptos' own splitter
+// (`leptos::wasm_split`, what its `#[lazy]` expands to), with two options `#[lazy]` does not
+// offer: the three share one chunk (`sign_in`), so the renewal an hour after a sign-in never
+// waits on a fetch, and a chunk that cannot be fetched is an error the lifecycle shows
+// (`SignInError::CodeUnavailable`; a renewal's is an interrupted renewal), where `#[lazy]` panics
+// and so stops the app. Each returns a future in both builds, so its callers read the same.
+
+/// An answer of Entra's being redeemed, in the `sign_in` chunk.
+type Redeeming<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, auth::SignInError>>>>;
 
 /// Completes the sign-in that Entra answered with `response` (`auth::complete`).
-#[cfg_attr(wasm_split, lazy)]
-async fn complete(config: RuntimeConfig, response: String) -> Result<(Session, ReturnPath), auth::SignInError> {
-    auth::complete(&config, &response).await
+#[cfg_attr(wasm_split, leptos::wasm_split::wasm_split(sign_in, wasm_split_path = leptos::wasm_split, fallible,
+    return_wrapper(let redeeming = _; { redeeming.await } -> Result<(Session, ReturnPath), auth::SignInError>)))]
+fn complete(config: RuntimeConfig, response: String) -> Redeeming<(Session, ReturnPath)> {
+    Box::pin(async move { auth::complete(&config, &response).await })
 }
 
 /// Renews the session stored in this tab, at a reload (`auth::renew`).
-#[cfg_attr(wasm_split, lazy)]
-async fn renew_stored(config: RuntimeConfig, stored: StoredSession) -> Result<Outcome, auth::SignInError> {
-    auth::renew(&config, &stored).await
+#[cfg_attr(wasm_split, leptos::wasm_split::wasm_split(sign_in, wasm_split_path = leptos::wasm_split, fallible,
+    return_wrapper(let redeeming = _; { redeeming.await } -> Result<Outcome, auth::SignInError>)))]
+fn renew_stored(config: RuntimeConfig, stored: StoredSession) -> Redeeming<Outcome> {
+    Box::pin(async move { auth::renew(&config, &stored).await })
 }
 
 /// Renews the session the page shows, before its access token expires (`auth::renew`).
-#[cfg_attr(wasm_split, lazy)]
-async fn renew_current(config: RuntimeConfig, session: Arc<Session>) -> Result<Outcome, auth::SignInError> {
-    auth::renew(&config, &session.stored).await
+#[cfg_attr(wasm_split, leptos::wasm_split::wasm_split(sign_in, wasm_split_path = leptos::wasm_split, fallible,
+    return_wrapper(let redeeming = _; { redeeming.await } -> Result<Outcome, auth::SignInError>)))]
+fn renew_current(config: RuntimeConfig, session: Arc<Session>) -> Redeeming<Outcome> {
+    Box::pin(async move { auth::renew(&config, &session.stored).await })
 }

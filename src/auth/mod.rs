@@ -59,6 +59,9 @@ pub enum SignInError {
     RenewalInterrupted(Box<SignInError>),
     /// Any other network failure.
     Network(String),
+    /// The browser could not fetch this app's own code for redeeming Entra's answer (the
+    /// release build fetches what runs after Entra answers when it is first needed).
+    CodeUnavailable,
     /// The session has ended (the refresh token's 24 hours, and Entra's session too; in the
     /// implicit flow, the page's token and Entra's session): the user signs in again, as
     /// `account` if they will.
@@ -70,6 +73,12 @@ pub enum SignInError {
         /// Whether the session was the implicit flow's, which has no refresh token.
         implicit: bool,
     },
+}
+
+impl From<leptos::wasm_split::SplitLoaderError> for SignInError {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        Self::CodeUnavailable
+    }
 }
 
 /// What a sign-in or a renewal brought, when it did not fail.
@@ -131,6 +140,17 @@ impl Explanation {
 }
 
 impl SignInError {
+    /// A renewal's error as the lifecycle keeps the session through it: the renewal's code not
+    /// fetched is a renewal interrupted, tried again, as Entra out of reach is.
+    pub fn of_renewal(self) -> Self {
+        match self {
+            Self::CodeUnavailable => Self::RenewalInterrupted(Box::new(Self::Network(
+                "the browser could not fetch this app's code for renewing the session from this site".to_owned(),
+            ))),
+            other => other,
+        }
+    }
+
     /// How "Try again" (or "Sign in") signs in: with the account picker after the wrong account
     /// came back, since Entra's session would otherwise sign that account in again; for the
     /// same account after a session ended, since Entra may hold several (AADSTS16000).
@@ -196,6 +216,11 @@ impl SignInError {
                 .with_fix(ENTRA_OUT_OF_REACH_FIX.to_owned())
                 .with_optional_detail(found.detail)
             }
+            Self::CodeUnavailable => Explanation::new(
+                "Expected this app's code for completing the sign-in; found no answer from this site (a \
+                 network error, or a new version of the app deployed meanwhile).",
+            )
+            .with_fix("Check the connection, then try again."),
             Self::Network(what) => Explanation::new("The sign-in could not be completed because of a network error.")
                 .with_detail(what.clone()),
         }

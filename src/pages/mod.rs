@@ -9,12 +9,16 @@ pub use organisation::ChooseOrganisation;
 pub use profile::Profile;
 pub use sign_in::SignInPage;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use channels_protocol::authorize::Prompt;
 use leptos::prelude::*;
+use leptos::wasm_split::SplitLoaderError;
 
 use crate::auth::session::Session;
+use crate::auth::Explanation;
 use crate::components::{ErrorPanel, Status};
 use crate::lifecycle::{LifecycleState, Phase};
 
@@ -49,7 +53,16 @@ pub fn Page() -> impl IntoView {
         Phase::SignedIn(session) => {
             let on_sign_in_again = again(Prompt::Default);
             (move || match signed_in_code.get().flatten() {
-                Some(page) => page(session.clone(), on_sign_in_again),
+                Some(Ok(page)) => page(session.clone(), on_sign_in_again),
+                Some(Err(_)) => {
+                    let explanation = Explanation::new(
+                        "Expected this app's code for the signed-in page; found no answer from this site (a \
+                         network error, or a new version of the app deployed meanwhile).",
+                    )
+                    .with_fix("Check the connection, then try again.");
+                    let retry = Some(Callback::new(move |()| signed_in_code.refetch()));
+                    view! { <ErrorPanel title="Your channels could not be loaded" explanation retry /> }.into_any()
+                }
                 None => view! { <Status text="Loading your channels…" /> }.into_any(),
             })
             .into_any()
@@ -81,10 +94,13 @@ pub fn Page() -> impl IntoView {
 /// The signed-in page, for a session and what starts a fresh sign-in.
 type SignedInPage = fn(ArcRwSignal<Arc<Session>>, Callback<()>) -> AnyView;
 
-/// The signed-in page's code, fetched in a chunk of its own when the wasm is split (as the
-/// lifecycle's completion and renewal are): a user who is not signed in never downloads it.
-#[cfg_attr(wasm_split, lazy)]
-async fn signed_in_page() -> SignedInPage {
+/// The signed-in page's code, in a chunk of its own when the wasm is split, as the lifecycle's
+/// completion and renewals are (src/lifecycle.rs says how): a user who is not signed in never
+/// downloads it, and a chunk that cannot be fetched is an error the page shows. A future in
+/// both builds, so that its caller reads the same whether the wasm is split or not.
+#[cfg_attr(wasm_split, leptos::wasm_split::wasm_split(signed_in_page, wasm_split_path = leptos::wasm_split, fallible,
+    return_wrapper(let loading = _; { loading.await } -> Result<SignedInPage, SplitLoaderError>)))]
+fn signed_in_page() -> Pin<Box<dyn Future<Output = Result<SignedInPage, SplitLoaderError>>>> {
     let page: SignedInPage = |session, on_sign_in_again| view! { <Profile session on_sign_in_again /> }.into_any();
-    page
+    Box::pin(std::future::ready(Ok(page)))
 }
