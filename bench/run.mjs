@@ -175,7 +175,11 @@ async function signInOnce(browser, base, throttled) {
     await button.click();
     await page.getByRole('button', { name: /Alice Moreau/ }).click();
     await page.getByRole('list', { name: 'Your channels' }).getByRole('listitem').first().waitFor();
-    return { firstLoad, roundTrip: (await page.evaluate(() => window.__seen.channels)) - clicked };
+    const roundTrip = (await page.evaluate(() => window.__seen.channels)) - clicked;
+    if (!Number.isFinite(firstLoad) || !Number.isFinite(roundTrip)) {
+      throw new Error(`expected the page to see the button and a channel; found ${firstLoad} and ${roundTrip} ms`);
+    }
+    return { firstLoad, roundTrip };
   } finally {
     await context.close();
   }

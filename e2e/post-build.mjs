@@ -1,17 +1,16 @@
 // Trunk's post_build hook (Trunk.toml), in a release build:
 // 1. splits the wasm at its split points (Leptos' `wasm_split`), when it was built with them
-//    (`--cfg wasm_split`, ./dev's release flags): Trunk cannot (trunk-rs/trunk#1022), so this hook does what
-//    cargo-leptos does with the same tool (wasm_split_cli_support): the raw wasm Trunk's cargo
-//    build left is split, the main part goes through wasm-bindgen and wasm-opt as Trunk ran
-//    them, and replaces Trunk's wasm and glue under Trunk's names, the split's loader inside the
-//    glue. The chunks are named after their content hash, as Trunk names its own files, so
-//    channels-api serves them as immutable (crates/api/src/spa.rs).
-// 2. minifies wasm-bindgen's JS glue, which Trunk's own JS minifier cannot parse
-//    and leaves whole ("WARN Failed to minify JS"), with terser, and moves index.html's
-//    subresource integrity pins (SHA-384) to the bytes served. Nothing inside the glue or the
-//    wasm is renamed. The glue keeps Trunk's content-hashed name: the minified file follows
-//    from the hashed one and the locked tool versions.
-// 3. writes each page file's brotli (quality 11) and gzip (level 9) copy beside it (`x.wasm.br`,
+//    (`--cfg wasm_split`, ./dev's release flags): Trunk cannot (trunk-rs/trunk#1022), so this
+//    hook does what cargo-leptos does with the same tool (wasm_split_cli_support): the raw wasm
+//    Trunk's cargo build left is split, the main part goes through wasm-bindgen and wasm-opt as
+//    Trunk ran them and replaces Trunk's wasm and glue, the split's loader inside the glue.
+// 2. minifies wasm-bindgen's JS glue, which Trunk's own JS minifier cannot parse and leaves
+//    whole ("WARN Failed to minify JS"), with terser. Nothing inside the glue or the wasm is
+//    renamed.
+// 3. names the glue, the wasm and the chunks after their own bytes' hash, as Trunk names its
+//    files, so channels-api serves them as immutable (crates/api/src/spa.rs), and moves
+//    index.html's names and subresource integrity pins (SHA-384) to the files served.
+// 4. writes each page file's brotli (quality 11) and gzip (level 9) copy beside it (`x.wasm.br`,
 //    `x.wasm.gz`), which channels-api serves to a browser that accepts them (src/spa.rs):
 //    compressed once here, at the best ratio, instead of per request.
 // It lives in e2e/ for the npm packages there.
@@ -35,7 +34,7 @@ const run = (command, args) => {
   try {
     // What the tools print when all is well (wasm-opt warns of the split's name sections) is
     // shown only with a failure.
-    execFileSync(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync(command, args, { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const missing = error.code === "ENOENT" ? ` (${command} is not installed: ./dev installs it)` : "";
     throw new Error(`expected ${command} ${args.join(" ")} to succeed; it failed${missing}: ${error.stderr ?? error.message}`);
@@ -118,9 +117,23 @@ if (process.env.TRUNK_PROFILE === "release") {
     console.log(`split ${stem}_bg.wasm at its split points: ${wasm.length} bytes load first`);
   }
   const code = await minified(glue);
-  await writeFile(gluePath, code);
-  await writeFile(htmlPath, html.replaceAll(integrity(glue), integrity(code)));
+  html = html.replaceAll(integrity(glue), integrity(code));
   console.log(`minified ${glueName}: ${glue.length} → ${code.length} bytes`);
+  // Trunk named the glue and the wasm after what it built; these bytes are this hook's, and
+  // channels-api serves hashed names as immutable: each is named again after its own bytes, so
+  // a change here (a tool's version, this script) never hides behind a name browsers cached.
+  const prefix = stem.replace(/-[0-9a-f]+$/, "");
+  const wasm = await readFile(wasmPath);
+  const [newGlue, newWasm] = [hashed(prefix, code, ".js"), hashed(prefix, wasm, "_bg.wasm")];
+  for (const [old, now] of [[glueName, newGlue], [`${stem}_bg.wasm`, newWasm]]) {
+    if (!html.includes(`/${old}`)) throw new Error(`expected index.html to name /${old}; it does not`);
+    html = html.replaceAll(`/${old}`, `/${now}`);
+  }
+  await rm(gluePath);
+  await rm(wasmPath);
+  await writeFile(join(staging, newGlue), code);
+  await writeFile(join(staging, newWasm), wasm);
+  await writeFile(htmlPath, html);
 
   for (const name of await readdir(staging)) {
     if (!/\.(wasm|js|css|html)$/.test(name)) continue;

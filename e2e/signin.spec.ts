@@ -322,8 +322,14 @@ test("the app's files arrive compressed, from the copies the release build wrote
 
 test('the first load downloads the sign-in alone: the code a signed-in tab runs comes after Entra answers', async ({ page, request }) => {
   const fetched: string[] = [];
+  // In order: each wasm asked for, and the token endpoint's answer to the code.
+  const events: string[] = [];
   page.on('request', (r) => {
     if (r.url().endsWith('.wasm')) fetched.push(new URL(r.url()).pathname);
+    if (r.url().endsWith('.wasm')) events.push(new URL(r.url()).pathname);
+  });
+  page.on('response', (r) => {
+    if (r.url().endsWith('/oauth2/v2.0/token')) events.push('token');
   });
   await page.goto('/');
   await expect(page.getByRole('button', { name: 'Sign in with Microsoft' })).toBeVisible();
@@ -336,6 +342,10 @@ test('the first load downloads the sign-in alone: the code a signed-in tab runs 
   // The completion's chunk and the signed-in page's, each with the code they share.
   const chunks = [...new Set(fetched.filter((file) => file !== main))];
   expect(chunks.length).toBeGreaterThanOrEqual(2);
+  // The signed-in page's chunk is asked for while the code is redeemed, not after.
+  const page_ = events.findIndex((event) => /\/split_signed_in_page-/.test(event));
+  expect(page_).toBeGreaterThanOrEqual(0);
+  expect(page_).toBeLessThan(events.indexOf('token'));
   for (const chunk of chunks) {
     // Named after its content, as Trunk names the main wasm: cached for a year, never stale.
     const answer = await request.get(chunk);
@@ -352,7 +362,7 @@ test('a sign-in whose code cannot be fetched says so, and "Try again" signs in',
   await page.getByRole('button', { name: /Alice Moreau/ }).click();
   const alert = page.getByRole('alert');
   await expect(alert).toContainText("Expected this app's code for completing the sign-in; found no answer from this site");
-  await expect(alert).toContainText('Check the connection, then try again.');
+  await expect(alert).toContainText('No Entra setting causes this: check the connection to this site, then try again');
 
   await page.unroute(signInCode);
   await alert.getByRole('button', { name: 'Try again' }).click();
@@ -379,7 +389,8 @@ test('a renewal an hour after the sign-in fetches no code, and a reload whose co
 
   await page.reload();
   const alert = page.getByRole('alert');
-  await expect(alert).toContainText('Expected Entra to renew your session; found: The sign-in could not be completed because of a network error.');
+  await expect(alert).toContainText("Expected this app's code for renewing your session; found no answer from this site");
+  await expect(alert).toContainText('Your session is kept');
   expect(fetched.length).toBeGreaterThan(0);
   await page.unroute(chunks);
   await alert.getByRole('button', { name: 'Try again' }).click();

@@ -33,6 +33,9 @@ pub const CALLBACK_PATH: &str = "/sso";
 pub const FRONT_CHANNEL_LOGOUT_PATH: &str = channels_protocol::logout::PATH;
 
 /// What to check when Entra could not be reached in time: nothing in the portal causes it.
+/// The fix when this site did not send a part of the app (src/lifecycle.rs splits it).
+pub const CODE_UNAVAILABLE_FIX: &str = "No Entra setting causes this: check the connection to this site, \
+     then try again; if it keeps failing, reload the page (a new version of the app may have been deployed).";
 const ENTRA_OUT_OF_REACH_FIX: &str = "No Entra setting causes this: check that this browser reaches Entra's sign-in \
                                       host (login.microsoftonline.com, or your cloud's) through any proxy or \
                                       firewall, then try again.";
@@ -144,9 +147,7 @@ impl SignInError {
     /// fetched is a renewal interrupted, tried again, as Entra out of reach is.
     pub fn of_renewal(self) -> Self {
         match self {
-            Self::CodeUnavailable => Self::RenewalInterrupted(Box::new(Self::Network(
-                "the browser could not fetch this app's code for renewing the session from this site".to_owned(),
-            ))),
+            Self::CodeUnavailable => Self::RenewalInterrupted(Box::new(self)),
             other => other,
         }
     }
@@ -206,6 +207,13 @@ impl SignInError {
                 http::ANSWER_WITHIN_SECONDS
             ))
             .with_fix(ENTRA_OUT_OF_REACH_FIX.to_owned()),
+            // This site, not Entra, did not answer: the app's code for the renewal was not fetched.
+            Self::RenewalInterrupted(error) if matches!(**error, Self::CodeUnavailable) => Explanation::new(
+                "Expected this app's code for renewing your session; found no answer from this site (a \
+                 network error, or a new version of the app deployed meanwhile; the browser console says \
+                 which). Your session is kept: try again when the connection is back.",
+            )
+            .with_fix(CODE_UNAVAILABLE_FIX.to_owned()),
             Self::RenewalInterrupted(error) => {
                 let found = error.explain();
                 Explanation::new(
@@ -218,9 +226,10 @@ impl SignInError {
             }
             Self::CodeUnavailable => Explanation::new(
                 "Expected this app's code for completing the sign-in; found no answer from this site (a \
-                 network error, or a new version of the app deployed meanwhile).",
+                 network error, or a new version of the app deployed meanwhile; the browser console says \
+                 which).",
             )
-            .with_fix("Check the connection, then try again."),
+            .with_fix(CODE_UNAVAILABLE_FIX.to_owned()),
             Self::Network(what) => Explanation::new("The sign-in could not be completed because of a network error.")
                 .with_detail(what.clone()),
         }

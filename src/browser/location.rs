@@ -37,6 +37,13 @@ pub fn navigate(url: &str) {
     }
 }
 
+/// Loads the page again, with the app's newest version (a part of an older one may be gone).
+pub fn reload() {
+    if let Err(error) = window().location().reload() {
+        web_sys::console::error_2(&"reload failed".into(), &error);
+    }
+}
+
 /// Replaces the current history entry with `path`, removing `code` and `state` (or the
 /// implicit flow's fragment, tokens and all) from the address bar and from the back button.
 pub fn replace_path(path: &str) {

@@ -18,7 +18,8 @@ use leptos::prelude::*;
 use leptos::wasm_split::SplitLoaderError;
 
 use crate::auth::session::Session;
-use crate::auth::Explanation;
+use crate::auth::{Explanation, CODE_UNAVAILABLE_FIX};
+use crate::browser::location;
 use crate::components::{ErrorPanel, Status};
 use crate::lifecycle::{LifecycleState, Phase};
 
@@ -54,14 +55,17 @@ pub fn Page() -> impl IntoView {
             let on_sign_in_again = again(Prompt::Default);
             (move || match signed_in_code.get().flatten() {
                 Some(Ok(page)) => page(session.clone(), on_sign_in_again),
+                // A reload, not a refetch: after a new version is deployed, the chunk asked for is
+                // gone; the reload restores the session with the newest app.
                 Some(Err(_)) => {
                     let explanation = Explanation::new(
                         "Expected this app's code for the signed-in page; found no answer from this site (a \
-                         network error, or a new version of the app deployed meanwhile).",
+                         network error, or a new version of the app deployed meanwhile; the browser console \
+                         says which).",
                     )
-                    .with_fix("Check the connection, then try again.");
-                    let retry = Some(Callback::new(move |()| signed_in_code.refetch()));
-                    view! { <ErrorPanel title="Your channels could not be loaded" explanation retry /> }.into_any()
+                    .with_fix(CODE_UNAVAILABLE_FIX.to_owned());
+                    let retry = Some(Callback::new(|()| location::reload()));
+                    view! { <ErrorPanel title="The signed-in page could not be loaded" explanation retry /> }.into_any()
                 }
                 None => view! { <Status text="Loading your channels…" /> }.into_any(),
             })

@@ -120,8 +120,8 @@ mod tests {
         assert!(is_hashed_asset("/channels-spa-a00dfb71a076fb5_bg.wasm"), "a hash with a leading zero dropped");
         assert!(is_hashed_asset("/main-f7caac1c215d0df2.css"));
         // The release build's wasm chunks, named the same way (e2e/post-build.mjs).
-        assert!(is_hashed_asset("/chunk_5-0c843f1893d34366.wasm"));
-        assert!(is_hashed_asset("/split_signed_in_page_1543392260761492737-4ce23ddba2a040ab.wasm"));
+        assert!(is_hashed_asset("/chunk_3-0529c3d30d17a08a.wasm"));
+        assert!(is_hashed_asset("/split_signed_in_page-4f6f55c55b918e62.wasm"));
         assert!(!is_hashed_asset("/"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/sso"));
