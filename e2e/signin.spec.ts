@@ -397,6 +397,35 @@ test('a renewal an hour after the sign-in fetches no code, and a reload whose co
   await expect(channels(page)).toHaveText(['All Call', 'Police South Ops']);
 });
 
+test("a signed-in page whose code cannot be fetched says so, and \"Try again\" reloads it", async ({ page }) => {
+  const pageCode = /\/split_signed_in_page-[0-9a-f]+\.wasm$/;
+  await page.route(pageCode, (route) => route.abort());
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  await page.getByRole('button', { name: /Alice Moreau/ }).click();
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('The signed-in page could not be loaded');
+  await expect(alert).toContainText("Expected this app's code for the signed-in page; found no answer from this site");
+  await page.unroute(pageCode);
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+});
+
+test('the files the release build rewrites are named after their bytes', async ({ page, request }) => {
+  const fetched = new Set<string>();
+  page.on('request', (r) => {
+    if (/\.(js|wasm)$/.test(r.url())) fetched.add(new URL(r.url()).pathname);
+  });
+  await signIn(page, 'Alice Moreau');
+  await expect(channels(page)).toHaveText(['All Call', 'Dispatch Ops', 'Fire North Tac']);
+  expect(fetched.size).toBeGreaterThanOrEqual(4); // the glue, the wasm, two chunks at least
+  for (const file of fetched) {
+    const bytes = await (await request.get(file)).body();
+    const hash = file.match(/-([0-9a-f]{16})(?:_bg)?\.(?:js|wasm)$/)?.[1];
+    expect(hash, file).toBe(createHash('sha256').update(bytes).digest('hex').slice(0, 16));
+  }
+});
+
 test('the runtime configuration is asked for while the wasm downloads, and never while a code is in the address bar', async ({ page }) => {
   // Each request for /config.json, with the address of the page at that moment (events arrive
   // in order: a request sent before the app cleans the address bar sees it unclean).
