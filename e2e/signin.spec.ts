@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import { channels, signIn, signOut, signOutElsewhere } from './helpers';
 import { misconfiguredApiPort } from './playwright.config';
 
@@ -354,13 +354,18 @@ test('the first load downloads the sign-in alone: the code a signed-in tab runs 
   }
 });
 
-test('a sign-in whose code cannot be fetched says so, and "Try again" signs in', async ({ page }) => {
-  const signInCode = /\/split_sign_in-[0-9a-f]+\.wasm$/;
+/** Alice signs in while the wasm chunk matching `chunk` cannot be fetched; the page's alert. */
+async function signInWithChunkRefused(page: Page, chunk: RegExp) {
+  await page.route(chunk, (route) => route.abort());
   await page.goto('/');
   await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
-  await page.route(signInCode, (route) => route.abort());
   await page.getByRole('button', { name: /Alice Moreau/ }).click();
-  const alert = page.getByRole('alert');
+  return page.getByRole('alert');
+}
+
+test('a sign-in whose code cannot be fetched says so, and "Try again" signs in', async ({ page }) => {
+  const signInCode = /\/split_sign_in-[0-9a-f]+\.wasm$/;
+  const alert = await signInWithChunkRefused(page, signInCode);
   await expect(alert).toContainText("Expected this app's code for completing the sign-in; found no answer from this site");
   await expect(alert).toContainText('No Entra setting causes this: check the connection to this site, then try again');
 
@@ -399,11 +404,7 @@ test('a renewal an hour after the sign-in fetches no code, and a reload whose co
 
 test("a signed-in page whose code cannot be fetched says so, and \"Try again\" reloads it", async ({ page }) => {
   const pageCode = /\/split_signed_in_page-[0-9a-f]+\.wasm$/;
-  await page.route(pageCode, (route) => route.abort());
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
-  await page.getByRole('button', { name: /Alice Moreau/ }).click();
-  const alert = page.getByRole('alert');
+  const alert = await signInWithChunkRefused(page, pageCode);
   await expect(alert).toContainText('The signed-in page could not be loaded');
   await expect(alert).toContainText("Expected this app's code for the signed-in page; found no answer from this site");
   await page.unroute(pageCode);
